@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+// Listed explicitly (not read from the folder) so the order is reviewable and bundling works.
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};

@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database } from './tables.js';
+
+export type Db = Kysely<Database>;
+/** A query function's first argument: the database, or the transaction it must run inside. */
+export type DbOrTrx = Kysely<Database> | Transaction<Database>;
+
+export interface StoreOptions {
+  /** A Postgres server; when absent the embedded PGlite store in `dataDir` is used. */
+  databaseUrl?: string;
+  /** Folder of the embedded store; `memory://` keeps it in memory (tests). */
+  dataDir: string;
+}
+
+export interface Store {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+// pg returns bigint (int8) as a string; audit ids are bigserial and stay strings on purpose
+// (JS numbers lose precision past 2^53), so no type parser override here.
+export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  // Loaded lazily: a server deployment never pays PGlite's WASM start-up.
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('kysely-pglite-dialect'),
+  ]);
+  if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create(options.dataDir);
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return { db, kind: 'pglite', close: () => db.destroy() };
+}

@@ -1,0 +1,104 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+// One interface per table, combined into `Database` (the shape of db/migrations).
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json = ColumnType<unknown, string | undefined | null, string | null>;
+
+export type TierName = 'BASIC' | 'PRO' | 'ENTERPRISE';
+export type RoleName = 'VIEWER' | 'OPERATOR' | 'ADMIN';
+
+export interface TenantsTable {
+  id: Generated<string>;
+  name: string;
+  tier: ColumnType<TierName, TierName | undefined, TierName>;
+  industry: string | null;
+  settings_version: Generated<number>;
+  config_version: Generated<number>;
+  settings_updated_at: NullableTimestamp;
+  config_updated_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  tenant_id: string;
+  role: RoleName;
+  prefix: string;
+  key_hash: string;
+  label: string | null;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface SettingValuesTable {
+  tenant_id: string;
+  path: string;
+  value: Json;
+  encrypted_value: string | null;
+  updated_at: Timestamp;
+  updated_by_key_id: string | null;
+}
+
+export interface FeatureFlagsTable {
+  tenant_id: string;
+  key: string;
+  enabled: boolean;
+  updated_at: Timestamp;
+  updated_by_key_id: string | null;
+}
+
+export interface ScansTable {
+  id: Generated<string>;
+  tenant_id: string;
+  target: string;
+  status: ColumnType<string, string | undefined, string>;
+  summary: Json;
+  report: Json;
+  retained: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+  created_by_key_id: string | null;
+}
+
+export interface ShareLinksTable {
+  id: Generated<string>;
+  tenant_id: string;
+  scan_id: string;
+  token_hash: string;
+  label: string | null;
+  scope: 'report' | 'bundle' | 'passport';
+  expires_at: Timestamp;
+  created_at: Timestamp;
+  created_by_key_id: string | null;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  actor_key_id: string | null;
+  actor_role: string;
+  action: string;
+  target: string | null;
+  changes: Json;
+  request_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  setting_values: SettingValuesTable;
+  feature_flags: FeatureFlagsTable;
+  scans: ScansTable;
+  share_links: ShareLinksTable;
+  audit_log: AuditLogTable;
+}
+
+export type TenantRow = Selectable<TenantsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type ScanRow = Selectable<ScansTable>;
+export type ShareLinkRow = Selectable<ShareLinksTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;
+export type NewAuditLogRow = Insertable<AuditLogTable>;

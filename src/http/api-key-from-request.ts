@@ -1,0 +1,12 @@
+/** The three documented key transports, in order: Bearer, x-api-key, ?api_key=. */
+export function apiKeyFromRequest(request: Request): string | undefined {
+  const authorization = request.headers.get('authorization');
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  const header = request.headers.get('x-api-key');
+  if (header && header.trim()) return header.trim();
+  const query = new URL(request.url).searchParams.get('api_key');
+  return query && query.trim() ? query.trim() : undefined;
+}

@@ -1,0 +1,58 @@
+import { createServer } from 'node:http';
+import pino from 'pino';
+import { loadConfig } from './config.js';
+import { openStore } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
+import { createApp } from './yoga.js';
+
+const startedAt = process.hrtime.bigint();
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: undefined });
+const config = loadConfig();
+
+const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+await migrateToLatest(store.db);
+const demo = await seedDemoTenantIfEmpty(store.db);
+
+const app = createApp({ db: store.db, config, logger });
+const server = createServer(app);
+
+server.listen(config.port, () => {
+  const ms = Number((process.hrtime.bigint() - startedAt) / 1_000_000n);
+  const origin = `http://localhost:${config.port}`;
+  logger.info({ store: store.kind, port: config.port, startToReadyMs: ms }, 'gateway ready');
+  if (demo) {
+    // Printed once, on the first start of an empty store: the only time these keys are shown.
+    process.stdout.write(
+      [
+        '',
+        `Demo tenant ${demo.tenantId} created. Its keys (shown once, stored only as hashes):`,
+        `  viewer:   ${demo.keys.VIEWER}`,
+        `  operator: ${demo.keys.OPERATOR}`,
+        `  admin:    ${demo.keys.ADMIN}`,
+        '',
+        'Try:',
+        `  curl -s ${origin}/graphql -H 'Authorization: Bearer ${demo.keys.ADMIN}' -H 'Content-Type: application/json' -d '{"query":"{ me { role tenant { id name } } }"}'`,
+        `GraphiQL: ${origin}/graphql`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping: finishing requests in flight');
+  // close() stops accepting and waits for open requests; idle keep-alive sockets are closed now.
+  server.close(async () => {
+    await store.close();
+    logger.info('stopped');
+    process.exit(0);
+  });
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(1), 10_000).unref();
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/principal.js';
+
+/** What the request log needs to know about a request, filled in as the request goes. */
+export interface RequestInfo {
+  id: string;
+  startedAt: bigint;
+  principal?: Principal;
+  operationName?: string;
+  /** On a request the REST layer makes to /graphql: the outer request, which logs for both. */
+  parent?: RequestInfo;
+}
+
+const infos = new WeakMap<Request, RequestInfo>();
+
+const CLIENT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The request's info, created on first sight; a sane client `x-request-id` is kept. */
+export function requestInfo(request: Request): RequestInfo {
+  let info = infos.get(request);
+  if (!info) {
+    const offered = request.headers.get('x-request-id');
+    info = { id: offered && CLIENT_ID.test(offered) ? offered : randomUUID(), startedAt: process.hrtime.bigint() };
+    infos.set(request, info);
+  }
+  return info;
+}
+
+/** Makes `inner` (a request built by the REST layer) carry `outer`'s id and report to it. */
+export function linkInnerRequest(outer: Request, inner: Request): void {
+  const parent = requestInfo(outer);
+  infos.set(inner, { id: parent.id, startedAt: process.hrtime.bigint(), parent });
+}
+
+/** Records who the caller is, on the request and on its outer request if any. */
+export function notePrincipal(request: Request, principal: Principal): void {
+  const info = requestInfo(request);
+  info.principal = principal;
+  if (info.parent) info.parent.principal = principal;
+}

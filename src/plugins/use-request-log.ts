@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { Plugin } from 'graphql-yoga';
+import type { Principal } from '../auth/principal.js';
+import { requestInfo } from './request-info.js';
+
+function principalFields(p: Principal | undefined) {
+  if (!p) return { principal: null };
+  if (p.kind === 'tenant') return { principal: { tenantId: p.tenantId, keyId: p.keyId, role: p.role } };
+  if (p.kind === 'platform') return { principal: { platformAdmin: true } };
+  return { principal: { anonymous: p.reason } };
+}
+
+/**
+ * One JSON line per request: id, method, path (never the query string, which may carry
+ * `api_key`), GraphQL operation, principal (ids and role, never the key), status, duration.
+ * Also puts the id on the response as `x-request-id`.
+ */
+export function useRequestLog(logger: Logger): Plugin {
+  return {
+    onRequest({ request }) {
+      requestInfo(request);
+    },
+    onParams({ request, params }) {
+      const info = requestInfo(request);
+      info.operationName = params.operationName ?? undefined;
+    },
+    onResponse({ request, response }) {
+      const info = requestInfo(request);
+      response.headers.set('x-request-id', info.id);
+      if (info.parent) return; // the REST request around it logs once for both
+      const url = new URL(request.url);
+      logger.info({
+        requestId: info.id,
+        method: request.method,
+        path: url.pathname,
+        operation: info.operationName ?? null,
+        ...principalFields(info.principal),
+        status: response.status,
+        durationMs: Number((process.hrtime.bigint() - info.startedAt) / 1000n) / 1000,
+      });
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.js';
+// Each module defines its types and the root fields that belong to them (imported for effect).
+import './scalars.js';
+import './types/enums.js';
+import './types/tenant.js';
+import './types/api-key.js';
+import './types/me.js';
+
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,11 @@
+import { builder } from '../builder.js';
+
+export const TierEnum = builder.enumType('Tier', {
+  description: 'Subscription tier, ordered: BASIC < PRO < ENTERPRISE.',
+  values: ['BASIC', 'PRO', 'ENTERPRISE'] as const,
+});
+
+export const RoleEnum = builder.enumType('Role', {
+  description: 'Role of a tenant API key, ordered: VIEWER < OPERATOR < ADMIN.',
+  values: ['VIEWER', 'OPERATOR', 'ADMIN'] as const,
+});

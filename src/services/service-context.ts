@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
+import type { Db } from '../db/connect.js';
+import type { AppConfig } from '../config.js';
+import type { Loaders } from './loaders.js';
+
+/**
+ * What every service function receives: who is calling, for which request, and the
+ * per-request loaders. The GraphQL context is exactly this; a fresh one per request.
+ */
+export interface ServiceContext {
+  db: Db;
+  principal: Principal;
+  requestId: string;
+  loaders: Loaders;
+  config: AppConfig;
+  logger: Logger;
+  /** The clock; tests move it to expire share links without sleeping. */
+  now: () => Date;
+}

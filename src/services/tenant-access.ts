@@ -1,0 +1,33 @@
+import { hasTenantRole } from '../auth/principal.js';
+import type { RoleName, TenantRow } from '../db/tables.js';
+import { badInput, forbidden, notFound, unauthenticated } from '../errors/domain-error.js';
+import type { ServiceContext } from './service-context.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/**
+ * The tenant a call acts on. A tenant key may name only its own tenant (or none): any other id
+ * is FORBIDDEN, whether it exists or not, so ids cannot be probed. The platform admin must name
+ * one and gets BAD_USER_INPUT for a malformed id, NOT_FOUND for an unknown one.
+ */
+export async function requireTenant(ctx: ServiceContext, tenantId: string | null | undefined, minRole: RoleName): Promise<TenantRow> {
+  const { principal } = ctx;
+  if (principal.kind === 'anonymous') throw unauthenticated();
+  let id: string;
+  if (principal.kind === 'tenant') {
+    if (tenantId != null && tenantId !== principal.tenantId) throw forbidden('This key cannot access that tenant');
+    if (!hasTenantRole(principal, principal.tenantId, minRole)) throw forbidden(`Requires the ${minRole.toLowerCase()} role or above`);
+    id = principal.tenantId;
+  } else {
+    if (tenantId == null) throw badInput('tenantId is required for the platform admin', [{ path: 'tenantId', message: 'required' }]);
+    if (!isUuid(tenantId)) throw badInput('tenantId must be a UUID', [{ path: 'tenantId', message: 'must be a UUID' }]);
+    id = tenantId;
+  }
+  const tenant = await ctx.loaders.tenant.load(id);
+  if (!tenant) throw notFound('Tenant');
+  return tenant;
+}

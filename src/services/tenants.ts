@@ -1,0 +1,47 @@
+import type { TenantRow, TierName } from '../db/tables.js';
+import { badInput, forbidden } from '../errors/domain-error.js';
+import { recordAudit } from './audit.js';
+import { decodeCursor, pageSize, toPage, type PageArgs } from './pagination.js';
+import type { ServiceContext } from './service-context.js';
+
+export interface CreateTenantInput {
+  name: string;
+  tier?: TierName | null;
+  industry?: string | null;
+}
+
+const MAX_NAME_LENGTH = 200;
+
+export async function createTenant(ctx: ServiceContext, input: CreateTenantInput): Promise<TenantRow> {
+  if (ctx.principal.kind !== 'platform') throw forbidden('Only the platform admin creates tenants');
+  const name = input.name.trim();
+  if (!name || name.length > MAX_NAME_LENGTH) {
+    throw badInput(`name must be 1-${MAX_NAME_LENGTH} characters`, [{ path: 'name', message: `must be 1-${MAX_NAME_LENGTH} characters` }]);
+  }
+  return ctx.db.transaction().execute(async (trx) => {
+    const tenant = await trx
+      .insertInto('tenants')
+      .values({ name, tier: input.tier ?? 'BASIC', industry: input.industry ?? null, created_at: ctx.now() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'tenant.create', target: tenant.id, changes: { name, tier: tenant.tier, industry: tenant.industry } });
+    return tenant;
+  });
+}
+
+/** Every tenant, oldest first (platform admin only). */
+export async function listTenants(ctx: ServiceContext, args: PageArgs) {
+  if (ctx.principal.kind !== 'platform') throw forbidden('Only the platform admin lists tenants');
+  const size = pageSize(args.first);
+  const after = decodeCursor(args.after);
+  let query = ctx.db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').limit(size + 1);
+  if (after) {
+    const [createdAt, id] = after.split('|');
+    if (!createdAt || !id || Number.isNaN(Date.parse(createdAt))) throw badInput('Invalid cursor', [{ path: 'after', message: 'Invalid cursor' }]);
+    query = query.where((eb) =>
+      eb.or([eb('created_at', '>', new Date(createdAt)), eb.and([eb('created_at', '=', new Date(createdAt)), eb('id', '>', id)])]),
+    );
+  }
+  const rows = await query.execute();
+  return toPage(rows, size, (t) => `${t.created_at.toISOString()}|${t.id}`);
+}

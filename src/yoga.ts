@@ -1,0 +1,53 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config.js';
+import type { Db } from './db/connect.js';
+import { DomainError, isDatabaseUnavailable } from './errors/domain-error.js';
+import { apiKeyFromRequest } from './http/api-key-from-request.js';
+import { notePrincipal, requestInfo } from './plugins/request-info.js';
+import { useErrorMapping } from './plugins/use-error-mapping.js';
+import { useHealth } from './plugins/use-health.js';
+import { useRequestLog } from './plugins/use-request-log.js';
+import { schema } from './schema/index.js';
+import { createLoaders } from './services/loaders.js';
+import { resolvePrincipal } from './services/principal.js';
+import type { ServiceContext } from './services/service-context.js';
+
+export interface AppDeps {
+  db: Db;
+  config: AppConfig;
+  logger: Logger;
+  /** Defaults to the wall clock; tests pass a movable one. */
+  now?: () => Date;
+}
+
+export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
+
+/** The whole HTTP surface as one Yoga instance: /graphql, REST paths, /share, /health, /ready. */
+export function createApp({ db, config, logger, now = () => new Date() }: AppDeps): App {
+  return createYoga<Record<string, unknown>, ServiceContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    // /health is ours (useHealth), with a JSON body.
+    healthCheckEndpoint: '/__yoga_health',
+    landingPage: false,
+    // The bundled GraphiQL: served from this process, no CDN.
+    graphiql: { title: 'Tenant configuration gateway', defaultQuery: '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n' },
+    renderGraphiQL,
+    logging: false,
+    plugins: [useRequestLog(logger), useHealth(db), useErrorMapping()],
+    context: async ({ request }): Promise<ServiceContext> => {
+      const info = requestInfo(request);
+      let principal;
+      try {
+        principal = await resolvePrincipal(db, apiKeyFromRequest(request), config.platformAdminKey, now());
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) throw new DomainError('SERVICE_UNAVAILABLE', 'Service unavailable: the auth database cannot be reached');
+        throw error;
+      }
+      notePrincipal(request, principal);
+      return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now };
+    },
+  });
+}
