@@ -1,0 +1,158 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import pino from 'pino';
+import type { AppConfig } from '../../src/config.js';
+import { openStore, type Store } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import type { RoleName, TierName } from '../../src/db/tables.js';
+import { createApp, type App } from '../../src/yoga.js';
+
+export const PLATFORM_KEY = 'platform-admin-test-key-' + randomBytes(8).toString('hex');
+
+/** A movable clock: tests expire things by moving it, never by sleeping. */
+export class TestClock {
+  private offsetMs = 0;
+  now = () => new Date(Date.now() + this.offsetMs);
+  advance(ms: number) {
+    this.offsetMs += ms;
+  }
+}
+
+export type Transport = 'bearer' | 'x-api-key' | 'query';
+export const TRANSPORTS: Transport[] = ['bearer', 'x-api-key', 'query'];
+
+export interface World {
+  app: App;
+  store: Store;
+  clock: TestClock;
+  /** Every log line the app wrote, as parsed JSON. */
+  logLines: () => Record<string, unknown>[];
+  /** Raw text of every log line (for canary searches). */
+  logText: () => string;
+  config: AppConfig;
+  /** Sends a request through the app (no port), the key on the chosen transport. */
+  request(path: string, init?: RequestInit & { key?: string; transport?: Transport }): Promise<Response>;
+  /** POST /graphql; returns status, body and headers. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string, transport?: Transport): Promise<{ status: number; body: { data?: T; errors?: any[] }; headers: Headers }>;
+  createTenantWithKeys(options?: { name?: string; tier?: TierName; industry?: string }): Promise<TestTenant>;
+  close(): Promise<void>;
+}
+
+export interface TestTenant {
+  id: string;
+  name: string;
+  keys: Record<RoleName, string>;
+  keyIds: Record<RoleName, string>;
+}
+
+/**
+ * A fresh app on a fresh database: PGlite in memory, or, when TEST_DATABASE_URL is set,
+ * a new database on that server (dropped on close). One world per test file.
+ */
+export async function createWorld(options: { env?: Record<string, string>; publicBaseUrl?: string } = {}): Promise<World> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  let databaseUrl: string | undefined;
+  let dropDatabase = async () => {};
+  if (serverUrl) {
+    const name = 'test_' + randomUUID().replace(/-/g, '');
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const url = new URL(serverUrl);
+    url.pathname = '/' + name;
+    databaseUrl = url.toString();
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    };
+  }
+  const store = await openStore({ databaseUrl, dataDir: 'memory://' });
+  await migrateToLatest(store.db);
+
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const logger = pino({ level: 'debug', base: undefined }, sink);
+  const clock = new TestClock();
+  const config: AppConfig = {
+    port: 0,
+    databaseUrl,
+    dataDir: 'memory://',
+    platformAdminKey: PLATFORM_KEY,
+    secretsKey: randomBytes(32),
+    publicBaseUrl: options.publicBaseUrl,
+    settingsEnv: options.env ?? {},
+    retentionSweepIntervalMs: 0,
+  };
+  const app = createApp({ db: store.db, config, logger, now: clock.now });
+
+  const request: World['request'] = (path, init = {}) => {
+    const { key, transport = 'bearer', ...rest } = init;
+    const headers = new Headers(rest.headers);
+    let url = 'http://gateway.test' + path;
+    if (key) {
+      if (transport === 'bearer') headers.set('authorization', `Bearer ${key}`);
+      else if (transport === 'x-api-key') headers.set('x-api-key', key);
+      else url += (url.includes('?') ? '&' : '?') + 'api_key=' + encodeURIComponent(key);
+    }
+    return Promise.resolve(app.fetch(url, { ...rest, headers }));
+  };
+
+  const gql: World['gql'] = async (query, variables, key, transport) => {
+    const res = await request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query, variables }),
+      key,
+      transport,
+    });
+    return { status: res.status, body: await res.json(), headers: res.headers };
+  };
+
+  const createTenantWithKeys: World['createTenantWithKeys'] = async (opts = {}) => {
+    const created = await gql(
+      `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id name } } }`,
+      { input: { name: opts.name ?? 'Tenant ' + randomUUID().slice(0, 8), tier: opts.tier ?? 'PRO', industry: opts.industry ?? null } },
+      PLATFORM_KEY,
+    );
+    if (created.body.errors) throw new Error(JSON.stringify(created.body.errors));
+    const tenant = created.body.data.createTenant.tenant;
+    const keys = {} as Record<RoleName, string>;
+    const keyIds = {} as Record<RoleName, string>;
+    for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
+      const res = await gql(
+        `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+        { input: { tenantId: tenant.id, role } },
+        PLATFORM_KEY,
+      );
+      if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+      keys[role] = res.body.data.createApiKey.key;
+      keyIds[role] = res.body.data.createApiKey.apiKey.id;
+    }
+    return { id: tenant.id, name: tenant.name, keys, keyIds };
+  };
+
+  return {
+    app,
+    store,
+    clock,
+    config,
+    logLines: () => lines.map((l) => JSON.parse(l)),
+    logText: () => lines.join('\n'),
+    request,
+    gql,
+    createTenantWithKeys,
+    close: async () => {
+      await store.close();
+      await dropDatabase();
+    },
+  };
+}
