@@ -9,6 +9,8 @@ import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { useErrorMapping } from './plugins/use-error-mapping.js';
 import { useHealth } from './plugins/use-health.js';
 import { useRequestLog } from './plugins/use-request-log.js';
+import { useRest } from './plugins/use-rest.js';
+import { routes } from './rest/routes/index.js';
 import { schema } from './schema/index.js';
 import { createLoaders } from './services/loaders.js';
 import { resolvePrincipal } from './services/principal.js';
@@ -26,7 +28,7 @@ export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
 
 /** The whole HTTP surface as one Yoga instance: /graphql, REST paths, /share, /health, /ready. */
 export function createApp({ db, config, logger, now = () => new Date() }: AppDeps): App {
-  return createYoga<Record<string, unknown>, ServiceContext>({
+  const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
     // /health is ours (useHealth), with a JSON body.
@@ -36,7 +38,8 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
     graphiql: { title: 'Tenant configuration gateway', defaultQuery: '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n' },
     renderGraphiQL,
     logging: false,
-    plugins: [useRequestLog(logger), useHealth(db), useErrorMapping()],
+    // useRest answers every path other plugins left unanswered (404 JSON): keep it last.
+    plugins: [useRequestLog(logger), useHealth(db), useErrorMapping(), useRest({ routes, schema, logger, app: () => app })],
     context: async ({ request }): Promise<ServiceContext> => {
       const info = requestInfo(request);
       let principal;
@@ -50,4 +53,5 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
       return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now };
     },
   });
+  return app;
 }

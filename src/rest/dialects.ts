@@ -1,0 +1,168 @@
+import { ERROR_STATUS, type ErrorCode, type FieldIssue } from '../errors/domain-error.js';
+import type { Family } from './route.js';
+
+/**
+ * Each documented REST family speaks its own error dialect. The GraphQL pipeline reports one
+ * vocabulary (`extensions.code`); this file turns it into each family's status and body.
+ *
+ * - `tenant` and `public` (seeds 000, 002, 004): `{ error: { code, message, details?, requestId? } }`;
+ *   invalid input is 422 (the seeds' "Unprocessable entity"), with field `details`.
+ * - `admin` (seed 001, which documents no error format): the same body; invalid input is 400.
+ * - `v1` (seed 003): `{ error: "<reason phrase>", message, code: <status>, tenant_id }`; 400 for
+ *   validation, with the catalog's messages word for word (they arrive as the GraphQL message).
+ *
+ * `requestId` (`request_id` in v1) is in the body of 5xx answers, where the seeds ask support to
+ * be given it; every answer carries it as the `x-request-id` header. Keeping it out of 4xx bodies
+ * also keeps the public share 404 byte-identical for unknown, expired, revoked and forged tokens.
+ */
+
+/** Codes the REST layer itself can raise, on top of the domain's. */
+export type RestErrorCode = ErrorCode | 'METHOD_NOT_ALLOWED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE';
+
+export interface RestError {
+  code: RestErrorCode;
+  message: string;
+  details?: FieldIssue[];
+}
+
+export interface ErrorContext {
+  family: Family;
+  requestId: string;
+  /** The tenant id named by the path (seed 003 echoes it as `tenant_id`). */
+  tenantId?: string | null;
+}
+
+const REST_ONLY_STATUS = { METHOD_NOT_ALLOWED: 405, UNSUPPORTED_MEDIA_TYPE: 415, PAYLOAD_TOO_LARGE: 413 } as const;
+
+const REASON: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** The HTTP status of an error code in a family. */
+export function statusOf(family: Family, code: RestErrorCode): number {
+  if (code === 'BAD_USER_INPUT') return family === 'tenant' || family === 'public' ? 422 : 400;
+  if (code in REST_ONLY_STATUS) return REST_ONLY_STATUS[code as keyof typeof REST_ONLY_STATUS];
+  return ERROR_STATUS[code as ErrorCode] ?? 500;
+}
+
+/** The documented body of an error in a family. */
+export function errorBody(error: RestError, ctx: ErrorContext): unknown {
+  const status = statusOf(ctx.family, error.code);
+  const serverSide = status >= 500;
+  if (ctx.family === 'v1') {
+    return {
+      error: REASON[status] ?? 'Error',
+      message: error.message,
+      code: status,
+      tenant_id: ctx.tenantId ?? null,
+      ...(serverSide ? { request_id: ctx.requestId } : {}),
+    };
+  }
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details?.length ? { details: error.details } : {}),
+      ...(serverSide ? { requestId: ctx.requestId } : {}),
+    },
+  };
+}
+
+/** The OpenAPI schema of a family's error body (one per family, referenced by every route). */
+export function errorSchema(family: Family): Record<string, unknown> {
+  if (family === 'v1') {
+    return {
+      type: 'object',
+      required: ['error', 'message', 'code', 'tenant_id'],
+      properties: {
+        error: { type: 'string', description: 'HTTP reason phrase, e.g. "Bad Request".' },
+        message: { type: 'string' },
+        code: { type: 'integer', description: 'The HTTP status.' },
+        tenant_id: { type: ['string', 'null'] },
+        request_id: { type: 'string', description: 'On 5xx only: quote it to support.' },
+      },
+    };
+  }
+  return {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', description: 'UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, …' },
+          message: { type: 'string' },
+          details: {
+            type: 'array',
+            items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] },
+          },
+          requestId: { type: 'string', description: 'On 5xx only: quote it to support.' },
+        },
+      },
+    },
+  };
+}
+
+/** The error statuses each family documents (for OpenAPI). */
+export function documentedStatuses(family: Family): number[] {
+  switch (family) {
+    case 'v1':
+      return [400, 401, 403, 404, 409, 412, 429, 500];
+    case 'admin':
+      return [400, 401, 403, 404, 409, 412, 429, 500, 503];
+    case 'public':
+      return [404, 429, 500, 503];
+    default:
+      return [401, 403, 404, 409, 412, 422, 429, 500, 503];
+  }
+}
+
+export function reasonPhrase(status: number): string {
+  return REASON[status] ?? 'Error';
+}
+
+/** A GraphQL error as it arrives in the inner response's JSON. */
+export interface GraphQLErrorJson {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; details?: FieldIssue[]; [key: string]: unknown };
+}
+
+const KNOWN_CODES = new Set<string>(Object.keys(ERROR_STATUS));
+
+/**
+ * The REST error for a GraphQL error. Variable coercion errors (a wrong type, an unknown field
+ * of a body passed as an input object) carry no `details`; their path is read from GraphQL's
+ * message (`… at "input.certExpiryDays"; …`) so the client still learns which field it was.
+ */
+export function restErrorOf(error: GraphQLErrorJson): RestError {
+  const raw = error.extensions?.code;
+  const code: ErrorCode = raw && KNOWN_CODES.has(raw) ? (raw as ErrorCode) : 'INTERNAL_SERVER_ERROR';
+  if (code === 'INTERNAL_SERVER_ERROR') return { code, message: 'Unexpected error.' };
+  if (code !== 'BAD_USER_INPUT') return { code, message: error.message };
+  const details = error.extensions?.details?.length ? error.extensions.details : coercionIssues(error.message);
+  return { code, message: error.message, details };
+}
+
+function coercionIssues(message: string): FieldIssue[] {
+  const at = /\bat "([^"]+)"/.exec(message)?.[1];
+  const unknownField = /Field "([^"]+)" is not defined by type/.exec(message)?.[1];
+  const variable = /Variable "\$([^"]+)"/.exec(message)?.[1];
+  const base = (at ?? variable ?? '').replace(/^input\.?/, '');
+  const path = [base, unknownField].filter(Boolean).join('.');
+  const reason = message.includes('; ') ? message.slice(message.lastIndexOf('; ') + 2) : message;
+  return path ? [{ path, message: reason }] : [];
+}

@@ -1,0 +1,137 @@
+import type { RestError } from './dialects.js';
+import type { BodySpec, JsonSchema, QueryParamSpec } from './route.js';
+
+/**
+ * Reading the HTTP side of a REST call: body, query string, conditional headers, Accept.
+ * Only shape is checked here (is it JSON, is it an object, is `limit` a number); whether the
+ * values make sense is the GraphQL layer's business.
+ */
+
+/** Bodies of the documented routes are small settings patches; anything larger is refused unread. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: RestError };
+
+const bad = (message: string, path?: string): Parsed<never> => ({
+  ok: false,
+  error: { code: 'BAD_USER_INPUT', message, ...(path !== undefined ? { details: [{ path, message }] } : {}) },
+});
+
+const NO_BODY: BodySpec = { required: false, description: 'none', schema: { type: 'object', properties: {}, additionalProperties: false } };
+
+function isJsonMediaType(contentType: string | null): boolean {
+  if (!contentType) return false;
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+/**
+ * The request body as a JSON object. An empty body is `{}` when the route's body is optional.
+ * A body with another content type is 415; malformed JSON and non-objects are invalid input.
+ * With `schema.additionalProperties === false`, unknown top-level keys are refused here
+ * (those bodies are spread into separate variables, so GraphQL would never see the extra keys).
+ */
+export async function readJsonBody(request: Request, declaredSpec: BodySpec | undefined): Promise<Parsed<Record<string, unknown>>> {
+  // A route without a body takes nothing, or an empty object (some clients always send `{}`).
+  const spec = declaredSpec ?? NO_BODY;
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) return { ok: false, error: { code: 'PAYLOAD_TOO_LARGE', message: `The body exceeds ${MAX_BODY_BYTES} bytes` } };
+  const text = request.body ? await request.text() : '';
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return { ok: false, error: { code: 'PAYLOAD_TOO_LARGE', message: `The body exceeds ${MAX_BODY_BYTES} bytes` } };
+  if (!text.trim()) {
+    if (spec.required) return bad('A JSON object body is required', '');
+    return { ok: true, value: {} };
+  }
+  if (!isJsonMediaType(request.headers.get('content-type'))) {
+    return { ok: false, error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as Content-Type: application/json' } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return bad('The body is not valid JSON', '');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('The body must be a JSON object', '');
+  const body = value as Record<string, unknown>;
+  const schema = spec.schema;
+  if (schema) {
+    const unknown = unknownKeys(body, schema);
+    if (unknown.length) {
+      return { ok: false, error: { code: 'BAD_USER_INPUT', message: `Unknown field(s): ${unknown.join(', ')}`, details: unknown.map((path) => ({ path, message: 'Unknown field' })) } };
+    }
+    const missing = ((schema.required as string[] | undefined) ?? []).filter((k) => !(k in body));
+    if (missing.length) {
+      return { ok: false, error: { code: 'BAD_USER_INPUT', message: `Missing field(s): ${missing.join(', ')}`, details: missing.map((path) => ({ path, message: 'Required' })) } };
+    }
+  }
+  return { ok: true, value: body };
+}
+
+function unknownKeys(body: Record<string, unknown>, schema: JsonSchema): string[] {
+  if (schema.additionalProperties !== false) return [];
+  const known = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
+  return Object.keys(body).filter((k) => !known.includes(k));
+}
+
+/**
+ * Query parameters as declared. `integer` must be a whole number; `timestamp` takes ISO-8601 or
+ * Unix seconds (seed 001 speaks Unix seconds) and becomes ISO for GraphQL's DateTime.
+ */
+export function readQuery(url: URL, specs: Record<string, QueryParamSpec> | undefined): Parsed<Record<string, string | number | undefined>> {
+  const out: Record<string, string | number | undefined> = {};
+  for (const [name, spec] of Object.entries(specs ?? {})) {
+    const raw = url.searchParams.get(name);
+    if (raw === null || raw === '') continue;
+    if (spec.type === 'integer') {
+      if (!/^-?\d+$/.test(raw)) return bad(`${name} must be an integer`, name);
+      out[name] = Number(raw);
+    } else if (spec.type === 'timestamp') {
+      const date = /^\d+$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
+      if (Number.isNaN(date.getTime())) return bad(`${name} must be an ISO-8601 time or Unix seconds`, name);
+      out[name] = date.toISOString();
+    } else {
+      out[name] = raw;
+    }
+  }
+  return { ok: true, value: out };
+}
+
+/** Our ETags are the resource version, quoted: `"7"`. */
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}
+
+/**
+ * `If-Match` → the expected version. `*` (or no header) asks for nothing. A tag that is not one
+ * of ours can never match: 412 at once, as RFC 9110 says, without a write being attempted.
+ */
+export function readIfMatch(headers: Headers): Parsed<number | undefined> {
+  const raw = headers.get('if-match')?.trim();
+  if (!raw || raw === '*') return { ok: true, value: undefined };
+  const match = /^(?:W\/)?"(\d{1,9})"$/.exec(raw);
+  if (!match) return { ok: false, error: { code: 'PRECONDITION_FAILED', message: 'If-Match does not match the current version' } };
+  return { ok: true, value: Number(match[1]) };
+}
+
+/** True when `If-None-Match` names the current tag (a 304 for a GET). */
+export function notModified(headers: Headers, etag: string): boolean {
+  const raw = headers.get('if-none-match');
+  if (!raw) return false;
+  return raw.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag);
+}
+
+/** True when the Accept header ranks text/html above application/json (browsers do; clients rarely). */
+export function prefersHtml(accept: string | null): boolean {
+  if (!accept) return false;
+  let html = 0;
+  let json = 0;
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) || 0 : 1;
+    if (type === 'text/html') html = Math.max(html, q);
+    else if (type === 'application/json') json = Math.max(json, q);
+    else if (type === '*/*' || type === 'application/*') json = Math.max(json, q * 0.999);
+  }
+  return html > 0 && html > json;
+}

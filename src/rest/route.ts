@@ -1,0 +1,115 @@
+/**
+ * One documented REST path = one entry of this type. A route holds no business logic: it says
+ * which GraphQL operation to run, how the HTTP request becomes that operation's variables, and
+ * how the operation's `data` becomes the documented JSON body. Auth, validation, limits and audit
+ * happen in the GraphQL pipeline the route's operation runs through (src/plugins/use-rest.ts).
+ */
+
+export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
+
+/**
+ * Which documented error dialect a path speaks (src/rest/dialects.ts):
+ * `tenant` = seeds 000/002/004 (`/tenant/*`), `admin` = seed 001 (`/api/admin/*`),
+ * `v1` = seed 003 (`/api/v1/*`), `public` = the keyless share view (`/share/*`).
+ */
+export type Family = 'tenant' | 'admin' | 'v1' | 'public';
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses it); only what the docs and checks need. */
+export type JsonSchema = Record<string, unknown>;
+
+/** A path parameter. `format: 'uuid'` ids that cannot be ids answer 404 without a lookup. */
+export interface PathParamSpec {
+  description: string;
+  format?: 'uuid';
+  /** Values come from a GraphQL enum of the live schema; any other value is an unknown path (404). */
+  graphqlEnum?: string;
+}
+
+/** A query-string parameter: strings pass as they are, integers are parsed (else 4xx). */
+export interface QueryParamSpec {
+  description: string;
+  type: 'string' | 'integer' | 'timestamp';
+}
+
+export interface BodySpec {
+  /** True: a JSON object body must be sent. False: the body may be empty (then `{}`). */
+  required: boolean;
+  description: string;
+  /**
+   * The body's schema. `graphqlInput` derives it from a GraphQL input type of the live schema
+   * (the one GraphQL itself validates against), so fields are never listed twice; `schema` is
+   * for bodies the route spreads into separate variables (then unknown keys are refused here,
+   * because GraphQL never sees them). `fieldFromParam`: the body is the input type's field named
+   * by that path parameter (e.g. AdminSettingsPatch.<category>).
+   */
+  graphqlInput?: string | { type: string; field?: string; fieldFromParam?: string };
+  schema?: JsonSchema;
+}
+
+/** What a route sees of the HTTP request, already parsed. */
+export interface RouteRequest {
+  params: Record<string, string>;
+  query: Record<string, string | number | undefined>;
+  /** The JSON body (an object when present; `{}` when optional and absent). */
+  body: Record<string, unknown>;
+  /** From `If-Match` on routes that accept it: the version the client last read. */
+  expectedVersion?: number;
+  headers: Headers;
+  url: URL;
+}
+
+/** A successful mapping of `data` into the documented body. */
+export interface RouteResponse {
+  body: unknown;
+  /** Defaults to the route's `status` (200). */
+  status?: number;
+  /** A resource version to send as ETag. */
+  version?: number | null;
+}
+
+export interface Route<TData = any> {
+  method: HttpMethod;
+  /** Express-style pattern: `/api/v1/tenants/:id/config`. Static segments win over params. */
+  path: string;
+  family: Family;
+  summary: string;
+  /** `public` routes take no key; every other route sends the caller's key on to GraphQL. */
+  auth: 'key' | 'public';
+  /** Exactly one named GraphQL operation. */
+  document: string;
+  params?: Record<string, PathParamSpec>;
+  query?: Record<string, QueryParamSpec>;
+  body?: BodySpec;
+  /** How path params, query and body become the operation's variables. */
+  variables: (req: RouteRequest) => Record<string, unknown>;
+  /** How the operation's `data` becomes the documented body; throw a DomainError for an error. */
+  respond: (data: TData, req: RouteRequest) => RouteResponse;
+  /** Success status (default 200). */
+  status?: number;
+  /** The documented success body, for OpenAPI. */
+  responseSchema: JsonSchema;
+  /** Reads: send an ETag of the returned version. Writes: honour `If-Match` as `expectedVersion`. */
+  concurrency?: 'etag' | 'if-match';
+  /** Extra response headers (on success and on errors of this route). */
+  headers?: Record<string, string>;
+  /** An HTML rendering offered when the client's Accept prefers text/html over JSON. */
+  html?: (data: TData, req: RouteRequest) => string;
+}
+
+/** Keeps each route's `data` type checked against its own `respond`. */
+export function defineRoute<TData>(route: Route<TData>): Route<TData> {
+  return route;
+}
+
+/** The operation name of a route's document (also its OpenAPI operationId). */
+export function operationName(route: Route): string {
+  const match = /\b(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(route.document);
+  if (!match) throw new Error(`Route ${route.method} ${route.path}: its document must be one named operation`);
+  return match[1];
+}
+
+/** Converts an ISO timestamp to the Unix seconds seed 001 documents (`updated_at`, `reset_at`). */
+export function unixSeconds(iso: string | null | undefined): number | null {
+  if (!iso) return null;
+  return Math.floor(Date.parse(iso) / 1000);
+}

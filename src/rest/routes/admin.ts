@@ -1,0 +1,251 @@
+import { DomainError } from '../../errors/domain-error.js';
+import { defineRoute, unixSeconds, type JsonSchema } from '../route.js';
+
+/**
+ * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
+ * the caller's tenant. Times are Unix seconds, as documented; `changes` is keyed by the dotted
+ * path inside the category.
+ */
+
+const needsTenantKey = () => new DomainError('FORBIDDEN', 'This path acts on the tenant of the key: use a tenant API key');
+
+/** The categories as the live schema's `SettingsCategory` enum lists them; anything else is 404. */
+const CATEGORY_PARAM = { category: { description: 'Settings category.', graphqlEnum: 'SettingsCategory' } };
+
+/** Every category of `GET /api/admin/settings`, one alias each, in one operation. */
+const ALL_CATEGORIES = ['authentication', 'branding', 'email', 'security', 'tokens', 'webhooks', 'compliance'] as const;
+
+type TenantOf<T> = { me: { tenant: T | null } };
+type Change = { path: string; old: unknown; new: unknown };
+
+/**
+ * `changes` as seed 001 documents it: `{ "password_policy.min_length": { old, new } }`, the path
+ * relative to the category. GraphQL reports stored paths (`admin.authentication.password_policy…`)
+ * or category paths; both lose their prefix here.
+ */
+export function changesMap(changes: Change[], category: string): Record<string, { old: unknown; new: unknown }> {
+  const out: Record<string, { old: unknown; new: unknown }> = {};
+  for (const c of changes) {
+    const path = c.path.replace(/^admin\./, '').replace(new RegExp(`^${category}\\.`), '');
+    out[path] = { old: c.old, new: c.new };
+  }
+  return out;
+}
+
+const categorySchema: JsonSchema = { type: 'object', description: 'The category document (groups of fields, as seed 001 shows).' };
+
+export const getAllSettings = defineRoute<TenantOf<{ settings: Record<string, unknown> & { version: number } }>>({
+  method: 'GET',
+  path: '/api/admin/settings',
+  family: 'admin',
+  summary: 'Get all settings',
+  auth: 'key',
+  document: `query RestAdminAllSettings { me { tenant { settings { version ${ALL_CATEGORIES.map((c) => `${c}: categoryValues(category: ${c})`).join(' ')} } } } }`,
+  variables: () => ({}),
+  respond: ({ me }) => {
+    if (!me.tenant) throw needsTenantKey();
+    const { version, ...categories } = me.tenant.settings;
+    return { body: Object.fromEntries(ALL_CATEGORIES.map((c) => [c, categories[c]])), version };
+  },
+  concurrency: 'etag',
+  responseSchema: { type: 'object', properties: Object.fromEntries(ALL_CATEGORIES.map((c) => [c, categorySchema])) },
+});
+
+export const getCategory = defineRoute<TenantOf<{ settings: { version: number; categoryValues: Record<string, unknown> } }>>({
+  method: 'GET',
+  path: '/api/admin/settings/:category',
+  family: 'admin',
+  summary: 'Get settings by category',
+  auth: 'key',
+  document: 'query RestAdminCategory($category: SettingsCategory!) { me { tenant { settings { version categoryValues(category: $category) } } } }',
+  params: CATEGORY_PARAM,
+  variables: ({ params }) => ({ category: params.category }),
+  respond: ({ me }) => {
+    if (!me.tenant) throw needsTenantKey();
+    return { body: me.tenant.settings.categoryValues, version: me.tenant.settings.version };
+  },
+  concurrency: 'etag',
+  responseSchema: categorySchema,
+});
+
+export const updateCategory = defineRoute<{ updateAdminSettings: { changes: Change[]; version: number; updatedAt: string } }>({
+  method: 'PUT',
+  path: '/api/admin/settings/:category',
+  family: 'admin',
+  summary: 'Update settings by category',
+  auth: 'key',
+  document: `mutation RestAdminUpdateCategory($input: AdminSettingsPatch!, $expectedVersion: Int) {
+  updateAdminSettings(input: $input, expectedVersion: $expectedVersion) { changes { path old new } version updatedAt }
+}`,
+  params: CATEGORY_PARAM,
+  // The body is the category's partial document; GraphQL takes it as that category's field.
+  body: { required: true, description: 'A partial category document.', graphqlInput: { type: 'AdminSettingsPatch', fieldFromParam: 'category' } },
+  variables: ({ params, body, expectedVersion }) => ({ input: { [params.category]: body }, expectedVersion }),
+  respond: ({ updateAdminSettings: p }, { params }) => ({
+    body: { updated: true, category: params.category, changes: changesMap(p.changes, params.category), updated_at: unixSeconds(p.updatedAt) },
+    version: p.version,
+  }),
+  concurrency: 'if-match',
+  responseSchema: {
+    type: 'object',
+    required: ['updated', 'category', 'changes', 'updated_at'],
+    properties: {
+      updated: { const: true },
+      category: { type: 'string' },
+      changes: { type: 'object', additionalProperties: { type: 'object', properties: { old: {}, new: {} } } },
+      updated_at: { type: 'integer', description: 'Unix seconds.' },
+    },
+  },
+});
+
+type FlagData = { key: string; displayName: string; description: string; enabled: boolean; category: string; impact: string };
+
+export const listFlags = defineRoute<TenantOf<{ featureFlags: FlagData[] }>>({
+  method: 'GET',
+  path: '/api/admin/settings/feature-flags',
+  family: 'admin',
+  summary: 'List feature flags',
+  auth: 'key',
+  document: 'query RestAdminFeatureFlags { me { tenant { featureFlags { key displayName description enabled category impact } } } }',
+  variables: () => ({}),
+  respond: ({ me }) => {
+    if (!me.tenant) throw needsTenantKey();
+    return {
+      body: {
+        flags: me.tenant.featureFlags.map((f) => ({ key: f.key, display_name: f.displayName, description: f.description, enabled: f.enabled, category: f.category, impact: f.impact })),
+      },
+    };
+  },
+  responseSchema: {
+    type: 'object',
+    required: ['flags'],
+    properties: {
+      flags: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['key', 'display_name', 'description', 'enabled', 'category', 'impact'],
+          properties: {
+            key: { type: 'string' },
+            display_name: { type: 'string' },
+            description: { type: 'string' },
+            enabled: { type: 'boolean' },
+            category: { type: 'string' },
+            impact: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+});
+
+export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: boolean }; updatedAt: string } }>({
+  method: 'PUT',
+  path: '/api/admin/settings/feature-flags/:flag',
+  family: 'admin',
+  summary: 'Update feature flag',
+  auth: 'key',
+  document: 'mutation RestAdminSetFeatureFlag($key: String!, $enabled: Boolean!) { setFeatureFlag(key: $key, enabled: $enabled) { flag { key enabled } updatedAt } }',
+  params: { flag: { description: 'Feature flag key.' } },
+  body: {
+    required: true,
+    description: 'Enable/disable.',
+    schema: { type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean', description: 'Enable/disable' } } },
+  },
+  variables: ({ params, body }) => ({ key: params.flag, enabled: body.enabled }),
+  respond: ({ setFeatureFlag: p }) => ({ body: { key: p.flag.key, enabled: p.flag.enabled, updated_at: unixSeconds(p.updatedAt) } }),
+  responseSchema: {
+    type: 'object',
+    required: ['key', 'enabled', 'updated_at'],
+    properties: { key: { type: 'string' }, enabled: { type: 'boolean' }, updated_at: { type: 'integer', description: 'Unix seconds.' } },
+  },
+});
+
+export const resetCategory = defineRoute<{ resetSettingsCategory: { category: string; reset: boolean; resetAt: string } }>({
+  method: 'POST',
+  path: '/api/admin/settings/reset/:category',
+  family: 'admin',
+  summary: 'Reset settings to default',
+  auth: 'key',
+  document: 'mutation RestAdminResetCategory($category: SettingsCategory!) { resetSettingsCategory(category: $category) { category reset resetAt } }',
+  params: CATEGORY_PARAM,
+  variables: ({ params }) => ({ category: params.category }),
+  respond: ({ resetSettingsCategory: p }) => ({ body: { reset: p.reset, category: p.category, reset_at: unixSeconds(p.resetAt) } }),
+  responseSchema: {
+    type: 'object',
+    required: ['reset', 'category', 'reset_at'],
+    properties: { reset: { type: 'boolean' }, category: { type: 'string' }, reset_at: { type: 'integer', description: 'Unix seconds.' } },
+  },
+});
+
+type AuditNode = { id: string; action: string; actorKeyId: string | null; actorRole: string; target: string | null; changes: unknown; requestId: string | null; createdAt: string };
+
+export const auditLogs = defineRoute<TenantOf<{ auditLog: { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>>({
+  method: 'GET',
+  path: '/api/admin/audit-logs',
+  family: 'admin',
+  summary: 'Audit log of the tenant (e.g. action=settings.update), newest first, cursor-paginated.',
+  auth: 'key',
+  document: `query RestAdminAuditLogs($filter: AuditLogFilter, $first: Int, $after: String) {
+  me { tenant { auditLog(filter: $filter, first: $first, after: $after) {
+    nodes { id action actorKeyId actorRole target changes requestId createdAt }
+    pageInfo { endCursor hasNextPage }
+  } } }
+}`,
+  query: {
+    action: { type: 'string', description: 'Only this action, e.g. settings.update.' },
+    since: { type: 'timestamp', description: 'Entries at or after this time.' },
+    until: { type: 'timestamp', description: 'Entries before this time.' },
+    limit: { type: 'integer', description: 'Page size (1-100, default 20).' },
+    cursor: { type: 'string', description: 'next_cursor of the previous page.' },
+  },
+  variables: ({ query }) => ({
+    filter: { action: query.action, since: query.since, until: query.until },
+    first: query.limit,
+    after: query.cursor,
+  }),
+  respond: ({ me }) => {
+    if (!me.tenant) throw needsTenantKey();
+    const page = me.tenant.auditLog;
+    return {
+      body: {
+        entries: page.nodes.map((e) => ({
+          id: e.id,
+          action: e.action,
+          actor_key_id: e.actorKeyId,
+          actor_role: e.actorRole,
+          target: e.target,
+          changes: e.changes,
+          request_id: e.requestId,
+          created_at: unixSeconds(e.createdAt),
+        })),
+        next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
+      },
+    };
+  },
+  responseSchema: {
+    type: 'object',
+    required: ['entries', 'next_cursor'],
+    properties: {
+      entries: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            action: { type: 'string' },
+            actor_key_id: { type: ['string', 'null'] },
+            actor_role: { type: 'string' },
+            target: { type: ['string', 'null'] },
+            changes: {},
+            request_id: { type: ['string', 'null'] },
+            created_at: { type: 'integer', description: 'Unix seconds.' },
+          },
+        },
+      },
+      next_cursor: { type: ['string', 'null'], description: 'Pass as cursor for the next page; null on the last.' },
+    },
+  },
+});
+
+export const adminRoutes = [getAllSettings, listFlags, setFlag, resetCategory, getCategory, updateCategory, auditLogs];

@@ -1,0 +1,26 @@
+import { notFound } from '../../errors/domain-error.js';
+import { defineRoute } from '../route.js';
+
+/**
+ * `GET /share/{token}` (issue 6): the keyless view of a shared scan. Unknown, expired, revoked
+ * and forged tokens all come back from GraphQL as the same NOT_FOUND, so they get the same 404.
+ * Nothing about it may be cached or leak through a Referer.
+ */
+export const sharedScan = defineRoute<{ sharedScan: unknown }>({
+  method: 'GET',
+  path: '/share/:token',
+  family: 'public',
+  summary: 'The shared scan, as the link scope allows (JSON; HTML when the client prefers it).',
+  auth: 'public',
+  document: 'query RestSharedScan($token: String!) { sharedScan(token: $token) }',
+  params: { token: { description: 'The share token from the link URL.' } },
+  variables: ({ params }) => ({ token: params.token }),
+  respond: ({ sharedScan: view }) => {
+    if (view == null) throw notFound('Share link');
+    return { body: view };
+  },
+  headers: { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+  responseSchema: { type: 'object', description: 'report | bundle | passport view of the scan.' },
+});
+
+export const publicRoutes = [sharedScan];
