@@ -127,3 +127,91 @@ describe('/tenant/* error dialect', () => {
     expectTenantError(res, 413, 'PAYLOAD_TOO_LARGE');
   });
 });
+
+describe('seed 000: /tenant/settings', () => {
+  const SEED_000_FIELDS = ['readinessDropThreshold', 'alertOnNewQuantumVulnerable', 'certExpiryDays', 'webhookSigningSecret', 'autoRetainScans', 'evidenceRetentionMonths', 'benchmarkOptIn', 'industry'];
+
+  it('PUT replays the documented example and answers { settings } with the persisted record', async () => {
+    const t = await world.createTenantWithKeys({ name: 'Seed 000' });
+    const res = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { benchmarkOptIn: true, industry: 'financial' } });
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body)).toEqual(['settings']);
+    expect(Object.keys(res.body.settings).sort()).toEqual([...SEED_000_FIELDS].sort());
+    expect(res.body.settings).toMatchObject({ benchmarkOptIn: true, industry: 'financial' });
+    expect(res.headers.get('etag')).toMatch(/^"\d+"$/);
+    const read = await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(res.body);
+    expect(read.headers.get('etag')).toBe(res.headers.get('etag'));
+    // One home: seed 000's industry is the tenant's industry.
+    const gql = await world.gql('{ me { tenant { industry } } }', {}, t.keys.VIEWER);
+    expect(gql.body.data.me.tenant.industry).toBe('financial');
+  });
+
+  it('PATCH is the same partial update; other fields keep their values', async () => {
+    const t = await world.createTenantWithKeys({ name: 'Patch' });
+    await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 60 } });
+    const res = await rest(world, 'PATCH', '/tenant/settings', { key: t.keys.ADMIN, body: { evidenceRetentionMonths: 24 } });
+    expect(res.status).toBe(200);
+    expect(res.body.settings).toMatchObject({ certExpiryDays: 60, evidenceRetentionMonths: 24 });
+  });
+
+  it('never returns the webhook signing secret', async () => {
+    const t = await world.createTenantWithKeys({ name: 'Secret' });
+    const canary = 'whsec-canary-' + Math.random().toString(36).slice(2);
+    const res = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { webhookSigningSecret: canary } });
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain(canary);
+    const read = await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER });
+    expect(read.text).not.toContain(canary);
+    expect(read.body.settings.webhookSigningSecret).not.toBeNull();
+    expect(world.logText()).not.toContain(canary);
+  });
+
+  it('answers 304 to If-None-Match with the current ETag', async () => {
+    const first = await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER });
+    const again = await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER, headers: { 'if-none-match': first.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+  });
+
+  it('403 for a viewer writing', async () => {
+    const res = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.VIEWER, body: { benchmarkOptIn: true } });
+    expectTenantError(res, 403, 'FORBIDDEN');
+  });
+
+  it('422 with field details for an out-of-range value, and nothing is written', async () => {
+    const before = await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER });
+    const res = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, body: { evidenceRetentionMonths: 121, benchmarkOptIn: true } });
+    expectTenantError(res, 422, 'BAD_USER_INPUT');
+    expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.stringContaining('evidenceRetentionMonths') })]));
+    const after = await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER });
+    expect(after.body).toEqual(before.body);
+    expect(after.headers.get('etag')).toBe(before.headers.get('etag'));
+  });
+
+  it('422 with field details for an unknown field or a wrong type', async () => {
+    const unknown = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, body: { notASetting: 1 } });
+    expectTenantError(unknown, 422, 'BAD_USER_INPUT');
+    expect(unknown.body.error.details).toEqual([expect.objectContaining({ path: 'notASetting' })]);
+    const wrongType = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, body: { certExpiryDays: 'soon' } });
+    expectTenantError(wrongType, 422, 'BAD_USER_INPUT');
+    expect(wrongType.body.error.details).toEqual([expect.objectContaining({ path: 'certExpiryDays' })]);
+  });
+
+  it('412 for a stale If-Match, and nothing is written; the current ETag succeeds', async () => {
+    const t = await world.createTenantWithKeys({ name: 'Precondition' });
+    const read = await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER });
+    const etag = read.headers.get('etag')!;
+    const first = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 90 }, headers: { 'if-match': etag } });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('etag')).not.toBe(etag);
+    const stale = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 7 }, headers: { 'if-match': etag } });
+    expectTenantError(stale, 412, 'PRECONDITION_FAILED');
+    const after = await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER });
+    expect(after.body.settings.certExpiryDays).toBe(90);
+    expect(after.headers.get('etag')).toBe(first.headers.get('etag'));
+    const garbage = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 7 }, headers: { 'if-match': 'not-a-tag' } });
+    expect(garbage.status).toBe(412);
+  });
+});
