@@ -1,5 +1,5 @@
-import { DomainError } from '../../errors/domain-error.js';
 import { defineRoute, unixSeconds, type JsonSchema } from '../route.js';
+import { callerTenant, type CallerTenantData } from './caller-tenant.js';
 
 /**
  * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
@@ -7,15 +7,12 @@ import { defineRoute, unixSeconds, type JsonSchema } from '../route.js';
  * path inside the category.
  */
 
-const needsTenantKey = () => new DomainError('FORBIDDEN', 'This path acts on the tenant of the key: use a tenant API key');
-
 /** The categories as the live schema's `SettingsCategory` enum lists them; anything else is 404. */
 const CATEGORY_PARAM = { category: { description: 'Settings category.', graphqlEnum: 'SettingsCategory' } };
 
 /** Every category of `GET /api/admin/settings`, one alias each, in one operation. */
 const ALL_CATEGORIES = ['authentication', 'branding', 'email', 'security', 'tokens', 'webhooks', 'compliance'] as const;
 
-type TenantOf<T> = { me: { tenant: T | null } };
 type Change = { path: string; old: unknown; new: unknown };
 
 /**
@@ -34,7 +31,7 @@ export function changesMap(changes: Change[], category: string): Record<string, 
 
 const categorySchema: JsonSchema = { type: 'object', description: 'The category document (groups of fields, as seed 001 shows).' };
 
-export const getAllSettings = defineRoute<TenantOf<{ settings: Record<string, unknown> & { version: number } }>>({
+export const getAllSettings = defineRoute<CallerTenantData<{ settings: Record<string, unknown> & { version: number } }>>({
   method: 'GET',
   path: '/api/admin/settings',
   family: 'admin',
@@ -42,16 +39,15 @@ export const getAllSettings = defineRoute<TenantOf<{ settings: Record<string, un
   auth: 'key',
   document: `query RestAdminAllSettings { me { tenant { settings { version ${ALL_CATEGORIES.map((c) => `${c}: categoryValues(category: ${c})`).join(' ')} } } } }`,
   variables: () => ({}),
-  respond: ({ me }) => {
-    if (!me.tenant) throw needsTenantKey();
-    const { version, ...categories } = me.tenant.settings;
+  respond: (data) => {
+    const { version, ...categories } = callerTenant(data).settings;
     return { body: Object.fromEntries(ALL_CATEGORIES.map((c) => [c, categories[c]])), version };
   },
   concurrency: 'etag',
   responseSchema: { type: 'object', properties: Object.fromEntries(ALL_CATEGORIES.map((c) => [c, categorySchema])) },
 });
 
-export const getCategory = defineRoute<TenantOf<{ settings: { version: number; categoryValues: Record<string, unknown> } }>>({
+export const getCategory = defineRoute<CallerTenantData<{ settings: { version: number; categoryValues: Record<string, unknown> } }>>({
   method: 'GET',
   path: '/api/admin/settings/:category',
   family: 'admin',
@@ -60,9 +56,9 @@ export const getCategory = defineRoute<TenantOf<{ settings: { version: number; c
   document: 'query RestAdminCategory($category: SettingsCategory!) { me { tenant { settings { version categoryValues(category: $category) } } } }',
   params: CATEGORY_PARAM,
   variables: ({ params }) => ({ category: params.category }),
-  respond: ({ me }) => {
-    if (!me.tenant) throw needsTenantKey();
-    return { body: me.tenant.settings.categoryValues, version: me.tenant.settings.version };
+  respond: (data) => {
+    const { settings } = callerTenant(data);
+    return { body: settings.categoryValues, version: settings.version };
   },
   concurrency: 'etag',
   responseSchema: categorySchema,
@@ -100,7 +96,7 @@ export const updateCategory = defineRoute<{ updateAdminSettings: { changes: Chan
 
 type FlagData = { key: string; displayName: string; description: string; enabled: boolean; category: string; impact: string };
 
-export const listFlags = defineRoute<TenantOf<{ featureFlags: FlagData[] }>>({
+export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
   method: 'GET',
   path: '/api/admin/settings/feature-flags',
   family: 'admin',
@@ -108,11 +104,10 @@ export const listFlags = defineRoute<TenantOf<{ featureFlags: FlagData[] }>>({
   auth: 'key',
   document: 'query RestAdminFeatureFlags { me { tenant { featureFlags { key displayName description enabled category impact } } } }',
   variables: () => ({}),
-  respond: ({ me }) => {
-    if (!me.tenant) throw needsTenantKey();
+  respond: (data) => {
     return {
       body: {
-        flags: me.tenant.featureFlags.map((f) => ({ key: f.key, display_name: f.displayName, description: f.description, enabled: f.enabled, category: f.category, impact: f.impact })),
+        flags: callerTenant(data).featureFlags.map((f) => ({ key: f.key, display_name: f.displayName, description: f.description, enabled: f.enabled, category: f.category, impact: f.impact })),
       },
     };
   },
@@ -180,7 +175,7 @@ export const resetCategory = defineRoute<{ resetSettingsCategory: { category: st
 
 type AuditNode = { id: string; action: string; actorKeyId: string | null; actorRole: string; target: string | null; changes: unknown; requestId: string | null; createdAt: string };
 
-export const auditLogs = defineRoute<TenantOf<{ auditLog: { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>>({
+export const auditLogs = defineRoute<CallerTenantData<{ auditLog: { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>>({
   method: 'GET',
   path: '/api/admin/audit-logs',
   family: 'admin',
@@ -204,9 +199,8 @@ export const auditLogs = defineRoute<TenantOf<{ auditLog: { nodes: AuditNode[]; 
     first: query.limit,
     after: query.cursor,
   }),
-  respond: ({ me }) => {
-    if (!me.tenant) throw needsTenantKey();
-    const page = me.tenant.auditLog;
+  respond: (data) => {
+    const page = callerTenant(data).auditLog;
     return {
       body: {
         entries: page.nodes.map((e) => ({

@@ -1,20 +1,12 @@
-import { DomainError } from '../../errors/domain-error.js';
 import { defineRoute, type JsonSchema } from '../route.js';
+import { callerTenant, type CallerTenantData } from './caller-tenant.js';
 
-/**
- * `/tenant/*` (seeds 000, 002, 004): the caller's own tenant, named by its key. The platform
- * admin has no tenant of its own, so these paths answer it 403 (it uses `/api/v1/tenants/{id}`
- * or GraphQL with a tenant id instead).
- */
-
-const needsTenantKey = () => new DomainError('FORBIDDEN', 'This path acts on the tenant of the key: use a tenant API key');
+/** `/tenant/*` (seeds 000, 002, 004): the caller's own tenant, named by its key. */
 
 const SETTINGS_DOCUMENT_SCHEMA: JsonSchema = {
   type: 'object',
   description: 'The persisted settings record (seed 000 field names); the webhook signing secret is never returned.',
 };
-
-type TenantOf<T> = { me: { tenant: T | null } };
 
 export const me = defineRoute<{ me: { role: string | null; tenant: { id: string } | null; entitlements: Record<string, boolean> } }>({
   method: 'GET',
@@ -24,10 +16,10 @@ export const me = defineRoute<{ me: { role: string | null; tenant: { id: string 
   auth: 'key',
   document: 'query RestTenantMe { me { role tenant { id } entitlements } }',
   variables: () => ({}),
-  respond: ({ me }) => {
-    if (!me.tenant || !me.role) throw needsTenantKey();
-    // Seed 004 documents roles as viewer | operator | admin.
-    return { body: { status: 'success', tenantId: me.tenant.id, role: me.role.toLowerCase(), entitlements: me.entitlements } };
+  respond: (data) => {
+    const tenant = callerTenant(data);
+    // Seed 004 documents roles as viewer | operator | admin (a tenant key always has one).
+    return { body: { status: 'success', tenantId: tenant.id, role: String(data.me.role).toLowerCase(), entitlements: data.me.entitlements } };
   },
   responseSchema: {
     type: 'object',
@@ -43,7 +35,7 @@ export const me = defineRoute<{ me: { role: string | null; tenant: { id: string 
 
 type SettingsData = { tenantSettings: Record<string, unknown>; version: number };
 
-export const getSettings = defineRoute<TenantOf<{ settings: SettingsData }>>({
+export const getSettings = defineRoute<CallerTenantData<{ settings: SettingsData }>>({
   method: 'GET',
   path: '/tenant/settings',
   family: 'tenant',
@@ -51,9 +43,9 @@ export const getSettings = defineRoute<TenantOf<{ settings: SettingsData }>>({
   auth: 'key',
   document: 'query RestTenantSettings { me { tenant { settings { tenantSettings version } } } }',
   variables: () => ({}),
-  respond: ({ me }) => {
-    if (!me.tenant) throw needsTenantKey();
-    return { body: { settings: me.tenant.settings.tenantSettings }, version: me.tenant.settings.version };
+  respond: (data) => {
+    const { settings } = callerTenant(data);
+    return { body: { settings: settings.tenantSettings }, version: settings.version };
   },
   concurrency: 'etag',
   responseSchema: { type: 'object', required: ['settings'], properties: { settings: SETTINGS_DOCUMENT_SCHEMA } },
