@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderSharePageHtml } from '../src/rest/share-page-html.js';
+import { createLoaders } from '../src/services/loaders.js';
 import { CREATE_SHARE_LINK, SHARED_SCAN, seedScan, seedShareLink, findInDatabase, storeSetting } from './helpers/scans.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -259,7 +260,7 @@ describe('expiry, revoke and tampering', () => {
 });
 
 describe('Scan.shareLinks', () => {
-  it('lists links without tokens, newest first, through one batched query per request', async () => {
+  it('lists links without tokens, newest first, per scan', async () => {
     const t = await world.createTenantWithKeys();
     const a = await seedScan(world, t, { target: 'a' });
     const b = await seedScan(world, t, { target: 'b' });
@@ -279,6 +280,28 @@ describe('Scan.shareLinks', () => {
     ]);
     expect(nodes.find((n: any) => n.target === 'b').shareLinks.map((l: any) => l.label)).toEqual(['other scan']);
     expect(JSON.stringify(res.body)).not.toContain(la.token);
+  });
+});
+
+describe('the shareLinksByScan loader', () => {
+  it('loads the links of many scans with one query', async () => {
+    const t = await world.createTenantWithKeys();
+    const scans = [await seedScan(world, t), await seedScan(world, t), await seedScan(world, t)];
+    await seedShareLink(world, t, scans[0]!.id);
+    await seedShareLink(world, t, scans[2]!.id);
+    await seedShareLink(world, t, scans[2]!.id);
+    let queries = 0;
+    const counting = world.store.db.withPlugin({
+      transformQuery: (args) => {
+        queries++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const loaders = createLoaders(counting);
+    const lists = await Promise.all(scans.map((s) => loaders.shareLinksByScan.load(s.id)));
+    expect(queries).toBe(1);
+    expect(lists.map((l) => l.length)).toEqual([1, 0, 2]);
   });
 });
 
