@@ -1,12 +1,14 @@
 import { notFound } from '../../errors/domain-error.js';
+import type { SharedScanView } from '../../services/shared-scan-view.js';
 import { defineRoute } from '../route.js';
+import { renderSharePageHtml } from '../share-page-html.js';
 
 /**
  * `GET /share/{token}` (issue 6): the keyless view of a shared scan. Unknown, expired, revoked
  * and forged tokens all come back from GraphQL as the same NOT_FOUND, so they get the same 404.
  * Nothing about it may be cached or leak through a Referer.
  */
-export const sharedScan = defineRoute<{ sharedScan: unknown }>({
+export const sharedScan = defineRoute<{ sharedScan: SharedScanView | null }>({
   method: 'GET',
   path: '/share/:token',
   family: 'public',
@@ -19,6 +21,8 @@ export const sharedScan = defineRoute<{ sharedScan: unknown }>({
     if (view == null) throw notFound('Share link');
     return { body: view };
   },
+  // Browsers (Accept prefers text/html) get a readable page of the same view.
+  html: ({ sharedScan: view }) => renderSharePageHtml(view!),
   headers: { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
   responseSchema: { type: 'object', description: 'report | bundle | passport view of the scan.' },
 });
