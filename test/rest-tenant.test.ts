@@ -47,6 +47,13 @@ describe('seed 004: GET /tenant/me', () => {
     expect(world.logText()).not.toContain(tenant.keys.VIEWER);
   });
 
+  it('answers HEAD like GET, without a body', async () => {
+    const res = await rest(world, 'HEAD', '/tenant/me', { key: tenant.keys.VIEWER });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.text).toBe('');
+  });
+
   it('keeps a client x-request-id', async () => {
     const res = await rest(world, 'GET', '/tenant/me', { key: tenant.keys.VIEWER, headers: { 'x-request-id': 'client-abc-123' } });
     expect(res.headers.get('x-request-id')).toBe('client-abc-123');

@@ -188,7 +188,9 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
       }
       const family = familyOfPath(url.pathname);
       const ctx: ErrorContext = { family, requestId: requestInfo(request).id, tenantId: family === 'v1' ? tenantIdOfPath(url.pathname) : undefined };
-      const match = matcher.match(request.method, url.pathname);
+      // HEAD is GET without a body (RFC 9110), answered with GET's status and headers.
+      const head = request.method === 'HEAD';
+      const match = matcher.match(head ? 'GET' : request.method, url.pathname);
       if (match.kind === 'none') {
         endResponse(errorResponse({ code: 'NOT_FOUND', message: `No such path: ${request.method} ${url.pathname}` }, ctx));
         return;
@@ -198,7 +200,8 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
         return;
       }
       try {
-        endResponse(await runRoute(request, url, match.route, match.params, serverContext as object));
+        const response = await runRoute(request, url, match.route, match.params, serverContext as object);
+        endResponse(head ? new Response(null, { status: response.status, headers: response.headers }) : response);
       } catch (error) {
         // A fault of the REST layer itself: masked like any unexpected error, logged with the id.
         const err = error as Error;
