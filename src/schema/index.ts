@@ -6,5 +6,9 @@ import './types/enums.js';
 import './types/tenant.js';
 import './types/api-key.js';
 import './types/me.js';
+import './types/settings.js';
+import './types/tenant-config.js';
+import './types/feature-flag.js';
+import './types/audit-log.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
