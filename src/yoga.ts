@@ -47,7 +47,7 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
         throw error;
       }
       notePrincipal(request, principal);
-      return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now };
+      return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now, origin: new URL(request.url).origin };
     },
   });
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantSettingsDocument } from '../src/services/settings.js';
 import { casesOf, expectBadInput, expectCode, expectRefusedByGraphQL, generatedEntries, Q, snapshot } from './helpers/config-domain.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -129,6 +130,17 @@ describe('seed 000 ranges, generated from the catalog (both ends in and out)', (
     const res = await update({ certExpiryDays: 45, evidenceRetentionMonths: 500 });
     expectBadInput(res, 'evidenceRetentionMonths must be between 1 and 120', 'evidenceRetentionMonths');
     expect(await snapshot(world, tenant.id)).toBe(before);
+  });
+});
+
+describe('for code without a request context', () => {
+  it('tenantSettingsDocument(db, id, env) resolves the same seed 000 document GraphQL shows', async () => {
+    const viaGraphql = (await read()).tenantSettings;
+    expect(await tenantSettingsDocument(world.store.db, tenant.id)).toEqual(viaGraphql);
+    const withEnv = await tenantSettingsDocument(world.store.db, tenant.id, { SETTINGS_CERT_EXPIRY_DAYS: '90' });
+    expect(withEnv.certExpiryDays).toBe(viaGraphql.certExpiryDays); // stored beats env
+    const fresh = await world.createTenantWithKeys({ tier: 'BASIC' });
+    expect((await tenantSettingsDocument(world.store.db, fresh.id, { SETTINGS_CERT_EXPIRY_DAYS: '90' })).certExpiryDays).toBe(90);
   });
 });
 

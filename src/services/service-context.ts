@@ -17,4 +17,9 @@ export interface ServiceContext {
   logger: Logger;
   /** The clock; tests move it to expire share links without sleeping. */
   now: () => Date;
+  /**
+   * The origin the request came in on (e.g. `http://localhost:4000`), the default base of share
+   * URLs when PUBLIC_BASE_URL is unset. Absent outside an HTTP request.
+   */
+  origin?: string;
 }

@@ -1,6 +1,8 @@
 import { entriesOf, storagePrefixesOf } from '../catalog/catalog.js';
 import type { SettingsCategoryName } from '../catalog/admin-settings.js';
+import type { DbOrTrx } from '../db/connect.js';
 import type { TenantRow } from '../db/tables.js';
+import { loadSettingRows } from './setting-values.js';
 import { planPatch, planReset, writeVersioned, type WriteResult } from './document-write.js';
 import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
 import { resolveSettings, type Resolution } from './setting-resolution.js';
@@ -34,6 +36,18 @@ export async function getSettings(ctx: ServiceContext, tenant: TenantRow): Promi
     version: tenant.settings_version,
     updatedAt: tenant.settings_updated_at,
   };
+}
+
+/**
+ * Seed 000's resolved document (stored > env > default; the secret as "[redacted]"/null) for
+ * code that has a `db` or `trx` but no request context — e.g. the scans' retention policy
+ * (src/services/scan-settings.ts can switch its body to this; pass `ctx.config.settingsEnv`
+ * where a context exists, `{}` ignores the environment layer).
+ */
+export async function tenantSettingsDocument(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined> = {}): Promise<Record<string, unknown>> {
+  const tenant = await db.selectFrom('tenants').select('industry').where('id', '=', tenantId).executeTakeFirst();
+  const rows = await loadSettingRows(db, [tenantId], ['settings.']);
+  return documentOf('settings', resolveSettings({ industry: tenant?.industry ?? null }, rows, env), 'json');
 }
 
 async function payloadOf(ctx: ServiceContext, result: WriteResult): Promise<UpdateSettingsResult> {
