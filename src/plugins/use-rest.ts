@@ -113,9 +113,9 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
     if (result.errors?.length) {
       const error = restErrorOf(result.errors[0]);
       if (error.code === 'INTERNAL_SERVER_ERROR' && result.errors[0].extensions?.code !== 'INTERNAL_SERVER_ERROR') {
-        // Not a masked resolver fault (that one is logged already) but a document the schema
-        // refuses: a route bug, worth a log line of its own.
-        logger.error({ requestId: info.id, route: `${route.method} ${route.path}`, graphqlError: result.errors[0].message }, 'REST route operation refused by GraphQL');
+        // Not a masked resolver fault (the error mapping logs those) but, e.g., a route document
+        // the schema refuses: a bug of the route table, worth a log line of its own.
+        logger.error({ requestId: info.id, route: `${route.method} ${route.path}`, graphqlError: result.errors[0].message }, 'REST route: GraphQL answered with an error of no known code');
       }
       // A stale version sent as If-Match is the HTTP precondition failing, not a plain conflict.
       if (error.code === 'CONFLICT' && req.expectedVersion !== undefined) return fail({ code: 'PRECONDITION_FAILED', message: 'If-Match does not match the current version; nothing was written', details: error.details });
