@@ -3,10 +3,9 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
-import { DomainError, isDatabaseUnavailable } from './errors/domain-error.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
-import { useErrorMapping } from './plugins/use-error-mapping.js';
+import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useHealth } from './plugins/use-health.js';
 import { useRequestLog } from './plugins/use-request-log.js';
 import { schema } from './schema/index.js';
@@ -43,8 +42,8 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
       try {
         principal = await resolvePrincipal(db, apiKeyFromRequest(request), config.platformAdminKey, now());
       } catch (error) {
-        if (isDatabaseUnavailable(error)) throw new DomainError('SERVICE_UNAVAILABLE', 'Service unavailable: the auth database cannot be reached');
-        throw error;
+        // Outside execution, so the error mapping plugin never sees it: mask (or 503) here.
+        throw maskUnexpected(error, { requestId: info.id, logger });
       }
       notePrincipal(request, principal);
       return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now };
