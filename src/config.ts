@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { RateLimitPolicy } from './rate-limit/policies.js';
 
 /** Everything the process reads from its environment, read once at start. */
 export interface AppConfig {
@@ -25,6 +26,8 @@ export interface RateLimitConfig {
   enabled: boolean;
   /** Multiplies every policy's maximum (e.g. 2 doubles them); default 1. */
   scale?: number;
+  /** Replaces the declared per-field policies (tests); default src/rate-limit/policies.ts. */
+  fieldPolicies?: Readonly<Record<string, readonly RateLimitPolicy[]>>;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
+import { clientAddressOf } from './http/client-address.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useHealth } from './plugins/use-health.js';
+import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
 import { schema } from './schema/index.js';
 import { createLoaders } from './services/loaders.js';
@@ -35,8 +37,14 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
     graphiql: { title: 'Tenant configuration gateway', defaultQuery: '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n' },
     renderGraphiQL,
     logging: false,
-    plugins: [useRequestLog(logger), useHealth(db), useErrorMapping()],
-    context: async ({ request }): Promise<ServiceContext> => {
+    plugins: [
+      useRequestLog(logger),
+      useHealth(db),
+      useErrorMapping(),
+      config.rateLimits.enabled && useRateLimit({ now, scale: config.rateLimits.scale, fieldPolicies: config.rateLimits.fieldPolicies }),
+    ].filter((p) => p !== false),
+    context: async (initial): Promise<ServiceContext> => {
+      const { request } = initial;
       const info = requestInfo(request);
       let principal;
       try {
@@ -46,7 +54,7 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
         throw maskUnexpected(error, { requestId: info.id, logger });
       }
       notePrincipal(request, principal);
-      return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now };
+      return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now, clientAddress: clientAddressOf(initial) };
     },
   });
 }

@@ -17,4 +17,9 @@ export interface ServiceContext {
   logger: Logger;
   /** The clock; tests move it to expire share links without sleeping. */
   now: () => Date;
+  /**
+   * The client's network address (the socket's peer), for per-address limits of public
+   * operations; 'unknown' when the request did not come through a socket (in-process fetch).
+   */
+  clientAddress?: string;
 }
