@@ -158,6 +158,19 @@ describe.each(TRANSPORTS)('key sent as %s', (transport) => {
   });
 });
 
+describe('GET /graphql takes the key on every transport too', () => {
+  const get = (key: string | undefined, transport: (typeof TRANSPORTS)[number]) =>
+    world.request('/graphql?query=' + encodeURIComponent('{ me { role } }'), { key, transport, headers: { accept: 'application/json' } });
+
+  it.each(TRANSPORTS)('%s', async (transport) => {
+    const ok = await get(a.keys.OPERATOR, transport);
+    expect({ status: ok.status, body: await ok.json() }).toEqual({ status: 200, body: { data: { me: { role: 'OPERATOR' } } } });
+    const revoked = await get(revokedKey, transport);
+    expect(revoked.status).toBe(401);
+    expect((await revoked.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
 describe('another tenant: existing, unknown or malformed, the answer is the same', () => {
   const byName = (name: string) => CASES.find((c) => c.name === name)!;
   const families = [
