@@ -4,6 +4,7 @@ import { loadConfig } from './config.js';
 import { openStore } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
+import { sweepAllTenants } from './services/retention.js';
 import { createApp } from './yoga.js';
 
 const startedAt = process.hrtime.bigint();
@@ -40,13 +41,31 @@ server.listen(config.port, () => {
   }
 });
 
+// The retention sweep on a timer (0 disables it). unref'd: it never keeps the process alive.
+// One sweep at a time: a slow one is not overlapped by the next tick; shutdown waits for it.
+let sweepInFlight: Promise<void> | undefined;
+const retentionTimer =
+  config.retentionSweepIntervalMs > 0
+    ? setInterval(() => {
+        if (sweepInFlight) return;
+        sweepInFlight = sweepAllTenants(store.db, () => new Date(), logger)
+          .then(() => undefined)
+          .catch((error: Error) => logger.error({ err: error.message }, 'retention sweep failed'))
+          .finally(() => {
+            sweepInFlight = undefined;
+          });
+      }, config.retentionSweepIntervalMs).unref()
+    : undefined;
+
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
+  if (retentionTimer) clearInterval(retentionTimer);
   logger.info({ signal }, 'stopping: finishing requests in flight');
   // close() stops accepting and waits for open requests; idle keep-alive sockets are closed now.
   server.close(async () => {
+    await sweepInFlight;
     await store.close();
     logger.info('stopped');
     process.exit(0);

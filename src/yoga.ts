@@ -54,7 +54,11 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
         throw maskUnexpected(error, { requestId: info.id, logger });
       }
       notePrincipal(request, principal);
-      return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now, clientAddress: clientAddressOf(initial) };
+      return {
+        db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now,
+        origin: new URL(request.url).origin,
+        clientAddress: clientAddressOf(initial),
+      };
     },
   });
 }

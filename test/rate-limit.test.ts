@@ -6,7 +6,8 @@ import type { RateLimitPolicy } from '../src/rate-limit/policies.js';
 import { FIELD_POLICIES } from '../src/rate-limit/policies.js';
 import { SlidingWindowStore } from '../src/rate-limit/store.js';
 import { schema } from '../src/schema/index.js';
-import { createApp } from '../src/yoga.js';
+import { createApp, type App } from '../src/yoga.js';
+import { seedScan, seedShareLink, SHARED_SCAN } from './helpers/scans.js';
 import { buildRequest, createWorld, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -23,6 +24,13 @@ afterAll(() => world.close());
 const ME = '{ me { role } }';
 const statuses = (results: { status: number }[]) =>
   results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+
+/** POST /graphql to `app`, as if from `remoteAddress` (the node server puts its request in the server context). */
+async function fetchFrom(app: App, query: string, variables: Record<string, unknown> = {}, key?: string, remoteAddress?: string) {
+  const request = buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), key });
+  const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
 
 /** Asserts a 429 as the client sees it and returns its Retry-After in seconds. */
 function expectRateLimited(res: Awaited<ReturnType<World['gql']>>, policy: string, quota: number): number {
@@ -69,15 +77,25 @@ describe('per key: 300 requests a minute (the production policy)', () => {
   });
 });
 
+describe('share-link views: 60 a minute per client address (the production policy)', () => {
+  it('refuses the 61st view from one address, not another address, and lets it in after the window', async () => {
+    const scan = await seedScan(world, b);
+    const { token } = await seedShareLink(world, b, scan.id);
+    const view = (address?: string) => fetchFrom(world.app, SHARED_SCAN, { token }, undefined, address);
+    const first = await Promise.all(Array.from({ length: 60 }, () => view('203.0.113.7')));
+    expect(statuses(first)).toEqual({ 200: 60 });
+    expectRateLimited(await view('203.0.113.7'), 'share-link-views', 60);
+    expect((await view('203.0.113.8')).status).toBe(200);
+    expect((await view()).status).toBe(200); // no socket: the 'unknown' address
+    world.clock.advance(61_000);
+    expect((await view('203.0.113.7')).status).toBe(200);
+  });
+});
+
 describe('field policies (the mechanism, with small policies on fields that exist today)', () => {
   const policy = (name: string, per: RateLimitPolicy['per'], max: number): RateLimitPolicy => ({ name, per, max, windowSeconds: 60, description: `at most ${max} of ${name}` });
   let app: ReturnType<typeof createApp>;
-  const ask = async (query: string, key?: string, remoteAddress?: string) => {
-    const request = buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }), key });
-    // The node server puts its request in the server context; that is where the address comes from.
-    const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
-    return { status: res.status, body: await res.json(), headers: res.headers };
-  };
+  const ask = (query: string, key?: string, remoteAddress?: string) => fetchFrom(app, query, {}, key, remoteAddress);
 
   beforeAll(() => {
     app = createApp({

@@ -37,6 +37,14 @@ function mapError(error: GraphQLError, ctx: ServiceContext): GraphQLError {
       extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
     });
   }
+  // Variable coercion (e.g. an unknown enum value in $input) wraps the type's own GraphQLError,
+  // which carries no code; it has no field path, unlike an error thrown by a resolver.
+  if (original instanceof GraphQLError && !error.extensions?.code && error.path === undefined) {
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
+    });
+  }
   if (original instanceof GraphQLError) return error; // DomainError and other deliberate errors
   return maskUnexpected(original, ctx, error);
 }

@@ -6,5 +6,8 @@ import './types/enums.js';
 import './types/tenant.js';
 import './types/api-key.js';
 import './types/me.js';
+import './types/scan.js';
+import './types/share-link.js';
+import './types/retention.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

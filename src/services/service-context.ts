@@ -22,4 +22,9 @@ export interface ServiceContext {
    * operations; 'unknown' when the request did not come through a socket (in-process fetch).
    */
   clientAddress?: string;
+  /**
+   * The origin the request came in on (e.g. `http://localhost:4000`), the default base of share
+   * URLs when PUBLIC_BASE_URL is unset. Absent outside an HTTP request.
+   */
+  origin?: string;
 }

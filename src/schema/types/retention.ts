@@ -1,0 +1,20 @@
+import { runRetentionSweep, type RetentionSweepResult } from '../../services/retention.js';
+import { builder } from '../builder.js';
+
+const RetentionSweepPayload = builder.objectRef<RetentionSweepResult>('RetentionSweepPayload').implement({
+  fields: (t) => ({
+    deletedScans: t.exposeInt('deletedScans'),
+    deletedShareLinks: t.exposeInt('deletedShareLinks'),
+  }),
+});
+
+builder.mutationField('runRetentionSweep', (t) =>
+  t.field({
+    type: RetentionSweepPayload,
+    nullable: true,
+    description: "Deletes the tenant's unretained scans older than evidenceRetentionMonths, with their share links, now (admin).",
+    authScopes: { admin: true },
+    args: { tenantId: t.arg.id({ required: false }) },
+    resolve: (_root, args, ctx) => runRetentionSweep(ctx, args.tenantId == null ? null : String(args.tenantId)),
+  }),
+);
