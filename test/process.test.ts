@@ -44,7 +44,7 @@ async function post(g: GatewayProcess, body: unknown, headers: Record<string, st
 describe('the gateway process', () => {
   it('prints three demo keys on first start, each answering { me { role } } over a real port', async () => {
     expect(gateway.output()).toMatch(/Demo tenant [0-9a-f-]{36} created/);
-    expect(gateway.output()).toContain(`curl -s ${`http://localhost:${gateway.port}`}/graphql`);
+    expect(gateway.output()).toContain(`curl -s http://localhost:${gateway.port}/graphql`);
     for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
       const res = await post(gateway, { query: '{ me { role } }' }, { authorization: `Bearer ${keys[role]}` });
       expect(res).toMatchObject({ status: 200, body: { data: { me: { role } } } });
