@@ -123,7 +123,7 @@ describe('the gateway process', () => {
     expect(answered.status).toBe(200);
     expect(JSON.parse(answered.text)).toEqual({ data: { me: { role: 'VIEWER' } } });
     // Exits promptly, though the client keeps its connection alive.
-    const code = await Promise.race([gateway.exited, new Promise((r) => setTimeout(() => r('still running'), 5_000))]);
+    const code = await Promise.race([gateway.exited, new Promise((r) => setTimeout(() => r('still running'), 9_000))]);
     agent.destroy();
     expect(code).toBe(0);
     expect(gateway.output()).toMatch(/"msg":"stopped"/);
