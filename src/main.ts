@@ -48,7 +48,7 @@ const retentionTimer =
   config.retentionSweepIntervalMs > 0
     ? setInterval(() => {
         if (sweepInFlight) return;
-        sweepInFlight = sweepAllTenants(store.db, () => new Date(), logger)
+        sweepInFlight = sweepAllTenants(store.db, () => new Date(), logger, config.settingsEnv)
           .then(() => undefined)
           .catch((error: Error) => logger.error({ err: error.message }, 'retention sweep failed'))
           .finally(() => {

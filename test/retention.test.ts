@@ -42,7 +42,7 @@ describe('runRetentionSweep (on demand)', () => {
 
   beforeAll(async () => {
     t = await world.createTenantWithKeys();
-    await storeSetting(world, t.id, 'evidenceRetentionMonths', 3);
+    await storeSetting(world, t, 'evidenceRetentionMonths', 3);
     old = await seedScan(world, t, { target: 'old' });
     oldRetained = await seedScan(world, t, { target: 'old but retained', retained: true });
     // Three calendar months and a bit later: "old" is past retention. Its links are made now
@@ -115,7 +115,7 @@ describe('default retention and the timer sweep', () => {
     const aScan = await seedScan(world, a);
     const bScan = await seedScan(world, b);
     const bToken = (await seedShareLink(world, b, bScan.id, { expiresHours: 720 })).token;
-    await storeSetting(world, b.id, 'evidenceRetentionMonths', 24);
+    await storeSetting(world, b, 'evidenceRetentionMonths', 24);
 
     world.clock.advance(360 * DAY);
     expect((await world.gql(SWEEP, {}, a.keys.ADMIN)).body.data.runRetentionSweep.deletedScans).toBe(0);
@@ -123,7 +123,7 @@ describe('default retention and the timer sweep', () => {
 
     world.clock.advance(10 * DAY);
     const logger = pino({ level: 'silent' });
-    const total = await sweepAllTenants(world.store.db, world.clock.now, logger);
+    const total = await sweepAllTenants(world.store.db, world.clock.now, logger, world.config.settingsEnv);
     expect(total.deletedScans).toBeGreaterThanOrEqual(1);
     expect(await scanIdsOf(a.id)).toEqual([]);
     // b keeps 24 months: its scan and link survive.
@@ -140,11 +140,11 @@ describe('default retention and the timer sweep', () => {
 
   it('autoRetainScans=true makes new scans retained, so the sweep keeps them', async () => {
     const t = await world.createTenantWithKeys();
-    await storeSetting(world, t.id, 'autoRetainScans', true);
-    await storeSetting(world, t.id, 'evidenceRetentionMonths', 1);
+    await storeSetting(world, t, 'autoRetainScans', true);
+    await storeSetting(world, t, 'evidenceRetentionMonths', 1);
     const kept = await seedScan(world, t);
     expect(kept.retained).toBe(true);
-    await storeSetting(world, t.id, 'autoRetainScans', false);
+    await storeSetting(world, t, 'autoRetainScans', false);
     const dropped = await seedScan(world, t);
     expect(dropped.retained).toBe(false);
     world.clock.advance(40 * DAY);

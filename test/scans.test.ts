@@ -87,7 +87,7 @@ describe('createScan', () => {
   it('defaults retained to the tenant autoRetainScans setting', async () => {
     const t = await world.createTenantWithKeys();
     expect((await seedScan(world, t)).retained).toBe(false);
-    await storeSetting(world, t.id, 'autoRetainScans', true);
+    await storeSetting(world, t, 'autoRetainScans', true);
     expect((await seedScan(world, t)).retained).toBe(true);
     // An explicit value wins over the setting.
     expect((await seedScan(world, t, { retained: false })).retained).toBe(false);

@@ -138,7 +138,7 @@ describe('the public view', () => {
   let views: Record<string, any>;
 
   beforeAll(async () => {
-    await storeSetting(world, acme.id, 'certExpiryDays', 45);
+    await storeSetting(world, acme, 'certExpiryDays', 45);
     views = {};
     for (const scope of ['report', 'bundle', 'passport']) {
       const { token } = await seedShareLink(world, acme, scanId, { scope, label: 'Auditor handoff' });

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Db } from '../db/connect.js';
 import type { ApiKeyRow, ScanRow, ShareLinkRow, TenantRow } from '../db/tables.js';
+import { loadFeatureFlagRows, loadSettingRows, type FeatureFlagRow, type SettingValueRow } from './setting-values.js';
 
 /** Batch rows by id with one `where id in (...)` query; missing ids resolve to null. */
 function byId<Row extends { id: string }>(load: (ids: readonly string[]) => Promise<Row[]>) {
@@ -31,6 +32,10 @@ export function createLoaders(db: Db) {
       (l) => l.scan_id,
       (ids) => db.selectFrom('share_links').selectAll().where('scan_id', 'in', ids).orderBy('created_at', 'desc').orderBy('id', 'desc').execute(),
     ),
+    /** Every stored setting value of a tenant (all documents); the services pick their prefixes. */
+    settingRows: manyBy<SettingValueRow>((r) => r.tenant_id, (ids) => loadSettingRows(db, ids)),
+    /** A tenant's explicitly set feature flags (a missing row means the catalog default). */
+    featureFlagRows: manyBy<FeatureFlagRow>((r) => r.tenant_id, (ids) => loadFeatureFlagRows(db, ids)),
   };
 }
 

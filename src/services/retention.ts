@@ -4,6 +4,9 @@ import type { Principal } from '../auth/principal.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import { recordAudit } from './audit.js';
 import { retentionPolicyOf } from './scan-settings.js';
+
+/** The environment layer of setting resolution (`AppConfig.settingsEnv`). */
+type SettingsEnv = Record<string, string | undefined>;
 import type { ServiceContext } from './service-context.js';
 import { requireTenant } from './tenant-access.js';
 
@@ -33,9 +36,9 @@ type AuditActor = Pick<ServiceContext, 'principal' | 'requestId' | 'now'>;
  * links, in one transaction with its audit entry. `always` writes the entry even when nothing
  * went (an on-demand run is itself worth recording; the timer stays quiet on idle tenants).
  */
-async function sweepTenant(db: Db, tenantId: string, actor: AuditActor, always: boolean): Promise<RetentionSweepResult> {
+async function sweepTenant(db: Db, tenantId: string, actor: AuditActor, always: boolean, env: SettingsEnv): Promise<RetentionSweepResult> {
   const now = actor.now();
-  const policy = await retentionPolicyOf(db, tenantId);
+  const policy = await retentionPolicyOf(db, tenantId, env);
   const cutoff = subtractCalendarMonths(now, policy.evidenceRetentionMonths);
   return db.transaction().execute(async (trx) => {
     const scans = await trx
@@ -77,7 +80,7 @@ async function deleteShareLinksOf(trx: DbOrTrx, tenantId: string, scanIds: strin
 /** The sweep of one tenant, on demand (admin of that tenant, or the platform admin). */
 export async function runRetentionSweep(ctx: ServiceContext, tenantId?: string | null): Promise<RetentionSweepResult> {
   const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
-  return sweepTenant(ctx.db, tenant.id, ctx, true);
+  return sweepTenant(ctx.db, tenant.id, ctx, true, ctx.config.settingsEnv);
 }
 
 /** The principal the timer's audit entries name (actor role SYSTEM, no key). */
@@ -87,7 +90,7 @@ const SYSTEM: Principal = { kind: 'anonymous', reason: 'missing' };
  * The timer's sweep over every tenant that has a candidate scan. A tenant that fails is logged
  * and skipped; the others still run.
  */
-export async function sweepAllTenants(db: Db, now: () => Date, logger: Logger): Promise<RetentionSweepResult> {
+export async function sweepAllTenants(db: Db, now: () => Date, logger: Logger, env: SettingsEnv): Promise<RetentionSweepResult> {
   const requestId = `retention-sweep-${randomUUID()}`;
   // The shortest retention is one month: nothing younger can be due, whatever the tenant says.
   const tenants = await db
@@ -100,7 +103,7 @@ export async function sweepAllTenants(db: Db, now: () => Date, logger: Logger): 
   const total: RetentionSweepResult = { deletedScans: 0, deletedShareLinks: 0 };
   for (const { tenant_id } of tenants) {
     try {
-      const r = await sweepTenant(db, tenant_id, { principal: SYSTEM, requestId, now }, false);
+      const r = await sweepTenant(db, tenant_id, { principal: SYSTEM, requestId, now }, false, env);
       total.deletedScans += r.deletedScans;
       total.deletedShareLinks += r.deletedShareLinks;
     } catch (error) {

@@ -49,7 +49,7 @@ function validateScanInput(input: CreateScanInput): { target: string } {
 export async function createScan(ctx: ServiceContext, tenantId: string | null | undefined, input: CreateScanInput): Promise<ScanRow> {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const { target } = validateScanInput(input);
-  const retained = input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id)).autoRetainScans;
+  const retained = input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id, ctx.config.settingsEnv)).autoRetainScans;
   const p = ctx.principal;
   return ctx.db.transaction().execute(async (trx) => {
     const scan = await trx

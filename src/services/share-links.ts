@@ -171,7 +171,7 @@ export async function viewSharedScan(ctx: ServiceContext, token: string): Promis
       createdAt: found.scan_created_at,
     },
     tenant: { name: found.tenant_name },
-  });
+  }, ctx.config.settingsEnv);
 }
 
 /** A scan's links, without tokens (the scan was already loaded through a tenant-scoped query). */

@@ -52,14 +52,14 @@ export interface SharedScanSource {
   tenant: { name: string };
 }
 
-export async function buildSharedScanView(db: DbOrTrx, source: SharedScanSource): Promise<SharedScanView> {
+export async function buildSharedScanView(db: DbOrTrx, source: SharedScanSource, env: Record<string, string | undefined>): Promise<SharedScanView> {
   const { link, scan, tenant } = source;
   const ref: SharedScanRef = { id: scan.id, target: scan.target, createdAt: scan.createdAt.toISOString() };
   const report = scan.report ?? null;
   if (link.scope === 'report') return { scope: 'report', scan: ref, report };
   const evidence: ScanEvidence = {
     scan: { status: scan.status, summary: scan.summary ?? null, retained: scan.retained },
-    settings: await scanSettingsOf(db, scan.tenantId),
+    settings: await scanSettingsOf(db, scan.tenantId, env),
   };
   if (link.scope === 'bundle') return { scope: 'bundle', scan: ref, report, evidence };
   return {

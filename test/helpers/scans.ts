@@ -27,13 +27,14 @@ export async function seedShareLink(world: World, tenant: TestTenant, scanId: st
   return res.body.data.createShareLink as { url: string; token: string; shareLink: { id: string; expiresAt: string; scope: string } };
 }
 
-/** Writes a seed-000 setting row directly (until the settings service of issue 4 is on this branch). */
-export async function storeSetting(world: World, tenantId: string, field: string, value: unknown) {
-  await world.store.db
-    .insertInto('setting_values')
-    .values({ tenant_id: tenantId, path: `settings.${field}`, value: JSON.stringify(value), encrypted_value: null, updated_at: new Date(), updated_by_key_id: null })
-    .onConflict((oc) => oc.columns(['tenant_id', 'path']).doUpdateSet({ value: JSON.stringify(value) }))
-    .execute();
+/** Sets a seed-000 tenant setting through the settings API (as the tenant's admin). */
+export async function storeSetting(world: World, tenant: { id: string; keys: { ADMIN: string } }, field: string, value: unknown) {
+  const res = await world.gql(
+    `mutation($input: TenantSettingsPatch!) { updateTenantSettings(input: $input) { version } }`,
+    { input: { [field]: value } },
+    tenant.keys.ADMIN,
+  );
+  if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
 }
 
 /** Every (table, column, matched needle) where a text, varchar or jsonb column holds one of `needles`. */

@@ -1,0 +1,56 @@
+import { entryAt } from '../../catalog/catalog.js';
+import { tenantConfigTree } from '../../catalog/tenant-config.js';
+import { documentOf, valuesOf } from '../../services/setting-documents.js';
+import { getTenantConfig, updateTenantConfig, type TenantConfigView, type UpdateTenantConfigResult } from '../../services/tenant-config.js';
+import { builder } from '../builder.js';
+import { namerWithSuffix, treeFields, treeInputFields } from '../catalog-types.js';
+import { SettingChange, SettingValue } from './settings.js';
+import { Tenant } from './tenant.js';
+
+const names = namerWithSuffix('Config');
+const sectionFields = treeFields<TenantConfigView>(tenantConfigTree, (v) => v.typed, names, [], (p) => entryAt('config', p).envVar);
+
+export const TenantConfig = builder.objectRef<TenantConfigView>('TenantConfig').implement({
+  description: "A tenant's configuration (seed 003), field names as documented.",
+  fields: (t) => ({
+    ...sectionFields(t),
+    document: t.field({ type: 'JSON', description: "Seed 003's GET body minus tenant_id and updated_at.", resolve: (v) => documentOf('config', v.resolution, 'json') }),
+    values: t.field({
+      type: [SettingValue],
+      args: { prefix: t.arg.string({ required: false, description: 'Storage-path prefix, e.g. "config.performance."' }) },
+      resolve: (v, args) => valuesOf(['config'], v.resolution, args.prefix),
+    }),
+    version: t.exposeInt('version', { description: 'Bumped by every write that changes something; pass as expectedVersion.' }),
+    updatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (v) => v.updatedAt }),
+  }),
+});
+
+builder.objectField(Tenant, 'config', (t) =>
+  t.field({ type: TenantConfig, authScopes: { viewer: true }, resolve: (tenant, _args, ctx) => getTenantConfig(ctx, tenant) }),
+);
+
+const TenantConfigPatch = builder.inputType('TenantConfigPatch', {
+  description: 'Seed 003 PUT body: sections to change, partially; custom_settings is merged key by key (null removes a key).',
+  fields: (t) => treeInputFields(tenantConfigTree, names)(t),
+});
+
+const UpdateTenantConfigPayload = builder.objectRef<UpdateTenantConfigResult>('UpdateTenantConfigPayload').implement({
+  fields: (t) => ({
+    config: t.field({ type: TenantConfig, resolve: (p) => p.config }),
+    changes: t.field({ type: [SettingChange], resolve: (p) => p.changes }),
+    updatedFields: t.stringList({ description: 'Seed 003 updated_fields: the paths that changed.', resolve: (p) => p.updatedFields }),
+    version: t.exposeInt('version'),
+    updatedAt: t.field({ type: 'DateTime', resolve: (p) => p.updatedAt }),
+  }),
+});
+
+builder.mutationField('updateTenantConfig', (t) =>
+  t.field({
+    type: UpdateTenantConfigPayload,
+    nullable: true,
+    description: "Seed 003: partial config update (operator, admin), checked against seed 003's rules on the merged result.",
+    authScopes: { operator: true },
+    args: { tenantId: t.arg.id(), input: t.arg({ type: TenantConfigPatch, required: true }), expectedVersion: t.arg.int() },
+    resolve: (_root, args, ctx) => updateTenantConfig(ctx, args.tenantId == null ? null : String(args.tenantId), args.input, args.expectedVersion),
+  }),
+);

@@ -1,0 +1,157 @@
+import { openSecret, sealSecret } from '../auth/secret-box.js';
+import { REDACTED, storagePrefixesOf, type CatalogEntry, type VersionedDoc } from '../catalog/catalog.js';
+import type { JsonValue } from '../catalog/setting.js';
+import { jsonEqual, type Issue } from '../catalog/validate.js';
+import type { Transaction } from 'kysely';
+import type { Database, TenantRow } from '../db/tables.js';
+import { badInput, conflict } from '../errors/domain-error.js';
+import { recordAudit } from './audit.js';
+import { resolveSettings, type Resolution } from './setting-resolution.js';
+import { deleteSettingRow, loadSettingRows, upsertSettingRow } from './setting-values.js';
+import type { ServiceContext } from './service-context.js';
+
+/**
+ * One change of one setting: `old`/`new` are public values (a secret's are REDACTED or null);
+ * `plaintext` carries a secret's new value to the encryption step and nowhere else.
+ */
+export interface PlannedChange {
+  entry: CatalogEntry;
+  op: 'set' | 'delete';
+  old: JsonValue;
+  new: JsonValue;
+  plaintext?: string;
+}
+
+/** What a planner sees: the locked tenant row and the current resolution, read inside the transaction. */
+export interface WriteState {
+  tenant: TenantRow;
+  resolution: Resolution;
+  /** The current plaintext of a stored secret (null when none is stored). */
+  secretPlaintext(entry: CatalogEntry): string | null;
+  env: Record<string, string | undefined>;
+}
+
+export interface WriteResult {
+  tenant: TenantRow;
+  changes: PlannedChange[];
+}
+
+const secretContext = (tenantId: string, storagePath: string) => `${tenantId}:${storagePath}`;
+
+/**
+ * The write transaction shared by every settings and config mutation:
+ * lock the tenant row (`select … for update`), check `expectedVersion` (stale → CONFLICT with
+ * `currentVersion`, nothing written), let the planner compute the changes from the state as
+ * locked (it may refuse with issues), write only the changed paths (so concurrent writers to
+ * different fields never overwrite each other), bump the version and `*_updated_at`, and
+ * record the audit entry — all in one transaction. No change: nothing is written, no audit.
+ */
+export async function writeVersioned(
+  ctx: ServiceContext,
+  tenantId: string,
+  options: {
+    versioned: VersionedDoc;
+    expectedVersion?: number | null;
+    action: string;
+    target: string;
+    plan: (state: WriteState) => PlannedChange[] | { issues: Issue[] };
+    /** Record an audit entry even when nothing changed (a reset is an act worth recording). */
+    auditWhenUnchanged?: boolean;
+  },
+): Promise<WriteResult> {
+  const { versioned } = options;
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    const locked = await trx.selectFrom('tenants').selectAll().where('id', '=', tenantId).forUpdate().executeTakeFirstOrThrow();
+    const currentVersion = versioned === 'settings' ? locked.settings_version : locked.config_version;
+    if (options.expectedVersion != null && options.expectedVersion !== currentVersion) {
+      throw conflict(`Version ${options.expectedVersion} is stale: the ${versioned} are at version ${currentVersion}`, { currentVersion });
+    }
+    const rows = await loadSettingRows(trx, [tenantId], storagePrefixesOf(versioned));
+    const resolution = resolveSettings(locked, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
+    const state: WriteState = {
+      tenant: locked,
+      resolution,
+      env: ctx.config.settingsEnv,
+      secretPlaintext: (entry) => {
+        const row = resolution.storedRow(entry);
+        return row?.encrypted_value ? openSecret(ctx.config.secretsKey, row.encrypted_value, secretContext(tenantId, entry.storagePath)) : null;
+      },
+    };
+    const planned = options.plan(state);
+    if (!Array.isArray(planned)) throw badInput(planned.issues[0].message, planned.issues);
+    if (planned.length === 0) {
+      if (options.auditWhenUnchanged) await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: {} });
+      return { tenant: locked, changes: [] };
+    }
+    await applyChanges(trx, ctx, locked.id, planned);
+    const now = ctx.now();
+    const tenant = await trx
+      .updateTable('tenants')
+      .set((eb) =>
+        versioned === 'settings'
+          ? { settings_version: eb('settings_version', '+', 1), settings_updated_at: now }
+          : { config_version: eb('config_version', '+', 1), config_updated_at: now },
+      )
+      .where('id', '=', tenantId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: auditChanges(planned) });
+    return { tenant, changes: planned };
+  });
+  // The request's loaders cached the rows read before the write.
+  ctx.loaders.tenant.clear(tenantId).prime(tenantId, result.tenant);
+  ctx.loaders.settingRows.clear(tenantId);
+  return result;
+}
+
+async function applyChanges(trx: Transaction<Database>, ctx: ServiceContext, tenantId: string, changes: PlannedChange[]) {
+  const at = ctx.now();
+  const keyId = ctx.principal.kind === 'tenant' ? ctx.principal.keyId : null;
+  for (const change of changes) {
+    const { entry } = change;
+    if (entry.spec.column === 'industry') {
+      await trx.updateTable('tenants').set({ industry: change.op === 'delete' ? null : (change.new as string | null) }).where('id', '=', tenantId).execute();
+    } else if (change.op === 'delete') {
+      await deleteSettingRow(trx, tenantId, entry.storagePath);
+    } else if (entry.spec.secret) {
+      const encryptedValue = sealSecret(ctx.config.secretsKey, change.plaintext!, secretContext(tenantId, entry.storagePath));
+      await upsertSettingRow(trx, { tenantId, path: entry.storagePath, value: null, encryptedValue, at, keyId });
+    } else {
+      await upsertSettingRow(trx, { tenantId, path: entry.storagePath, value: JSON.stringify(change.new), encryptedValue: null, at, keyId });
+    }
+  }
+}
+
+/** The audit entry's `changes`: storage path → { old, new }, secrets already REDACTED. */
+function auditChanges(changes: PlannedChange[]): Record<string, { old: JsonValue; new: JsonValue }> {
+  return Object.fromEntries(changes.map((c) => [c.entry.storagePath, { old: c.old, new: c.new }]));
+}
+
+/**
+ * Plans a patch (entry → requested value) against the current state: values equal to the
+ * current ones are not changes. A secret is compared by plaintext; null clears it.
+ */
+export function planPatch(state: WriteState, patch: Array<[CatalogEntry, JsonValue]>): PlannedChange[] {
+  return patch.flatMap(([entry, requested]): PlannedChange[] => {
+    const current = state.resolution.valueOf(entry);
+    if (entry.spec.secret) {
+      const plaintext = state.secretPlaintext(entry);
+      if (requested === null) return plaintext === null ? [] : [{ entry, op: 'delete', old: REDACTED, new: null }];
+      if (requested === plaintext) return [];
+      return [{ entry, op: 'set', old: plaintext === null ? null : REDACTED, new: REDACTED, plaintext: requested as string }];
+    }
+    if (jsonEqual(current.value, requested)) return [];
+    return [{ entry, op: 'set', old: current.value, new: requested }];
+  });
+}
+
+/** Plans deleting the stored values of some entries: the value falls back to env, then default. */
+export function planReset(state: WriteState, entries: CatalogEntry[]): PlannedChange[] {
+  const seen = new Set<string>();
+  const fallback = resolveSettings({ industry: null }, [], state.env);
+  return entries.flatMap((entry): PlannedChange[] => {
+    if (seen.has(entry.storagePath) || !state.resolution.storedRow(entry)) return [];
+    seen.add(entry.storagePath);
+    return [{ entry, op: 'delete', old: state.resolution.valueOf(entry).value, new: fallback.valueOf(entry).value }];
+  });
+}

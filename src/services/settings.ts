@@ -1,0 +1,95 @@
+import { entriesOf, storagePrefixesOf } from '../catalog/catalog.js';
+import type { SettingsCategoryName } from '../catalog/admin-settings.js';
+import type { DbOrTrx } from '../db/connect.js';
+import type { TenantRow } from '../db/tables.js';
+import { loadSettingRows } from './setting-values.js';
+import { planPatch, planReset, writeVersioned, type WriteResult } from './document-write.js';
+import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
+import { resolveSettings, type Resolution } from './setting-resolution.js';
+import type { ServiceContext } from './service-context.js';
+import { requireTenant } from './tenant-access.js';
+
+/** A tenant's resolved settings: seed 000's fields and seed 001's categories, one version. */
+export interface SettingsView {
+  tenant: TenantRow;
+  resolution: Resolution;
+  typed: { settings: Record<string, unknown>; admin: Record<string, unknown> };
+  version: number;
+  updatedAt: Date | null;
+}
+
+export interface UpdateSettingsResult {
+  settings: SettingsView;
+  changes: SettingChangeView[];
+  version: number;
+  updatedAt: Date;
+}
+
+export async function getSettings(ctx: ServiceContext, tenant: TenantRow): Promise<SettingsView> {
+  const prefixes = storagePrefixesOf('settings');
+  const rows = (await ctx.loaders.settingRows.load(tenant.id)).filter((r) => prefixes.some((p) => r.path.startsWith(p)));
+  const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
+  return {
+    tenant,
+    resolution,
+    typed: { settings: documentOf('settings', resolution, 'typed'), admin: documentOf('admin', resolution, 'typed') },
+    version: tenant.settings_version,
+    updatedAt: tenant.settings_updated_at,
+  };
+}
+
+/**
+ * Seed 000's resolved document (stored > env > default; the secret as "[redacted]"/null) for
+ * code that has a `db` or `trx` but no request context — e.g. the scans' retention policy
+ * (src/services/scan-settings.ts can switch its body to this; pass `ctx.config.settingsEnv`
+ * where a context exists, `{}` ignores the environment layer).
+ */
+export async function tenantSettingsDocument(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined> = {}): Promise<Record<string, unknown>> {
+  const tenant = await db.selectFrom('tenants').select('industry').where('id', '=', tenantId).executeTakeFirst();
+  const rows = await loadSettingRows(db, [tenantId], ['settings.']);
+  return documentOf('settings', resolveSettings({ industry: tenant?.industry ?? null }, rows, env), 'json');
+}
+
+async function payloadOf(ctx: ServiceContext, result: WriteResult): Promise<UpdateSettingsResult> {
+  return {
+    settings: await getSettings(ctx, result.tenant),
+    changes: result.changes.map(changeViewOf),
+    version: result.tenant.settings_version,
+    updatedAt: result.tenant.settings_updated_at ?? ctx.now(),
+  };
+}
+
+/** Seed 000's PUT /tenant/settings (partial): operator or admin. */
+export async function updateTenantSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null) {
+  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const patch = parsePatch('settings', input);
+  const result = await writeVersioned(ctx, tenant.id, {
+    versioned: 'settings', expectedVersion, action: 'settings.update', target: 'settings', plan: (state) => planPatch(state, patch),
+  });
+  return payloadOf(ctx, result);
+}
+
+/** Seed 001's PUT /api/admin/settings/:category, for any number of categories at once: operator or admin. */
+export async function updateAdminSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null) {
+  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const patch = parsePatch('admin', input);
+  const categories = [...new Set(patch.map(([entry]) => entry.category))].join(',');
+  const result = await writeVersioned(ctx, tenant.id, {
+    versioned: 'settings', expectedVersion, action: 'settings.update', target: `settings:${categories}`, plan: (state) => planPatch(state, patch),
+  });
+  return payloadOf(ctx, result);
+}
+
+/**
+ * Seed 001's POST /api/admin/settings/reset/:category (admin): deletes the category's stored
+ * values so the environment and code defaults apply again. The webhooks category includes the
+ * signing secret (one value with seed 000's webhookSigningSecret), so resetting it clears it.
+ */
+export async function resetSettingsCategory(ctx: ServiceContext, tenantId: string | null | undefined, category: SettingsCategoryName) {
+  const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
+  const entries = entriesOf('admin').filter((e) => e.category === category);
+  const result = await writeVersioned(ctx, tenant.id, {
+    versioned: 'settings', action: 'settings.reset', target: `settings:${category}`, auditWhenUnchanged: true, plan: (state) => planReset(state, entries),
+  });
+  return { category, reset: true, changes: result.changes.map(changeViewOf), version: result.tenant.settings_version, resetAt: ctx.now() };
+}

@@ -1,0 +1,91 @@
+import { entryAt, storagePrefixesOf, type CatalogEntry } from '../catalog/catalog.js';
+import { checkConfigRules } from '../catalog/config-rules.js';
+import { isObject } from '../catalog/formats.js';
+import type { JsonValue } from '../catalog/setting.js';
+import { validateValue, type Issue } from '../catalog/validate.js';
+import type { TenantRow } from '../db/tables.js';
+import { planPatch, writeVersioned } from './document-write.js';
+import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
+import { resolveSettings, type Resolution } from './setting-resolution.js';
+import type { ServiceContext } from './service-context.js';
+import { requireTenant } from './tenant-access.js';
+
+/** A tenant's resolved seed-003 configuration. */
+export interface TenantConfigView {
+  tenant: TenantRow;
+  resolution: Resolution;
+  typed: Record<string, unknown>;
+  version: number;
+  updatedAt: Date | null;
+}
+
+export interface UpdateTenantConfigResult {
+  config: TenantConfigView;
+  changes: SettingChangeView[];
+  updatedFields: string[];
+  version: number;
+  updatedAt: Date;
+}
+
+const CUSTOM = 'custom_settings';
+
+export async function getTenantConfig(ctx: ServiceContext, tenant: TenantRow): Promise<TenantConfigView> {
+  const [prefix] = storagePrefixesOf('config');
+  const rows = (await ctx.loaders.settingRows.load(tenant.id)).filter((r) => r.path.startsWith(prefix));
+  const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
+  return { tenant, resolution, typed: documentOf('config', resolution, 'typed'), version: tenant.config_version, updatedAt: tenant.config_updated_at };
+}
+
+/** custom_settings is patched key by key (a null value removes its key), so writers of different keys do not collide. */
+function mergeCustom(current: JsonValue, patch: JsonValue): JsonValue {
+  const merged: Record<string, JsonValue> = { ...(isObject(current) ? current : {}) };
+  for (const [key, value] of Object.entries(patch as Record<string, JsonValue>)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+/**
+ * Seed 003's PUT /api/v1/tenants/{id}/config (partial): operator or admin. Field types and
+ * ranges are checked on the patch; seed 003's cross-field and compliance rules on the MERGED
+ * configuration (stored values + patch), inside the transaction that writes it.
+ */
+export async function updateTenantConfig(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null): Promise<UpdateTenantConfigResult> {
+  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const patch = parsePatch('config', input, (path) => path === CUSTOM);
+  const customEntry = entryAt('config', CUSTOM);
+  const result = await writeVersioned(ctx, tenant.id, {
+    versioned: 'config',
+    expectedVersion,
+    action: 'config.update',
+    target: 'config',
+    plan: (state) => {
+      const issues: Issue[] = [];
+      const resolved: Array<[CatalogEntry, JsonValue]> = patch.map(([entry, value]) => {
+        if (entry !== customEntry) return [entry, value];
+        if (!isObject(value)) {
+          issues.push({ path: CUSTOM, message: `${CUSTOM} must be an object of key/value pairs` });
+          return [entry, value];
+        }
+        const merged = mergeCustom(state.resolution.valueOf(entry).value, value);
+        issues.push(...validateValue(entry.spec, merged, CUSTOM));
+        return [entry, merged];
+      });
+      if (issues.length) return { issues };
+      const patched = new Map(resolved.map(([entry, value]) => [entry.path, value]));
+      const get = (path: string) => (patched.has(path) ? patched.get(path) : state.resolution.valueOf(entryAt('config', path)).value);
+      const violations = checkConfigRules(get);
+      if (violations.length) return { issues: violations };
+      return planPatch(state, resolved);
+    },
+  });
+  const changes = result.changes.map(changeViewOf);
+  return {
+    config: await getTenantConfig(ctx, result.tenant),
+    changes,
+    updatedFields: changes.map((c) => c.path),
+    version: result.tenant.config_version,
+    updatedAt: result.tenant.config_updated_at ?? ctx.now(),
+  };
+}
