@@ -1,5 +1,5 @@
 import { getGraphQLRateLimiter } from 'graphql-rate-limit';
-import type { GraphQLResolveInfo } from 'graphql';
+import type { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RateLimitPolicy } from '../src/rate-limit/policies.js';
@@ -7,6 +7,7 @@ import { FIELD_POLICIES } from '../src/rate-limit/policies.js';
 import { SlidingWindowStore } from '../src/rate-limit/store.js';
 import { schema } from '../src/schema/index.js';
 import { createApp, type App } from '../src/yoga.js';
+import { Q, snapshot } from './helpers/config-domain.js';
 import { seedScan, seedShareLink, SHARED_SCAN } from './helpers/scans.js';
 import { buildRequest, createWorld, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
 
@@ -92,6 +93,46 @@ describe('share-link views: 60 a minute per client address (the production polic
   });
 });
 
+describe('configuration API, per tenant (seed 003: reads 100, feature queries 100, updates 10 a minute)', () => {
+  let c: TestTenant;
+  let d: TestTenant;
+  beforeAll(async () => {
+    c = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
+    d = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
+  });
+
+  it('config reads: the keys of a tenant share 100 a minute; features, other queries and other tenants unaffected', async () => {
+    const reads = await Promise.all(Array.from({ length: 100 }, (_, i) => world.gql(Q.config, { id: c.id }, i % 2 ? c.keys.VIEWER : c.keys.OPERATOR)));
+    expect(statuses(reads)).toEqual({ 200: 100 });
+    expectRateLimited(await world.gql(Q.config, { id: c.id }, c.keys.ADMIN), 'config-reads', 100);
+    expect((await world.gql('query($id: ID!) { tenant(id: $id) { featureFlags { key } } }', { id: c.id }, c.keys.VIEWER)).status).toBe(200);
+    expect((await world.gql(ME, {}, c.keys.VIEWER)).status).toBe(200);
+    expect((await world.gql(Q.config, { id: d.id }, d.keys.VIEWER)).status).toBe(200);
+  });
+
+  it('feature queries: 100 a minute per tenant', async () => {
+    const FLAGS = 'query($id: ID!) { tenant(id: $id) { featureFlags { key enabled } } }';
+    const reads = await Promise.all(Array.from({ length: 100 }, () => world.gql(FLAGS, { id: d.id }, d.keys.OPERATOR)));
+    expect(statuses(reads)).toEqual({ 200: 100 });
+    expectRateLimited(await world.gql(FLAGS, { id: d.id }, d.keys.VIEWER), 'feature-queries', 100);
+  });
+
+  it('config updates: 10 a minute per tenant; a refused update writes nothing', async () => {
+    for (let i = 1; i <= 10; i++) {
+      const res = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 1024 + i } } }, d.keys.OPERATOR);
+      expect(res.body.errors).toBeUndefined();
+    }
+    const before = await snapshot(world, d.id);
+    const refused = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN);
+    expectRateLimited(refused, 'config-updates', 10);
+    expect(await snapshot(world, d.id)).toBe(before);
+    const other = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 2048 } } }, c.keys.OPERATOR);
+    expect(other.body.errors).toBeUndefined();
+    world.clock.advance(61_000);
+    expect((await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN)).body.data.updateTenantConfig.version).toBe(11);
+  });
+});
+
 describe('field policies (the mechanism, with small policies on fields that exist today)', () => {
   const policy = (name: string, per: RateLimitPolicy['per'], max: number): RateLimitPolicy => ({ name, per, max, windowSeconds: 60, description: `at most ${max} of ${name}` });
   let app: ReturnType<typeof createApp>;
@@ -144,9 +185,12 @@ describe('field policies (the mechanism, with small policies on fields that exis
 });
 
 describe('declared policies', () => {
-  it('name fields of types in the schema (the fields land with their issues)', () => {
+  it('name fields of the schema', () => {
     expect(Object.keys(FIELD_POLICIES).sort()).toEqual(['Mutation.updateTenantConfig', 'Query.sharedScan', 'Tenant.config', 'Tenant.featureFlags']);
-    for (const coordinate of Object.keys(FIELD_POLICIES)) expect(schema.getType(coordinate.split('.')[0])).toBeDefined();
+    for (const coordinate of Object.keys(FIELD_POLICIES)) {
+      const [type, field] = coordinate.split('.');
+      expect((schema.getType(type) as GraphQLObjectType | undefined)?.getFields()[field], coordinate).toBeDefined();
+    }
     const quotas = Object.fromEntries(Object.values(FIELD_POLICIES).flat().map((p) => [p.name, [p.max, p.windowSeconds, p.per]]));
     expect(quotas).toEqual({
       'config-reads': [100, 60, 'tenant'],

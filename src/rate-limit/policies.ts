@@ -62,8 +62,7 @@ const SHARE_LINK_VIEWS: RateLimitPolicy = {
 /**
  * The operations with limits of their own, by schema coordinate (`Type.field`), declared once
  * here: a request that selects the field anywhere (also through a REST route, which runs the
- * same GraphQL) counts once against each of its policies. A coordinate whose field is not in
- * the schema yet simply never matches until it lands.
+ * same GraphQL) counts once against each of its policies (a test checks each names a field).
  */
 export const FIELD_POLICIES: Readonly<Record<string, readonly RateLimitPolicy[]>> = {
   'Tenant.config': [CONFIG_READS],
