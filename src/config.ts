@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { RateLimitPolicy } from './rate-limit/policies.js';
 
 /** Everything the process reads from its environment, read once at start. */
 export interface AppConfig {
@@ -17,6 +18,16 @@ export interface AppConfig {
   settingsEnv: Record<string, string | undefined>;
   /** How often the retention sweep runs; 0 disables the timer. */
   retentionSweepIntervalMs: number;
+  /** The rate limits of src/rate-limit/policies.ts: on in a real process, off in most tests. */
+  rateLimits: RateLimitConfig;
+}
+
+export interface RateLimitConfig {
+  enabled: boolean;
+  /** Multiplies every policy's maximum (e.g. 2 doubles them); default 1. */
+  scale?: number;
+  /** Replaces the declared per-field policies (tests); default src/rate-limit/policies.ts. */
+  fieldPolicies?: Readonly<Record<string, readonly RateLimitPolicy[]>>;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -30,7 +41,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
     settingsEnv: env,
     retentionSweepIntervalMs: Number(env.RETENTION_SWEEP_INTERVAL_MS ?? 3_600_000),
+    rateLimits: { enabled: env.RATE_LIMITS !== 'off', scale: rateLimitScale(env.RATE_LIMIT_SCALE) },
   };
+}
+
+function rateLimitScale(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  const scale = Number(value);
+  if (!(scale > 0)) throw new Error('RATE_LIMIT_SCALE must be a positive number');
+  return scale;
 }
 
 /**

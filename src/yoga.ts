@@ -3,11 +3,12 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
-import { DomainError, isDatabaseUnavailable } from './errors/domain-error.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
+import { clientAddressOf } from './http/client-address.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
-import { useErrorMapping } from './plugins/use-error-mapping.js';
+import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useHealth } from './plugins/use-health.js';
+import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
 import { useRest } from './plugins/use-rest.js';
 import { routes } from './rest/routes/index.js';
@@ -38,19 +39,31 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
     graphiql: { title: 'Tenant configuration gateway', defaultQuery: '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n' },
     renderGraphiQL,
     logging: false,
-    // useRest answers every path other plugins left unanswered (404 JSON): keep it last.
-    plugins: [useRequestLog(logger), useHealth(db), useErrorMapping(), useRest({ routes, schema, logger, app: () => app })],
-    context: async ({ request }): Promise<ServiceContext> => {
+    plugins: [
+      useRequestLog(logger),
+      useHealth(db),
+      useErrorMapping(),
+      config.rateLimits.enabled && useRateLimit({ now, scale: config.rateLimits.scale, fieldPolicies: config.rateLimits.fieldPolicies }),
+      // The legacy REST paths, each run as one inner /graphql request through all of the above.
+      // It answers every path the others left unanswered (404 JSON): keep it last.
+      useRest({ routes, schema, logger, app: () => app }),
+    ].filter((p) => p !== false),
+    context: async (initial): Promise<ServiceContext> => {
+      const { request } = initial;
       const info = requestInfo(request);
       let principal;
       try {
         principal = await resolvePrincipal(db, apiKeyFromRequest(request), config.platformAdminKey, now());
       } catch (error) {
-        if (isDatabaseUnavailable(error)) throw new DomainError('SERVICE_UNAVAILABLE', 'Service unavailable: the auth database cannot be reached');
-        throw error;
+        // Outside execution, so the error mapping plugin never sees it: mask (or 503) here.
+        throw maskUnexpected(error, { requestId: info.id, logger });
       }
       notePrincipal(request, principal);
-      return { db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now, origin: new URL(request.url).origin };
+      return {
+        db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now,
+        origin: new URL(request.url).origin,
+        clientAddress: clientAddressOf(initial),
+      };
     },
   });
   return app;

@@ -26,6 +26,8 @@ export interface DomainErrorOptions {
   retryAfterSeconds?: number;
   /** Extra public extensions (e.g. the current version on a CONFLICT). */
   extra?: Record<string, unknown>;
+  /** Extra response headers (e.g. `RateLimit` on a 429); Yoga sets them on the HTTP response. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -45,9 +47,10 @@ export class DomainError extends GraphQLError {
         ...options.extra,
         http: {
           status: ERROR_STATUS[code],
-          ...(options.retryAfterSeconds !== undefined
-            ? { headers: { 'retry-after': String(options.retryAfterSeconds) } }
-            : {}),
+          headers: {
+            ...options.headers,
+            ...(options.retryAfterSeconds !== undefined ? { 'retry-after': String(options.retryAfterSeconds) } : {}),
+          },
         },
       },
     });

@@ -1,7 +1,31 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { DomainError, isDatabaseUnavailable } from '../errors/domain-error.js';
 import type { ServiceContext } from '../services/service-context.js';
+
+/**
+ * A failure nobody planned for, as the client sees it: a fixed message, INTERNAL_SERVER_ERROR,
+ * and the request id (also in the `x-request-id` header) to quote to support. The real error
+ * goes to the log under that id. A lost database connection is a 503 instead: it may pass.
+ */
+export function maskUnexpected(
+  error: unknown,
+  { requestId, logger }: { requestId: string; logger: Logger },
+  at: Pick<GraphQLError, 'nodes' | 'path'> = { nodes: undefined, path: undefined },
+): GraphQLError {
+  const err = error as Error;
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ requestId, err: err?.message }, 'database unavailable');
+    return new DomainError('SERVICE_UNAVAILABLE', 'Service unavailable: the database cannot be reached', { extra: { requestId } });
+  }
+  logger.error({ requestId, err: { message: err?.message, stack: err?.stack }, path: at.path }, 'unexpected error');
+  return new GraphQLError('Unexpected error.', {
+    nodes: at.nodes,
+    path: at.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId, http: { status: 500 } },
+  });
+}
 
 function mapError(error: GraphQLError, ctx: ServiceContext): GraphQLError {
   const original = error.originalError;
@@ -22,28 +46,26 @@ function mapError(error: GraphQLError, ctx: ServiceContext): GraphQLError {
     });
   }
   if (original instanceof GraphQLError) return error; // DomainError and other deliberate errors
-  if (isDatabaseUnavailable(original)) {
-    ctx.logger.warn({ requestId: ctx.requestId, err: original.message }, 'database unavailable');
-    return new DomainError('SERVICE_UNAVAILABLE', 'Service unavailable: the database cannot be reached', { extra: { requestId: ctx.requestId } });
-  }
-  ctx.logger.error({ requestId: ctx.requestId, err: { message: original.message, stack: original.stack }, path: error.path }, 'unexpected error');
-  return new GraphQLError('Unexpected error.', {
-    nodes: error.nodes, path: error.path,
-    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: ctx.requestId, http: { status: 500 } },
-  });
+  return maskUnexpected(original, ctx, error);
 }
 
 /**
  * Expected errors keep their code; unexpected ones are logged with the request id and replaced
- * by a masked error carrying that id. Yoga's own masking stays on behind this as a backstop.
+ * by a masked error carrying that id. This runs when execution is done, before Yoga's own
+ * masking (a later plugin), which then leaves these errors alone and stays on as a backstop.
  */
 export function useErrorMapping(): Plugin<ServiceContext> {
   return {
-    onExecutionResult({ result, setResult, context }) {
-      if (!result || Symbol.asyncIterator in result) return;
-      const single = result as ExecutionResult;
-      if (!single.errors?.length) return;
-      setResult({ ...single, errors: single.errors.map((e) => mapError(e, context as unknown as ServiceContext)) });
+    onExecute() {
+      return {
+        onExecuteDone({ result, setResult, args }) {
+          if (!result || Symbol.asyncIterator in result) return;
+          const single = result as ExecutionResult;
+          if (!single.errors?.length) return;
+          const ctx = args.contextValue as unknown as ServiceContext;
+          setResult({ ...single, errors: single.errors.map((e) => mapError(e, ctx)) });
+        },
+      };
     },
   };
 }

@@ -18,6 +18,11 @@ export interface ServiceContext {
   /** The clock; tests move it to expire share links without sleeping. */
   now: () => Date;
   /**
+   * The client's network address (the socket's peer), for per-address limits of public
+   * operations; 'unknown' when the request did not come through a socket (in-process fetch).
+   */
+  clientAddress?: string;
+  /**
    * The origin the request came in on (e.g. `http://localhost:4000`), the default base of share
    * URLs when PUBLIC_BASE_URL is unset. Absent outside an HTTP request.
    */

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import pino from 'pino';
-import type { AppConfig } from '../../src/config.js';
+import type { AppConfig, RateLimitConfig } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { RoleName, TierName } from '../../src/db/tables.js';
@@ -34,7 +34,7 @@ export interface World {
   /** Sends a request through the app (no port), the key on the chosen transport. */
   request(path: string, init?: RequestInit & { key?: string; transport?: Transport }): Promise<Response>;
   /** POST /graphql; returns status, body and headers. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string, transport?: Transport): Promise<{ status: number; body: { data?: T; errors?: any[] }; headers: Headers }>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string, transport?: Transport): Promise<{ status: number; body: { data?: T; errors?: any }; headers: Headers }>;
   createTenantWithKeys(options?: { name?: string; tier?: TierName; industry?: string }): Promise<TestTenant>;
   close(): Promise<void>;
 }
@@ -46,31 +46,88 @@ export interface TestTenant {
   keyIds: Record<RoleName, string>;
 }
 
-/**
- * A fresh app on a fresh database: PGlite in memory, or, when TEST_DATABASE_URL is set,
- * a new database on that server (dropped on close). One world per test file.
- */
-export async function createWorld(options: { env?: Record<string, string>; publicBaseUrl?: string } = {}): Promise<World> {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  let databaseUrl: string | undefined;
-  let dropDatabase = async () => {};
-  if (serverUrl) {
-    const name = 'test_' + randomUUID().replace(/-/g, '');
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(serverUrl);
-    url.pathname = '/' + name;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
+/** A request to the app under test (`http://gateway.test` + path), the key on the chosen transport. */
+export function buildRequest(path: string, init: RequestInit & { key?: string; transport?: Transport } = {}): Request {
+  const { key, transport = 'bearer', ...rest } = init;
+  const headers = new Headers(rest.headers);
+  let url = 'http://gateway.test' + path;
+  if (key) {
+    if (transport === 'bearer') headers.set('authorization', `Bearer ${key}`);
+    else if (transport === 'x-api-key') headers.set('x-api-key', key);
+    else url += (url.includes('?') ? '&' : '?') + 'api_key=' + encodeURIComponent(key);
+  }
+  return new Request(url, { ...rest, headers });
+}
+
+/** A new, empty database on the TEST_DATABASE_URL server; `drop` removes it (forcing out clients). */
+export async function createTestDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = 'test_' + randomUUID().replace(/-/g, '');
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = '/' + name;
+  return {
+    url: url.toString(),
+    drop: async () => {
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
-    };
-  }
-  const store = await openStore({ databaseUrl, dataDir: 'memory://' });
+    },
+  };
+}
+
+export interface TestStore {
+  store: Store;
+  /** Set when the store is a database on the TEST_DATABASE_URL server. */
+  databaseUrl?: string;
+  /** Closes the store (if still open) and drops its database. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A fresh, empty, un-migrated store of the kind under test: PGlite in memory, or, when
+ * TEST_DATABASE_URL is set, a new database on that server.
+ */
+export async function openTestStore(): Promise<TestStore> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  const database = serverUrl ? await createTestDatabase(serverUrl) : undefined;
+  const store = await openStore({ databaseUrl: database?.url, dataDir: 'memory://' });
+  let closed = false;
+  const close = store.close;
+  store.close = async () => {
+    if (closed) return;
+    closed = true;
+    await close();
+  };
+  return {
+    store,
+    databaseUrl: database?.url,
+    dispose: async () => {
+      await store.close();
+      await database?.drop();
+    },
+  };
+}
+
+export interface WorldOptions {
+  env?: Record<string, string>;
+  publicBaseUrl?: string;
+  /**
+   * Rate limits are off by default in test worlds (other files fire 50 concurrent writes);
+   * `true` turns on the production limits, an object sets them (e.g. `{ enabled: true, scale: 0.1 }`).
+   */
+  rateLimits?: boolean | RateLimitConfig;
+}
+
+/**
+ * A fresh app on a fresh database: PGlite in memory, or, when TEST_DATABASE_URL is set,
+ * a new database on that server (dropped on close). One world per test file.
+ */
+export async function createWorld(options: WorldOptions = {}): Promise<World> {
+  const { store, databaseUrl, dispose } = await openTestStore();
   await migrateToLatest(store.db);
 
   const lines: string[] = [];
@@ -91,20 +148,11 @@ export async function createWorld(options: { env?: Record<string, string>; publi
     publicBaseUrl: options.publicBaseUrl,
     settingsEnv: options.env ?? {},
     retentionSweepIntervalMs: 0,
+    rateLimits: typeof options.rateLimits === 'object' ? options.rateLimits : { enabled: options.rateLimits === true },
   };
   const app = createApp({ db: store.db, config, logger, now: clock.now });
 
-  const request: World['request'] = (path, init = {}) => {
-    const { key, transport = 'bearer', ...rest } = init;
-    const headers = new Headers(rest.headers);
-    let url = 'http://gateway.test' + path;
-    if (key) {
-      if (transport === 'bearer') headers.set('authorization', `Bearer ${key}`);
-      else if (transport === 'x-api-key') headers.set('x-api-key', key);
-      else url += (url.includes('?') ? '&' : '?') + 'api_key=' + encodeURIComponent(key);
-    }
-    return Promise.resolve(app.fetch(url, { ...rest, headers }));
-  };
+  const request: World['request'] = (path, init = {}) => Promise.resolve(app.fetch(buildRequest(path, init)));
 
   const gql: World['gql'] = async (query, variables, key, transport) => {
     const res = await request('/graphql', {
@@ -150,9 +198,6 @@ export async function createWorld(options: { env?: Record<string, string>; publi
     request,
     gql,
     createTenantWithKeys,
-    close: async () => {
-      await store.close();
-      await dropDatabase();
-    },
+    close: dispose,
   };
 }

@@ -1,0 +1,75 @@
+/** Whom a policy counts calls for. */
+export type RateLimitSubject =
+  /** The API key (the platform admin counts as one key). */
+  | 'key'
+  /** The caller's tenant (the platform admin counts as one tenant of its own). */
+  | 'tenant'
+  /** The client's network address (public operations, no key). */
+  | 'clientAddress';
+
+export interface RateLimitPolicy {
+  /** Named in the `RateLimit-Policy` / `RateLimit` headers; also the counter's name. */
+  name: string;
+  max: number;
+  windowSeconds: number;
+  per: RateLimitSubject;
+  /** Told to the client in the 429 message. */
+  description: string;
+}
+
+const MINUTE = 60;
+
+/** Seeds 000, 002, 004: "Per-key rate limit exceeded (default 300 requests per minute)". */
+export const PER_KEY: RateLimitPolicy = {
+  name: 'per-key',
+  max: 300,
+  windowSeconds: MINUTE,
+  per: 'key',
+  description: 'at most 300 requests per minute per API key',
+};
+
+// Seed 003, "Rate Limits": configuration reads 100, updates 10, feature queries 100 a minute per tenant.
+const CONFIG_READS: RateLimitPolicy = {
+  name: 'config-reads',
+  max: 100,
+  windowSeconds: MINUTE,
+  per: 'tenant',
+  description: 'at most 100 configuration reads per minute per tenant',
+};
+const FEATURE_QUERIES: RateLimitPolicy = {
+  name: 'feature-queries',
+  max: 100,
+  windowSeconds: MINUTE,
+  per: 'tenant',
+  description: 'at most 100 feature queries per minute per tenant',
+};
+const CONFIG_UPDATES: RateLimitPolicy = {
+  name: 'config-updates',
+  max: 10,
+  windowSeconds: MINUTE,
+  per: 'tenant',
+  description: 'at most 10 configuration updates per minute per tenant',
+};
+/** Seeds 000/002: "or public endpoint limit" — the share-link view, per client address. */
+const SHARE_LINK_VIEWS: RateLimitPolicy = {
+  name: 'share-link-views',
+  max: 60,
+  windowSeconds: MINUTE,
+  per: 'clientAddress',
+  description: 'at most 60 share-link views per minute per client address',
+};
+
+/**
+ * The operations with limits of their own, by schema coordinate (`Type.field`), declared once
+ * here: a request that selects the field anywhere (also through a REST route, which runs the
+ * same GraphQL) counts once against each of its policies (a test checks each names a field).
+ */
+export const FIELD_POLICIES: Readonly<Record<string, readonly RateLimitPolicy[]>> = {
+  'Tenant.config': [CONFIG_READS],
+  'Tenant.featureFlags': [FEATURE_QUERIES],
+  'Mutation.updateTenantConfig': [CONFIG_UPDATES],
+  'Query.sharedScan': [SHARE_LINK_VIEWS],
+};
+
+/** Every request with a key also counts against the key, after its field policies. */
+export const REQUEST_POLICIES: readonly RateLimitPolicy[] = [PER_KEY];

@@ -1,0 +1,243 @@
+import { getGraphQLRateLimiter } from 'graphql-rate-limit';
+import type { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RateLimitPolicy } from '../src/rate-limit/policies.js';
+import { FIELD_POLICIES } from '../src/rate-limit/policies.js';
+import { SlidingWindowStore } from '../src/rate-limit/store.js';
+import { schema } from '../src/schema/index.js';
+import { createApp, type App } from '../src/yoga.js';
+import { Q, snapshot } from './helpers/config-domain.js';
+import { seedScan, seedShareLink, SHARED_SCAN } from './helpers/scans.js';
+import { buildRequest, createWorld, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
+
+let world: World;
+let a: TestTenant;
+let b: TestTenant;
+
+beforeAll(async () => {
+  world = await createWorld({ rateLimits: true });
+  a = await world.createTenantWithKeys();
+  b = await world.createTenantWithKeys();
+});
+afterAll(() => world.close());
+
+const ME = '{ me { role } }';
+const statuses = (results: { status: number }[]) =>
+  results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+
+/** POST /graphql to `app`, as if from `remoteAddress` (the node server puts its request in the server context). */
+async function fetchFrom(app: App, query: string, variables: Record<string, unknown> = {}, key?: string, remoteAddress?: string) {
+  const request = buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), key });
+  const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+/** Asserts a 429 as the client sees it and returns its Retry-After in seconds. */
+function expectRateLimited(res: Awaited<ReturnType<World['gql']>>, policy: string, quota: number): number {
+  expect(res.status).toBe(429);
+  expect(res.body.errors).toHaveLength(1);
+  expect(res.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', policy });
+  const retryAfter = Number(res.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+  expect(res.body.errors[0].extensions.retryAfter).toBe(retryAfter);
+  expect(res.headers.get('ratelimit-policy')).toBe(`"${policy}";q=${quota};w=60`);
+  expect(res.headers.get('ratelimit')).toBe(`"${policy}";r=0;t=${retryAfter}`);
+  return retryAfter;
+}
+
+describe('per key: 300 requests a minute (the production policy)', () => {
+  it('allows exactly 300 of 310 concurrent requests, refuses the rest with 429 and headers', async () => {
+    const results = await Promise.all(Array.from({ length: 310 }, () => world.gql(ME, {}, a.keys.VIEWER)));
+    expect(statuses(results)).toEqual({ 200: 300, 429: 10 });
+    expectRateLimited(results.find((r) => r.status === 429)!, 'per-key', 300);
+  });
+
+  it('counts every transport of the key together, and nothing is run for a refused request', async () => {
+    for (const transport of ['bearer', 'x-api-key', 'query'] as const) {
+      expectRateLimited(await world.gql(ME, {}, a.keys.VIEWER, transport), 'per-key', 300);
+    }
+    const refusedWrite = await world.gql('mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }', { t: a.id }, a.keys.VIEWER);
+    expect(refusedWrite.status).toBe(429);
+  });
+
+  it('leaves other keys and other tenants alone', async () => {
+    expect((await world.gql(ME, {}, a.keys.OPERATOR)).body.data.me.role).toBe('OPERATOR');
+    expect((await world.gql(ME, {}, b.keys.VIEWER)).body.data.me.role).toBe('VIEWER');
+    expect((await world.gql('{ tenants(first: 1) { nodes { id } } }', {}, PLATFORM_KEY)).status).toBe(200);
+  });
+
+  it('lets the key in again once the window has passed on the app clock, as Retry-After said', async () => {
+    const first = expectRateLimited(await world.gql(ME, {}, a.keys.VIEWER), 'per-key', 300);
+    world.clock.advance(30_000);
+    const second = expectRateLimited(await world.gql(ME, {}, a.keys.VIEWER), 'per-key', 300);
+    expect(second).toBeLessThanOrEqual(first - 29);
+    world.clock.advance(second * 1000);
+    expect(await world.gql(ME, {}, a.keys.VIEWER)).toMatchObject({ status: 200, body: { data: { me: { role: 'VIEWER' } } } });
+  });
+});
+
+describe('share-link views: 60 a minute per client address (the production policy)', () => {
+  it('refuses the 61st view from one address, not another address, and lets it in after the window', async () => {
+    const scan = await seedScan(world, b);
+    const { token } = await seedShareLink(world, b, scan.id);
+    const view = (address?: string) => fetchFrom(world.app, SHARED_SCAN, { token }, undefined, address);
+    const first = await Promise.all(Array.from({ length: 60 }, () => view('203.0.113.7')));
+    expect(statuses(first)).toEqual({ 200: 60 });
+    expectRateLimited(await view('203.0.113.7'), 'share-link-views', 60);
+    expect((await view('203.0.113.8')).status).toBe(200);
+    expect((await view()).status).toBe(200); // no socket: the 'unknown' address
+    world.clock.advance(61_000);
+    expect((await view('203.0.113.7')).status).toBe(200);
+  });
+});
+
+describe('configuration API, per tenant (seed 003: reads 100, feature queries 100, updates 10 a minute)', () => {
+  let c: TestTenant;
+  let d: TestTenant;
+  beforeAll(async () => {
+    c = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
+    d = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
+  });
+
+  it('config reads: the keys of a tenant share 100 a minute; features, other queries and other tenants unaffected', async () => {
+    const reads = await Promise.all(Array.from({ length: 100 }, (_, i) => world.gql(Q.config, { id: c.id }, i % 2 ? c.keys.VIEWER : c.keys.OPERATOR)));
+    expect(statuses(reads)).toEqual({ 200: 100 });
+    expectRateLimited(await world.gql(Q.config, { id: c.id }, c.keys.ADMIN), 'config-reads', 100);
+    expect((await world.gql('query($id: ID!) { tenant(id: $id) { featureFlags { key } } }', { id: c.id }, c.keys.VIEWER)).status).toBe(200);
+    expect((await world.gql(ME, {}, c.keys.VIEWER)).status).toBe(200);
+    expect((await world.gql(Q.config, { id: d.id }, d.keys.VIEWER)).status).toBe(200);
+  });
+
+  it('feature queries: 100 a minute per tenant', async () => {
+    const FLAGS = 'query($id: ID!) { tenant(id: $id) { featureFlags { key enabled } } }';
+    const reads = await Promise.all(Array.from({ length: 100 }, () => world.gql(FLAGS, { id: d.id }, d.keys.OPERATOR)));
+    expect(statuses(reads)).toEqual({ 200: 100 });
+    expectRateLimited(await world.gql(FLAGS, { id: d.id }, d.keys.VIEWER), 'feature-queries', 100);
+  });
+
+  it('config updates: 10 a minute per tenant; a refused update writes nothing', async () => {
+    for (let i = 1; i <= 10; i++) {
+      const res = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 1024 + i } } }, d.keys.OPERATOR);
+      expect(res.body.errors).toBeUndefined();
+    }
+    const before = await snapshot(world, d.id);
+    const refused = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN);
+    expectRateLimited(refused, 'config-updates', 10);
+    expect(await snapshot(world, d.id)).toBe(before);
+    const other = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 2048 } } }, c.keys.OPERATOR);
+    expect(other.body.errors).toBeUndefined();
+    world.clock.advance(61_000);
+    expect((await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN)).body.data.updateTenantConfig.version).toBe(11);
+  });
+});
+
+describe('field policies (the mechanism, with small policies on fields that exist today)', () => {
+  const policy = (name: string, per: RateLimitPolicy['per'], max: number): RateLimitPolicy => ({ name, per, max, windowSeconds: 60, description: `at most ${max} of ${name}` });
+  let app: ReturnType<typeof createApp>;
+  const ask = (query: string, key?: string, remoteAddress?: string) => fetchFrom(app, query, {}, key, remoteAddress);
+
+  beforeAll(() => {
+    app = createApp({
+      db: world.store.db,
+      config: {
+        ...world.config,
+        rateLimits: {
+          enabled: true,
+          fieldPolicies: {
+            'Tenant.name': [policy('tenant-names', 'tenant', 3)],
+            'Me.keyId': [policy('me-by-address', 'clientAddress', 2)],
+          },
+        },
+      },
+      logger: pino({ level: 'silent' }),
+      now: world.clock.now,
+    });
+  });
+
+  it('per tenant: the keys of one tenant share the count; another tenant has its own', async () => {
+    const TENANT_NAME = `{ me { tenant { name } } }`;
+    expect((await ask(TENANT_NAME, a.keys.OPERATOR)).status).toBe(200);
+    expect((await ask(`query { me { ...T } } fragment T on Me { tenant { name } }`, a.keys.ADMIN)).status).toBe(200); // through a fragment
+    expect((await ask(`{ me { tenant { id ... on Tenant { name } } } }`, a.keys.OPERATOR)).status).toBe(200); // through an inline fragment
+    const refused = await ask(TENANT_NAME, a.keys.ADMIN);
+    expectRateLimited(refused, 'tenant-names', 3);
+    expect(refused.body.data ?? null).toBeNull();
+    expect((await ask(TENANT_NAME, b.keys.VIEWER)).status).toBe(200);
+    // A query without the field is not counted against it.
+    expect((await ask('{ me { role } }', a.keys.ADMIN)).status).toBe(200);
+  });
+
+  it('counts a field once per request, even under a list of many parents', async () => {
+    for (let i = 0; i < 3; i++) expect((await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY)).status).toBe(200);
+    expectRateLimited(await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY), 'tenant-names', 3);
+  });
+
+  it('per client address: the socket peer, or "unknown" without a socket', async () => {
+    const KEY_ID = '{ me { keyId } }';
+    for (let i = 0; i < 2; i++) expect((await ask(KEY_ID, a.keys.VIEWER, '10.0.0.1')).status).toBe(200);
+    expectRateLimited(await ask(KEY_ID, b.keys.VIEWER, '10.0.0.1'), 'me-by-address', 2);
+    expect((await ask(KEY_ID, a.keys.VIEWER, '10.0.0.2')).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await ask(KEY_ID, a.keys.VIEWER)).status).toBe(200);
+    expectRateLimited(await ask(KEY_ID, a.keys.VIEWER), 'me-by-address', 2);
+  });
+});
+
+describe('declared policies', () => {
+  it('name fields of the schema', () => {
+    expect(Object.keys(FIELD_POLICIES).sort()).toEqual(['Mutation.updateTenantConfig', 'Query.sharedScan', 'Tenant.config', 'Tenant.featureFlags']);
+    for (const coordinate of Object.keys(FIELD_POLICIES)) {
+      const [type, field] = coordinate.split('.');
+      expect((schema.getType(type) as GraphQLObjectType | undefined)?.getFields()[field], coordinate).toBeDefined();
+    }
+    const quotas = Object.fromEntries(Object.values(FIELD_POLICIES).flat().map((p) => [p.name, [p.max, p.windowSeconds, p.per]]));
+    expect(quotas).toEqual({
+      'config-reads': [100, 60, 'tenant'],
+      'feature-queries': [100, 60, 'tenant'],
+      'config-updates': [10, 60, 'tenant'],
+      'share-link-views': [60, 60, 'clientAddress'],
+    });
+  });
+});
+
+describe('SlidingWindowStore', () => {
+  const limiterOver = (store: SlidingWindowStore) => {
+    const limiter = getGraphQLRateLimiter({ store, identifyContext: (c: { id: string }) => c.id });
+    return (id: string, max: number) =>
+      limiter({ parent: undefined, args: {}, context: { id }, info: { fieldName: 'f' } as GraphQLResolveInfo }, { max, window: '60s', uncountRejected: true });
+  };
+
+  it('checks and records atomically: 20 concurrent calls at max 5 allow exactly 5', async () => {
+    const hit = limiterOver(new SlidingWindowStore(new TestClock().now));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => hit('same', 5)));
+    expect(answers.filter((a) => a === undefined)).toHaveLength(5);
+  });
+
+  it('forgets identities whose window has passed', async () => {
+    const clock = new TestClock();
+    const store = new SlidingWindowStore(clock.now);
+    const hit = limiterOver(store);
+    for (let i = 0; i < 50; i++) await hit(`caller-${i}`, 3);
+    expect(store.size).toBe(50);
+    clock.advance(2 * 60_000);
+    await hit('someone-new', 3);
+    expect(store.size).toBe(1);
+  });
+
+  it('tells how long until the next call fits', async () => {
+    const clock = new TestClock();
+    const store = new SlidingWindowStore(clock.now);
+    const hit = limiterOver(store);
+    const identity = { contextIdentity: 'x', fieldIdentity: 'f' };
+    await hit('x', 2);
+    clock.advance(10_000);
+    await hit('x', 2);
+    expect(await hit('x', 2)).toEqual(expect.any(String));
+    // The first call leaves the window 60 s after it was made: 50 s from now.
+    expect(Math.round(store.msUntilAllowed(identity, 2, 60_000) / 1000)).toBe(50);
+    clock.advance(50_001);
+    expect(store.msUntilAllowed(identity, 2, 60_000)).toBe(0);
+    expect(await hit('x', 2)).toBeUndefined();
+  });
+});
