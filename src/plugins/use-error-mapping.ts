@@ -29,23 +29,16 @@ export function maskUnexpected(
 
 function mapError(error: GraphQLError, ctx: ServiceContext): GraphQLError {
   const original = error.originalError;
-  if (!original) {
-    // Variable coercion errors (a wrong type, an unknown input field) come without a code.
-    if (error.extensions?.code) return error;
-    return new GraphQLError(error.message, {
-      nodes: error.nodes, path: error.path,
-      extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
-    });
-  }
-  // Variable coercion (e.g. an unknown enum value in $input) wraps the type's own GraphQLError,
-  // which carries no code; it has no field path, unlike an error thrown by a resolver.
-  if (original instanceof GraphQLError && !error.extensions?.code && error.path === undefined) {
+  // Variable coercion errors (a wrong type, an unknown input field or enum value) carry no code
+  // and no field path; graphql-js may wrap the input type's own GraphQLError in them.
+  const isCoercion = !original || (original instanceof GraphQLError && error.path === undefined);
+  if (isCoercion && !error.extensions?.code) {
     return new GraphQLError(error.message, {
       nodes: error.nodes,
       extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
     });
   }
-  if (original instanceof GraphQLError) return error; // DomainError and other deliberate errors
+  if (!original || original instanceof GraphQLError) return error; // DomainError and other deliberate errors
   return maskUnexpected(original, ctx, error);
 }
 
