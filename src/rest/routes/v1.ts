@@ -1,3 +1,4 @@
+import { tenantConfigTree } from '../../catalog/tenant-config.js';
 import { defineRoute, type JsonSchema } from '../route.js';
 
 /**
@@ -11,7 +12,7 @@ const TENANT_PARAM = { id: { description: 'Tenant identifier (UUID).' } };
 /** Seed 003 speaks Basic | Pro | Enterprise where GraphQL's Tier enum says BASIC | PRO | ENTERPRISE. */
 const TIER_LABEL: Record<string, string> = { BASIC: 'Basic', PRO: 'Pro', ENTERPRISE: 'Enterprise' };
 
-const SECTIONS = ['performance', 'security', 'backup', 'replication', 'compliance'];
+const SECTIONS = Object.keys(tenantConfigTree).filter((s) => s !== 'custom_settings');
 const configSchema: JsonSchema = {
   type: 'object',
   required: ['tenant_id', ...SECTIONS, 'custom_settings', 'updated_at'],
