@@ -299,7 +299,7 @@ describe('the shareLinksByScan loader', () => {
       transformResult: async (args) => args.result,
     });
     const loaders = createLoaders(counting);
-    const lists = await Promise.all(scans.map((s) => loaders.shareLinksByScan.load(s.id)));
+    const lists = await Promise.all(scans.map((s) => loaders.shareLinksByScan.load({ tenantId: t.id, scanId: s.id })));
     expect(queries).toBe(1);
     expect(lists.map((l) => l.length)).toEqual([1, 0, 2]);
   });

@@ -7,6 +7,8 @@ export interface RequestInfo {
   startedAt: bigint;
   principal?: Principal;
   operationName?: string;
+  /** The path as the request log may show it (credentials in the path redacted); else the URL's path. */
+  logPath?: string;
   /** On a request the REST layer makes to /graphql: the outer request, which logs for both. */
   parent?: RequestInfo;
 }

@@ -12,7 +12,7 @@ function principalFields(p: Principal | undefined) {
 
 /**
  * One JSON line per request: id, method, path (never the query string, which may carry
- * `api_key`), GraphQL operation, principal (ids and role, never the key), status, duration.
+ * `api_key`; a share token in the path is redacted by the REST layer, see `logPath`), GraphQL operation, principal (ids and role, never the key), status, duration.
  * Also puts the id on the response as `x-request-id`.
  */
 export function useRequestLog(logger: Logger): Plugin {
@@ -32,7 +32,7 @@ export function useRequestLog(logger: Logger): Plugin {
       logger.info({
         requestId: info.id,
         method: request.method,
-        path: url.pathname,
+        path: info.logPath ?? url.pathname,
         operation: info.operationName ?? null,
         ...principalFields(info.principal),
         status: response.status,

@@ -32,6 +32,27 @@ const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'x-request-id', 'x-forw
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * The static path prefixes in front of a `secret` path parameter (e.g. `/share/` of
+ * `/share/:token`). Whatever follows such a prefix may be a credential, whether or not the rest
+ * of the path matches a route (`/share/<token>/x` is a 404 but still carries the token).
+ */
+export function secretPathPrefixes(routes: readonly Route[]): string[] {
+  const prefixes = new Set<string>();
+  for (const route of routes) {
+    const segments = route.path.split('/').filter(Boolean);
+    const at = segments.findIndex((s) => s.startsWith(':') && route.params?.[s.slice(1)]?.secret);
+    if (at >= 0) prefixes.add('/' + segments.slice(0, at).map((s) => s + '/').join(''));
+  }
+  return [...prefixes];
+}
+
+/** The path as logs may show it: anything after a secret prefix becomes `[redacted]`. */
+export function redactPath(pathname: string, prefixes: readonly string[]): string {
+  const prefix = prefixes.find((p) => pathname.startsWith(p) && pathname.length > p.length);
+  return prefix ? prefix + '[redacted]' : pathname;
+}
+
 /** The family a path belongs to by prefix, for paths no route matched (404, 405). */
 function familyOfPath(pathname: string): Family {
   if (pathname.startsWith('/api/v1/')) return 'v1';
@@ -72,6 +93,7 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
   const matcher = new RouteMatcher(routes);
   const innerRequests = new WeakSet<Request>();
   const enumCache = new Map<string, string[] | undefined>();
+  const secretPrefixes = secretPathPrefixes(routes);
   let openApi: string | undefined;
 
   const enumOf = (name: string) => {
@@ -177,6 +199,7 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
     },
     async onRequest({ request, url, endResponse, serverContext }) {
       if (innerRequests.has(request) || url.pathname === app().graphqlEndpoint || url.pathname === '/__yoga_health') return;
+      requestInfo(request).logPath = redactPath(url.pathname, secretPrefixes);
       if (url.pathname === '/openapi.json') {
         if (request.method !== 'GET') {
           endResponse(errorResponse({ code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here` }, { family: 'tenant', requestId: requestInfo(request).id }, new Headers({ allow: 'GET' })));

@@ -23,6 +23,11 @@ export interface PathParamSpec {
   format?: 'uuid';
   /** Values come from a GraphQL enum of the live schema; any other value is an unknown path (404). */
   graphqlEnum?: string;
+  /**
+   * The segment is a credential (a share token): the request log shows the path with it, and
+   * anything after the static prefix before it, replaced by `[redacted]`.
+   */
+  secret?: boolean;
 }
 
 /** A query-string parameter: strings pass as they are, integers are parsed (else 4xx). */

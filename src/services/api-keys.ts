@@ -3,7 +3,7 @@ import type { ApiKeyRow, RoleName } from '../db/tables.js';
 import { badInput, forbidden, notFound } from '../errors/domain-error.js';
 import { hasTenantRole } from '../auth/principal.js';
 import { recordAudit } from './audit.js';
-import { isUuid, requireTenant } from './tenant-access.js';
+import { isUuid, requireSameTenant, requireTenant } from './tenant-access.js';
 import type { ServiceContext } from './service-context.js';
 
 export interface CreateApiKeyInput {
@@ -53,5 +53,6 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
 }
 
 export async function listApiKeys(ctx: ServiceContext, tenantId: string): Promise<ApiKeyRow[]> {
+  requireSameTenant(ctx, tenantId);
   return ctx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').execute();
 }

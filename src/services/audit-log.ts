@@ -2,6 +2,7 @@ import type { AuditLogRow, TenantRow } from '../db/tables.js';
 import { badInput } from '../errors/domain-error.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import type { ServiceContext } from './service-context.js';
+import { requireSameTenant } from './tenant-access.js';
 
 export interface AuditLogFilter {
   action?: string | null;
@@ -13,6 +14,7 @@ export interface AuditLogFilter {
 
 /** A tenant's audit entries, newest first (by id, which grows with time), cursor-paginated. */
 export async function listAuditLog(ctx: ServiceContext, tenant: TenantRow, filter: AuditLogFilter | null | undefined, args: PageArgs): Promise<Page<AuditLogRow>> {
+  requireSameTenant(ctx, tenant.id);
   const size = pageSize(args.first);
   const after = decodeCursor(args.after);
   if (after !== undefined && !/^\d{1,19}$/.test(after)) throw badInput('Invalid cursor', [{ path: 'after', message: 'Invalid cursor' }]);

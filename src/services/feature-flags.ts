@@ -4,7 +4,7 @@ import { forbidden, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { upsertFeatureFlagRow, type FeatureFlagRow } from './setting-values.js';
 import type { ServiceContext } from './service-context.js';
-import { requireTenant } from './tenant-access.js';
+import { requireSameTenant, requireTenant } from './tenant-access.js';
 
 /**
  * A feature as a tenant sees it. `available`: the tenant's tier allows it. `enabled`: switched
@@ -23,6 +23,7 @@ function viewOf(tenant: TenantRow, feature: Feature, row: FeatureFlagRow | undef
 }
 
 export async function listFeatureFlags(ctx: ServiceContext, tenant: TenantRow): Promise<FeatureFlagView[]> {
+  requireSameTenant(ctx, tenant.id);
   const rows = new Map((await ctx.loaders.featureFlagRows.load(tenant.id)).map((r) => [r.key, r]));
   return features.map((feature) => viewOf(tenant, feature, rows.get(feature.key)));
 }

@@ -27,10 +27,23 @@ export function createLoaders(db: Db) {
     tenant: byId<TenantRow>((ids) => db.selectFrom('tenants').selectAll().where('id', 'in', ids).execute()),
     apiKey: byId<ApiKeyRow>((ids) => db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute()),
     scan: byId<ScanRow>((ids) => db.selectFrom('scans').selectAll().where('id', 'in', ids).execute()),
-    /** A scan's share links, newest first. Callers pass only ids of scans they were allowed to load. */
-    shareLinksByScan: manyBy<ShareLinkRow>(
-      (l) => l.scan_id,
-      (ids) => db.selectFrom('share_links').selectAll().where('scan_id', 'in', ids).orderBy('created_at', 'desc').orderBy('id', 'desc').execute(),
+    /**
+     * A scan's share links, newest first, keyed by (tenant, scan): the tenant id is in the SQL, so
+     * a scan id alone never yields another tenant's links, whatever the caller passes.
+     */
+    shareLinksByScan: new DataLoader<{ tenantId: string; scanId: string }, ShareLinkRow[], string>(
+      async (keys) => {
+        const rows = await db
+          .selectFrom('share_links')
+          .selectAll()
+          .where('tenant_id', 'in', [...new Set(keys.map((k) => k.tenantId))])
+          .where('scan_id', 'in', keys.map((k) => k.scanId))
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .execute();
+        return keys.map((k) => rows.filter((r) => r.tenant_id === k.tenantId && r.scan_id === k.scanId));
+      },
+      { cacheKeyFn: (k) => `${k.tenantId}:${k.scanId}` },
     ),
     /** Every stored setting value of a tenant (all documents); the services pick their prefixes. */
     settingRows: manyBy<SettingValueRow>((r) => r.tenant_id, (ids) => loadSettingRows(db, ids)),

@@ -7,7 +7,7 @@ import { planPatch, planReset, writeVersioned, type WriteResult } from './docume
 import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
 import { resolveSettings, type Resolution } from './setting-resolution.js';
 import type { ServiceContext } from './service-context.js';
-import { requireTenant } from './tenant-access.js';
+import { requireSameTenant, requireTenant } from './tenant-access.js';
 
 /** A tenant's resolved settings: seed 000's fields and seed 001's categories, one version. */
 export interface SettingsView {
@@ -26,6 +26,7 @@ export interface UpdateSettingsResult {
 }
 
 export async function getSettings(ctx: ServiceContext, tenant: TenantRow): Promise<SettingsView> {
+  requireSameTenant(ctx, tenant.id);
   const prefixes = storagePrefixesOf('settings');
   const rows = (await ctx.loaders.settingRows.load(tenant.id)).filter((r) => prefixes.some((p) => r.path.startsWith(p)));
   const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));

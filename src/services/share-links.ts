@@ -1,12 +1,12 @@
 import { hasTenantRole } from '../auth/principal.js';
 import { hashSecret, randomToken } from '../auth/secrets.js';
-import type { ShareLinkRow } from '../db/tables.js';
+import type { ScanRow, ShareLinkRow } from '../db/tables.js';
 import { badInput, DomainError, forbidden, notFound, serviceUnavailable, type FieldIssue } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { getScan } from './scans.js';
 import { buildSharedScanView, type SharedScanView } from './shared-scan-view.js';
 import type { ServiceContext } from './service-context.js';
-import { isUuid } from './tenant-access.js';
+import { isUuid, requireSameTenant } from './tenant-access.js';
 
 export const SHARE_SCOPES = ['report', 'bundle', 'passport'] as const;
 export type ShareScope = (typeof SHARE_SCOPES)[number];
@@ -174,7 +174,8 @@ export async function viewSharedScan(ctx: ServiceContext, token: string): Promis
   }, ctx.config.settingsEnv);
 }
 
-/** A scan's links, without tokens (the scan was already loaded through a tenant-scoped query). */
-export function shareLinksOfScan(ctx: ServiceContext, scanId: string): Promise<ShareLinkRow[]> {
-  return ctx.loaders.shareLinksByScan.load(scanId);
+/** A scan's links, without tokens: the scan's own tenant's links only (its tenant id in the SQL). */
+export function shareLinksOfScan(ctx: ServiceContext, scan: Pick<ScanRow, 'id' | 'tenant_id'>): Promise<ShareLinkRow[]> {
+  requireSameTenant(ctx, scan.tenant_id);
+  return ctx.loaders.shareLinksByScan.load({ tenantId: scan.tenant_id, scanId: scan.id });
 }

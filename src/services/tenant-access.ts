@@ -10,6 +10,19 @@ export function isUuid(value: string): boolean {
 }
 
 /**
+ * A second line behind `requireTenant` for code handed a record of some tenant by its parent
+ * (nested fields such as Tenant.settings, Tenant.apiKeys, Scan.shareLinks): a tenant key may read
+ * only its own tenant's records. Today every such parent was itself loaded through a tenant-scoped
+ * check; this keeps a future root field or payload that returns another tenant's row from
+ * exposing what hangs below it. No database access.
+ */
+export function requireSameTenant(ctx: Pick<ServiceContext, 'principal'>, tenantId: string): void {
+  const { principal } = ctx;
+  if (principal.kind === 'anonymous') throw unauthenticated();
+  if (principal.kind === 'tenant' && principal.tenantId !== tenantId) throw forbidden('This key cannot access that tenant');
+}
+
+/**
  * The tenant a call acts on. A tenant key may name only its own tenant (or none): any other id
  * is FORBIDDEN, whether it exists or not, so ids cannot be probed. The platform admin must name
  * one and gets BAD_USER_INPUT for a malformed id, NOT_FOUND for an unknown one.

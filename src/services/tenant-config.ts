@@ -8,7 +8,7 @@ import { planPatch, writeVersioned } from './document-write.js';
 import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
 import { resolveSettings, type Resolution } from './setting-resolution.js';
 import type { ServiceContext } from './service-context.js';
-import { requireTenant } from './tenant-access.js';
+import { requireSameTenant, requireTenant } from './tenant-access.js';
 
 /** A tenant's resolved seed-003 configuration. */
 export interface TenantConfigView {
@@ -30,6 +30,7 @@ export interface UpdateTenantConfigResult {
 const CUSTOM = 'custom_settings';
 
 export async function getTenantConfig(ctx: ServiceContext, tenant: TenantRow): Promise<TenantConfigView> {
+  requireSameTenant(ctx, tenant.id);
   const [prefix] = storagePrefixesOf('config');
   const rows = (await ctx.loaders.settingRows.load(tenant.id)).filter((r) => r.path.startsWith(prefix));
   const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));

@@ -15,7 +15,7 @@ export const sharedScan = defineRoute<{ sharedScan: SharedScanView | null }>({
   summary: 'The shared scan, as the link scope allows (JSON; HTML when the client prefers it).',
   auth: 'public',
   document: 'query RestSharedScan($token: String!) { sharedScan(token: $token) }',
-  params: { token: { description: 'The share token from the link URL.' } },
+  params: { token: { description: 'The share token from the link URL.', secret: true } },
   variables: ({ params }) => ({ token: params.token }),
   respond: ({ sharedScan: view }) => {
     if (view == null) throw notFound('Share link');

@@ -26,7 +26,7 @@ builder.objectField(Scan, 'shareLinks', (t) =>
   t.field({
     type: [ShareLink],
     description: "The scan's share links, newest first, without tokens.",
-    resolve: (scan, _args, ctx) => shareLinksOfScan(ctx, scan.id),
+    resolve: (scan, _args, ctx) => shareLinksOfScan(ctx, scan),
   }),
 );
 
