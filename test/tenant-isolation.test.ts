@@ -1,0 +1,234 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RoleName } from '../src/db/tables.js';
+import { routes } from '../src/rest/routes/index.js';
+import { encodeCursor } from '../src/services/pagination.js';
+import { Q } from './helpers/config-domain.js';
+import { rest } from './helpers/rest.js';
+import { seedScan, seedShareLink } from './helpers/scans.js';
+import { createWorld, type TestTenant, type World } from './helpers/world.js';
+
+/**
+ * Tenant A's keys (viewer, operator, admin) try to read and change tenant B's data through every
+ * id-taking GraphQL field and every REST route. Another tenant's id answers FORBIDDEN, another
+ * tenant's record id NOT_FOUND (a role below the field's answers FORBIDDEN first); no answer
+ * carries anything of B's; B's rows in every table are byte-for-byte what they were.
+ */
+
+let world: World;
+let a: TestTenant;
+let b: TestTenant;
+const ROLES: RoleName[] = ['VIEWER', 'OPERATOR', 'ADMIN'];
+const RANK: Record<RoleName, number> = { VIEWER: 0, OPERATOR: 1, ADMIN: 2 };
+
+/** B's records, and markers of B's data that no answer to A may contain. */
+const bData = { scanId: '', linkId: '', keyId: '', token: '', markers: [] as string[] };
+const marker = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
+
+const TABLES = ['api_keys', 'setting_values', 'feature_flags', 'scans', 'share_links', 'audit_log'] as const;
+
+/** Every row of B, in every table, as Postgres renders it. */
+async function snapshotOf(tenantId: string): Promise<string> {
+  const parts = [await sql<{ t: string }>`select row_to_json(x)::text as t from tenants x where id = ${tenantId}`.execute(world.store.db)];
+  for (const table of TABLES) {
+    parts.push(await sql<{ t: string }>`select row_to_json(x)::text as t from ${sql.table(table)} x where tenant_id = ${tenantId} order by x::text`.execute(world.store.db));
+  }
+  return parts.map((p) => p.rows.map((r) => r.t).join('\n')).join('\n--\n');
+}
+
+beforeAll(async () => {
+  world = await createWorld();
+  a = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
+  const bName = marker('tenant-b');
+  b = await world.createTenantWithKeys({ tier: 'ENTERPRISE', name: bName, industry: 'healthcare' });
+  const target = marker('b-target');
+  const label = marker('b-label');
+  const custom = marker('b-custom');
+  const secret = marker('b-secret');
+  bData.markers.push(bName, target, label, custom, secret);
+  const ok = async (p: Promise<{ body: { errors?: unknown } }>) => {
+    const res = await p;
+    if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+  };
+  // Data in every table: settings (with the secret), admin settings, config, a flag, scans, links, keys, audit.
+  await ok(world.gql(Q.updateTenantSettings, { input: { certExpiryDays: 77, webhookSigningSecret: secret } }, b.keys.OPERATOR));
+  await ok(world.gql(Q.updateAdminSettings, { input: { branding: { company_name: label } } }, b.keys.OPERATOR));
+  await ok(world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 2048 }, custom_settings: { marker: custom } } }, b.keys.OPERATOR));
+  await ok(world.gql(Q.setFeatureFlag, { key: 'ml_features', enabled: true }, b.keys.ADMIN));
+  const scan = await seedScan(world, b, { target, report: { marker: target } });
+  await seedScan(world, b, { target: target + '-2' });
+  const link = await seedShareLink(world, b, scan.id, { label });
+  Object.assign(bData, { scanId: scan.id, linkId: link.shareLink.id, keyId: b.keyIds.VIEWER, token: link.token });
+  const keys = await world.store.db.selectFrom('api_keys').select('prefix').where('tenant_id', '=', b.id).execute();
+  bData.markers.push(...keys.map((k) => k.prefix), ...Object.values(b.keys), link.token);
+  // A has data of its own too, so empty answers prove nothing by accident.
+  await seedShareLink(world, a, (await seedScan(world, a)).id);
+});
+afterAll(() => world.close());
+
+interface Case {
+  name: string;
+  /** Lowest role the field accepts; below it the scope check answers FORBIDDEN first. */
+  minRole: RoleName;
+  code: 'FORBIDDEN' | 'NOT_FOUND';
+}
+interface GqlCase extends Case {
+  query: string;
+  variables: () => Record<string, unknown>;
+}
+
+const FULL_TENANT = `id name industry
+  settings { version tenantSettings categories values { path value } webhookSigningSecret { isSet updatedAt } }
+  config { version document values { path value } }
+  featureFlags { key enabled updatedAt }
+  auditLog(first: 100) { nodes { id action target changes actorKeyId } }
+  scans(first: 100) { nodes { id target report shareLinks { id label } } }
+  apiKeys { id prefix label }`;
+
+const gqlCases: GqlCase[] = [
+  { name: 'tenant(id: B) with every nested field', minRole: 'VIEWER', code: 'FORBIDDEN', query: `query($id: ID!) { tenant(id: $id) { ${FULL_TENANT} } }`, variables: () => ({ id: b.id }) },
+  { name: 'tenant(id: unknown)', minRole: 'VIEWER', code: 'FORBIDDEN', query: `query($id: ID!) { tenant(id: $id) { id } }`, variables: () => ({ id: randomUUID() }) },
+  { name: 'tenants (platform admin only)', minRole: 'ADMIN', code: 'FORBIDDEN', query: `{ tenants(first: 100) { nodes { ${FULL_TENANT} } } }`, variables: () => ({}) },
+  { name: 'updateTenantSettings(tenantId: B)', minRole: 'OPERATOR', code: 'FORBIDDEN', query: Q.updateTenantSettings, variables: () => ({ tenantId: b.id, input: { certExpiryDays: 5, webhookSigningSecret: 'attacker-secret-123' } }) },
+  { name: 'updateAdminSettings(tenantId: B)', minRole: 'OPERATOR', code: 'FORBIDDEN', query: Q.updateAdminSettings, variables: () => ({ tenantId: b.id, input: { webhooks: { enabled: true } } }) },
+  { name: 'resetSettingsCategory(tenantId: B)', minRole: 'ADMIN', code: 'FORBIDDEN', query: Q.reset, variables: () => ({ tenantId: b.id, category: 'webhooks' }) },
+  { name: 'setFeatureFlag(tenantId: B)', minRole: 'OPERATOR', code: 'FORBIDDEN', query: Q.setFeatureFlag, variables: () => ({ tenantId: b.id, key: 'ml_features', enabled: false }) },
+  { name: 'updateTenantConfig(tenantId: B)', minRole: 'OPERATOR', code: 'FORBIDDEN', query: Q.updateTenantConfig, variables: () => ({ tenantId: b.id, input: { performance: { cache_size_mb: 1024 } } }) },
+  {
+    name: 'createScan(tenantId: B)', minRole: 'OPERATOR', code: 'FORBIDDEN',
+    query: `mutation($tenantId: ID, $input: CreateScanInput!) { createScan(tenantId: $tenantId, input: $input) { scan { id } } }`,
+    variables: () => ({ tenantId: b.id, input: { target: 'x' } }),
+  },
+  { name: 'runRetentionSweep(tenantId: B)', minRole: 'ADMIN', code: 'FORBIDDEN', query: `mutation($id: ID) { runRetentionSweep(tenantId: $id) { deletedScans } }`, variables: () => ({ id: b.id }) },
+  {
+    name: 'createApiKey(tenantId: B)', minRole: 'ADMIN', code: 'FORBIDDEN',
+    query: `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+    variables: () => ({ input: { tenantId: b.id, role: 'ADMIN' } }),
+  },
+  { name: 'scan(id: B scan)', minRole: 'VIEWER', code: 'NOT_FOUND', query: `query($id: ID!) { scan(id: $id) { id target report shareLinks { id label } } }`, variables: () => ({ id: bData.scanId }) },
+  {
+    name: 'createShareLink(scanId: B scan)', minRole: 'OPERATOR', code: 'NOT_FOUND',
+    query: `mutation($id: ID!) { createShareLink(scanId: $id) { url token } }`, variables: () => ({ id: bData.scanId }),
+  },
+  { name: 'revokeShareLink(id: B link)', minRole: 'OPERATOR', code: 'NOT_FOUND', query: `mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id label } } }`, variables: () => ({ id: bData.linkId }) },
+  { name: 'revokeApiKey(id: B key)', minRole: 'ADMIN', code: 'NOT_FOUND', query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id prefix } } }`, variables: () => ({ id: bData.keyId }) },
+];
+
+function expectNothingOfB(text: string) {
+  for (const m of bData.markers) expect(text, `answer contains B's ${m}`).not.toContain(m);
+}
+
+describe.each(ROLES)("with A's %s key", (role) => {
+  it.each(gqlCases)('GraphQL $name', async (c) => {
+    const before = await snapshotOf(b.id);
+    const res = await world.gql(c.query, c.variables(), a.keys[role]);
+    const expected = RANK[role] < RANK[c.minRole] ? 'FORBIDDEN' : c.code;
+    expect(res.body.errors?.[0]?.extensions?.code, JSON.stringify(res.body)).toBe(expected);
+    expect(Object.values(res.body.data ?? {}).every((v) => v === null)).toBe(true);
+    expectNothingOfB(JSON.stringify(res.body));
+    expect(await snapshotOf(b.id)).toBe(before);
+  });
+
+  it("me { tenant { … } } and forged cursors reach only A's own rows", async () => {
+    const before = await snapshotOf(b.id);
+    const me = await world.gql(`{ me { tenant { ${RANK[role] >= RANK.ADMIN ? FULL_TENANT : FULL_TENANT.replace(/apiKeys \{[^}]*\}/, '')} } } }`, {}, a.keys[role]);
+    expect(me.body.errors).toBeUndefined();
+    expect(me.body.data.me.tenant.id).toBe(a.id);
+    expectNothingOfB(JSON.stringify(me.body));
+    // Cursors are opaque but decodable: one pointing past B's newest rows still lists only A's.
+    const maxAudit = await world.store.db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('max')).executeTakeFirstOrThrow();
+    const auditAfter = encodeCursor(String(BigInt(maxAudit.max as string) + 1n));
+    const scansAfter = encodeCursor(`${new Date(Date.now() + 86_400_000).toISOString()}|ffffffff-ffff-4fff-bfff-ffffffffffff`);
+    const paged = await world.gql(
+      `query($id: ID!, $a: String, $s: String) { tenant(id: $id) { auditLog(first: 100, after: $a) { nodes { id action } } scans(first: 100, after: $s) { nodes { id target } } } }`,
+      { id: a.id, a: auditAfter, s: scansAfter },
+      a.keys[role],
+    );
+    expect(paged.body.errors).toBeUndefined();
+    const bAudit = await world.store.db.selectFrom('audit_log').select('id').where('tenant_id', '=', b.id).execute();
+    const bIds = new Set(bAudit.map((r) => String(r.id)));
+    const auditIds = paged.body.data.tenant.auditLog.nodes.map((n: any) => n.id);
+    expect(auditIds.length).toBeGreaterThan(0);
+    expect(auditIds.filter((id: string) => bIds.has(id))).toEqual([]);
+    expect(paged.body.data.tenant.scans.nodes.map((n: any) => n.id)).not.toContain(bData.scanId);
+    expectNothingOfB(JSON.stringify(paged.body));
+    expect(await snapshotOf(b.id)).toBe(before);
+  });
+});
+
+/** Every REST route, with what A's key gets when it aims at B (or, on caller-scoped routes, at all). */
+interface RestCase extends Case {
+  method: string;
+  path: string;
+  /** The route table's pattern this case covers. */
+  route: string;
+  body?: unknown;
+  /** Caller-scoped routes take no tenant or record id: they must answer with A's data only. */
+  ownTenant?: boolean;
+}
+
+const restCases = (): RestCase[] => [
+  { route: 'GET /tenant/me', method: 'GET', path: '/tenant/me', minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'GET /tenant/settings', method: 'GET', path: '/tenant/settings', minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'PUT /tenant/settings', method: 'PUT', path: '/tenant/settings', body: { certExpiryDays: 12 }, minRole: 'OPERATOR', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'PATCH /tenant/settings', method: 'PATCH', path: '/tenant/settings', body: { certExpiryDays: 13 }, minRole: 'OPERATOR', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'POST /tenant/scans/:scanId/share', method: 'POST', path: `/tenant/scans/${bData.scanId}/share`, body: {}, minRole: 'OPERATOR', code: 'NOT_FOUND' },
+  { route: 'POST /tenant/scans/:scanId/share-links', method: 'POST', path: `/tenant/scans/${bData.scanId}/share-links`, body: {}, minRole: 'OPERATOR', code: 'NOT_FOUND' },
+  { route: 'DELETE /tenant/share-links/:id', method: 'DELETE', path: `/tenant/share-links/${bData.linkId}`, minRole: 'OPERATOR', code: 'NOT_FOUND' },
+  { route: 'GET /api/admin/settings', method: 'GET', path: '/api/admin/settings', minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'GET /api/admin/settings/:category', method: 'GET', path: '/api/admin/settings/webhooks', minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'PUT /api/admin/settings/:category', method: 'PUT', path: '/api/admin/settings/webhooks', body: { enabled: true }, minRole: 'OPERATOR', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'GET /api/admin/settings/feature-flags', method: 'GET', path: '/api/admin/settings/feature-flags', minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'PUT /api/admin/settings/feature-flags/:flag', method: 'PUT', path: '/api/admin/settings/feature-flags/ml_features', body: { enabled: false }, minRole: 'OPERATOR', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'POST /api/admin/settings/reset/:category', method: 'POST', path: '/api/admin/settings/reset/webhooks', minRole: 'ADMIN', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'GET /api/admin/audit-logs', method: 'GET', path: '/api/admin/audit-logs?limit=100', minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'GET /api/v1/tenants/:id/config', method: 'GET', path: `/api/v1/tenants/${b.id}/config`, minRole: 'VIEWER', code: 'FORBIDDEN' },
+  { route: 'PUT /api/v1/tenants/:id/config', method: 'PUT', path: `/api/v1/tenants/${b.id}/config`, body: { performance: { cache_size_mb: 1024 } }, minRole: 'OPERATOR', code: 'FORBIDDEN' },
+  { route: 'GET /api/v1/tenants/:id/features', method: 'GET', path: `/api/v1/tenants/${b.id}/features`, minRole: 'VIEWER', code: 'FORBIDDEN' },
+  { route: 'GET /api/v1/tenants/:id/config', method: 'GET', path: `/api/v1/tenants/${randomUUID()}/config`, minRole: 'VIEWER', code: 'FORBIDDEN' },
+];
+
+const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404 };
+
+describe('the REST routes', () => {
+  it('every keyed route of the table is covered here', () => {
+    const covered = new Set(restCases().map((c) => c.route));
+    const keyed = routes.filter((r) => r.auth === 'key').map((r) => `${r.method} ${r.path}`);
+    expect(keyed.filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  describe.each(ROLES)("with A's %s key", (role) => {
+    it("reach nothing of B's and change nothing of B's", async () => {
+      for (const c of restCases()) {
+        const before = await snapshotOf(b.id);
+        const res = await rest(world, c.method, c.path, { key: a.keys[role], body: c.body });
+        const label = `${role} ${c.method} ${c.path}: ${res.text}`;
+        if (c.ownTenant) {
+          // Caller-scoped: A's own tenant; allowed or refused by role, never B's.
+          expect([200, 201, 403], label).toContain(res.status);
+          if (RANK[role] < RANK[c.minRole]) expect(res.status, label).toBe(403);
+        } else {
+          const expected = RANK[role] < RANK[c.minRole] ? 'FORBIDDEN' : c.code;
+          expect(res.status, label).toBe(STATUS[expected]);
+        }
+        expectNothingOfB(res.text + JSON.stringify([...res.headers]));
+        expect(await snapshotOf(b.id), label).toBe(before);
+      }
+    });
+  });
+
+  it('the audit-log route with a forged cursor lists only A\'s entries', async () => {
+    const maxAudit = await world.store.db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('max')).executeTakeFirstOrThrow();
+    const res = await rest(world, 'GET', `/api/admin/audit-logs?limit=100&cursor=${encodeCursor(String(BigInt(maxAudit.max as string) + 1n))}`, { key: a.keys.VIEWER });
+    expect(res.status).toBe(200);
+    const bIds = new Set((await world.store.db.selectFrom('audit_log').select('id').where('tenant_id', '=', b.id).execute()).map((r) => String(r.id)));
+    expect(res.body.entries.length).toBeGreaterThan(0);
+    expect(res.body.entries.filter((e: any) => bIds.has(String(e.id)))).toEqual([]);
+  });
+
+  it("B's data is still there, as B sees it (the attacks above did reach real rows)", async () => {
+    const res = await world.gql(`query($id: ID!) { scan(id: $id) { id shareLinks { id active } } }`, { id: bData.scanId }, b.keys.VIEWER);
+    expect(res.body.data.scan).toEqual({ id: bData.scanId, shareLinks: [{ id: bData.linkId, active: true }] });
+  });
+});
