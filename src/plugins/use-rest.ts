@@ -199,7 +199,9 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
     },
     async onRequest({ request, url, endResponse, serverContext }) {
       if (innerRequests.has(request) || url.pathname === app().graphqlEndpoint || url.pathname === '/__yoga_health') return;
-      requestInfo(request).logPath = redactPath(url.pathname, secretPrefixes);
+      // The path as logs and error messages may show it: a share token in it is never echoed.
+      const shownPath = redactPath(url.pathname, secretPrefixes);
+      requestInfo(request).logPath = shownPath;
       if (url.pathname === '/openapi.json') {
         if (request.method !== 'GET') {
           endResponse(errorResponse({ code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here` }, { family: 'tenant', requestId: requestInfo(request).id }, new Headers({ allow: 'GET' })));
@@ -215,11 +217,11 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
       const head = request.method === 'HEAD';
       const match = matcher.match(head ? 'GET' : request.method, url.pathname);
       if (match.kind === 'none') {
-        endResponse(errorResponse({ code: 'NOT_FOUND', message: `No such path: ${request.method} ${url.pathname}` }, ctx));
+        endResponse(errorResponse({ code: 'NOT_FOUND', message: `No such path: ${request.method} ${shownPath}` }, ctx));
         return;
       }
       if (match.kind === 'method-not-allowed') {
-        endResponse(errorResponse({ code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${url.pathname}` }, ctx, new Headers({ allow: match.allow.join(', ') })));
+        endResponse(errorResponse({ code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${shownPath}` }, ctx, new Headers({ allow: match.allow.join(', ') })));
         return;
       }
       try {
