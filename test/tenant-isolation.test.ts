@@ -68,12 +68,12 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 interface Case {
-  name: string;
   /** Lowest role the field accepts; below it the scope check answers FORBIDDEN first. */
   minRole: RoleName;
   code: 'FORBIDDEN' | 'NOT_FOUND';
 }
 interface GqlCase extends Case {
+  name: string;
   query: string;
   variables: () => Record<string, unknown>;
 }
