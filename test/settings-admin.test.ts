@@ -106,7 +106,8 @@ describe('seed 001 PUT /api/admin/settings/:category', () => {
     expectRefusedByGraphQL(await update({ authentication: { mfa: { methods: 'totp,sms' } } }), /methods/);
     expect(await snapshot(world, tenant.id)).toBe(before);
     const badCategory = await world.gql(Q.reset, { category: 'feature-flags' }, tenant.keys.ADMIN);
-    expect(badCategory.body.errors?.[0]?.message).toMatch(/feature-flags/);
+    // The refused value itself is never echoed (it could be a secret sent to the wrong field).
+    expect(badCategory.body.errors?.[0]?.message).toBe('Variable "$category" got invalid value; Value does not exist in "SettingsCategory" enum.');
   });
 });
 
