@@ -32,7 +32,7 @@ function rssMb(pid: number): number {
 }
 
 interface Start {
-  /** Spawn to /ready answering 200, as a client sees it (includes Node and tsx start-up). */
+  /** Spawn to /ready answering 200, as a client sees it (includes Node start-up, bundling and module loading). */
   ms: number;
   /** What the process logs: from its first line of code to listening (store opened, migrated). */
   inside: number;
@@ -126,6 +126,6 @@ const rows = [
 ];
 const width = (i: number) => Math.max(...rows.map((r) => r[i].length));
 console.log(
-  `\nNode ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; server started as \`node --import tsx src/main.ts\`\n`,
+  `\nNode ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; server started as \`node scripts/start.mjs\` (npm start)\n`,
 );
 for (const r of rows) console.log(`${r[0].padEnd(width(0))}  ${r[1].padStart(width(1))}  ${r[2]}`);

@@ -1,4 +1,3 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
@@ -7,6 +6,7 @@ import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
+import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
 import { useHealth } from './plugins/use-health.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
@@ -25,6 +25,8 @@ export interface AppDeps {
   now?: () => Date;
 }
 
+const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n';
+
 export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
 
 /** The whole HTTP surface as one Yoga instance: /graphql, REST paths, /share, /health, /ready. */
@@ -35,13 +37,13 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
     // /health is ours (useHealth), with a JSON body.
     healthCheckEndpoint: '/__yoga_health',
     landingPage: false,
-    // The bundled GraphiQL: served from this process, no CDN.
-    graphiql: { title: 'Tenant configuration gateway', defaultQuery: '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n' },
-    renderGraphiQL,
+    // GraphiQL is ours (useGraphiQLPage): the bundled renderer, loaded on first use, cached.
+    graphiql: false,
     logging: false,
     plugins: [
       useRequestLog(logger),
       useHealth(db),
+      useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
       useErrorMapping(),
       config.rateLimits.enabled && useRateLimit({ now, scale: config.rateLimits.scale, fieldPolicies: config.rateLimits.fieldPolicies }),
       // The legacy REST paths, each run as one inner /graphql request through all of the above.

@@ -166,10 +166,10 @@ describe('/api/admin/* error dialect', () => {
     expectAdminError(await rest(world, 'GET', '/api/admin/settings'), 401, 'UNAUTHENTICATED');
   });
 
-  it('403 for a viewer writing, an operator resetting, the platform admin without a tenant', async () => {
+  it('403 for a viewer writing, an operator resetting; 400 for the platform admin without tenant_id', async () => {
     expectAdminError(await rest(world, 'PUT', '/api/admin/settings/branding', { key: tenant.keys.VIEWER, body: { company_name: 'X' } }), 403, 'FORBIDDEN');
     expectAdminError(await rest(world, 'POST', '/api/admin/settings/reset/branding', { key: tenant.keys.OPERATOR }), 403, 'FORBIDDEN');
-    expectAdminError(await rest(world, 'GET', '/api/admin/settings', { key: PLATFORM_KEY }), 403, 'FORBIDDEN');
+    expectAdminError(await rest(world, 'GET', '/api/admin/settings', { key: PLATFORM_KEY }), 400, 'BAD_USER_INPUT');
   });
 
   it('404 for an unknown flag and an unknown path', async () => {

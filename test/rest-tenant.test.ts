@@ -73,9 +73,10 @@ describe('/tenant/* error dialect', () => {
     expectTenantError(res, 401, 'UNAUTHENTICATED');
   });
 
-  it('403 for the platform admin, which has no tenant of its own', async () => {
+  it('422 for the platform admin without tenant_id (it has no tenant of its own)', async () => {
     const res = await rest(world, 'GET', '/tenant/me', { key: PLATFORM_KEY });
-    expectTenantError(res, 403, 'FORBIDDEN');
+    expectTenantError(res, 422, 'BAD_USER_INPUT');
+    expect(res.body.error.message).toBe('The tenant_id query parameter is required for the platform admin');
   });
 
   it('404 JSON for an unknown path', async () => {

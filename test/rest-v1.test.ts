@@ -52,8 +52,8 @@ describe('seed 003 examples', () => {
     [
       'Example 2: HIPAA compliance',
       { security: { encryption_at_rest: true, enable_audit_log: true, password_complexity: 4, require_mfa: true }, compliance: { hipaa: true } },
-      // No documented response: the order is the catalog's (the data model table's), as in the others.
-      ['security.encryption_at_rest', 'security.password_complexity', 'security.require_mfa', 'security.enable_audit_log', 'compliance.hipaa'],
+      // No documented response: the order is the request body's, as in the documented ones.
+      ['security.encryption_at_rest', 'security.enable_audit_log', 'security.password_complexity', 'security.require_mfa', 'compliance.hipaa'],
       { security: { encryption_at_rest: false, enable_audit_log: false } },
     ],
     [
@@ -78,6 +78,38 @@ describe('seed 003 examples', () => {
     // Sending it again changes nothing.
     const again = await rest(world, 'PUT', config(t), { key: t.keys.OPERATOR, body });
     expect(again.body).toMatchObject({ message: 'Successfully updated 0 configuration field(s)', updated_fields: [] });
+  });
+
+  it('PUT config: updated_fields follow the body order, not the catalog order', async () => {
+    const t = await world.createTenantWithKeys({ name: 'Body order' });
+    // Catalog order: performance before security before custom_settings, cache_size_mb before
+    // max_parallel_workers, session_timeout_mins before require_mfa. The body reverses each.
+    const body = {
+      security: { require_mfa: true, session_timeout_mins: 60 },
+      custom_settings: { team: 'blue' },
+      performance: { max_parallel_workers: 16, cache_size_mb: 2048 },
+    };
+    const res = await rest(world, 'PUT', config(t), { key: t.keys.OPERATOR, body });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.updated_fields).toEqual([
+      'security.require_mfa',
+      'security.session_timeout_mins',
+      'custom_settings',
+      'performance.max_parallel_workers',
+      'performance.cache_size_mb',
+    ]);
+    // GraphQL clients (whose input objects carry no order) get the catalog's order.
+    const gql = await world.gql(
+      'mutation($id: ID, $input: TenantConfigPatch!) { updateTenantConfig(tenantId: $id, input: $input) { updatedFields } }',
+      { id: t.id, input: { performance: { max_parallel_workers: 8, cache_size_mb: 1024 }, security: { session_timeout_mins: 30, require_mfa: false } } },
+      t.keys.OPERATOR,
+    );
+    expect(gql.body.data.updateTenantConfig.updatedFields).toEqual([
+      'performance.cache_size_mb',
+      'performance.max_parallel_workers',
+      'security.session_timeout_mins',
+      'security.require_mfa',
+    ]);
   });
 
   it('GET features: the documented shape, tiers as Basic | Pro | Enterprise, totals counted', async () => {

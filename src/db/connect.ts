@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
-import pg from 'pg';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
@@ -24,6 +23,8 @@ export interface Store {
 // (JS numbers lose precision past 2^53), so no type parser override here.
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
+    // Loaded lazily too: the embedded store never needs the pg driver.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});

@@ -2,7 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DomainError } from '../errors/domain-error.js';
-import { errorBody, restErrorOf, statusOf, type ErrorContext, type GraphQLErrorJson, type RestError } from '../rest/dialects.js';
+import { errorBody, inParameterTerms, restErrorOf, statusOf, type ErrorContext, type GraphQLErrorJson, type RestError } from '../rest/dialects.js';
 import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
@@ -133,7 +133,7 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
     }
     const result = (await response.json()) as { data?: Record<string, unknown> | null; errors?: GraphQLErrorJson[] };
     if (result.errors?.length) {
-      const error = restErrorOf(result.errors[0]);
+      const error = inParameterTerms(restErrorOf(result.errors[0]), route.query);
       if (error.code === 'INTERNAL_SERVER_ERROR' && result.errors[0].extensions?.code !== 'INTERNAL_SERVER_ERROR') {
         // Not a masked resolver fault (the error mapping logs those) but, e.g., a route document
         // the schema refuses: a bug of the route table, worth a log line of its own.

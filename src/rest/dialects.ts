@@ -1,5 +1,5 @@
 import { ERROR_STATUS, type ErrorCode, type FieldIssue } from '../errors/domain-error.js';
-import type { Family } from './route.js';
+import type { Family, QueryParamSpec } from './route.js';
 
 /**
  * Each documented REST family speaks its own error dialect. The GraphQL pipeline reports one
@@ -165,4 +165,22 @@ function coercionIssues(message: string): FieldIssue[] {
   const path = [base, unknownField].filter(Boolean).join('.');
   const reason = message.includes('; ') ? message.slice(message.lastIndexOf('; ') + 2) : message;
   return path ? [{ path, message: reason }] : [];
+}
+
+/**
+ * An invalid-input error GraphQL reports about a variable that a query parameter fed (e.g.
+ * `tenantId` from `tenant_id`), told in the parameter's name: the client never sent `tenantId`.
+ */
+export function inParameterTerms(error: RestError, query: Record<string, QueryParamSpec> | undefined): RestError {
+  if (error.code !== 'BAD_USER_INPUT') return error;
+  let { message, details } = error;
+  for (const [name, spec] of Object.entries(query ?? {})) {
+    if (!spec.variable) continue;
+    const word = new RegExp(`\\b${spec.variable}\\b`, 'g');
+    if (!message.match(word) && !details?.some((d) => d.path === spec.variable)) continue;
+    message = message.replace(word, `the ${name} query parameter`);
+    message = message.charAt(0).toUpperCase() + message.slice(1);
+    details = details?.map((d) => (d.path === spec.variable ? { ...d, path: name } : d));
+  }
+  return { ...error, message, ...(details ? { details } : {}) };
 }

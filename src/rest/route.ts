@@ -34,6 +34,11 @@ export interface PathParamSpec {
 export interface QueryParamSpec {
   description: string;
   type: 'string' | 'integer' | 'timestamp';
+  /**
+   * The GraphQL variable this parameter becomes, when its name differs. An invalid-input error
+   * GraphQL reports about that variable is told to the client in the parameter's name.
+   */
+  variable?: string;
 }
 
 export interface BodySpec {

@@ -33,13 +33,13 @@ export interface GatewayProcess {
 }
 
 /**
- * The real server, as `npm start` runs it (`tsx src/main.ts`), on a free port. The environment
+ * The real server, as `npm start` runs it (`node scripts/start.mjs`), on a free port. The environment
  * is the caller's `env` on top of PATH/HOME only, so no DATABASE_URL or key leaks in.
  */
 export async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { defineRoute, unixSeconds, type JsonSchema } from '../route.js';
-import { callerTenant, type CallerTenantData } from './caller-tenant.js';
+import { TENANT_ID_QUERY, tenantIdOf, type CallerTenantData } from './caller-tenant.js';
 
 /**
  * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
@@ -34,12 +34,10 @@ export const getAllSettings = defineRoute<CallerTenantData<{ settings: { version
   family: 'admin',
   summary: 'Get all settings',
   auth: 'key',
-  document: 'query RestAdminAllSettings { me { tenant { settings { version categories } } } }',
-  variables: () => ({}),
-  respond: (data) => {
-    const { settings } = callerTenant(data);
-    return { body: settings.categories, version: settings.version };
-  },
+  document: 'query RestAdminAllSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { version categories } } }',
+  query: TENANT_ID_QUERY,
+  variables: tenantIdOf,
+  respond: ({ currentTenant: { settings } }) => ({ body: settings.categories, version: settings.version }),
   concurrency: 'etag',
   responseSchema: { type: 'object', description: 'Every category document, keyed by category name.', additionalProperties: categorySchema },
 });
@@ -50,13 +48,12 @@ export const getCategory = defineRoute<CallerTenantData<{ settings: { version: n
   family: 'admin',
   summary: 'Get settings by category',
   auth: 'key',
-  document: 'query RestAdminCategory($category: SettingsCategory!) { me { tenant { settings { version categoryValues(category: $category) } } } }',
+  document:
+    'query RestAdminCategory($tenantId: ID, $category: SettingsCategory!) { currentTenant(tenantId: $tenantId) { settings { version categoryValues(category: $category) } } }',
   params: CATEGORY_PARAM,
-  variables: ({ params }) => ({ category: params.category }),
-  respond: (data) => {
-    const { settings } = callerTenant(data);
-    return { body: settings.categoryValues, version: settings.version };
-  },
+  query: TENANT_ID_QUERY,
+  variables: (req) => ({ ...tenantIdOf(req), category: req.params.category }),
+  respond: ({ currentTenant: { settings } }) => ({ body: settings.categoryValues, version: settings.version }),
   concurrency: 'etag',
   responseSchema: categorySchema,
 });
@@ -67,13 +64,14 @@ export const updateCategory = defineRoute<{ updateAdminSettings: { changes: Chan
   family: 'admin',
   summary: 'Update settings by category',
   auth: 'key',
-  document: `mutation RestAdminUpdateCategory($input: AdminSettingsPatch!, $expectedVersion: Int) {
-  updateAdminSettings(input: $input, expectedVersion: $expectedVersion) { changes { path old new } version updatedAt }
+  document: `mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int) {
+  updateAdminSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion) { changes { path old new } version updatedAt }
 }`,
   params: CATEGORY_PARAM,
+  query: TENANT_ID_QUERY,
   // The body is the category's partial document; GraphQL takes it as that category's field.
   body: { required: true, description: 'A partial category document.', graphqlInput: { type: 'AdminSettingsPatch', fieldFromParam: 'category' } },
-  variables: ({ params, body, expectedVersion }) => ({ input: { [params.category]: body }, expectedVersion }),
+  variables: (req) => ({ ...tenantIdOf(req), input: { [req.params.category]: req.body }, expectedVersion: req.expectedVersion }),
   respond: ({ updateAdminSettings: p }, { params }) => ({
     body: { updated: true, category: params.category, changes: changesMap(p.changes, params.category), updated_at: unixSeconds(p.updatedAt) },
     version: p.version,
@@ -99,12 +97,13 @@ export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[]
   family: 'admin',
   summary: 'List feature flags',
   auth: 'key',
-  document: 'query RestAdminFeatureFlags { me { tenant { featureFlags { key displayName description enabled category impact } } } }',
-  variables: () => ({}),
-  respond: (data) => {
+  document: 'query RestAdminFeatureFlags($tenantId: ID) { currentTenant(tenantId: $tenantId) { featureFlags { key displayName description enabled category impact } } }',
+  query: TENANT_ID_QUERY,
+  variables: tenantIdOf,
+  respond: ({ currentTenant }) => {
     return {
       body: {
-        flags: callerTenant(data).featureFlags.map((f) => ({ key: f.key, display_name: f.displayName, description: f.description, enabled: f.enabled, category: f.category, impact: f.impact })),
+        flags: currentTenant.featureFlags.map((f) => ({ key: f.key, display_name: f.displayName, description: f.description, enabled: f.enabled, category: f.category, impact: f.impact })),
       },
     };
   },
@@ -137,14 +136,16 @@ export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enab
   family: 'admin',
   summary: 'Update feature flag',
   auth: 'key',
-  document: 'mutation RestAdminSetFeatureFlag($key: String!, $enabled: Boolean!) { setFeatureFlag(key: $key, enabled: $enabled) { flag { key enabled } updatedAt } }',
+  document:
+    'mutation RestAdminSetFeatureFlag($tenantId: ID, $key: String!, $enabled: Boolean!) { setFeatureFlag(tenantId: $tenantId, key: $key, enabled: $enabled) { flag { key enabled } updatedAt } }',
   params: { flag: { description: 'Feature flag key.' } },
+  query: TENANT_ID_QUERY,
   body: {
     required: true,
     description: 'Enable/disable.',
     schema: { type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean', description: 'Enable/disable' } } },
   },
-  variables: ({ params, body }) => ({ key: params.flag, enabled: body.enabled }),
+  variables: (req) => ({ ...tenantIdOf(req), key: req.params.flag, enabled: req.body.enabled }),
   respond: ({ setFeatureFlag: p }) => ({ body: { key: p.flag.key, enabled: p.flag.enabled, updated_at: unixSeconds(p.updatedAt) } }),
   responseSchema: {
     type: 'object',
@@ -159,9 +160,11 @@ export const resetCategory = defineRoute<{ resetSettingsCategory: { category: st
   family: 'admin',
   summary: 'Reset settings to default',
   auth: 'key',
-  document: 'mutation RestAdminResetCategory($category: SettingsCategory!) { resetSettingsCategory(category: $category) { category reset resetAt } }',
+  document:
+    'mutation RestAdminResetCategory($tenantId: ID, $category: SettingsCategory!) { resetSettingsCategory(tenantId: $tenantId, category: $category) { category reset resetAt } }',
   params: CATEGORY_PARAM,
-  variables: ({ params }) => ({ category: params.category }),
+  query: TENANT_ID_QUERY,
+  variables: (req) => ({ ...tenantIdOf(req), category: req.params.category }),
   respond: ({ resetSettingsCategory: p }) => ({ body: { reset: p.reset, category: p.category, reset_at: unixSeconds(p.resetAt) } }),
   responseSchema: {
     type: 'object',
@@ -178,26 +181,28 @@ export const auditLogs = defineRoute<CallerTenantData<{ auditLog: { nodes: Audit
   family: 'admin',
   summary: 'Audit log of the tenant (e.g. action=settings.update), newest first, cursor-paginated.',
   auth: 'key',
-  document: `query RestAdminAuditLogs($filter: AuditLogFilter, $first: Int, $after: String) {
-  me { tenant { auditLog(filter: $filter, first: $first, after: $after) {
+  document: `query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
+  currentTenant(tenantId: $tenantId) { auditLog(filter: $filter, first: $first, after: $after) {
     nodes { id action actorKeyId actorRole target changes requestId createdAt }
     pageInfo { endCursor hasNextPage }
-  } } }
+  } }
 }`,
   query: {
+    ...TENANT_ID_QUERY,
     action: { type: 'string', description: 'Only this action, e.g. settings.update.' },
     since: { type: 'timestamp', description: 'Entries at or after this time.' },
     until: { type: 'timestamp', description: 'Entries before this time.' },
     limit: { type: 'integer', description: 'Page size (1-100, default 20).' },
     cursor: { type: 'string', description: 'next_cursor of the previous page.' },
   },
-  variables: ({ query }) => ({
-    filter: { action: query.action, since: query.since, until: query.until },
-    first: query.limit,
-    after: query.cursor,
+  variables: (req) => ({
+    ...tenantIdOf(req),
+    filter: { action: req.query.action, since: req.query.since, until: req.query.until },
+    first: req.query.limit,
+    after: req.query.cursor,
   }),
-  respond: (data) => {
-    const page = callerTenant(data).auditLog;
+  respond: ({ currentTenant }) => {
+    const page = currentTenant.auditLog;
     return {
       body: {
         entries: page.nodes.map((e) => ({

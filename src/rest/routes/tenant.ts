@@ -1,5 +1,5 @@
 import { defineRoute, type JsonSchema } from '../route.js';
-import { callerTenant, type CallerTenantData } from './caller-tenant.js';
+import { TENANT_ID_QUERY, tenantIdOf, type CallerTenantData } from './caller-tenant.js';
 
 /** `/tenant/*` (seeds 000, 002, 004): the caller's own tenant, named by its key. */
 
@@ -8,26 +8,27 @@ const SETTINGS_DOCUMENT_SCHEMA: JsonSchema = {
   description: 'The persisted settings record (seed 000 field names); the webhook signing secret is never returned.',
 };
 
-export const me = defineRoute<{ me: { role: string | null; tenant: { id: string } | null; entitlements: Record<string, boolean> } }>({
+export const me = defineRoute<{ me: { role: string | null }; currentTenant: { id: string; entitlements: Record<string, boolean> } }>({
   method: 'GET',
   path: '/tenant/me',
   family: 'tenant',
   summary: 'Return tenant identity, active role, and enabled feature entitlements.',
   auth: 'key',
-  document: 'query RestTenantMe { me { role tenant { id } entitlements } }',
-  variables: () => ({}),
-  respond: (data) => {
-    const tenant = callerTenant(data);
-    // Seed 004 documents roles as viewer | operator | admin (a tenant key always has one).
-    return { body: { status: 'success', tenantId: tenant.id, role: String(data.me.role).toLowerCase(), entitlements: data.me.entitlements } };
-  },
+  document: 'query RestTenantMe($tenantId: ID) { me { role } currentTenant(tenantId: $tenantId) { id entitlements } }',
+  query: TENANT_ID_QUERY,
+  variables: tenantIdOf,
+  // Seed 004 documents roles as viewer | operator | admin (a tenant key always has one); the
+  // platform admin, which has no tenant role, is named as such.
+  respond: ({ me, currentTenant }) => ({
+    body: { status: 'success', tenantId: currentTenant.id, role: me.role ? me.role.toLowerCase() : 'platform_admin', entitlements: currentTenant.entitlements },
+  }),
   responseSchema: {
     type: 'object',
     required: ['status', 'tenantId', 'role', 'entitlements'],
     properties: {
       status: { const: 'success' },
       tenantId: { type: 'string' },
-      role: { enum: ['viewer', 'operator', 'admin'] },
+      role: { enum: ['viewer', 'operator', 'admin', 'platform_admin'], description: 'platform_admin when the platform admin names a tenant with tenant_id.' },
       entitlements: { type: 'object', additionalProperties: { type: 'boolean' }, description: 'Subscription feature flags.' },
     },
   },
@@ -41,12 +42,10 @@ export const getSettings = defineRoute<CallerTenantData<{ settings: SettingsData
   family: 'tenant',
   summary: 'Read tenant settings (retention policy, thresholds, webhook secret status).',
   auth: 'key',
-  document: 'query RestTenantSettings { me { tenant { settings { tenantSettings version } } } }',
-  variables: () => ({}),
-  respond: (data) => {
-    const { settings } = callerTenant(data);
-    return { body: { settings: settings.tenantSettings }, version: settings.version };
-  },
+  document: 'query RestTenantSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { tenantSettings version } } }',
+  query: TENANT_ID_QUERY,
+  variables: tenantIdOf,
+  respond: ({ currentTenant: { settings } }) => ({ body: { settings: settings.tenantSettings }, version: settings.version }),
   concurrency: 'etag',
   responseSchema: { type: 'object', required: ['settings'], properties: { settings: SETTINGS_DOCUMENT_SCHEMA } },
 });
@@ -59,11 +58,12 @@ function updateSettings(method: 'PUT' | 'PATCH') {
     family: 'tenant',
     summary: 'Update tenant settings such as retention policy, thresholds, and webhook secret.',
     auth: 'key',
-    document: `mutation RestUpdateTenantSettings${method === 'PATCH' ? 'Patch' : ''}($input: TenantSettingsPatch!, $expectedVersion: Int) {
-  updateTenantSettings(input: $input, expectedVersion: $expectedVersion) { version settings { tenantSettings } }
+    document: `mutation RestUpdateTenantSettings${method === 'PATCH' ? 'Patch' : ''}($tenantId: ID, $input: TenantSettingsPatch!, $expectedVersion: Int) {
+  updateTenantSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion) { version settings { tenantSettings } }
 }`,
+    query: TENANT_ID_QUERY,
     body: { required: true, description: 'Any subset of the settings fields.', graphqlInput: 'TenantSettingsPatch' },
-    variables: ({ body, expectedVersion }) => ({ input: body, expectedVersion }),
+    variables: (req) => ({ ...tenantIdOf(req), input: req.body, expectedVersion: req.expectedVersion }),
     respond: ({ updateTenantSettings: p }) => ({ body: { settings: p.settings.tenantSettings }, version: p.version }),
     concurrency: 'if-match',
     responseSchema: { type: 'object', required: ['settings'], properties: { settings: SETTINGS_DOCUMENT_SCHEMA } },

@@ -24,6 +24,28 @@ const configSchema: JsonSchema = {
   },
 };
 
+/** Every dotted key path of a JSON body, in the order the client wrote them (parents first). */
+function keyPathsInOrder(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.entries(value).flatMap(([key, child]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return [path, ...keyPathsInOrder(child, path)];
+  });
+}
+
+/**
+ * Seed 003's examples list `updated_fields` in the order the request body gave them. GraphQL
+ * input objects do not keep the client's key order (the service sees the schema's order), but
+ * the parsed body here does: a presentation reordering only, the set comes from GraphQL.
+ */
+export function inBodyOrder(paths: string[], body: unknown): string[] {
+  const rank = new Map(keyPathsInOrder(body).map((p, i) => [p, i]));
+  return paths
+    .map((path, i) => ({ path, key: rank.get(path) ?? Number.MAX_SAFE_INTEGER, i }))
+    .sort((a, b) => a.key - b.key || a.i - b.i)
+    .map((x) => x.path);
+}
+
 type ConfigTenant = { tenant: { id: string; createdAt: string; config: { document: Record<string, unknown>; version: number; updatedAt: string | null } } };
 
 export const getConfig = defineRoute<ConfigTenant>({
@@ -56,11 +78,11 @@ export const updateConfig = defineRoute<{ updateTenantConfig: { updatedFields: s
   params: TENANT_PARAM,
   body: { required: true, description: 'Any of performance, security, backup, replication, compliance, custom_settings.', graphqlInput: 'TenantConfigPatch' },
   variables: ({ params, body, expectedVersion }) => ({ id: params.id, input: body, expectedVersion }),
-  respond: ({ updateTenantConfig: p }, { params }) => ({
+  respond: ({ updateTenantConfig: p }, { params, body }) => ({
     body: {
       tenant_id: params.id,
       message: `Successfully updated ${p.updatedFields.length} configuration field(s)`,
-      updated_fields: p.updatedFields,
+      updated_fields: inBodyOrder(p.updatedFields, body),
       updated_at: p.updatedAt,
     },
     version: p.version,
@@ -72,7 +94,7 @@ export const updateConfig = defineRoute<{ updateTenantConfig: { updatedFields: s
     properties: {
       tenant_id: { type: 'string', format: 'uuid' },
       message: { type: 'string', description: '"Successfully updated N configuration field(s)"' },
-      updated_fields: { type: 'array', items: { type: 'string' } },
+      updated_fields: { type: 'array', items: { type: 'string' }, description: 'The fields that changed, in the order the request body gave them.' },
       updated_at: { type: 'string', format: 'date-time' },
     },
   },

@@ -26,6 +26,15 @@ const Me = builder.objectRef<MeShape>('Me').implement({
   }),
 });
 
+builder.objectField(Tenant, 'entitlements', (t) =>
+  t.field({
+    type: 'JSON',
+    description: "The tenant's subscription feature flags: feature key → enabled (seed 004; the same as Me.entitlements).",
+    authScopes: { viewer: true },
+    resolve: (tenant, _args, ctx) => entitlementsOf(ctx, tenant),
+  }),
+);
+
 builder.queryField('me', (t) =>
   t.field({
     type: Me,

@@ -26,6 +26,17 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => requireTenant(ctx, String(args.id), 'VIEWER'),
   }),
+  // The REST paths that act on "the key's tenant" (`/tenant/*`, `/api/admin/*`) read through
+  // this field, so the platform admin names its tenant exactly as on the mutations (`tenantId`)
+  // and every such path answers the same way when it does not (requireTenant decides).
+  currentTenant: t.field({
+    type: Tenant,
+    description:
+      "The tenant a call acts on: a tenant key's own (tenantId may be omitted or name it; another id is FORBIDDEN). The platform admin must name one: BAD_USER_INPUT without it, NOT_FOUND for an unknown id.",
+    authScopes: { viewer: true },
+    args: { tenantId: t.arg.id() },
+    resolve: (_root, args, ctx) => requireTenant(ctx, args.tenantId == null ? null : String(args.tenantId), 'VIEWER'),
+  }),
   tenants: t.field({
     type: TenantConnection,
     description: 'Every tenant, oldest first (platform admin).',
