@@ -23,6 +23,8 @@ export const builder = new SchemaBuilder<{
     public: boolean;
   };
   Scalars: {
+    // graphql-js hands ID inputs over as strings; saying so spares every resolver a String(id).
+    ID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
   };

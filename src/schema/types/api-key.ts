@@ -52,7 +52,7 @@ builder.mutationFields((t) => ({
     description: "Creates a key for a tenant (platform admin, or that tenant's admin).",
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createApiKey(ctx, { ...input, tenantId: String(input.tenantId) }),
+    resolve: (_root, { input }, ctx) => createApiKey(ctx, input),
   }),
   revokeApiKey: t.field({
     type: RevokeApiKeyPayload,
@@ -60,6 +60,6 @@ builder.mutationFields((t) => ({
     description: 'Revokes a key at once (platform admin, or its tenant admin).',
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ apiKey: await revokeApiKey(ctx, String(args.id)) }),
+    resolve: async (_root, args, ctx) => ({ apiKey: await revokeApiKey(ctx, args.id) }),
   }),
 }));

@@ -36,6 +36,6 @@ builder.mutationField('setFeatureFlag', (t) =>
     description: "Seed 001: switches a feature on or off (operator, admin). Enabling one above the tenant's tier: FORBIDDEN.",
     authScopes: { operator: true },
     args: { tenantId: t.arg.id(), key: t.arg.string({ required: true }), enabled: t.arg.boolean({ required: true }) },
-    resolve: (_root, args, ctx) => setFeatureFlag(ctx, args.tenantId == null ? null : String(args.tenantId), args.key, args.enabled),
+    resolve: (_root, args, ctx) => setFeatureFlag(ctx, args.tenantId, args.key, args.enabled),
   }),
 );

@@ -15,6 +15,6 @@ builder.mutationField('runRetentionSweep', (t) =>
     description: "Deletes the tenant's unretained scans older than evidenceRetentionMonths, with their share links, now (admin).",
     authScopes: { admin: true },
     args: { tenantId: t.arg.id({ required: false }) },
-    resolve: (_root, args, ctx) => runRetentionSweep(ctx, args.tenantId == null ? null : String(args.tenantId)),
+    resolve: (_root, args, ctx) => runRetentionSweep(ctx, args.tenantId),
   }),
 );

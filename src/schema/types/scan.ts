@@ -36,7 +36,7 @@ builder.queryField('scan', (t) =>
     description: "A scan by id; another tenant's scan is NOT_FOUND, as an unknown one is.",
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => getScan(ctx, String(args.id)),
+    resolve: (_root, args, ctx) => getScan(ctx, args.id),
   }),
 );
 
@@ -60,6 +60,6 @@ builder.mutationField('createScan', (t) =>
     description: "Records a scan's results (operator or admin).",
     authScopes: { operator: true },
     args: { tenantId: t.arg.id({ required: false }), input: t.arg({ type: CreateScanInput, required: true }) },
-    resolve: async (_root, { tenantId, input }, ctx) => ({ scan: await createScan(ctx, tenantId == null ? null : String(tenantId), input) }),
+    resolve: async (_root, { tenantId, input }, ctx) => ({ scan: await createScan(ctx, tenantId, input) }),
   }),
 );

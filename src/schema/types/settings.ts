@@ -102,8 +102,6 @@ const ResetSettingsPayload = builder.objectRef<ResetResult>('ResetSettingsPayloa
   }),
 });
 
-const idOrNull = (id: string | number | null | undefined) => (id == null ? null : String(id));
-
 builder.mutationFields((t) => ({
   updateTenantSettings: t.field({
     type: UpdateSettingsPayload,
@@ -111,7 +109,7 @@ builder.mutationFields((t) => ({
     description: 'Seed 000: updates tenant settings (operator, admin). Stale expectedVersion: CONFLICT.',
     authScopes: { operator: true },
     args: { tenantId: t.arg.id(), input: t.arg({ type: TenantSettingsPatch, required: true }), expectedVersion: t.arg.int() },
-    resolve: (_root, args, ctx) => updateTenantSettings(ctx, idOrNull(args.tenantId), args.input, args.expectedVersion),
+    resolve: (_root, args, ctx) => updateTenantSettings(ctx, args.tenantId, args.input, args.expectedVersion),
   }),
   updateAdminSettings: t.field({
     type: UpdateSettingsPayload,
@@ -119,7 +117,7 @@ builder.mutationFields((t) => ({
     description: 'Seed 001: updates one or more settings categories, partially (operator, admin).',
     authScopes: { operator: true },
     args: { tenantId: t.arg.id(), input: t.arg({ type: AdminSettingsPatch, required: true }), expectedVersion: t.arg.int() },
-    resolve: (_root, args, ctx) => updateAdminSettings(ctx, idOrNull(args.tenantId), args.input, args.expectedVersion),
+    resolve: (_root, args, ctx) => updateAdminSettings(ctx, args.tenantId, args.input, args.expectedVersion),
   }),
   resetSettingsCategory: t.field({
     type: ResetSettingsPayload,
@@ -127,6 +125,6 @@ builder.mutationFields((t) => ({
     description: "Seed 001: deletes a category's stored values so environment and defaults apply again (admin).",
     authScopes: { admin: true },
     args: { tenantId: t.arg.id(), category: t.arg({ type: SettingsCategoryEnum, required: true }) },
-    resolve: (_root, args, ctx) => resetSettingsCategory(ctx, idOrNull(args.tenantId), args.category),
+    resolve: (_root, args, ctx) => resetSettingsCategory(ctx, args.tenantId, args.category),
   }),
 }));

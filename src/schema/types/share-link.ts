@@ -69,7 +69,7 @@ builder.mutationFields((t) => ({
     description: 'Creates a share link to a scan (operator or admin).',
     authScopes: { operator: true },
     args: { scanId: t.arg.id({ required: true }), input: t.arg({ type: CreateShareLinkInput, required: false }) },
-    resolve: (_root, args, ctx) => createShareLink(ctx, String(args.scanId), args.input ?? {}),
+    resolve: (_root, args, ctx) => createShareLink(ctx, args.scanId, args.input ?? {}),
   }),
   revokeShareLink: t.field({
     type: RevokeShareLinkPayload,
@@ -77,6 +77,6 @@ builder.mutationFields((t) => ({
     description: 'Ends a share link at once (operator or admin); revoking twice is harmless.',
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ shareLink: await revokeShareLink(ctx, String(args.id)) }),
+    resolve: async (_root, args, ctx) => ({ shareLink: await revokeShareLink(ctx, args.id) }),
   }),
 }));

@@ -51,6 +51,6 @@ builder.mutationField('updateTenantConfig', (t) =>
     description: "Seed 003: partial config update (operator, admin), checked against seed 003's rules on the merged result.",
     authScopes: { operator: true },
     args: { tenantId: t.arg.id(), input: t.arg({ type: TenantConfigPatch, required: true }), expectedVersion: t.arg.int() },
-    resolve: (_root, args, ctx) => updateTenantConfig(ctx, args.tenantId == null ? null : String(args.tenantId), args.input, args.expectedVersion),
+    resolve: (_root, args, ctx) => updateTenantConfig(ctx, args.tenantId, args.input, args.expectedVersion),
   }),
 );
