@@ -28,6 +28,8 @@ export interface RateLimitConfig {
   scale?: number;
   /** Replaces the declared per-field policies (tests); default src/rate-limit/policies.ts. */
   fieldPolicies?: Readonly<Record<string, readonly RateLimitPolicy[]>>;
+  /** Counters in this Redis (`REDIS_URL`), shared by every gateway process; unset = in the process. */
+  redis?: { url: string; keyPrefix?: string };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -41,7 +43,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
     settingsEnv: env,
     retentionSweepIntervalMs: Number(env.RETENTION_SWEEP_INTERVAL_MS ?? 3_600_000),
-    rateLimits: { enabled: env.RATE_LIMITS !== 'off', scale: rateLimitScale(env.RATE_LIMIT_SCALE) },
+    rateLimits: {
+      enabled: env.RATE_LIMITS !== 'off',
+      scale: rateLimitScale(env.RATE_LIMIT_SCALE),
+      redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+    },
   };
 }
 

@@ -21,7 +21,8 @@ const server = createServer(app);
 server.listen(config.port, () => {
   const ms = Number((process.hrtime.bigint() - startedAt) / 1_000_000n);
   const origin = `http://localhost:${config.port}`;
-  logger.info({ store: store.kind, port: config.port, startToReadyMs: ms }, 'gateway ready');
+  const rateLimits = !config.rateLimits.enabled ? 'off' : config.rateLimits.redis ? 'redis' : 'in-process';
+  logger.info({ store: store.kind, rateLimits, port: config.port, startToReadyMs: ms }, 'gateway ready');
   if (demo) {
     // Printed once, on the first start of an empty store: the only time these keys are shown.
     process.stdout.write(
@@ -66,6 +67,8 @@ async function shutdown(signal: string) {
   // close() stops accepting and waits for open requests; idle keep-alive sockets are closed now.
   server.close(async () => {
     await sweepInFlight;
+    // Closes the plugins' connections (the rate limits' Redis, when REDIS_URL is set).
+    await app.dispose();
     await store.close();
     logger.info('stopped');
     process.exit(0);

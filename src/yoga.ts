@@ -11,6 +11,7 @@ import { useHealth } from './plugins/use-health.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
 import { useRest } from './plugins/use-rest.js';
+import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
 import { schema } from './schema/index.js';
 import { createLoaders } from './services/loaders.js';
@@ -29,7 +30,10 @@ const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }
 
 export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
 
-/** The whole HTTP surface as one Yoga instance: /graphql, REST paths, /share, /health, /ready. */
+/**
+ * The whole HTTP surface as one Yoga instance: /graphql, REST paths, /share, /health, /ready.
+ * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits).
+ */
 export function createApp({ db, config, logger, now = () => new Date() }: AppDeps): App {
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
@@ -45,7 +49,12 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
       useHealth(db),
       useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
       useErrorMapping(),
-      config.rateLimits.enabled && useRateLimit({ now, scale: config.rateLimits.scale, fieldPolicies: config.rateLimits.fieldPolicies }),
+      config.rateLimits.enabled &&
+        useRateLimit({
+          store: openRateLimitStore(config.rateLimits, { now, logger }),
+          scale: config.rateLimits.scale,
+          fieldPolicies: config.rateLimits.fieldPolicies,
+        }),
       // The legacy REST paths, each run as one inner /graphql request through all of the above.
       // It answers every path the others left unanswered (404 JSON): keep it last.
       useRest({ routes, schema, logger, app: () => app }),

@@ -7,20 +7,18 @@ import {
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
-  type GraphQLResolveInfo,
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { getGraphQLRateLimiter } from 'graphql-rate-limit';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../errors/domain-error.js';
 import { FIELD_POLICIES, REQUEST_POLICIES, type RateLimitPolicy } from '../rate-limit/policies.js';
-import { SlidingWindowStore } from '../rate-limit/store.js';
+import type { RateLimitStore } from '../rate-limit/rate-limit-store.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 export interface RateLimitOptions {
-  /** The app clock: windows pass when it says so (tests move it). */
-  now: () => Date;
+  /** Where calls are counted (in-process or Redis); closed when the app is disposed. */
+  store: RateLimitStore;
   /** Multiplies every policy's maximum (default 1). */
   scale?: number;
   /** Defaults to the declared policies of src/rate-limit/policies.ts. */
@@ -78,18 +76,12 @@ export function selectedCoordinates(schema: GraphQLSchema, document: DocumentNod
 /**
  * Rate limits, enforced once for GraphQL and every REST route (which runs GraphQL through this
  * same pipeline). Before execution the operation's policies are found — those of the fields
- * it selects (src/rate-limit/policies.ts), then the per-key one — and each is checked with
- * graphql-rate-limit's sliding-window limiter over our own store. The first refusal answers
+ * it selects (src/rate-limit/policies.ts), then the per-key one — and each is checked and
+ * recorded in one step by the store (src/rate-limit/rate-limit-store.ts). The first refusal answers
  * 429 RATE_LIMITED with `Retry-After`, `RateLimit-Policy` and `RateLimit`; nothing runs.
  */
 export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> {
-  const { now, scale = 1, fieldPolicies = FIELD_POLICIES, requestPolicies = REQUEST_POLICIES } = options;
-  const store = new SlidingWindowStore(now);
-  const limiter = getGraphQLRateLimiter({
-    store,
-    // The limiter is handed a small context of our own: the identity is worked out per policy.
-    identifyContext: (subject: { identity: string }) => subject.identity,
-  });
+  const { store, scale = 1, fieldPolicies = FIELD_POLICIES, requestPolicies = REQUEST_POLICIES } = options;
   const maxOf = (policy: RateLimitPolicy) => Math.max(1, Math.round(policy.max * scale));
   // Yoga caches parsed documents, so the same document object comes back for a repeated query.
   const policiesByDocument = new WeakMap<DocumentNode, Map<string, RateLimitPolicy[]>>();
@@ -114,16 +106,13 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
         const identity = subjectOf(policy, ctx);
         if (!identity) continue;
         const max = maxOf(policy);
-        const refused = await limiter(
-          { parent: undefined, args: {}, context: { identity }, info: { fieldName: policy.name } as GraphQLResolveInfo },
-          { max, window: `${policy.windowSeconds}s`, uncountRejected: true },
-        );
-        if (!refused) continue;
-        const waitMs = store.msUntilAllowed({ contextIdentity: identity, fieldIdentity: policy.name }, max, policy.windowSeconds * 1000);
-        setResultAndStopExecution({ errors: [rateLimited(policy, max, Math.max(1, Math.ceil(waitMs / 1000)))] });
+        const decision = await store.hit(policy.name, identity, max, policy.windowSeconds * 1000);
+        if (decision.allowed) continue;
+        setResultAndStopExecution({ errors: [rateLimited(policy, max, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))] });
         return;
       }
     },
+    onDispose: () => store.close(),
   };
 }
 

@@ -26,8 +26,8 @@ interface Entry {
  * - **Forgets.** Identities whose calls have all left their window are dropped.
  * - **Says when.** `msUntilAllowed` gives the wait for `Retry-After`.
  *
- * One process only: several gateways on one database each count on their own (a shared
- * store, e.g. Redis with an atomic script, is the next step when that matters).
+ * One process only: several gateways on one database each count on their own; with
+ * `REDIS_URL` set they share src/rate-limit/redis-store.ts instead.
  */
 export class SlidingWindowStore extends Store {
   private readonly entries = new Map<string, Entry>();

@@ -120,6 +120,10 @@ export interface WorldOptions {
    * `true` turns on the production limits, an object sets them (e.g. `{ enabled: true, scale: 0.1 }`).
    */
   rateLimits?: boolean | RateLimitConfig;
+  /** Counts the rate limits in this Redis instead of in the process. */
+  redisUrl?: string;
+  /** Put before the Redis keys; worlds with the same prefix share one budget. Default: unique per world. */
+  redisKeyPrefix?: string;
 }
 
 /**
@@ -148,7 +152,10 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     publicBaseUrl: options.publicBaseUrl,
     settingsEnv: options.env ?? {},
     retentionSweepIntervalMs: 0,
-    rateLimits: typeof options.rateLimits === 'object' ? options.rateLimits : { enabled: options.rateLimits === true },
+    rateLimits: {
+      ...(typeof options.rateLimits === 'object' ? options.rateLimits : { enabled: options.rateLimits === true }),
+      ...(options.redisUrl && { redis: { url: options.redisUrl, keyPrefix: options.redisKeyPrefix ?? `test-${randomUUID()}:` } }),
+    },
   };
   const app = createApp({ db: store.db, config, logger, now: clock.now });
 
@@ -198,6 +205,9 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     request,
     gql,
     createTenantWithKeys,
-    close: dispose,
+    close: async () => {
+      await app.dispose();
+      await dispose();
+    },
   };
 }
