@@ -30,6 +30,8 @@ export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput
     await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'api_key.create', target: row.id, changes: { role: row.role, prefix, label: row.label } });
     return row;
   });
+  // The request's loaders may hold the list read before the write.
+  ctx.loaders.apiKeysByTenant.clear(tenant.id);
   return { key, apiKey };
 }
 
@@ -39,7 +41,7 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
   const p = ctx.principal;
   if (!existing || (p.kind === 'tenant' && p.tenantId !== existing.tenant_id)) throw notFound('API key');
   if (!hasTenantRole(p, existing.tenant_id, 'ADMIN')) throw forbidden('Requires the admin role');
-  return ctx.db.transaction().execute(async (trx) => {
+  const revoked = await ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('api_keys')
       .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(ctx.now())) }))
@@ -50,9 +52,13 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
     await recordAudit(trx, ctx, { tenantId: row.tenant_id, action: 'api_key.revoke', target: row.id, changes: { prefix: row.prefix } });
     return row;
   });
+  // The request's loaders cached the key (and maybe its tenant's list) before the write.
+  ctx.loaders.apiKey.clear(id).prime(id, revoked);
+  ctx.loaders.apiKeysByTenant.clear(revoked.tenant_id);
+  return revoked;
 }
 
 export async function listApiKeys(ctx: ServiceContext, tenantId: string): Promise<ApiKeyRow[]> {
   requireSameTenant(ctx, tenantId);
-  return ctx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').execute();
+  return ctx.loaders.apiKeysByTenant.load(tenantId);
 }

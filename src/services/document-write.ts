@@ -1,5 +1,5 @@
 import { openSecret, sealSecret } from '../auth/secret-box.js';
-import { REDACTED, storagePrefixesOf, type CatalogEntry, type VersionedDoc } from '../catalog/catalog.js';
+import { REDACTED, type CatalogEntry, type VersionedDoc } from '../catalog/catalog.js';
 import type { JsonValue } from '../catalog/setting.js';
 import { jsonEqual, type Issue } from '../catalog/validate.js';
 import type { Transaction } from 'kysely';
@@ -7,7 +7,7 @@ import type { Database, TenantRow } from '../db/tables.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { resolveSettings, type Resolution } from './setting-resolution.js';
-import { deleteSettingRow, loadSettingRows, upsertSettingRow } from './setting-values.js';
+import { deleteSettingRow, loadSettingRows, upsertSettingRow, type SettingValueRow } from './setting-values.js';
 import type { ServiceContext } from './service-context.js';
 
 /**
@@ -60,13 +60,15 @@ export async function writeVersioned(
   },
 ): Promise<WriteResult> {
   const { versioned } = options;
-  const result = await ctx.db.transaction().execute(async (trx) => {
+  const { rows: rowsAfter, ...result } = await ctx.db.transaction().execute(async (trx) => {
     const locked = await trx.selectFrom('tenants').selectAll().where('id', '=', tenantId).forUpdate().executeTakeFirstOrThrow();
     const currentVersion = versioned === 'settings' ? locked.settings_version : locked.config_version;
     if (options.expectedVersion != null && options.expectedVersion !== currentVersion) {
       throw conflict(`Version ${options.expectedVersion} is stale: the ${versioned} are at version ${currentVersion}`, { currentVersion });
     }
-    const rows = await loadSettingRows(trx, [tenantId], storagePrefixesOf(versioned));
+    // Every document's rows, not only this one's: the set as written primes the request's
+    // settingRows loader (which holds all of a tenant's rows), so the payload does not read them again.
+    const rows = await loadSettingRows(trx, [tenantId]);
     const resolution = resolveSettings(locked, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
     const state: WriteState = {
       tenant: locked,
@@ -81,9 +83,9 @@ export async function writeVersioned(
     if (!Array.isArray(planned)) throw badInput(planned.issues[0].message, planned.issues);
     if (planned.length === 0) {
       if (options.auditWhenUnchanged) await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: {} });
-      return { tenant: locked, changes: [] };
+      return { tenant: locked, changes: [], rows };
     }
-    await applyChanges(trx, ctx, locked.id, planned);
+    const written = await applyChanges(trx, ctx, locked.id, planned);
     const now = ctx.now();
     const tenant = await trx
       .updateTable('tenants')
@@ -96,30 +98,46 @@ export async function writeVersioned(
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: auditChanges(planned) });
-    return { tenant, changes: planned };
+    return { tenant, changes: planned, rows: rowsAfterWrite(rows, written) };
   });
-  // The request's loaders cached the rows read before the write.
+  // The request's loaders may hold the rows read before the write: replace them with the
+  // rows as this transaction left them (read and written under the tenant row's lock).
   ctx.loaders.tenant.clear(tenantId).prime(tenantId, result.tenant);
-  ctx.loaders.settingRows.clear(tenantId);
+  ctx.loaders.settingRows.clear(tenantId).prime(tenantId, rowsAfter);
   return result;
 }
 
+/** The rows read before the write, with the written ones replaced and the deleted ones (null) gone. */
+function rowsAfterWrite(before: SettingValueRow[], written: Map<string, SettingValueRow | null>): SettingValueRow[] {
+  const byPath = new Map(before.map((r) => [r.path, r]));
+  for (const [path, row] of written) {
+    if (row) byPath.set(path, row);
+    else byPath.delete(path);
+  }
+  return [...byPath.values()];
+}
+
+/** Writes the changes; returns the setting rows written (storage path → row, null when deleted). */
 async function applyChanges(trx: Transaction<Database>, ctx: ServiceContext, tenantId: string, changes: PlannedChange[]) {
   const at = ctx.now();
   const keyId = ctx.principal.kind === 'tenant' ? ctx.principal.keyId : null;
+  const written = new Map<string, SettingValueRow | null>();
   for (const change of changes) {
     const { entry } = change;
+    const path = entry.storagePath;
     if (entry.spec.column === 'industry') {
       await trx.updateTable('tenants').set({ industry: change.op === 'delete' ? null : (change.new as string | null) }).where('id', '=', tenantId).execute();
     } else if (change.op === 'delete') {
-      await deleteSettingRow(trx, tenantId, entry.storagePath);
+      await deleteSettingRow(trx, tenantId, path);
+      written.set(path, null);
     } else if (entry.spec.secret) {
-      const encryptedValue = sealSecret(ctx.config.secretsKey, change.plaintext!, secretContext(tenantId, entry.storagePath));
-      await upsertSettingRow(trx, { tenantId, path: entry.storagePath, value: null, encryptedValue, at, keyId });
+      const encryptedValue = sealSecret(ctx.config.secretsKey, change.plaintext!, secretContext(tenantId, path));
+      written.set(path, await upsertSettingRow(trx, { tenantId, path, value: null, encryptedValue, at, keyId }));
     } else {
-      await upsertSettingRow(trx, { tenantId, path: entry.storagePath, value: JSON.stringify(change.new), encryptedValue: null, at, keyId });
+      written.set(path, await upsertSettingRow(trx, { tenantId, path, value: JSON.stringify(change.new), encryptedValue: null, at, keyId }));
     }
   }
+  return written;
 }
 
 /** The audit entry's `changes`: storage path → { old, new }, secrets already REDACTED. */

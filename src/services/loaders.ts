@@ -26,6 +26,11 @@ export function createLoaders(db: Db) {
   return {
     tenant: byId<TenantRow>((ids) => db.selectFrom('tenants').selectAll().where('id', 'in', ids).execute()),
     apiKey: byId<ApiKeyRow>((ids) => db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute()),
+    /** A tenant's keys, oldest first (Tenant.apiKeys: one query for a whole page of tenants). */
+    apiKeysByTenant: manyBy<ApiKeyRow>(
+      (r) => r.tenant_id,
+      (ids) => db.selectFrom('api_keys').selectAll().where('tenant_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
+    ),
     scan: byId<ScanRow>((ids) => db.selectFrom('scans').selectAll().where('id', 'in', ids).execute()),
     /**
      * A scan's share links, newest first, keyed by (tenant, scan): the tenant id is in the SQL, so

@@ -16,13 +16,14 @@ export async function loadSettingRows(db: DbOrTrx, tenantIds: readonly string[],
 export async function upsertSettingRow(
   trx: DbOrTrx,
   row: { tenantId: string; path: string; value: string | null; encryptedValue: string | null; at: Date; keyId: string | null },
-): Promise<void> {
+): Promise<SettingValueRow> {
   const values = { value: row.value, encrypted_value: row.encryptedValue, updated_at: row.at, updated_by_key_id: row.keyId };
-  await trx
+  return trx
     .insertInto('setting_values')
     .values({ tenant_id: row.tenantId, path: row.path, ...values })
     .onConflict((oc) => oc.columns(['tenant_id', 'path']).doUpdateSet(values))
-    .execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function deleteSettingRow(trx: DbOrTrx, tenantId: string, path: string): Promise<void> {

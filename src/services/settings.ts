@@ -47,8 +47,17 @@ export async function getSettings(ctx: ServiceContext, tenant: TenantRow): Promi
  */
 export async function tenantSettingsDocument(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined> = {}): Promise<Record<string, unknown>> {
   const tenant = await db.selectFrom('tenants').select('industry').where('id', '=', tenantId).executeTakeFirst();
+  return storedSettingsDocument(db, tenantId, env, tenant?.industry ?? null);
+}
+
+/**
+ * The same document from the setting rows alone, `industry` given by the caller (it lives in the
+ * tenants column): for callers that already hold it or do not read it (the scans' settings),
+ * so they do not read the tenant row a second time.
+ */
+export async function storedSettingsDocument(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>, industry: string | null): Promise<Record<string, unknown>> {
   const rows = await loadSettingRows(db, [tenantId], ['settings.']);
-  return documentOf('settings', resolveSettings({ industry: tenant?.industry ?? null }, rows, env), 'json');
+  return documentOf('settings', resolveSettings({ industry }, rows, env), 'json');
 }
 
 async function payloadOf(ctx: ServiceContext, result: WriteResult): Promise<UpdateSettingsResult> {

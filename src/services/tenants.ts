@@ -43,5 +43,7 @@ export async function listTenants(ctx: ServiceContext, args: PageArgs) {
     );
   }
   const rows = await query.execute();
+  // Fields below each tenant that check access again (e.g. Tenant.scans → requireTenant) find it here.
+  for (const row of rows) ctx.loaders.tenant.prime(row.id, row);
   return toPage(rows, size, (t) => `${t.created_at.toISOString()}|${t.id}`);
 }

@@ -7,6 +7,7 @@ import { openStore, type Store } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { RoleName, TierName } from '../../src/db/tables.js';
 import { createApp, type App } from '../../src/yoga.js';
+import { QueryCounter } from './query-counter.js';
 
 export const PLATFORM_KEY = 'platform-admin-test-key-' + randomBytes(8).toString('hex');
 
@@ -36,6 +37,14 @@ export interface World {
   /** POST /graphql; returns status, body and headers. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string, transport?: Transport): Promise<{ status: number; body: { data?: T; errors?: any }; headers: Headers }>;
   createTenantWithKeys(options?: { name?: string; tier?: TierName; industry?: string }): Promise<TestTenant>;
+  /**
+   * SQL statements the app ran since the last reset (every request, the key lookup included);
+   * only with `createWorld({ countQueries: true })`, otherwise it throws.
+   */
+  queryCount(): number;
+  /** The statements behind `queryCount()`, e.g. "select tenants" (for failure messages). */
+  queryLog(): string[];
+  resetQueryCount(): void;
   close(): Promise<void>;
 }
 
@@ -124,6 +133,11 @@ export interface WorldOptions {
   redisUrl?: string;
   /** Put before the Redis keys; worlds with the same prefix share one budget. Default: unique per world. */
   redisKeyPrefix?: string;
+  /**
+   * Count the SQL statements the app runs (a Kysely plugin on the app's db handle only: seed
+   * helpers that use `world.store.db` directly are not counted). See `queryCount()`.
+   */
+  countQueries?: boolean;
 }
 
 /**
@@ -157,7 +171,12 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       ...(options.redisUrl && { redis: { url: options.redisUrl, keyPrefix: options.redisKeyPrefix ?? `test-${randomUUID()}:` } }),
     },
   };
-  const app = createApp({ db: store.db, config, logger, now: clock.now });
+  const counter = options.countQueries ? new QueryCounter() : undefined;
+  const app = createApp({ db: counter ? store.db.withPlugin(counter) : store.db, config, logger, now: clock.now });
+  const requireCounter = () => {
+    if (!counter) throw new Error('createWorld({ countQueries: true }) is needed to count queries');
+    return counter;
+  };
 
   const request: World['request'] = (path, init = {}) => Promise.resolve(app.fetch(buildRequest(path, init)));
 
@@ -205,6 +224,9 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     request,
     gql,
     createTenantWithKeys,
+    queryCount: () => requireCounter().count(),
+    queryLog: () => requireCounter().queries(),
+    resetQueryCount: () => requireCounter().reset(),
     close: async () => {
       await app.dispose();
       await dispose();
