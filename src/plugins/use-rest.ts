@@ -1,3 +1,4 @@
+import { isUuid } from '../catalog/formats.js';
 import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -30,7 +31,6 @@ const PASSED_BACK_HEADERS = ['retry-after', 'ratelimit', 'ratelimit-policy', 'ra
 /** Headers of the caller's request carried to the inner request: the key transports, ids, client address. */
 const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'x-request-id', 'x-forwarded-for', 'x-real-ip', 'user-agent'];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The static path prefixes in front of a `secret` path parameter (e.g. `/share/` of
@@ -110,7 +110,7 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
     for (const [name, spec] of Object.entries(route.params ?? {})) {
       const value = params[name];
       // An id that cannot be an id, or a category the schema does not know, names nothing: 404.
-      if (spec.format === 'uuid' && !UUID.test(value)) return fail({ code: 'NOT_FOUND', message: `No ${name} ${JSON.stringify(value)}` });
+      if (spec.format === 'uuid' && !isUuid(value)) return fail({ code: 'NOT_FOUND', message: `No ${name} ${JSON.stringify(value)}` });
       if (spec.graphqlEnum) {
         const values = enumOf(spec.graphqlEnum);
         if (values && !values.includes(value)) return fail({ code: 'NOT_FOUND', message: `Unknown ${name} ${JSON.stringify(value)}` });

@@ -3,7 +3,8 @@ import type { ApiKeyRow, RoleName } from '../db/tables.js';
 import { badInput, forbidden, notFound } from '../errors/domain-error.js';
 import { hasTenantRole } from '../auth/principal.js';
 import { recordAudit } from './audit.js';
-import { isUuid, requireSameTenant, requireTenant } from './tenant-access.js';
+import { isUuid } from '../catalog/formats.js';
+import { requireSameTenant, requireTenant } from './tenant-access.js';
 import type { ServiceContext } from './service-context.js';
 
 export interface CreateApiKeyInput {

@@ -4,7 +4,8 @@ import { recordAudit } from './audit.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { retentionPolicyOf } from './scan-settings.js';
 import type { ServiceContext } from './service-context.js';
-import { isUuid, requireTenant } from './tenant-access.js';
+import { isUuid } from '../catalog/formats.js';
+import { requireTenant } from './tenant-access.js';
 
 export interface CreateScanInput {
   target: string;

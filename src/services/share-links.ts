@@ -6,7 +6,8 @@ import { recordAudit } from './audit.js';
 import { getScan } from './scans.js';
 import { buildSharedScanView, type SharedScanView } from './shared-scan-view.js';
 import type { ServiceContext } from './service-context.js';
-import { isUuid, requireSameTenant } from './tenant-access.js';
+import { isUuid } from '../catalog/formats.js';
+import { requireSameTenant } from './tenant-access.js';
 
 export const SHARE_SCOPES = ['report', 'bundle', 'passport'] as const;
 export type ShareScope = (typeof SHARE_SCOPES)[number];

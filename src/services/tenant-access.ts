@@ -1,13 +1,9 @@
+import { isUuid } from '../catalog/formats.js';
 import { hasTenantRole } from '../auth/principal.js';
 import type { RoleName, TenantRow } from '../db/tables.js';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors/domain-error.js';
 import type { ServiceContext } from './service-context.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 /**
  * A second line behind `requireTenant` for code handed a record of some tenant by its parent
