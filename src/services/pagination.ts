@@ -1,3 +1,4 @@
+import { isUuid } from '../catalog/formats.js';
 import { badInput } from '../errors/domain-error.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -18,11 +19,28 @@ export function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }
 
+const invalidCursor = () => badInput('Invalid cursor', [{ path: 'after', message: 'Invalid cursor' }]);
+
 export function decodeCursor(cursor: string | null | undefined): string | undefined {
   if (!cursor) return undefined;
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!key || encodeCursor(key) !== cursor) throw badInput('Invalid cursor', [{ path: 'after', message: 'Invalid cursor' }]);
+  if (!key || encodeCursor(key) !== cursor) throw invalidCursor();
   return key;
+}
+
+/** Sort key of a row listed by (created_at, id): the cursor's content. */
+export const createdAtIdKey = (row: { created_at: Date; id: string }) => `${row.created_at.toISOString()}|${row.id}`;
+
+/**
+ * The (created_at, id) position an `after` cursor names. Checked before it reaches SQL: a forged
+ * cursor is BAD_USER_INPUT, never a uuid or timestamp cast error (a 500).
+ */
+export function decodeCreatedAtIdCursor(cursor: string | null | undefined): { at: Date; id: string } | undefined {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return undefined;
+  const [createdAt, id] = key.split('|');
+  if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) throw invalidCursor();
+  return { at: new Date(createdAt), id };
 }
 
 export function pageSize(first: number | null | undefined, fallback = 20): number {

@@ -1,7 +1,7 @@
 import type { ScanRow } from '../db/tables.js';
 import { badInput, notFound, type FieldIssue } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
-import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { createdAtIdKey, decodeCreatedAtIdCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { retentionPolicyOf } from './scan-settings.js';
 import type { ServiceContext } from './service-context.js';
 import { isUuid } from '../catalog/formats.js';
@@ -77,7 +77,7 @@ export async function createScan(ctx: ServiceContext, tenantId: string | null | 
 export async function listScans(ctx: ServiceContext, tenantId: string, args: PageArgs): Promise<Page<ScanRow>> {
   const tenant = await requireTenant(ctx, tenantId, 'VIEWER');
   const size = pageSize(args.first);
-  const after = decodeCursor(args.after);
+  const after = decodeCreatedAtIdCursor(args.after);
   let query = ctx.db
     .selectFrom('scans')
     .selectAll()
@@ -86,13 +86,11 @@ export async function listScans(ctx: ServiceContext, tenantId: string, args: Pag
     .orderBy('id', 'desc')
     .limit(size + 1);
   if (after) {
-    const [createdAt, id] = after.split('|');
-    if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) throw badInput('Invalid cursor', [{ path: 'after', message: 'Invalid cursor' }]);
-    const at = new Date(createdAt);
+    const { at, id } = after;
     query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
   }
   const rows = await query.execute();
-  return toPage(rows, size, (s) => `${s.created_at.toISOString()}|${s.id}`);
+  return toPage(rows, size, createdAtIdKey);
 }
 
 /**

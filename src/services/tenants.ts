@@ -1,7 +1,7 @@
 import type { TenantRow, TierName } from '../db/tables.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
-import { decodeCursor, pageSize, toPage, type PageArgs } from './pagination.js';
+import { createdAtIdKey, decodeCreatedAtIdCursor, pageSize, toPage, type PageArgs } from './pagination.js';
 import type { ServiceContext } from './service-context.js';
 
 export interface CreateTenantInput {
@@ -33,17 +33,14 @@ export async function createTenant(ctx: ServiceContext, input: CreateTenantInput
 export async function listTenants(ctx: ServiceContext, args: PageArgs) {
   if (ctx.principal.kind !== 'platform') throw forbidden('Only the platform admin lists tenants');
   const size = pageSize(args.first);
-  const after = decodeCursor(args.after);
+  const after = decodeCreatedAtIdCursor(args.after);
   let query = ctx.db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').limit(size + 1);
   if (after) {
-    const [createdAt, id] = after.split('|');
-    if (!createdAt || !id || Number.isNaN(Date.parse(createdAt))) throw badInput('Invalid cursor', [{ path: 'after', message: 'Invalid cursor' }]);
-    query = query.where((eb) =>
-      eb.or([eb('created_at', '>', new Date(createdAt)), eb.and([eb('created_at', '=', new Date(createdAt)), eb('id', '>', id)])]),
-    );
+    const { at, id } = after;
+    query = query.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]));
   }
   const rows = await query.execute();
   // Fields below each tenant that check access again (e.g. Tenant.scans → requireTenant) find it here.
   for (const row of rows) ctx.loaders.tenant.prime(row.id, row);
-  return toPage(rows, size, (t) => `${t.created_at.toISOString()}|${t.id}`);
+  return toPage(rows, size, createdAtIdKey);
 }
