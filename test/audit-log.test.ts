@@ -73,6 +73,8 @@ describe('Tenant.auditLog', () => {
   it('refuses a malformed cursor or page size with BAD_USER_INPUT', async () => {
     expectCode(await log({ after: 'not-a-cursor!' }), 'BAD_USER_INPUT');
     expectCode(await log({ after: Buffer.from('x').toString('base64url') }), 'BAD_USER_INPUT');
+    // Digits past bigint's range would fail the cast in SQL.
+    expectCode(await log({ after: Buffer.from('9999999999999999999').toString('base64url') }), 'BAD_USER_INPUT');
     expectCode(await log({ first: 0 }), 'BAD_USER_INPUT');
     expectCode(await log({ first: 101 }), 'BAD_USER_INPUT');
   });

@@ -4,6 +4,8 @@ import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagi
 import type { ServiceContext } from './service-context.js';
 import { requireSameTenant } from './tenant-access.js';
 
+const MAX_BIGINT = 9223372036854775807n;
+
 export interface AuditLogFilter {
   action?: string | null;
   /** Inclusive lower bound of created_at. */
@@ -17,7 +19,8 @@ export async function listAuditLog(ctx: ServiceContext, tenant: TenantRow, filte
   requireSameTenant(ctx, tenant.id);
   const size = pageSize(args.first);
   const after = decodeCursor(args.after);
-  if (after !== undefined && !/^\d{1,19}$/.test(after)) throw badInput('Invalid cursor', [{ path: 'after', message: 'Invalid cursor' }]);
+  // Ids are bigserial: anything that is not a bigint would fail the cast in SQL (a 500).
+  if (after !== undefined && !(/^\d{1,19}$/.test(after) && BigInt(after) <= MAX_BIGINT)) throw badInput('Invalid cursor', [{ path: 'after', message: 'Invalid cursor' }]);
   if (filter?.action != null && filter.action.length > 100) throw badInput('action must be at most 100 characters', [{ path: 'filter.action', message: 'too long' }]);
   let query = ctx.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenant.id);
   if (filter?.action) query = query.where('action', '=', filter.action);
