@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../db/connect.js';
-import { storedSettingsDocument } from './settings.js';
+import { tenantSettingsDocument } from './settings.js';
 
 /**
  * The non-secret tenant settings (seed 000) that shape a scan: whether new scans are retained,
@@ -25,7 +25,7 @@ const SCAN_SETTING_FIELDS = [
 export async function scanSettingsOf(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>): Promise<ScanSettings> {
   // None of these fields is `industry` (the one kept on the tenant row), so that row is not read:
   // createScan, the retention sweep and the shared view each hold or need no more of it.
-  const document = await storedSettingsDocument(db, tenantId, env, null);
+  const document = await tenantSettingsDocument(db, tenantId, env, null);
   return Object.fromEntries(SCAN_SETTING_FIELDS.map((field) => [field, document[field]])) as unknown as ScanSettings;
 }
 

@@ -41,23 +41,21 @@ export async function getSettings(ctx: ServiceContext, tenant: TenantRow): Promi
 
 /**
  * Seed 000's resolved document (stored > env > default; the secret as "[redacted]"/null) for
- * code that has a `db` or `trx` but no request context — e.g. the scans' retention policy
- * (src/services/scan-settings.ts can switch its body to this; pass `ctx.config.settingsEnv`
- * where a context exists, `{}` ignores the environment layer).
+ * code that has a `db` or `trx` but no request context (the scans' settings, retention). Pass
+ * `ctx.config.settingsEnv` where a context exists; `{}` ignores the environment layer.
+ * `industry` lives on the tenant row: that row is read only when the caller does not say it
+ * (pass null when the fields you need are not `industry`, and no second read is made).
  */
-export async function tenantSettingsDocument(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined> = {}): Promise<Record<string, unknown>> {
-  const tenant = await db.selectFrom('tenants').select('industry').where('id', '=', tenantId).executeTakeFirst();
-  return storedSettingsDocument(db, tenantId, env, tenant?.industry ?? null);
-}
-
-/**
- * The same document from the setting rows alone, `industry` given by the caller (it lives in the
- * tenants column): for callers that already hold it or do not read it (the scans' settings),
- * so they do not read the tenant row a second time.
- */
-export async function storedSettingsDocument(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>, industry: string | null): Promise<Record<string, unknown>> {
+export async function tenantSettingsDocument(
+  db: DbOrTrx,
+  tenantId: string,
+  env: Record<string, string | undefined> = {},
+  industry?: string | null,
+): Promise<Record<string, unknown>> {
+  const knownIndustry =
+    industry !== undefined ? industry : ((await db.selectFrom('tenants').select('industry').where('id', '=', tenantId).executeTakeFirst())?.industry ?? null);
   const rows = await loadSettingRows(db, [tenantId], ['settings.']);
-  return documentOf('settings', resolveSettings({ industry }, rows, env), 'json');
+  return documentOf('settings', resolveSettings({ industry: knownIndustry }, rows, env), 'json');
 }
 
 async function payloadOf(ctx: ServiceContext, result: WriteResult): Promise<UpdateSettingsResult> {
