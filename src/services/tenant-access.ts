@@ -4,7 +4,6 @@ import type { RoleName, TenantRow } from '../db/tables.js';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors/domain-error.js';
 import type { ServiceContext } from './service-context.js';
 
-
 /**
  * A second line behind `requireTenant` for code handed a record of some tenant by its parent
  * (nested fields such as Tenant.settings, Tenant.apiKeys, Scan.shareLinks): a tenant key may read
