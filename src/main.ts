@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from './config.js';
 import { openStore } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { openChangeFeed } from './services/change-feed.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
 import { createApp } from './yoga.js';
@@ -15,7 +16,9 @@ const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config
 await migrateToLatest(store.db);
 const demo = await seedDemoTenantIfEmpty(store.db);
 
-const app = createApp({ db: store.db, config, logger });
+// The app owns the feed (app.dispose() closes it); the retention timer below writes through it too.
+const changeFeed = openChangeFeed(store.db, { databaseUrl: config.databaseUrl, logger });
+const app = createApp({ db: store.db, config, logger, changeFeed });
 const server = createServer(app);
 
 server.listen(config.port, () => {
@@ -49,7 +52,7 @@ const retentionTimer =
   config.retentionSweepIntervalMs > 0
     ? setInterval(() => {
         if (sweepInFlight) return;
-        sweepInFlight = sweepAllTenants(store.db, () => new Date(), logger, config.settingsEnv)
+        sweepInFlight = sweepAllTenants(store.db, changeFeed, () => new Date(), logger, config.settingsEnv)
           .then(() => undefined)
           .catch((error: Error) => logger.error({ err: error.message }, 'retention sweep failed'))
           .finally(() => {

@@ -14,6 +14,7 @@ import { useRest } from './plugins/use-rest.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
 import { schema } from './schema/index.js';
+import { openChangeFeed, type ChangeFeed } from './services/change-feed.js';
 import { createLoaders } from './services/loaders.js';
 import { resolvePrincipal } from './services/principal.js';
 import type { ServiceContext } from './services/service-context.js';
@@ -24,6 +25,12 @@ export interface AppDeps {
   logger: Logger;
   /** Defaults to the wall clock; tests pass a movable one. */
   now?: () => Date;
+  /**
+   * The process's change feed (main.ts opens it, its retention timer writes through it too);
+   * default: one opened here on `db` (LISTEN when `config.databaseUrl` is set). Either way the
+   * app owns it: `app.dispose()` closes it.
+   */
+  changeFeed?: ChangeFeed;
 }
 
 const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n';
@@ -32,9 +39,10 @@ export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
 
 /**
  * The whole HTTP surface as one Yoga instance: /graphql, REST paths, /share, /health, /ready.
- * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits).
+ * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits) and
+ * closes the change feed (its LISTEN connection).
  */
-export function createApp({ db, config, logger, now = () => new Date() }: AppDeps): App {
+export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger }) }: AppDeps): App {
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -45,6 +53,7 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
     graphiql: false,
     logging: false,
     plugins: [
+      { onDispose: () => changeFeed.close() },
       useRequestLog(logger),
       useHealth(db),
       useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
@@ -71,7 +80,7 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
       }
       notePrincipal(request, principal);
       return {
-        db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now,
+        db, principal, requestId: info.id, loaders: createLoaders(db), changeFeed, config, logger, now,
         origin: new URL(request.url).origin,
         clientAddress: clientAddressOf(initial),
       };

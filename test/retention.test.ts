@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChangeFeed } from '../src/services/change-feed.js';
 import { subtractCalendarMonths, sweepAllTenants } from '../src/services/retention.js';
 import { SHARED_SCAN, seedScan, seedShareLink, storeSetting } from './helpers/scans.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
@@ -123,7 +124,9 @@ describe('default retention and the timer sweep', () => {
 
     world.clock.advance(10 * DAY);
     const logger = pino({ level: 'silent' });
-    const total = await sweepAllTenants(world.store.db, world.clock.now, logger, world.config.settingsEnv);
+    const feed = openChangeFeed(world.store.db, { logger });
+    const total = await sweepAllTenants(world.store.db, feed, world.clock.now, logger, world.config.settingsEnv);
+    await feed.close();
     expect(total.deletedScans).toBeGreaterThanOrEqual(1);
     expect(await scanIdsOf(a.id)).toEqual([]);
     // b keeps 24 months: its scan and link survive.

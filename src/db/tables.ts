@@ -18,6 +18,8 @@ export interface TenantsTable {
   settings_updated_at: NullableTimestamp;
   config_updated_at: NullableTimestamp;
   created_at: Timestamp;
+  /** The tenant's last change-feed cursor (bigint: a string from pg). */
+  change_cursor: ColumnType<string | number, never, never>;
 }
 
 export interface ApiKeysTable {
@@ -86,6 +88,21 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+export interface TenantChangesTable {
+  tenant_id: string;
+  /** bigint: pg returns it as a string. */
+  cursor: ColumnType<string | number, number, never>;
+  action: string;
+  document: 'SETTINGS' | 'TENANT_CONFIG' | 'FEATURE_FLAGS' | null;
+  version: number | null;
+  paths: ColumnType<string[], string, never>;
+  target: string | null;
+  actor_key_id: string | null;
+  actor_role: string;
+  request_id: string | null;
+  committed_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -94,6 +111,7 @@ export interface Database {
   scans: ScansTable;
   share_links: ShareLinksTable;
   audit_log: AuditLogTable;
+  tenant_changes: TenantChangesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -3,6 +3,7 @@ import type { ApiKeyRow, RoleName } from '../db/tables.js';
 import { badInput, forbidden, notFound } from '../errors/domain-error.js';
 import { hasTenantRole } from '../auth/principal.js';
 import { recordAudit } from './audit.js';
+import { recordChange } from './change-feed.js';
 import { isUuid } from '../catalog/formats.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
 import type { ServiceContext } from './service-context.js';
@@ -22,13 +23,14 @@ export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput
     throw badInput(`label must be at most ${MAX_LABEL_LENGTH} characters`, [{ path: 'label', message: 'too long' }]);
   }
   const { key, prefix, hash } = generateApiKey();
-  const apiKey = await ctx.db.transaction().execute(async (trx) => {
+  const apiKey = await ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const row = await trx
       .insertInto('api_keys')
       .values({ tenant_id: tenant.id, role: input.role, prefix, key_hash: hash, label: input.label ?? null, created_at: ctx.now() })
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'api_key.create', target: row.id, changes: { role: row.role, prefix, label: row.label } });
+    await recordChange(trx, ctx, { tenantId: tenant.id, action: 'api_key.create', target: row.id });
     return row;
   });
   // The request's loaders may hold the list read before the write.
@@ -42,7 +44,7 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
   const p = ctx.principal;
   if (!existing || (p.kind === 'tenant' && p.tenantId !== existing.tenant_id)) throw notFound('API key');
   if (!hasTenantRole(p, existing.tenant_id, 'ADMIN')) throw forbidden('Requires the admin role');
-  const revoked = await ctx.db.transaction().execute(async (trx) => {
+  const revoked = await ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const row = await trx
       .updateTable('api_keys')
       .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(ctx.now())) }))
@@ -51,6 +53,7 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, { tenantId: row.tenant_id, action: 'api_key.revoke', target: row.id, changes: { prefix: row.prefix } });
+    await recordChange(trx, ctx, { tenantId: row.tenant_id, action: 'api_key.revoke', target: row.id });
     return row;
   });
   // The request's loaders cached the key (and maybe its tenant's list) before the write.

@@ -6,6 +6,7 @@ import type { Transaction } from 'kysely';
 import type { Database, TenantRow } from '../db/tables.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
+import { recordChange, type ChangeAction } from './change-feed.js';
 import { resolveSettings, type Resolution } from './setting-resolution.js';
 import { deleteSettingRow, loadSettingRows, upsertSettingRow, type SettingValueRow } from './setting-values.js';
 import type { ServiceContext } from './service-context.js';
@@ -52,7 +53,7 @@ export async function writeVersioned(
   options: {
     versioned: VersionedDoc;
     expectedVersion?: number | null;
-    action: string;
+    action: ChangeAction;
     target: string;
     plan: (state: WriteState) => PlannedChange[] | { issues: Issue[] };
     /** Record an audit entry even when nothing changed (a reset is an act worth recording). */
@@ -60,7 +61,7 @@ export async function writeVersioned(
   },
 ): Promise<WriteResult> {
   const { versioned } = options;
-  const { rows: rowsAfter, ...result } = await ctx.db.transaction().execute(async (trx) => {
+  const { rows: rowsAfter, ...result } = await ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const locked = await trx.selectFrom('tenants').selectAll().where('id', '=', tenantId).forUpdate().executeTakeFirstOrThrow();
     const currentVersion = versioned === 'settings' ? locked.settings_version : locked.config_version;
     if (options.expectedVersion != null && options.expectedVersion !== currentVersion) {
@@ -98,6 +99,13 @@ export async function writeVersioned(
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: auditChanges(planned) });
+    await recordChange(trx, ctx, {
+      tenantId,
+      action: options.action,
+      document: versioned === 'settings' ? 'SETTINGS' : 'TENANT_CONFIG',
+      version: versioned === 'settings' ? tenant.settings_version : tenant.config_version,
+      paths: [...new Set(planned.map((c) => c.entry.storagePath))],
+    });
     return { tenant, changes: planned, rows: rowsAfterWrite(rows, written) };
   });
   // The request's loaders may hold the rows read before the write: replace them with the

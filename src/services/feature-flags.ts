@@ -2,6 +2,7 @@ import { featureByKey, features, tierAllows, TIER_DISPLAY, type Feature } from '
 import type { TenantRow } from '../db/tables.js';
 import { forbidden, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
+import { recordChange } from './change-feed.js';
 import { upsertFeatureFlagRow, type FeatureFlagRow } from './setting-values.js';
 import type { ServiceContext } from './service-context.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
@@ -40,7 +41,7 @@ export async function setFeatureFlag(ctx: ServiceContext, tenantId: string | nul
   if (enabled && !tierAllows(tenant.tier, feature.tierRequired)) {
     throw forbidden(`Feature '${feature.key}' requires the ${TIER_DISPLAY[feature.tierRequired]} tier; this tenant is on ${TIER_DISPLAY[tenant.tier]}`);
   }
-  const flag = await ctx.db.transaction().execute(async (trx) => {
+  const flag = await ctx.changeFeed.transaction(ctx.db, async (trx) => {
     // Serialises with the tenant's other configuration writes.
     await trx.selectFrom('tenants').select('id').where('id', '=', tenant.id).forUpdate().executeTakeFirstOrThrow();
     const row = await trx.selectFrom('feature_flags').selectAll().where('tenant_id', '=', tenant.id).where('key', '=', key).executeTakeFirst();
@@ -49,6 +50,7 @@ export async function setFeatureFlag(ctx: ServiceContext, tenantId: string | nul
     const keyId = ctx.principal.kind === 'tenant' ? ctx.principal.keyId : null;
     const written = await upsertFeatureFlagRow(trx, { tenantId: tenant.id, key, enabled, at: ctx.now(), keyId });
     await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'feature_flag.update', target: `feature_flag:${key}`, changes: { enabled: { old: switchedOn, new: enabled } } });
+    await recordChange(trx, ctx, { tenantId: tenant.id, action: 'feature_flag.update', document: 'FEATURE_FLAGS', paths: [key] });
     return viewOf(tenant, feature, written);
   });
   ctx.loaders.featureFlagRows.clear(tenant.id);

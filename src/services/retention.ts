@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import { recordAudit } from './audit.js';
+import { recordChange, type ChangeFeed } from './change-feed.js';
 import { retentionPolicyOf } from './scan-settings.js';
 
 /** The environment layer of setting resolution (`AppConfig.settingsEnv`). */
@@ -36,11 +37,11 @@ type AuditActor = Pick<ServiceContext, 'principal' | 'requestId' | 'now'>;
  * links, in one transaction with its audit entry. `always` writes the entry even when nothing
  * went (an on-demand run is itself worth recording; the timer stays quiet on idle tenants).
  */
-async function sweepTenant(db: Db, tenantId: string, actor: AuditActor, always: boolean, env: SettingsEnv): Promise<RetentionSweepResult> {
+async function sweepTenant(db: Db, feed: ChangeFeed, tenantId: string, actor: AuditActor, always: boolean, env: SettingsEnv): Promise<RetentionSweepResult> {
   const now = actor.now();
   const policy = await retentionPolicyOf(db, tenantId, env);
   const cutoff = subtractCalendarMonths(now, policy.evidenceRetentionMonths);
-  return db.transaction().execute(async (trx) => {
+  return feed.transaction(db, async (trx) => {
     const scans = await trx
       .selectFrom('scans')
       .select('id')
@@ -68,6 +69,7 @@ async function sweepTenant(db: Db, tenantId: string, actor: AuditActor, always: 
         },
       });
     }
+    if (scanIds.length) await recordChange(trx, actor, { tenantId, action: 'retention.sweep', target: tenantId });
     return { deletedScans: scanIds.length, deletedShareLinks: links.length };
   });
 }
@@ -80,7 +82,7 @@ async function deleteShareLinksOf(trx: DbOrTrx, tenantId: string, scanIds: strin
 /** The sweep of one tenant, on demand (admin of that tenant, or the platform admin). */
 export async function runRetentionSweep(ctx: ServiceContext, tenantId?: string | null): Promise<RetentionSweepResult> {
   const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
-  return sweepTenant(ctx.db, tenant.id, ctx, true, ctx.config.settingsEnv);
+  return sweepTenant(ctx.db, ctx.changeFeed, tenant.id, ctx, true, ctx.config.settingsEnv);
 }
 
 /** The principal the timer's audit entries name (actor role SYSTEM, no key). */
@@ -90,7 +92,7 @@ const SYSTEM: Principal = { kind: 'anonymous', reason: 'missing' };
  * The timer's sweep over every tenant that has a candidate scan. A tenant that fails is logged
  * and skipped; the others still run.
  */
-export async function sweepAllTenants(db: Db, now: () => Date, logger: Logger, env: SettingsEnv): Promise<RetentionSweepResult> {
+export async function sweepAllTenants(db: Db, feed: ChangeFeed, now: () => Date, logger: Logger, env: SettingsEnv): Promise<RetentionSweepResult> {
   const requestId = `retention-sweep-${randomUUID()}`;
   // The shortest retention is one month: nothing younger can be due, whatever the tenant says.
   const tenants = await db
@@ -103,7 +105,7 @@ export async function sweepAllTenants(db: Db, now: () => Date, logger: Logger, e
   const total: RetentionSweepResult = { deletedScans: 0, deletedShareLinks: 0 };
   for (const { tenant_id } of tenants) {
     try {
-      const r = await sweepTenant(db, tenant_id, { principal: SYSTEM, requestId, now }, false, env);
+      const r = await sweepTenant(db, feed, tenant_id, { principal: SYSTEM, requestId, now }, false, env);
       total.deletedScans += r.deletedScans;
       total.deletedShareLinks += r.deletedShareLinks;
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { ScanRow } from '../db/tables.js';
 import { badInput, notFound, type FieldIssue } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
+import { recordChange } from './change-feed.js';
 import { createdAtIdKey, decodeCreatedAtIdCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { retentionPolicyOf } from './scan-settings.js';
 import type { ServiceContext } from './service-context.js';
@@ -52,7 +53,7 @@ export async function createScan(ctx: ServiceContext, tenantId: string | null | 
   const { target } = validateScanInput(input);
   const retained = input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id, ctx.config.settingsEnv)).autoRetainScans;
   const p = ctx.principal;
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const scan = await trx
       .insertInto('scans')
       .values({
@@ -69,6 +70,7 @@ export async function createScan(ctx: ServiceContext, tenantId: string | null | 
       .executeTakeFirstOrThrow();
     // The report itself is not copied into the audit log: it may be large, and it is in the scan.
     await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'scan.create', target: scan.id, changes: { target, retained, status: scan.status } });
+    await recordChange(trx, ctx, { tenantId: tenant.id, action: 'scan.create', target: scan.id });
     return scan;
   });
 }

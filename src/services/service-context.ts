@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/connect.js';
 import type { AppConfig } from '../config.js';
+import type { ChangeFeed } from './change-feed.js';
 import type { Loaders } from './loaders.js';
 
 /**
@@ -13,6 +14,8 @@ export interface ServiceContext {
   principal: Principal;
   requestId: string;
   loaders: Loaders;
+  /** Write transactions go through it, so their changes are announced after commit. */
+  changeFeed: ChangeFeed;
   config: AppConfig;
   logger: Logger;
   /** The clock; tests move it to expire share links without sleeping. */

@@ -3,6 +3,7 @@ import { hashSecret, randomToken } from '../auth/secrets.js';
 import type { ScanRow, ShareLinkRow } from '../db/tables.js';
 import { badInput, DomainError, forbidden, notFound, serviceUnavailable, type FieldIssue } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
+import { recordChange } from './change-feed.js';
 import { getScan } from './scans.js';
 import { buildSharedScanView, type SharedScanView } from './shared-scan-view.js';
 import type { ServiceContext } from './service-context.js';
@@ -67,7 +68,7 @@ export async function createShareLink(ctx: ServiceContext, scanId: string, input
   const now = ctx.now();
   const expiresAt = new Date(now.getTime() + expiresHours * HOUR_MS);
   const p = ctx.principal;
-  const shareLink = await ctx.db.transaction().execute(async (trx) => {
+  const shareLink = await ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const row = await trx
       .insertInto('share_links')
       .values({
@@ -89,6 +90,7 @@ export async function createShareLink(ctx: ServiceContext, scanId: string, input
       target: row.id,
       changes: { scanId: scan.id, scope, label, expiresAt: expiresAt.toISOString() },
     });
+    await recordChange(trx, ctx, { tenantId: scan.tenant_id, action: 'share_link.create', target: row.id });
     return row;
   });
   return { url: shareUrl(ctx, token), token, shareLink };
@@ -101,7 +103,7 @@ export async function createShareLink(ctx: ServiceContext, scanId: string, input
 export async function revokeShareLink(ctx: ServiceContext, id: string): Promise<ShareLinkRow> {
   const p = ctx.principal;
   if (p.kind === 'anonymous' || !isUuid(id)) throw notFound('Share link');
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.changeFeed.transaction(ctx.db, async (trx) => {
     let query = trx.selectFrom('share_links').selectAll().where('id', '=', id).forUpdate();
     if (p.kind === 'tenant') query = query.where('tenant_id', '=', p.tenantId);
     const existing = await query.executeTakeFirst();
@@ -116,6 +118,7 @@ export async function revokeShareLink(ctx: ServiceContext, id: string): Promise<
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, { tenantId: row.tenant_id, action: 'share_link.revoke', target: row.id, changes: { scanId: row.scan_id, scope: row.scope, label: row.label } });
+    await recordChange(trx, ctx, { tenantId: row.tenant_id, action: 'share_link.revoke', target: row.id });
     return row;
   });
 }

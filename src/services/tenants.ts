@@ -1,6 +1,7 @@
 import type { TenantRow, TierName } from '../db/tables.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
+import { recordChange } from './change-feed.js';
 import { createdAtIdKey, decodeCreatedAtIdCursor, pageSize, toPage, type PageArgs } from './pagination.js';
 import type { ServiceContext } from './service-context.js';
 
@@ -18,13 +19,14 @@ export async function createTenant(ctx: ServiceContext, input: CreateTenantInput
   if (!name || name.length > MAX_NAME_LENGTH) {
     throw badInput(`name must be 1-${MAX_NAME_LENGTH} characters`, [{ path: 'name', message: `must be 1-${MAX_NAME_LENGTH} characters` }]);
   }
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const tenant = await trx
       .insertInto('tenants')
       .values({ name, tier: input.tier ?? 'BASIC', industry: input.industry ?? null, created_at: ctx.now() })
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'tenant.create', target: tenant.id, changes: { name, tier: tenant.tier, industry: tenant.industry } });
+    await recordChange(trx, ctx, { tenantId: tenant.id, action: 'tenant.create', target: tenant.id });
     return tenant;
   });
 }
