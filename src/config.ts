@@ -20,6 +20,8 @@ export interface AppConfig {
   retentionSweepIntervalMs: number;
   /** The rate limits of src/rate-limit/policies.ts: on in a real process, off in most tests. */
   rateLimits: RateLimitConfig;
+  /** Bound of the in-memory read cache in MiB (`CACHE_MAX_MB`, default 64); 0 turns it off. */
+  cacheMaxMb?: number;
 }
 
 export interface RateLimitConfig {
@@ -48,7 +50,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),
       redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
     },
+    cacheMaxMb: cacheMaxMb(env.CACHE_MAX_MB),
   };
+}
+
+function cacheMaxMb(value: string | undefined): number {
+  if (value === undefined || value === '') return 64;
+  const mb = Number(value);
+  if (!(mb >= 0)) throw new Error('CACHE_MAX_MB must be a number of MiB (0 turns the read cache off)');
+  return mb;
 }
 
 function rateLimitScale(value: string | undefined): number {

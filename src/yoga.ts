@@ -17,6 +17,7 @@ import { schema } from './schema/index.js';
 import { openChangeFeed, type ChangeFeed } from './services/change-feed.js';
 import { createLoaders } from './services/loaders.js';
 import { resolvePrincipal } from './services/principal.js';
+import { ReadCache } from './services/read-cache.js';
 import type { ServiceContext } from './services/service-context.js';
 
 export interface AppDeps {
@@ -43,6 +44,9 @@ export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
  * closes the change feed (its LISTEN connection).
  */
 export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger }) }: AppDeps): App {
+  // Reads from memory, invalidated by the change feed (services/read-cache.ts); CACHE_MAX_MB=0: none.
+  const cacheMaxMb = config.cacheMaxMb ?? 64;
+  const readCache = cacheMaxMb > 0 ? new ReadCache(changeFeed, Math.round(cacheMaxMb * 1024 * 1024)) : undefined;
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -53,7 +57,12 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
     graphiql: false,
     logging: false,
     plugins: [
-      { onDispose: () => changeFeed.close() },
+      {
+        onDispose: () => {
+          readCache?.close();
+          return changeFeed.close();
+        },
+      },
       useRequestLog(logger),
       useHealth(db),
       useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
@@ -73,14 +82,14 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
       const info = requestInfo(request);
       let principal;
       try {
-        principal = await resolvePrincipal(db, apiKeyFromRequest(request), config.platformAdminKey, now());
+        principal = await resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now());
       } catch (error) {
         // Outside execution, so the error mapping plugin never sees it: mask (or 503) here.
         throw maskUnexpected(error, { requestId: info.id, logger });
       }
       notePrincipal(request, principal);
       return {
-        db, principal, requestId: info.id, loaders: createLoaders(db), changeFeed, config, logger, now,
+        db, principal, requestId: info.id, loaders: createLoaders(db, readCache), changeFeed, config, logger, now,
         origin: new URL(request.url).origin,
         clientAddress: clientAddressOf(initial),
       };

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Db } from '../db/connect.js';
 import type { ApiKeyRow, ScanRow, ShareLinkRow, TenantRow } from '../db/tables.js';
+import type { ReadCache, Ticket } from './read-cache.js';
 import { loadFeatureFlagRows, loadSettingRows, type FeatureFlagRow, type SettingValueRow } from './setting-values.js';
 
 /** Batch rows by id with one `where id in (...)` query; missing ids resolve to null. */
@@ -21,10 +22,76 @@ function manyBy<Row>(parentOf: (row: Row) => string, load: (ids: readonly string
   });
 }
 
-/** Per-request loaders for every lookup by id (a fresh set per request: no cross-request cache). */
-export function createLoaders(db: Db) {
+/**
+ * Batch rows by id through the read cache: ids it holds are answered from memory, the others with
+ * one query, whose rows are offered to the cache (under a ticket taken before the query).
+ */
+function cachedById<Row extends { id: string }>(cache: ReadCache, cached: (id: string) => Row | undefined, store: (ticket: Ticket, row: Row) => void, load: (ids: readonly string[]) => Promise<Row[]>) {
+  return byId<Row>(async (ids) => {
+    const rows: Row[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const hit = cached(id);
+      if (hit) rows.push(hit);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return rows;
+    const ticket = cache.begin();
+    try {
+      const loaded = await load(missing);
+      for (const row of loaded) store(ticket, row);
+      return rows.concat(loaded);
+    } finally {
+      cache.end();
+    }
+  });
+}
+
+/** Tickets for loaders without a cache (nothing is stored). */
+const noCache = { begin: () => 0, end: () => {} };
+
+/** Batch child rows by a parent id through the read cache (a parent with no rows is cached as []). */
+function cachedManyBy<Row>(
+  cache: Pick<ReadCache, 'begin' | 'end'>,
+  cached: (id: string) => readonly Row[] | undefined,
+  store: (ticket: Ticket, id: string, rows: Row[]) => void,
+  parentOf: (row: Row) => string,
+  load: (ids: readonly string[]) => Promise<Row[]>,
+) {
+  return new DataLoader<string, readonly Row[]>(async (ids) => {
+    const groups = new Map<string, readonly Row[]>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const hit = cached(id);
+      if (hit) groups.set(id, hit);
+      else missing.push(id);
+    }
+    if (missing.length) {
+      const ticket = cache.begin();
+      try {
+        const loaded = new Map<string, Row[]>(missing.map((id) => [id, []]));
+        for (const row of await load(missing)) loaded.get(parentOf(row))?.push(row);
+        for (const [id, rows] of loaded) {
+          store(ticket, id, rows);
+          groups.set(id, rows);
+        }
+      } finally {
+        cache.end();
+      }
+    }
+    return ids.map((id) => groups.get(id) ?? []);
+  });
+}
+
+/**
+ * Per-request loaders for every lookup by id (a fresh set per request). The tenant row, its
+ * setting rows and its flag rows come through the process's read cache (read-cache.ts) when one
+ * is given (the app always gives its own).
+ */
+export function createLoaders(db: Db, cache?: ReadCache) {
+  const loadTenants = (ids: readonly string[]) => db.selectFrom('tenants').selectAll().where('id', 'in', ids).execute();
   return {
-    tenant: byId<TenantRow>((ids) => db.selectFrom('tenants').selectAll().where('id', 'in', ids).execute()),
+    tenant: cache ? cachedById<TenantRow>(cache, (id) => cache.tenant(id), (t, row) => cache.storeTenant(t, row), loadTenants) : byId<TenantRow>(loadTenants),
     apiKey: byId<ApiKeyRow>((ids) => db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute()),
     /** A tenant's keys, oldest first (Tenant.apiKeys: one query for a whole page of tenants). */
     apiKeysByTenant: manyBy<ApiKeyRow>(
@@ -51,9 +118,21 @@ export function createLoaders(db: Db) {
       { cacheKeyFn: (k) => `${k.tenantId}:${k.scanId}` },
     ),
     /** Every stored setting value of a tenant (all documents); the services pick their prefixes. */
-    settingRows: manyBy<SettingValueRow>((r) => r.tenant_id, (ids) => loadSettingRows(db, ids)),
+    settingRows: cachedManyBy<SettingValueRow>(
+      cache ?? noCache,
+      (id) => cache?.settingRows(id),
+      (t, id, rows) => cache?.storeSettingRows(t, id, rows),
+      (r) => r.tenant_id,
+      (ids) => loadSettingRows(db, ids),
+    ),
     /** A tenant's explicitly set feature flags (a missing row means the catalog default). */
-    featureFlagRows: manyBy<FeatureFlagRow>((r) => r.tenant_id, (ids) => loadFeatureFlagRows(db, ids)),
+    featureFlagRows: cachedManyBy<FeatureFlagRow>(
+      cache ?? noCache,
+      (id) => cache?.flagRows(id),
+      (t, id, rows) => cache?.storeFlagRows(t, id, rows),
+      (r) => r.tenant_id,
+      (ids) => loadFeatureFlagRows(db, ids),
+    ),
   };
 }
 
