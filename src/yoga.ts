@@ -55,6 +55,7 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
           store: openRateLimitStore(config.rateLimits, { now, logger }),
           scale: config.rateLimits.scale,
           fieldPolicies: config.rateLimits.fieldPolicies,
+          now,
         }),
       // The legacy REST paths, each run as one GraphQL operation in process through all of the
       // above. It answers every path the others left unanswered (404 JSON): keep it last.
