@@ -1,4 +1,4 @@
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
@@ -10,7 +10,7 @@ import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
 import { useHealth } from './plugins/use-health.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
-import { useRest } from './plugins/use-rest.js';
+import { useRest, type RestInitialContext } from './plugins/use-rest.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
 import { schema } from './schema/index.js';
@@ -50,7 +50,8 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    // /health is ours (useHealth), with a JSON body.
+    // /health is ours (useHealth), with a JSON body. Yoga's own health check cannot be turned
+    // off and answers any URL ending in its endpoint, so it is moved out of the way.
     healthCheckEndpoint: '/__yoga_health',
     landingPage: false,
     // GraphiQL is ours (useGraphiQLPage): the bundled renderer, loaded on first use, cached.
@@ -72,17 +73,20 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
           store: openRateLimitStore(config.rateLimits, { now, logger }),
           scale: config.rateLimits.scale,
           fieldPolicies: config.rateLimits.fieldPolicies,
+          now,
         }),
-      // The legacy REST paths, each run as one inner /graphql request through all of the above.
-      // It answers every path the others left unanswered (404 JSON): keep it last.
-      useRest({ routes, schema, logger, app: () => app }),
+      // The legacy REST paths, each run as one GraphQL operation in process through all of the
+      // above. It answers every path the others left unanswered (404 JSON): keep it last.
+      useRest({ routes, schema, logger }),
     ].filter((p) => p !== false),
-    context: async (initial): Promise<ServiceContext> => {
+    context: async (initial: YogaInitialContext & RestInitialContext): Promise<ServiceContext> => {
       const { request } = initial;
       const info = requestInfo(request);
+      // A REST route names the key its operation runs with (none on public routes).
+      const apiKey = initial.restApiKey !== undefined ? (initial.restApiKey ?? undefined) : apiKeyFromRequest(request);
       let principal;
       try {
-        principal = await resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now());
+        principal = await resolvePrincipal(db, readCache, apiKey, config.platformAdminKey, now());
       } catch (error) {
         // Outside execution, so the error mapping plugin never sees it: mask (or 503) here.
         throw maskUnexpected(error, { requestId: info.id, logger });

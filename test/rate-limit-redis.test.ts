@@ -67,7 +67,8 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
         expect(alone.filter((d) => d.allowed)).toHaveLength(5);
         const both = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).hit('p', 'other', 5, 60_000)));
         expect(both.filter((d) => d.allowed)).toHaveLength(5);
-        expect(both.filter((d) => !d.allowed).every((d) => d.retryAfterMs > 59_000 && d.retryAfterMs <= 60_000)).toBe(true);
+        // 5 a minute, full: a sixth fits once a fifth of the window has passed after it, at 72 s.
+        expect(both.filter((d) => !d.allowed).every((d) => d.retryAfterMs > 71_000 && d.retryAfterMs <= 72_000)).toBe(true);
       } finally {
         await Promise.all([one.close(), two.close()]);
       }
@@ -80,12 +81,19 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
         expect(await s.hit('p', 'x', 2, 60_000)).toEqual({ allowed: true, retryAfterMs: 0 });
         clock.advance(10_000);
         expect((await s.hit('p', 'x', 2, 60_000)).allowed).toBe(true);
+        // As in process: the window of the first call is full until 60 s, and its 2 calls leave
+        // room for a third at 90 s, 80 s from now.
         const refused = await s.hit('p', 'x', 2, 60_000);
         expect(refused.allowed).toBe(false);
-        // The first call leaves the window 60 s after it was made: 50 s from now.
-        expect(Math.round(refused.retryAfterMs / 1000)).toBe(50);
-        clock.advance(50_001);
+        expect(Math.round(refused.retryAfterMs / 1000)).toBe(80);
+        clock.advance(refused.retryAfterMs - 50);
+        expect((await s.hit('p', 'x', 2, 60_000)).allowed).toBe(false);
+        clock.advance(100);
         expect((await s.hit('p', 'x', 2, 60_000)).allowed).toBe(true);
+        // A call of cost 3 never fits a limit of 2; one of cost 2 waits for both places.
+        expect(await s.hit('p', 'y', 2, 60_000, 3)).toEqual({ allowed: false, retryAfterMs: 60_000 });
+        expect((await s.hit('p', 'y', 2, 60_000, 2)).allowed).toBe(true);
+        expect((await s.hit('p', 'y', 2, 60_000, 1)).allowed).toBe(false);
       } finally {
         await s.close();
       }
@@ -103,12 +111,12 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
       expect((await ask(second, tenant.keys.OPERATOR)).status).toBe(200);
     });
 
-    it('keeps the window in rl:{policy}:{identity} under the prefix, expiring with the window', async () => {
+    it('keeps three numbers in rl:{policy}:{identity} under the prefix, expiring after two windows', async () => {
       const key = `${world.config.rateLimits.redis!.keyPrefix}rl:per-key:key:${tenant.keyIds.VIEWER}`;
-      expect(await redis.zcard(key)).toBe(300);
+      expect(await redis.hgetall(key)).toEqual({ start: expect.stringMatching(/^\d+$/), previous: '0', current: '300' });
       const ttl = await redis.pttl(key);
       expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(60_000);
+      expect(ttl).toBeLessThanOrEqual(120_000);
     });
 
     it('answers 429 with Retry-After from the store, and lets the key in again once the app clock has passed it', async () => {
@@ -117,7 +125,7 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
       expect(first.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', policy: 'per-key' });
       const firstWait = Number(first.headers.get('retry-after'));
       expect(firstWait).toBeGreaterThanOrEqual(1);
-      expect(firstWait).toBeLessThanOrEqual(60);
+      expect(firstWait).toBeLessThanOrEqual(120);
       expect(first.headers.get('ratelimit')).toBe(`"per-key";r=0;t=${firstWait}`);
       world.clock.advance(30_000);
       const secondWait = Number((await ask(world.app, tenant.keys.VIEWER)).headers.get('retry-after'));

@@ -1,10 +1,10 @@
-import { getGraphQLRateLimiter } from 'graphql-rate-limit';
-import type { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
+import type { GraphQLObjectType } from 'graphql';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RateLimitPolicy } from '../src/rate-limit/policies.js';
 import { FIELD_POLICIES } from '../src/rate-limit/policies.js';
-import { SlidingWindowStore } from '../src/rate-limit/store.js';
+import { slidingWindow } from '../src/rate-limit/sliding-window.js';
+import { InProcessRateLimitStore } from '../src/rate-limit/in-process-store.js';
 import { schema } from '../src/schema/index.js';
 import { createApp, type App } from '../src/yoga.js';
 import { Q, snapshot } from './helpers/config-domain.js';
@@ -40,7 +40,8 @@ function expectRateLimited(res: Awaited<ReturnType<World['gql']>>, policy: strin
   expect(res.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', policy });
   const retryAfter = Number(res.headers.get('retry-after'));
   expect(retryAfter).toBeGreaterThanOrEqual(1);
-  expect(retryAfter).toBeLessThanOrEqual(60);
+  // A sliding-window counter may ask for up to two windows (the previous one fading out).
+  expect(retryAfter).toBeLessThanOrEqual(120);
   expect(res.body.errors[0].extensions.retryAfter).toBe(retryAfter);
   expect(res.headers.get('ratelimit-policy')).toBe(`"${policy}";q=${quota};w=60`);
   expect(res.headers.get('ratelimit')).toBe(`"${policy}";r=0;t=${retryAfter}`);
@@ -124,11 +125,11 @@ describe('configuration API, per tenant (seed 003: reads 100, feature queries 10
     }
     const before = await snapshot(world, d.id);
     const refused = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN);
-    expectRateLimited(refused, 'config-updates', 10);
+    const wait = expectRateLimited(refused, 'config-updates', 10);
     expect(await snapshot(world, d.id)).toBe(before);
     const other = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 2048 } } }, c.keys.OPERATOR);
     expect(other.body.errors).toBeUndefined();
-    world.clock.advance(61_000);
+    world.clock.advance(wait * 1000);
     expect((await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN)).body.data.updateTenantConfig.version).toBe(11);
   });
 });
@@ -186,7 +187,7 @@ describe('field policies (the mechanism, with small policies on fields that exis
 
 describe('declared policies', () => {
   it('name fields of the schema', () => {
-    expect(Object.keys(FIELD_POLICIES).sort()).toEqual(['Mutation.updateTenantConfig', 'Query.sharedScan', 'Tenant.config', 'Tenant.featureFlags']);
+    expect(Object.keys(FIELD_POLICIES).sort()).toEqual(['Me.entitlements', 'Mutation.updateTenantConfig', 'Query.sharedScan', 'Tenant.config', 'Tenant.entitlements', 'Tenant.featureFlags']);
     for (const coordinate of Object.keys(FIELD_POLICIES)) {
       const [type, field] = coordinate.split('.');
       expect((schema.getType(type) as GraphQLObjectType | undefined)?.getFields()[field], coordinate).toBeDefined();
@@ -201,43 +202,69 @@ describe('declared policies', () => {
   });
 });
 
-describe('SlidingWindowStore', () => {
-  const limiterOver = (store: SlidingWindowStore) => {
-    const limiter = getGraphQLRateLimiter({ store, identifyContext: (c: { id: string }) => c.id });
-    return (id: string, max: number) =>
-      limiter({ parent: undefined, args: {}, context: { id }, info: { fieldName: 'f' } as GraphQLResolveInfo }, { max, window: '60s', uncountRejected: true });
-  };
-
+describe('InProcessRateLimitStore (sliding-window counter)', () => {
   it('checks and records atomically: 20 concurrent calls at max 5 allow exactly 5', async () => {
-    const hit = limiterOver(new SlidingWindowStore(new TestClock().now));
-    const answers = await Promise.all(Array.from({ length: 20 }, () => hit('same', 5)));
-    expect(answers.filter((a) => a === undefined)).toHaveLength(5);
+    const store = new InProcessRateLimitStore(new TestClock().now);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => store.hit('p', 'same', 5, 60_000)));
+    expect(answers.filter((a) => a.allowed)).toHaveLength(5);
   });
 
-  it('forgets identities whose window has passed', async () => {
+  it('forgets identities whose last two windows have passed', async () => {
     const clock = new TestClock();
-    const store = new SlidingWindowStore(clock.now);
-    const hit = limiterOver(store);
-    for (let i = 0; i < 50; i++) await hit(`caller-${i}`, 3);
+    const store = new InProcessRateLimitStore(clock.now);
+    for (let i = 0; i < 50; i++) await store.hit('p', `caller-${i}`, 3, 60_000);
     expect(store.size).toBe(50);
     clock.advance(2 * 60_000);
-    await hit('someone-new', 3);
+    await store.hit('p', 'someone-new', 3, 60_000);
     expect(store.size).toBe(1);
   });
 
   it('tells how long until the next call fits', async () => {
     const clock = new TestClock();
-    const store = new SlidingWindowStore(clock.now);
-    const hit = limiterOver(store);
-    const identity = { contextIdentity: 'x', fieldIdentity: 'f' };
-    await hit('x', 2);
+    const store = new InProcessRateLimitStore(clock.now);
+    expect(await store.hit('p', 'x', 2, 60_000)).toEqual({ allowed: true, retryAfterMs: 0 });
     clock.advance(10_000);
-    await hit('x', 2);
-    expect(await hit('x', 2)).toEqual(expect.any(String));
-    // The first call leaves the window 60 s after it was made: 50 s from now.
-    expect(Math.round(store.msUntilAllowed(identity, 2, 60_000) / 1000)).toBe(50);
-    clock.advance(50_001);
-    expect(store.msUntilAllowed(identity, 2, 60_000)).toBe(0);
-    expect(await hit('x', 2)).toBeUndefined();
+    expect((await store.hit('p', 'x', 2, 60_000)).allowed).toBe(true);
+    // The window (started at the first call) is full until 60 s; then its 2 calls weigh by the
+    // part of it still in the sliding window: 2 × (60 − e) / 60 + 1 ≤ 2 from e = 30 s, at 90 s.
+    const refused = await store.hit('p', 'x', 2, 60_000);
+    expect(refused.allowed).toBe(false);
+    expect(Math.round(refused.retryAfterMs / 1000)).toBe(80);
+    clock.advance(refused.retryAfterMs - 50);
+    expect((await store.hit('p', 'x', 2, 60_000)).allowed).toBe(false);
+    clock.advance(100);
+    expect((await store.hit('p', 'x', 2, 60_000)).allowed).toBe(true);
+  });
+
+  it('a call costing more than what is left is refused and records nothing; one costing more than the limit never fits', async () => {
+    const store = new InProcessRateLimitStore(new TestClock().now);
+    expect((await store.hit('p', 'x', 10, 60_000, 5)).allowed).toBe(true);
+    expect((await store.hit('p', 'x', 10, 60_000, 6)).allowed).toBe(false);
+    expect((await store.hit('p', 'x', 10, 60_000, 5)).allowed).toBe(true);
+    expect((await store.hit('p', 'x', 10, 60_000, 1)).allowed).toBe(false);
+    expect(await store.hit('p', 'y', 10, 60_000, 11)).toEqual({ allowed: false, retryAfterMs: 60_000 });
+    expect((await store.hit('p', 'y', 10, 60_000, 10)).allowed).toBe(true);
+  });
+
+  it('keeps one number per identity, whatever the limit: exact at 1,000,000 a minute', async () => {
+    const store = new InProcessRateLimitStore(new TestClock().now);
+    const max = 1_000_000;
+    let allowed = 0;
+    for (let i = 0; i < max + 5; i++) if ((await store.hit('p', 'x', max, 60_000)).allowed) allowed++;
+    expect(allowed).toBe(max);
+    expect(store.size).toBe(1);
+  });
+
+  it('after a window, the previous one weighs by the part of it still inside the sliding window', () => {
+    let state = slidingWindow(undefined, 0, 300, 60_000, 300).state;
+    expect(slidingWindow(state, 59_999, 300, 60_000).allowed).toBe(false);
+    // At 90 s half of the full previous window is still inside: 150 calls fit, not 151.
+    const half = slidingWindow(state, 90_000, 300, 60_000, 150);
+    expect(half.allowed).toBe(true);
+    expect(slidingWindow(state, 90_000, 300, 60_000, 151).allowed).toBe(false);
+    state = half.state;
+    expect(slidingWindow(state, 90_000, 300, 60_000).allowed).toBe(false);
+    // Two windows later nothing of it is left.
+    expect(slidingWindow(state, 180_000, 300, 60_000, 300).allowed).toBe(true);
   });
 });

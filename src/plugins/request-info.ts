@@ -9,8 +9,6 @@ export interface RequestInfo {
   operationName?: string;
   /** The path as the request log may show it (credentials in the path redacted); else the URL's path. */
   logPath?: string;
-  /** On a request the REST layer makes to /graphql: the outer request, which logs for both. */
-  parent?: RequestInfo;
 }
 
 const infos = new WeakMap<Request, RequestInfo>();
@@ -28,15 +26,7 @@ export function requestInfo(request: Request): RequestInfo {
   return info;
 }
 
-/** Makes `inner` (a request built by the REST layer) carry `outer`'s id and report to it. */
-export function linkInnerRequest(outer: Request, inner: Request): void {
-  const parent = requestInfo(outer);
-  infos.set(inner, { id: parent.id, startedAt: process.hrtime.bigint(), parent });
-}
-
-/** Records who the caller is, on the request and on its outer request if any. */
+/** Records who the caller is, for the request log. */
 export function notePrincipal(request: Request, principal: Principal): void {
-  const info = requestInfo(request);
-  info.principal = principal;
-  if (info.parent) info.parent.principal = principal;
+  requestInfo(request).principal = principal;
 }

@@ -1,8 +1,9 @@
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { GraphQLError, Kind, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DomainError, isDatabaseUnavailable } from '../errors/domain-error.js';
 import type { ServiceContext } from '../services/service-context.js';
+import { variableError } from './variable-issues.js';
 
 /**
  * A failure nobody planned for, as the client sees it: a fixed message, INTERNAL_SERVER_ERROR,
@@ -27,50 +28,30 @@ export function maskUnexpected(
   });
 }
 
-/** graphql-js's variable coercion message: `Variable "$v" got invalid value <value>[ at "v.a.b"]; <reason>`. */
-const COERCION_HEAD = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" got invalid value /;
-/** The path suffix graphql-js prints after the value: names and list indexes only, so never part of a value. */
-const COERCION_AT = / at "([_A-Za-z][_0-9A-Za-z]*(?:\.[_A-Za-z][_0-9A-Za-z]*|\[\d+\])*)"$/;
-
-/**
- * graphql-js echoes the offending input value in a variable coercion message, e.g.
- * `got invalid value { webhookSigningSecret: "…", bogus: 1 }; Field "bogus" is not defined`:
- * the whole input object at the failing path, secrets included, and scalars repeat the value in
- * the reason (`String cannot represent a non string value: …`). That message would go back to
- * the client and on into REST error bodies. Keep the variable, the field path and the reason;
- * drop the value. Returns null for any other message.
- */
-export function withoutEchoedValue(message: string, reason: string | undefined): string | null {
-  const head = COERCION_HEAD.exec(message);
-  if (!head) return null;
-  // The reason graphql-js appended is the wrapped error's own message, when it has one.
-  const tail = reason && message.endsWith(`; ${reason}`) ? reason : message.slice(message.indexOf('; ') + 2 || message.length);
-  const middle = message.slice(head[0].length, message.length - tail.length - 2);
-  const at = COERCION_AT.exec(middle);
-  const echoed = at ? middle.slice(0, at.index) : middle;
-  const cleanReason = echoed
-    ? tail.split(`: ${echoed}`).join('').split(` ${echoed}`).join('').split(echoed).join('(value)')
-    : tail;
-  return `Variable "$${head[1]}" got invalid value${at ? ` at "${at[1]}"` : ''}; ${cleanReason}`;
-}
-
-function mapError(error: GraphQLError, ctx: ServiceContext): GraphQLError {
+function mapError(error: GraphQLError, ctx: ServiceContext, args: ExecutionArgs): GraphQLError {
   const original = error.originalError;
-  // Variable coercion errors (a wrong type, an unknown input field or enum value) carry no code
-  // and no field path; graphql-js may wrap the input type's own GraphQLError in them (whose
-  // extensions, e.g. a scalar's BAD_USER_INPUT, it then takes over).
-  const isCoercion = !original || (original instanceof GraphQLError && error.path === undefined);
-  if (isCoercion) {
-    const message = withoutEchoedValue(error.message, original?.message);
-    if (message !== null || !error.extensions?.code) {
-      return new GraphQLError(message ?? error.message, {
-        nodes: error.nodes,
-        extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
-      });
-    }
+  // A variable graphql-js refused to coerce (a wrong type, an unknown input field or enum value):
+  // no field path, the variable's definition as node. Told again from the definition and the
+  // value sent, with field details; graphql-js's own message prints the value.
+  const node = error.nodes?.[0];
+  if (error.path === undefined && node?.kind === Kind.VARIABLE_DEFINITION) return variableError(args.schema, node, args.variableValues);
+  if (!original && !error.extensions?.code) {
+    return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } } });
   }
   if (!original || original instanceof GraphQLError) return error; // DomainError and other deliberate errors
   return maskUnexpected(original, ctx, error);
+}
+
+/** One error per refused variable (graphql-js reports each issue of a variable on its own). */
+function onePerVariable(errors: readonly GraphQLError[]): GraphQLError[] {
+  const seen = new Set<unknown>();
+  return errors.filter((e) => {
+    const node = e.path === undefined ? e.nodes?.[0] : undefined;
+    if (node?.kind !== Kind.VARIABLE_DEFINITION) return true;
+    if (seen.has(node)) return false;
+    seen.add(node);
+    return true;
+  });
 }
 
 /**
@@ -87,7 +68,7 @@ export function useErrorMapping(): Plugin<ServiceContext> {
           const single = result as ExecutionResult;
           if (!single.errors?.length) return;
           const ctx = args.contextValue as unknown as ServiceContext;
-          setResult({ ...single, errors: single.errors.map((e) => mapError(e, ctx)) });
+          setResult({ ...single, errors: onePerVariable(single.errors).map((e) => mapError(e, ctx, args)) });
         },
       };
     },

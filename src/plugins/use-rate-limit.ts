@@ -5,6 +5,7 @@ import {
   isObjectType,
   Kind,
   type DocumentNode,
+  type ExecutionResult,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
   type GraphQLSchema,
@@ -12,7 +13,8 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../errors/domain-error.js';
-import { FIELD_POLICIES, REQUEST_POLICIES, type RateLimitPolicy } from '../rate-limit/policies.js';
+import { clientAddressOf } from '../http/client-address.js';
+import { FIELD_POLICIES, INVALID_DOCUMENTS, REQUEST_POLICIES, type RateLimitPolicy } from '../rate-limit/policies.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -24,6 +26,9 @@ export interface RateLimitOptions {
   /** Defaults to the declared policies of src/rate-limit/policies.ts. */
   fieldPolicies?: Readonly<Record<string, readonly RateLimitPolicy[]>>;
   requestPolicies?: readonly RateLimitPolicy[];
+  invalidDocumentPolicy?: RateLimitPolicy;
+  /** The app clock (tests move it); the wall clock by default. */
+  now?: () => Date;
 }
 
 /** Whom `policy` counts this request for; null when it does not apply to this caller. */
@@ -36,79 +41,148 @@ export function subjectOf(policy: RateLimitPolicy, ctx: Pick<ServiceContext, 'pr
       return p.kind === 'tenant' ? `tenant:${p.tenantId}` : p.kind === 'platform' ? 'tenant:platform' : null;
     case 'clientAddress':
       return `address:${ctx.clientAddress ?? 'unknown'}`;
+    case 'keylessAddress':
+      return p.kind === 'anonymous' ? `address:${ctx.clientAddress ?? 'unknown'}` : null;
   }
 }
 
 /**
- * Every `Type.field` the operation selects, through fragments too: the request is weighed
- * before it runs, so a refused request does nothing, and a field selected under a list of N
- * parents counts once.
+ * How many times the operation selects each of `coordinates` (`Type.field`): every occurrence
+ * counts, aliases and each spread of a fragment included, so `{ a: f b: f }` is 2 — but a field
+ * under a list of N parents is one occurrence, counted once. The request is weighed before it
+ * runs, so a refused request does nothing.
+ *
+ * Linear in the document: each fragment is walked once and its counts are kept, so a spread
+ * adds them (multiplied through nested spreads) instead of walking the fragment again; a
+ * document of fragments spreading each other twice, level after level, costs its size, not
+ * 2^levels. Counts past Number.MAX_VALUE are Infinity, which no limit admits.
  */
-export function selectedCoordinates(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Set<string> {
-  const found = new Set<string>();
+export function occurrences(schema: GraphQLSchema, document: DocumentNode, coordinates: ReadonlySet<string>, operationName?: string | null): Map<string, number> {
   const operation = getOperationAST(document, operationName);
-  if (!operation) return found;
+  if (!operation || coordinates.size === 0) return new Map();
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const ofFragment = new Map<string, Map<string, number>>();
+  const IN_PROGRESS = new Map<string, number>();
 
-  // Validation has refused fragment cycles before execution, so this recursion ends.
-  const walk = (type: GraphQLNamedType | null | undefined, selectionSet: SelectionSetNode | undefined) => {
+  const add = (into: Map<string, number>, from: ReadonlyMap<string, number>) => {
+    for (const [coordinate, n] of from) into.set(coordinate, (into.get(coordinate) ?? 0) + n);
+  };
+  const fragmentCounts = (name: string): ReadonlyMap<string, number> => {
+    const known = ofFragment.get(name);
+    if (known) return known; // IN_PROGRESS (a cycle, which validation refuses anyway) counts nothing
+    const fragment = fragments.get(name);
+    if (!fragment) return IN_PROGRESS;
+    ofFragment.set(name, IN_PROGRESS);
+    const counts = new Map<string, number>();
+    walk(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet, counts);
+    ofFragment.set(name, counts);
+    return counts;
+  };
+  function walk(type: GraphQLNamedType | null | undefined, selectionSet: SelectionSetNode | undefined, counts: Map<string, number>): void {
     if (!type || !selectionSet) return;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         if (!isObjectType(type) && !isInterfaceType(type)) continue;
         const field = type.getFields()[selection.name.value];
         if (!field) continue; // __typename and friends
-        found.add(`${type.name}.${field.name}`);
-        walk(getNamedType(field.type), selection.selectionSet);
+        const coordinate = `${type.name}.${field.name}`;
+        if (coordinates.has(coordinate)) counts.set(coordinate, (counts.get(coordinate) ?? 0) + 1);
+        walk(getNamedType(field.type), selection.selectionSet, counts);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type, selection.selectionSet);
+        walk(selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type, selection.selectionSet, counts);
       } else {
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) walk(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet);
+        add(counts, fragmentCounts(selection.name.value));
       }
     }
-  };
-  walk(schema.getRootType(operation.operation), operation.selectionSet);
-  return found;
+  }
+  const counts = new Map<string, number>();
+  walk(schema.getRootType(operation.operation), operation.selectionSet, counts);
+  return counts;
+}
+
+/** A policy an operation counts against, and how many calls it counts as. */
+interface Charge {
+  policy: RateLimitPolicy;
+  cost: number;
 }
 
 /**
  * Rate limits, enforced once for GraphQL and every REST route (which runs GraphQL through this
- * same pipeline). Before execution the operation's policies are found — those of the fields
- * it selects (src/rate-limit/policies.ts), then the per-key one — and each is checked and
- * recorded in one step by the store (src/rate-limit/rate-limit-store.ts). The first refusal answers
- * 429 RATE_LIMITED with `Retry-After`, `RateLimit-Policy` and `RateLimit`; nothing runs.
+ * same pipeline). Before execution the operation's charges are found — each occurrence of a
+ * limited field counts against the field's policies (src/rate-limit/policies.ts), then the
+ * request counts once against the request policies (the key's; the address's when there is no
+ * valid key) — and each is checked and recorded in one step by the store
+ * (src/rate-limit/rate-limit-store.ts). The first refusal answers 429 RATE_LIMITED with
+ * `Retry-After`, `RateLimit-Policy` and `RateLimit`; nothing runs, and the charges after it are
+ * not counted. An operation that alone counts more than a policy's maximum is refused without
+ * asking the store.
+ *
+ * Documents that do not parse or validate count against the address's invalid-document policy
+ * once their errors are known; an address over that limit is refused before its next documents
+ * are parsed, until its wait has passed (remembered in this process: no store call on the way in).
  */
 export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> {
-  const { store, scale = 1, fieldPolicies = FIELD_POLICIES, requestPolicies = REQUEST_POLICIES } = options;
+  const { store, scale = 1, fieldPolicies = FIELD_POLICIES, requestPolicies = REQUEST_POLICIES, invalidDocumentPolicy = INVALID_DOCUMENTS, now = () => new Date() } = options;
   const maxOf = (policy: RateLimitPolicy) => Math.max(1, Math.round(policy.max * scale));
-  // Yoga caches parsed documents, so the same document object comes back for a repeated query.
-  const policiesByDocument = new WeakMap<DocumentNode, Map<string, RateLimitPolicy[]>>();
+  const limited = new Set(Object.keys(fieldPolicies));
+  // Yoga caches parsed documents (and the REST layer parses its own once), so the same document
+  // object comes back for a repeated query.
+  const chargesByDocument = new WeakMap<DocumentNode, Map<string, Charge[]>>();
+  /** Addresses over the invalid-document limit: until when (app clock, ms) they are refused. */
+  const refusedUntil = new Map<string, number>();
 
-  const policiesFor = (schema: GraphQLSchema, document: DocumentNode, operationName?: string | null) => {
-    let byOperation = policiesByDocument.get(document);
-    if (!byOperation) policiesByDocument.set(document, (byOperation = new Map()));
-    let policies = byOperation.get(operationName ?? '');
-    if (!policies) {
-      const fromFields = [...selectedCoordinates(schema, document, operationName)].flatMap((c) => fieldPolicies[c] ?? []);
+  const chargesFor = (schema: GraphQLSchema, document: DocumentNode, operationName?: string | null) => {
+    let byOperation = chargesByDocument.get(document);
+    if (!byOperation) chargesByDocument.set(document, (byOperation = new Map()));
+    let charges = byOperation.get(operationName ?? '');
+    if (!charges) {
+      const byPolicy = new Map<RateLimitPolicy, number>();
+      for (const [coordinate, n] of occurrences(schema, document, limited, operationName)) {
+        for (const policy of fieldPolicies[coordinate] ?? []) byPolicy.set(policy, (byPolicy.get(policy) ?? 0) + n);
+      }
       // Field policies first: a request they refuse is then not counted against the key.
-      policies = [...new Set([...fromFields, ...requestPolicies])];
-      byOperation.set(operationName ?? '', policies);
+      charges = [...byPolicy].map(([policy, cost]) => ({ policy, cost }));
+      for (const policy of requestPolicies) if (!byPolicy.has(policy)) charges.push({ policy, cost: 1 });
+      byOperation.set(operationName ?? '', charges);
     }
-    return policies;
+    return charges;
   };
 
   return {
+    onParams({ context, setResult }) {
+      const address = `address:${clientAddressOf(context)}`;
+      const until = refusedUntil.get(address);
+      if (until === undefined) return;
+      const waitMs = until - now().getTime();
+      if (waitMs <= 0) {
+        refusedUntil.delete(address);
+        return;
+      }
+      setResult({ errors: [rateLimited(invalidDocumentPolicy, maxOf(invalidDocumentPolicy), waitMs)] });
+    },
+    async onExecutionResult({ result, context, setResult }) {
+      if (!isInvalidDocument(result)) return;
+      const policy = invalidDocumentPolicy;
+      const address = `address:${clientAddressOf(context)}`;
+      const decision = await store.hit(policy.name, address, maxOf(policy), policy.windowSeconds * 1000);
+      if (decision.allowed) return;
+      refusedUntil.set(address, now().getTime() + decision.retryAfterMs);
+      setResult({ errors: [rateLimited(policy, maxOf(policy), decision.retryAfterMs)] });
+    },
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue as unknown as ServiceContext;
-      for (const policy of policiesFor(args.schema, args.document, args.operationName)) {
+      for (const { policy, cost } of chargesFor(args.schema, args.document, args.operationName)) {
         const identity = subjectOf(policy, ctx);
         if (!identity) continue;
         const max = maxOf(policy);
-        const decision = await store.hit(policy.name, identity, max, policy.windowSeconds * 1000);
+        if (cost > max) {
+          setResultAndStopExecution({ errors: [tooCostly(policy, max, cost)] });
+          return;
+        }
+        const decision = await store.hit(policy.name, identity, max, policy.windowSeconds * 1000, cost);
         if (decision.allowed) continue;
-        setResultAndStopExecution({ errors: [rateLimited(policy, max, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)))] });
+        setResultAndStopExecution({ errors: [rateLimited(policy, max, decision.retryAfterMs, cost)] });
         return;
       }
     },
@@ -116,14 +190,37 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
   };
 }
 
-function rateLimited(policy: RateLimitPolicy, max: number, retryAfterSeconds: number): DomainError {
-  return new DomainError('RATE_LIMITED', `Too many requests: ${policy.description}. Retry in ${retryAfterSeconds} s.`, {
+/** A result of a document that did not parse or validate (it never reached execution). */
+function isInvalidDocument(result: unknown): boolean {
+  const errors = (result as ExecutionResult | undefined)?.errors;
+  if (!errors?.length || (result as ExecutionResult).data !== undefined) return false;
+  return errors.some((e) => e.extensions?.code === 'GRAPHQL_PARSE_FAILED' || e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED');
+}
+
+function rateLimited(policy: RateLimitPolicy, max: number, retryAfterMs: number, cost = 1): DomainError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const counted = cost > 1 ? ` (this operation counts ${cost})` : '';
+  return new DomainError('RATE_LIMITED', `Too many requests: ${policy.description}${counted}. Retry in ${retryAfterSeconds} s.`, {
     retryAfterSeconds,
     extra: { policy: policy.name },
-    headers: {
-      // draft-ietf-httpapi-ratelimit-headers: the policy (quota, window) and where the caller stands.
-      'ratelimit-policy': `"${policy.name}";q=${max};w=${policy.windowSeconds}`,
-      ratelimit: `"${policy.name}";r=0;t=${retryAfterSeconds}`,
-    },
+    headers: headersOf(policy, max, retryAfterSeconds),
   });
+}
+
+/** An operation that counts more than the policy allows in a whole window: waiting never helps. */
+function tooCostly(policy: RateLimitPolicy, max: number, cost: number): DomainError {
+  const retryAfterSeconds = policy.windowSeconds;
+  return new DomainError('RATE_LIMITED', `Too many requests: this operation counts ${cost} against ${policy.description}; it can never run whole, split it.`, {
+    retryAfterSeconds,
+    extra: { policy: policy.name, cost },
+    headers: headersOf(policy, max, retryAfterSeconds),
+  });
+}
+
+/** draft-ietf-httpapi-ratelimit-headers: the policy (quota, window) and where the caller stands. */
+function headersOf(policy: RateLimitPolicy, max: number, retryAfterSeconds: number): Record<string, string> {
+  return {
+    'ratelimit-policy': `"${policy.name}";q=${max};w=${policy.windowSeconds}`,
+    ratelimit: `"${policy.name}";r=0;t=${retryAfterSeconds}`,
+  };
 }

@@ -27,7 +27,6 @@ export function useRequestLog(logger: Logger): Plugin {
     onResponse({ request, response }) {
       const info = requestInfo(request);
       response.headers.set('x-request-id', info.id);
-      if (info.parent) return; // the REST request around it logs once for both
       const url = new URL(request.url);
       logger.info({
         requestId: info.id,

@@ -1,15 +1,21 @@
 import { isUuid } from '../catalog/formats.js';
-import type { GraphQLSchema } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DomainError } from '../errors/domain-error.js';
-import { errorBody, inParameterTerms, restErrorOf, statusOf, type ErrorContext, type GraphQLErrorJson, type RestError } from '../rest/dialects.js';
+import { errorBody, inParameterTerms, restErrorOf, statusOf, type ErrorContext, type RestError } from '../rest/dialects.js';
 import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
 import { operationName, type Family, type Route, type RouteRequest } from '../rest/route.js';
 import { RouteMatcher } from '../rest/route-matcher.js';
-import { linkInnerRequest, requestInfo } from './request-info.js';
+
+type GetEnveloped = (initial: object) => {
+  contextFactory: () => unknown;
+  execute: (args: { schema: GraphQLSchema; document: DocumentNode; contextValue: unknown; variableValues: Record<string, unknown>; operationName: string }) => Promise<ExecutionResult | AsyncIterable<unknown>> | ExecutionResult;
+  schema: GraphQLSchema;
+};
+import { requestInfo } from './request-info.js';
 
 export interface UseRestOptions {
   /** The route table (src/rest/routes). */
@@ -17,20 +23,30 @@ export interface UseRestOptions {
   /** The GraphQL schema, for enum-valued path params and the OpenAPI bodies. */
   schema: GraphQLSchema;
   logger: Logger;
-  /**
-   * The whole app (the server adapter `createYoga` returns). Yoga's `onYogaInit` hands plugins the
-   * inner YogaServer, whose `handle` skips the adapter's `onRequest`/`onResponse` hooks; the inner
-   * request must take the same road as a client's `POST /graphql`, so it goes through `fetch`.
-   */
-  app: () => { fetch: (request: Request, serverContext: object) => Response | Promise<Response>; graphqlEndpoint: string };
 }
 
-/** Headers of the inner GraphQL response a REST client must see too (rate limits). */
-const PASSED_BACK_HEADERS = ['retry-after', 'ratelimit', 'ratelimit-policy', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
+/**
+ * What the REST layer adds to the context it asks Yoga for: `restApiKey` is the key the route's
+ * operation runs with (null on public routes: a key sent there is not used), read by the
+ * context factory (src/yoga.ts) instead of the request's own key transports.
+ */
+export interface RestInitialContext {
+  restApiKey?: string | null;
+}
 
-/** Headers of the caller's request carried to the inner request: the key transports, ids, client address. */
-const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'x-request-id', 'x-forwarded-for', 'x-real-ip', 'user-agent'];
+/** A route with its operation parsed and validated once, at start. */
+interface CompiledRoute {
+  document: DocumentNode;
+  operationName: string;
+}
 
+/** The response headers errors ask for (`Retry-After`, `RateLimit` on a 429), as Yoga would set them. */
+function copyErrorHeaders(errors: readonly GraphQLError[], headers: Headers): void {
+  for (const error of errors) {
+    const extra = (error.extensions?.http as { headers?: Record<string, string> } | undefined)?.headers;
+    if (extra) for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  }
+}
 
 /**
  * The static path prefixes in front of a `secret` path parameter (e.g. `/share/` of
@@ -82,24 +98,48 @@ function errorResponse(error: RestError, ctx: ErrorContext, headers = new Header
 }
 
 /**
- * The legacy REST paths. Each request matching the route table becomes one GraphQL operation,
- * sent as an inner `POST /graphql` through this same Yoga instance (so auth, validation, rate
- * limits, audit and error masking apply exactly as for GraphQL clients), with the caller's key on
- * the transport it used. The inner request is linked to the outer one, so the request log writes
- * one line for both, naming the operation that ran. Also serves `GET /openapi.json`, and answers
- * every other path except the GraphQL endpoint with a JSON 404: keep this plugin last.
+ * The legacy REST paths. Each request matching the route table runs its route's one GraphQL
+ * operation in process, through this same Yoga instance's plugins (`getEnveloped`: context with
+ * auth, rate limits, error mapping and masking, execution), exactly as for GraphQL clients but
+ * without a second HTTP request: the document was parsed and validated once at start, and the
+ * result's `data` goes to the route as it is. Also serves `GET /openapi.json`, and answers every
+ * other path except the GraphQL endpoint with a JSON 404: keep this plugin last.
  */
-export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin {
+export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
   const matcher = new RouteMatcher(routes);
-  const innerRequests = new WeakSet<Request>();
   const enumCache = new Map<string, string[] | undefined>();
   const secretPrefixes = secretPathPrefixes(routes);
+  const compiled = new Map<Route, CompiledRoute>();
+  let getEnveloped!: GetEnveloped;
+  let graphqlEndpoint = '/graphql';
   let openApi: string | undefined;
 
   const enumOf = (name: string) => {
     if (!enumCache.has(name)) enumCache.set(name, enumValues(schema, name));
     return enumCache.get(name);
   };
+
+  /** Runs the route's operation; its errors are already mapped (codes, details, masking). */
+  async function execute(request: Request, serverContext: object, route: Route, variableValues: Record<string, unknown>): Promise<ExecutionResult> {
+    const { document, operationName } = compiled.get(route)!;
+    const params = { query: route.document, operationName, variables: variableValues };
+    const restApiKey = route.auth === 'public' ? null : undefined;
+    const initial: Partial<YogaInitialContext> & RestInitialContext = { ...serverContext, request, params, restApiKey };
+    const enveloped = getEnveloped(initial);
+    let contextValue;
+    try {
+      contextValue = await enveloped.contextFactory();
+    } catch (error) {
+      // The context factory answers a bad key or a lost database with a GraphQLError (src/yoga.ts).
+      if (error instanceof GraphQLError) return { errors: [error] };
+      throw error;
+    }
+    // The operation runs: the request log names it.
+    requestInfo(request).operationName = operationName;
+    const result = await enveloped.execute({ schema: enveloped.schema, document, contextValue, variableValues, operationName });
+    if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
+    return result;
+  }
 
   async function runRoute(request: Request, url: URL, route: Route, params: Record<string, string>, serverContext: object): Promise<Response> {
     const info = requestInfo(request);
@@ -124,20 +164,14 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
     if (!body.ok) return fail(body.error);
 
     const req: RouteRequest = { params, query: query.value, body: body.value, expectedVersion: ifMatch.value, headers: request.headers, url };
-    const inner = innerRequest(request, url, route, req);
-    // A copy of the server context: the inner execution gets its own context object.
-    const response = await app().fetch(inner, { ...serverContext });
-    for (const name of PASSED_BACK_HEADERS) {
-      const value = response.headers.get(name);
-      if (value !== null) headers.set(name, value);
-    }
-    const result = (await response.json()) as { data?: Record<string, unknown> | null; errors?: GraphQLErrorJson[] };
+    const result = await execute(request, serverContext, route, route.variables(req));
     if (result.errors?.length) {
-      const error = inParameterTerms(restErrorOf(result.errors[0]), route.query);
-      if (error.code === 'INTERNAL_SERVER_ERROR' && result.errors[0].extensions?.code !== 'INTERNAL_SERVER_ERROR') {
-        // Not a masked resolver fault (the error mapping logs those) but, e.g., a route document
-        // the schema refuses: a bug of the route table, worth a log line of its own.
-        logger.error({ requestId: info.id, route: `${route.method} ${route.path}`, graphqlError: result.errors[0].message }, 'REST route: GraphQL answered with an error of no known code');
+      copyErrorHeaders(result.errors, headers);
+      const first = result.errors[0];
+      const error = inParameterTerms(restErrorOf(first), route.query);
+      if (error.code === 'INTERNAL_SERVER_ERROR' && first.extensions?.code !== 'INTERNAL_SERVER_ERROR') {
+        // Not a masked resolver fault (the error mapping logs those): a bug of the route table.
+        logger.error({ requestId: info.id, route: `${route.method} ${route.path}`, graphqlError: first.message }, 'REST route: GraphQL answered with an error of no known code');
       }
       // A stale version sent as If-Match is the HTTP precondition failing, not a plain conflict.
       if (error.code === 'CONFLICT' && req.expectedVersion !== undefined) return fail({ code: 'PRECONDITION_FAILED', message: 'If-Match does not match the current version; nothing was written', details: error.details });
@@ -149,7 +183,7 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
     try {
       out = route.respond(result.data, req);
     } catch (error) {
-      if (error instanceof DomainError) return fail(restErrorOf({ message: error.message, extensions: error.extensions as GraphQLErrorJson['extensions'] }));
+      if (error instanceof DomainError) return fail(restErrorOf(error));
       throw error;
     }
     const status = out.status ?? route.status ?? 200;
@@ -167,38 +201,22 @@ export function useRest({ routes, schema, logger, app }: UseRestOptions): Plugin
     return json(out.body, status, headers);
   }
 
-  /** The inner `POST /graphql` for a route: the caller's key on the same transport, same request id. */
-  function innerRequest(outer: Request, url: URL, route: Route, req: RouteRequest): Request {
-    const target = new URL(app().graphqlEndpoint, url);
-    const apiKey = url.searchParams.get('api_key');
-    if (apiKey !== null && route.auth === 'key') target.searchParams.set('api_key', apiKey);
-    const headers = new Headers({ 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' });
-    for (const name of FORWARDED_HEADERS) {
-      if (route.auth === 'public' && (name === 'authorization' || name === 'x-api-key')) continue;
-      const value = outer.headers.get(name);
-      if (value !== null) headers.set(name, value);
-    }
-    const inner = new Request(target, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ query: route.document, operationName: operationName(route), variables: route.variables(req) }),
-    });
-    linkInnerRequest(outer, inner);
-    innerRequests.add(inner);
-    return inner;
-  }
-
   return {
-    // Reached only once the inner request has been parsed, validated and authenticated into an
-    // execution: the outer request's log line then names the operation that actually ran.
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request } | undefined)?.request;
-      if (!request || !innerRequests.has(request)) return;
-      const parent = requestInfo(request).parent;
-      if (parent) parent.operationName = args.operationName ?? undefined;
+    onYogaInit({ yoga }) {
+      getEnveloped = yoga.getEnveloped as unknown as typeof getEnveloped;
+      graphqlEndpoint = yoga.graphqlEndpoint;
+      // Every route's operation parsed and validated once, through the same plugins' parse and
+      // validate a client's document goes through; a route the schema refuses stops the start.
+      const enveloped = yoga.getEnveloped({} as never);
+      for (const route of routes) {
+        const document = enveloped.parse(route.document);
+        const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
+        if (errors.length) throw new Error(`REST route ${route.method} ${route.path}: its document is invalid: ${errors.map((e) => e.message).join('; ')}`);
+        compiled.set(route, { document, operationName: operationName(route) });
+      }
     },
     async onRequest({ request, url, endResponse, serverContext }) {
-      if (innerRequests.has(request) || url.pathname === app().graphqlEndpoint || url.pathname === '/__yoga_health') return;
+      if (url.pathname === graphqlEndpoint) return;
       // The path as logs and error messages may show it: a share token in it is never echoed.
       const shownPath = redactPath(url.pathname, secretPrefixes);
       requestInfo(request).logPath = shownPath;

@@ -5,7 +5,9 @@ export type RateLimitSubject =
   /** The caller's tenant (the platform admin counts as one tenant of its own). */
   | 'tenant'
   /** The client's network address (public operations, no key). */
-  | 'clientAddress';
+  | 'clientAddress'
+  /** The client's network address, for calls without a valid key (none, or one we do not know). */
+  | 'keylessAddress';
 
 export interface RateLimitPolicy {
   /** Named in the `RateLimit-Policy` / `RateLimit` headers; also the counter's name. */
@@ -59,17 +61,41 @@ const SHARE_LINK_VIEWS: RateLimitPolicy = {
   description: 'at most 60 share-link views per minute per client address',
 };
 
+/** Calls without a valid key (anonymous, or a key we do not know), per client address. */
+export const KEYLESS_CALLS: RateLimitPolicy = {
+  name: 'keyless-calls',
+  max: 120,
+  windowSeconds: MINUTE,
+  per: 'keylessAddress',
+  description: 'at most 120 calls without a valid API key per minute per client address',
+};
+
+/** GraphQL documents that do not parse or validate, per client address, whatever the key. */
+export const INVALID_DOCUMENTS: RateLimitPolicy = {
+  name: 'invalid-documents',
+  max: 60,
+  windowSeconds: MINUTE,
+  per: 'clientAddress',
+  description: 'at most 60 invalid GraphQL documents per minute per client address',
+};
+
 /**
  * The operations with limits of their own, by schema coordinate (`Type.field`), declared once
- * here: a request that selects the field anywhere (also through a REST route, which runs the
- * same GraphQL) counts once against each of its policies (a test checks each names a field).
+ * here: each occurrence of the field in an operation (aliases and fragment spreads included;
+ * also through a REST route, which runs the same GraphQL) counts once against each of its
+ * policies, before anything runs (a test checks each names a field).
  */
 export const FIELD_POLICIES: Readonly<Record<string, readonly RateLimitPolicy[]>> = {
   'Tenant.config': [CONFIG_READS],
   'Tenant.featureFlags': [FEATURE_QUERIES],
+  'Tenant.entitlements': [FEATURE_QUERIES],
+  'Me.entitlements': [FEATURE_QUERIES],
   'Mutation.updateTenantConfig': [CONFIG_UPDATES],
   'Query.sharedScan': [SHARE_LINK_VIEWS],
 };
 
-/** Every request with a key also counts against the key, after its field policies. */
-export const REQUEST_POLICIES: readonly RateLimitPolicy[] = [PER_KEY];
+/**
+ * Every request also counts once against these, after its field policies: the key's own limit,
+ * and for calls without a valid key, their address's.
+ */
+export const REQUEST_POLICIES: readonly RateLimitPolicy[] = [PER_KEY, KEYLESS_CALLS];

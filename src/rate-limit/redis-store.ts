@@ -1,31 +1,51 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { WINDOW_EPSILON } from './sliding-window.js';
 import type { RateLimitDecision, RateLimitStore } from './rate-limit-store.js';
 
 /**
  * One call, decided inside Redis so that every gateway process shares one budget and no two
  * calls (from any process) can both take the last place: Redis runs a script without
- * interleaving anything else. The window is a sorted set of call times (score = time in ms).
+ * interleaving anything else. The same steps as src/rate-limit/sliding-window.ts: the key is a
+ * hash of three numbers (start, previous, current), expiring when its last two windows have passed.
  *
- * KEYS[1] the window; ARGV: now (ms, the app clock), window (ms), max, a unique member.
- * Answers { 1, 0 } when the call is allowed and recorded, { 0, ms until one more fits } otherwise.
- * A call at t counts while t + window > now, as in the in-process store.
+ * KEYS[1] the counter; ARGV: now (ms, the app clock), window (ms), max, cost.
+ * Answers { 1, 0 } when the call is allowed and recorded, { 0, ms until it would fit } otherwise.
  */
 const HIT_SCRIPT = `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local max = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local count = redis.call('ZCARD', KEYS[1])
-if count < max then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
+local cost = tonumber(ARGV[4])
+local stored = redis.call('HMGET', KEYS[1], 'start', 'previous', 'current')
+local start = tonumber(stored[1])
+local previous = tonumber(stored[2]) or 0
+local current = tonumber(stored[3]) or 0
+if not start then
+  start = now
+  previous = 0
+  current = 0
+elseif now >= start + window then
+  local passed = math.floor((now - start) / window)
+  if passed == 1 then previous = current else previous = 0 end
+  current = 0
+  start = start + passed * window
+end
+if cost > max then return { 0, window } end
+local estimate = previous * (window - (now - start)) / window + current
+if estimate + cost <= max + ${WINDOW_EPSILON} then
+  redis.call('HSET', KEYS[1], 'start', string.format('%d', start), 'previous', string.format('%d', previous), 'current', string.format('%d', current + cost))
+  redis.call('PEXPIRE', KEYS[1], start + 2 * window - now)
   return { 1, 0 }
 end
--- The call that must leave the window before one more fits.
-local oldest = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
-return { 0, tonumber(oldest[2]) + window - now }
+local room = max - cost - current
+local at
+if room >= 0 and previous > 0 then
+  at = start + window - room * window / previous
+else
+  at = start + window + math.max(0, window - (max - cost) * window / current)
+end
+return { 0, math.max(1, math.ceil(at - now)) }
 `;
 
 /** A slow or hung Redis must not hold a request longer than this. */
@@ -39,7 +59,7 @@ export interface RedisRateLimitStoreOptions {
   logger: Logger;
 }
 
-type HitCommand = (key: string, now: number, windowMs: number, max: number, member: string) => Promise<[number, number]>;
+type HitCommand = (key: string, now: number, windowMs: number, max: number, cost: number) => Promise<[number, number]>;
 
 /**
  * The shared store, used when `REDIS_URL` is set.
@@ -76,11 +96,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.hitCommand = (this.redis as unknown as { rateLimitHit: HitCommand }).rateLimitHit.bind(this.redis);
   }
 
-  async hit(policy: string, identity: string, max: number, windowMs: number): Promise<RateLimitDecision> {
+  async hit(policy: string, identity: string, max: number, windowMs: number, cost = 1): Promise<RateLimitDecision> {
     try {
       // Calls made while the store is still connecting wait for it (bounded) rather than fail open.
       await this.firstConnection;
-      const [allowed, retryAfterMs] = await this.hitCommand(`rl:${policy}:${identity}`, this.options.now().getTime(), windowMs, max, randomUUID());
+      const [allowed, retryAfterMs] = await this.hitCommand(`rl:${policy}:${identity}`, this.options.now().getTime(), windowMs, max, cost);
       if (this.failing) {
         this.failing = false;
         this.options.logger.info('rate-limit store (Redis) answers again: limits enforced');

@@ -134,37 +134,26 @@ export function reasonPhrase(status: number): string {
   return REASON[status] ?? 'Error';
 }
 
-/** A GraphQL error as it arrives in the inner response's JSON. */
-export interface GraphQLErrorJson {
+/** What the REST layer reads of a GraphQL error (a GraphQLError, or its JSON form). */
+export interface GraphQLErrorLike {
   message: string;
-  path?: (string | number)[];
-  extensions?: { code?: string; details?: FieldIssue[]; [key: string]: unknown };
+  extensions?: Readonly<{ code?: unknown; details?: unknown; [key: string]: unknown }>;
 }
 
 const KNOWN_CODES = new Set<string>(Object.keys(ERROR_STATUS));
 
 /**
- * The REST error for a GraphQL error. Variable coercion errors (a wrong type, an unknown field
- * of a body passed as an input object) carry no `details`; their path is read from GraphQL's
- * message (`… at "input.certExpiryDays"; …`) so the client still learns which field it was.
+ * The REST error for a GraphQL error, from its `extensions` alone: the code, and the field
+ * `details` the error mapping (src/plugins/use-error-mapping.ts) gave every invalid input,
+ * variable coercion included. Any other code is an unexpected error, told as such.
  */
-export function restErrorOf(error: GraphQLErrorJson): RestError {
+export function restErrorOf(error: GraphQLErrorLike): RestError {
   const raw = error.extensions?.code;
-  const code: ErrorCode = raw && KNOWN_CODES.has(raw) ? (raw as ErrorCode) : 'INTERNAL_SERVER_ERROR';
+  const code: ErrorCode = typeof raw === 'string' && KNOWN_CODES.has(raw) ? (raw as ErrorCode) : 'INTERNAL_SERVER_ERROR';
   if (code === 'INTERNAL_SERVER_ERROR') return { code, message: 'Unexpected error.' };
   if (code !== 'BAD_USER_INPUT') return { code, message: error.message };
-  const details = error.extensions?.details?.length ? error.extensions.details : coercionIssues(error.message);
+  const details = Array.isArray(error.extensions?.details) ? (error.extensions.details as FieldIssue[]) : [];
   return { code, message: error.message, details };
-}
-
-function coercionIssues(message: string): FieldIssue[] {
-  const at = /\bat "([^"]+)"/.exec(message)?.[1];
-  const unknownField = /Field "([^"]+)" is not defined by type/.exec(message)?.[1];
-  const variable = /Variable "\$([^"]+)"/.exec(message)?.[1];
-  const base = (at ?? variable ?? '').replace(/^input\.?/, '');
-  const path = [base, unknownField].filter(Boolean).join('.');
-  const reason = message.includes('; ') ? message.slice(message.lastIndexOf('; ') + 2) : message;
-  return path ? [{ path, message: reason }] : [];
 }
 
 /**
