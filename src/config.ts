@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { OperationLimits } from './limits/operation-limits.js';
 import type { RateLimitPolicy } from './rate-limit/policies.js';
 
 /** Everything the process reads from its environment, read once at start. */
@@ -20,6 +21,8 @@ export interface AppConfig {
   retentionSweepIntervalMs: number;
   /** The rate limits of src/rate-limit/policies.ts: on in a real process, off in most tests. */
   rateLimits: RateLimitConfig;
+  /** Overrides of the operation limits of src/limits/operation-limits.ts (tests); unset = the defaults. */
+  operationLimits?: Partial<OperationLimits>;
 }
 
 export interface RateLimitConfig {
