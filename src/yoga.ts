@@ -12,6 +12,7 @@ import { useHealth } from './plugins/use-health.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
+import { useStorableInput } from './plugins/use-storable-input.js';
 import { useRest } from './plugins/use-rest.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
@@ -54,6 +55,7 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
       useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
       useErrorMapping(),
       useOperationLimits(config.operationLimits),
+      useStorableInput(),
       config.rateLimits.enabled &&
         useRateLimit({
           store: openRateLimitStore(config.rateLimits, { now, logger }),
