@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { OperationLimits } from './limits/operation-limits.js';
 import type { RateLimitPolicy } from './rate-limit/policies.js';
 
 /** Everything the process reads from its environment, read once at start. */
@@ -22,6 +23,8 @@ export interface AppConfig {
   rateLimits: RateLimitConfig;
   /** Bound of the in-memory read cache in MiB (`CACHE_MAX_MB`, default 64); 0 turns it off. */
   cacheMaxMb?: number;
+  /** Overrides of the operation limits of src/limits/operation-limits.ts (tests); unset = the defaults. */
+  operationLimits?: Partial<OperationLimits>;
 }
 
 export interface RateLimitConfig {

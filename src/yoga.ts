@@ -7,10 +7,13 @@ import { clientAddressOf } from './http/client-address.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
+import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { useHealth } from './plugins/use-health.js';
+import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
 import { useRest, type RestInitialContext } from './plugins/use-rest.js';
+import { useStorableInput } from './plugins/use-storable-input.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
 import { schema } from './schema/index.js';
@@ -57,6 +60,8 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
     // GraphiQL is ours (useGraphiQLPage): the bundled renderer, loaded on first use, cached.
     graphiql: false,
     logging: false,
+    // Counted while the body is read; the request is refused (413) as soon as it passes the cap.
+    maxRequestBodySize: { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes,
     plugins: [
       {
         onDispose: () => {
@@ -68,6 +73,8 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
       useHealth(db),
       useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
       useErrorMapping(),
+      useOperationLimits(config.operationLimits),
+      useStorableInput(),
       config.rateLimits.enabled &&
         useRateLimit({
           store: openRateLimitStore(config.rateLimits, { now, logger }),

@@ -71,3 +71,56 @@ export function stringListField(maxItems: number, item: (v: JsonValue) => string
     return null;
   };
 }
+
+/**
+ * Text Postgres cannot store: a NUL character (text refuses it, jsonb refuses `\u0000`) or a lone
+ * UTF-16 surrogate (not encodable as UTF-8; jsonb refuses its escape). The reason, or null.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function unstorableText(value: string): string | null {
+  // Fast path: most strings hold neither NUL nor any surrogate.
+  if (!/[\0\uD800-\uDFFF]/.test(value)) return null;
+  if (value.includes('\0')) return 'must not contain a NUL character';
+  if (LONE_SURROGATE.test(value)) return 'must not contain a lone UTF-16 surrogate';
+  return null;
+}
+
+/**
+ * The first value inside a JSON-like input Postgres cannot store: unstorable text in a string or
+ * an object key, or a number that is not finite (JSON's `1e309` parses as Infinity). `path` is
+ * where it was found (dotted, `[i]` for list items); the message never quotes the value.
+ */
+export function unstorableValue(value: unknown, path: string): { path: string; message: string } | null {
+  if (typeof value === 'string') {
+    const reason = unstorableText(value);
+    return reason ? { path, message: `${path} ${reason}` } : null;
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? null : { path, message: `${path} must be a finite number` };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableValue(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    for (const [key, child] of Object.entries(value)) {
+      const keyReason = unstorableText(key);
+      if (keyReason) return { path, message: `${path} has a key that ${keyReason}` };
+      const found = unstorableValue(child, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** Postgres timestamps as ISO-8601 writes them: years 0001 to 9999 (JS dates reach ±275760). */
+const EARLIEST_TIME = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** True when a date is valid and inside the years both ISO-8601 text and Postgres accept. */
+export function isStorableTime(date: Date): boolean {
+  const t = date.getTime();
+  return !Number.isNaN(t) && t >= EARLIEST_TIME && t <= LATEST_TIME;
+}

@@ -1,3 +1,4 @@
+import { unstorableText } from './formats.js';
 import { isSetting, type JsonValue, type Setting, type SettingSpec, type SettingTree } from './setting.js';
 
 /** One problem of an input, at a dotted path relative to its document. */
@@ -48,6 +49,8 @@ export function validateValue(spec: SettingSpec, value: unknown, path: string): 
 }
 
 function stringIssues(spec: SettingSpec, value: string, path: string): Issue[] {
+  const unstorable = unstorableText(value);
+  if (unstorable) return [{ path, message: `${path} ${unstorable}` }];
   const min = spec.minLength ?? 0;
   if (value.length < min || (spec.maxLength !== undefined && value.length > spec.maxLength)) {
     const bound = spec.maxLength !== undefined ? `between ${min} and ${spec.maxLength}` : `at least ${min}`;

@@ -8,6 +8,10 @@ export const ERROR_STATUS = {
   BAD_USER_INPUT: 400,
   CONFLICT: 409,
   PRECONDITION_FAILED: 412,
+  /** A request over one of the operation limits (src/limits/operation-limits.ts). */
+  OPERATION_LIMIT_EXCEEDED: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL_SERVER_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,

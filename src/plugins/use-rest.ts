@@ -246,6 +246,7 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
         const response = await runRoute(request, url, match.route, match.params, serverContext as object);
         endResponse(head ? new Response(null, { status: response.status, headers: response.headers }) : response);
       } catch (error) {
+        if (request.signal?.aborted) return void (logger.info({ requestId: ctx.requestId }, 'client closed'), endResponse(new Response(null, { status: 499 })));
         // A fault of the REST layer itself: masked like any unexpected error, logged with the id.
         const err = error as Error;
         logger.error({ requestId: ctx.requestId, err: { message: err?.message, stack: err?.stack } }, 'unexpected REST error');

@@ -1,3 +1,4 @@
+import { isStorableTime, unstorableText, unstorableValue } from '../catalog/formats.js';
 import type { RestError } from './dialects.js';
 import type { BodySpec, JsonSchema, QueryParamSpec } from './route.js';
 
@@ -25,6 +26,60 @@ function isJsonMediaType(contentType: string | null): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
+const tooLarge = (max: number): Parsed<never> => ({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE', message: `The body exceeds ${max} bytes` } });
+
+/** Content codings a body may arrive in (decoded as it is read, the cap counting decoded bytes). */
+const DECODERS: Record<string, 'gzip' | 'deflate'> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' };
+
+/**
+ * The body as text, read with a running byte count: refused (413) as soon as it passes `max`,
+ * chunked or not, without buffering the rest; a declared Content-Length over `max` is refused
+ * unread. A gzip/deflate body is decoded as it is read and the cap counts the decoded bytes
+ * (a small bomb cannot expand past it); another coding is 415.
+ */
+export async function readBodyText(request: Request, max: number): Promise<Parsed<string>> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > max) return tooLarge(max);
+  if (!request.body) return { ok: true, value: '' };
+  const coding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  let stream: ReadableStream<Uint8Array> = request.body;
+  if (coding !== 'identity' && coding !== '') {
+    const format = DECODERS[coding];
+    if (!format) return { ok: false, error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `Content-Encoding ${JSON.stringify(coding)} is not supported (gzip or deflate)` } };
+    stream = stream.pipeThrough(new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+  }
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      if (bytes > max) {
+        // Refused now; the rest is read and dropped as it arrives (never buffered) until the client
+        // stops, so the connection stays able to carry the 413 (cancelling would reset it).
+        void discardRest(reader);
+        return tooLarge(max);
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    // The client went away mid-body: nobody is left to answer (the caller logs `client closed`).
+    if (request.signal?.aborted) throw error;
+    return { ok: false, error: { code: 'BAD_USER_INPUT', message: 'The body could not be read (truncated or badly encoded)' } };
+  }
+  return { ok: true, value: Buffer.concat(chunks).toString('utf8') };
+}
+
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // the client went away: nothing left to drop
+  }
+}
+
 /**
  * The request body as a JSON object. An empty body is `{}` when the route's body is optional.
  * A body with another content type is 415; malformed JSON and non-objects are invalid input.
@@ -34,10 +89,9 @@ function isJsonMediaType(contentType: string | null): boolean {
 export async function readJsonBody(request: Request, declaredSpec: BodySpec | undefined): Promise<Parsed<Record<string, unknown>>> {
   // A route without a body takes nothing, or an empty object (some clients always send `{}`).
   const spec = declaredSpec ?? NO_BODY;
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return { ok: false, error: { code: 'PAYLOAD_TOO_LARGE', message: `The body exceeds ${MAX_BODY_BYTES} bytes` } };
-  const text = request.body ? await request.text() : '';
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return { ok: false, error: { code: 'PAYLOAD_TOO_LARGE', message: `The body exceeds ${MAX_BODY_BYTES} bytes` } };
+  const read = await readBodyText(request, MAX_BODY_BYTES);
+  if (!read.ok) return read;
+  const text = read.value;
   if (!text.trim()) {
     if (spec.required) return bad('A JSON object body is required', '');
     return { ok: true, value: {} };
@@ -52,6 +106,9 @@ export async function readJsonBody(request: Request, declaredSpec: BodySpec | un
     return bad('The body is not valid JSON', '');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('The body must be a JSON object', '');
+  // Text and numbers Postgres would refuse (NUL, lone surrogates, 1e309 parsed as Infinity).
+  const unstorable = unstorableValue(value, '');
+  if (unstorable) return bad(unstorable.message.trim() || 'The body holds a value that cannot be stored', unstorable.path);
   const body = value as Record<string, unknown>;
   const schema = spec.schema;
   if (schema) {
@@ -83,13 +140,16 @@ export function readQuery(url: URL, specs: Record<string, QueryParamSpec> | unde
     const raw = url.searchParams.get(name);
     if (raw === null || raw === '') continue;
     if (spec.type === 'integer') {
-      if (!/^-?\d+$/.test(raw)) return bad(`${name} must be an integer`, name);
+      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) return bad(`${name} must be an integer`, name);
       out[name] = Number(raw);
     } else if (spec.type === 'timestamp') {
       const date = /^\d+$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
       if (Number.isNaN(date.getTime())) return bad(`${name} must be an ISO-8601 time or Unix seconds`, name);
+      if (!isStorableTime(date)) return bad(`${name} must be a time between years 0001 and 9999`, name);
       out[name] = date.toISOString();
     } else {
+      const unstorable = unstorableText(raw);
+      if (unstorable) return bad(`${name} ${unstorable}`, name);
       out[name] = raw;
     }
   }

@@ -1,4 +1,5 @@
 import { GraphQLError, Kind } from 'graphql';
+import { isStorableTime } from '../catalog/formats.js';
 import { builder } from './builder.js';
 
 builder.scalarType('DateTime', {
@@ -7,6 +8,7 @@ builder.scalarType('DateTime', {
   parseValue: (value) => {
     const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
     if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (!isStorableTime(date)) throw new GraphQLError('DateTime must be between years 0001 and 9999', { extensions: { code: 'BAD_USER_INPUT' } });
     return date;
   },
 });

@@ -138,6 +138,8 @@ export interface WorldOptions {
    * helpers that use `world.store.db` directly are not counted). See `queryCount()`.
    */
   countQueries?: boolean;
+  /** Overrides of the operation limits (src/limits/operation-limits.ts). */
+  operationLimits?: AppConfig['operationLimits'];
 }
 
 /**
@@ -170,6 +172,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       ...(typeof options.rateLimits === 'object' ? options.rateLimits : { enabled: options.rateLimits === true }),
       ...(options.redisUrl && { redis: { url: options.redisUrl, keyPrefix: options.redisKeyPrefix ?? `test-${randomUUID()}:` } }),
     },
+    operationLimits: options.operationLimits,
   };
   const counter = options.countQueries ? new QueryCounter() : undefined;
   const app = createApp({ db: counter ? store.db.withPlugin(counter) : store.db, config, logger, now: clock.now });

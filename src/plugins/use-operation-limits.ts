@@ -1,0 +1,123 @@
+import { getOperationAST, GraphQLError, parse, type DocumentNode, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { DomainError, unauthenticated } from '../errors/domain-error.js';
+import {
+  brokenShapeLimit,
+  DEFAULT_OPERATION_LIMITS,
+  documentShape,
+  operationCost,
+  type DocumentShape,
+  type OperationLimits,
+} from '../limits/operation-limits.js';
+import type { ServiceContext } from '../services/service-context.js';
+
+/** The refusal of a request over a limit: 400 OPERATION_LIMIT_EXCEEDED naming the limit. */
+export function limitExceeded(limit: keyof OperationLimits, found: number, max: number, what: string): DomainError {
+  return new DomainError('OPERATION_LIMIT_EXCEEDED', `Operation refused: ${what} ${found} is over the limit ${limit} = ${max}`, {
+    extra: { limit, max },
+  });
+}
+
+const TOO_MANY_TOKENS = /^Syntax Error: Document contains more tha[nt] \d+ tokens/;
+
+const WHAT: Partial<Record<keyof OperationLimits, string>> = {
+  maxDepth: 'depth',
+  maxAliases: 'aliases',
+  maxDirectives: 'directives',
+  maxCost: 'estimated cost',
+};
+
+/**
+ * Bounded work per request (src/limits/operation-limits.ts), each check before the step it
+ * protects: the query text's size and the variables' size as soon as the request is read
+ * (the body itself is capped by useBodyLimit); tokens while parsing (the parser stops at the
+ * limit, so 10 MB of aliases is never parsed whole); depth, aliases, directives and the
+ * expanded field count on the parsed document before validation, once per document (memoised
+ * and linear); for a caller without a valid key the variables' size before they are coerced; the
+ * estimated cost with the request's variables before execution; the response's size after.
+ * The REST routes run the same parse/execute hooks.
+ */
+export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Plugin<ServiceContext> {
+  const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...overrides };
+  const shapes = new WeakMap<DocumentNode, DocumentShape>();
+
+  return {
+    onParams({ params, setResult }) {
+      const query = params.query ?? '';
+      // A UTF-8 byte is at most one UTF-16 unit, so short text needs no byte count.
+      if (query.length > limits.maxQueryBytes / 3 && Buffer.byteLength(query) > limits.maxQueryBytes) {
+        setResult({ errors: [limitExceeded('maxQueryBytes', Buffer.byteLength(query), limits.maxQueryBytes, 'query text of bytes')] });
+        return;
+      }
+      if (params.variables) {
+        const bytes = Buffer.byteLength(JSON.stringify(params.variables));
+        if (bytes > limits.maxVariablesBytes) setResult({ errors: [limitExceeded('maxVariablesBytes', bytes, limits.maxVariablesBytes, 'variables of bytes')] });
+      }
+    },
+    onParse({ setParseFn }) {
+      setParseFn((source, options) => parse(source, { ...options, maxTokens: limits.maxTokens }));
+      return ({ result, replaceParseResult }) => {
+        if (result instanceof GraphQLError && TOO_MANY_TOKENS.test(result.message)) {
+          replaceParseResult(limitExceeded('maxTokens', limits.maxTokens + 1, limits.maxTokens, 'tokens, at least'));
+          return;
+        }
+        if (!result || result instanceof Error) return;
+        let shape = shapes.get(result);
+        if (!shape) shapes.set(result, (shape = documentShape(result)));
+        const broken = brokenShapeLimit(shape, limits);
+        if (broken) {
+          const [limit, found, max] = broken;
+          replaceParseResult(limitExceeded(limit, found, max, limit === 'maxCost' ? 'field count' : WHAT[limit]!));
+        }
+      };
+    },
+    // Yoga marks every parse-stage error as a spec error (`http.spec`), which it answers with 200 to
+    // application/json clients; a refusal by limit is a 400 whatever the client accepts.
+    onResultProcess({ result }) {
+      for (const single of Array.isArray(result) ? result : [result]) {
+        if (!single || Symbol.asyncIterator in single) continue;
+        for (const error of (single as ExecutionResult).errors ?? []) {
+          const http = error.extensions?.http as { spec?: boolean } | undefined;
+          if (error.extensions?.code === 'OPERATION_LIMIT_EXCEEDED' && http?.spec) delete http.spec;
+        }
+      }
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      const ctx = args.contextValue as unknown as ServiceContext;
+      const variables = args.variableValues as Record<string, unknown> | null | undefined;
+      // Public fields take a token or nothing: a keyless caller's large variables are refused
+      // as unauthenticated before graphql-js coerces them.
+      if (ctx.principal?.kind === 'anonymous' && variables) {
+        const bytes = Buffer.byteLength(JSON.stringify(variables));
+        if (bytes > limits.maxAnonymousVariablesBytes) {
+          setResultAndStopExecution({ errors: [unauthenticated(`A valid API key is required for variables over ${limits.maxAnonymousVariablesBytes} bytes (maxAnonymousVariablesBytes)`)] });
+          return;
+        }
+      }
+      const { cost, heavy } = operationCost(args.schema, args.document, args.operationName, variables);
+      if (cost > limits.maxCost) {
+        setResultAndStopExecution({ errors: [limitExceeded('maxCost', cost, limits.maxCost, 'estimated cost')] });
+        return;
+      }
+      // Small answers are not measured: only a weighted field (a report) or a large estimate can
+      // come near the response limit.
+      if ((!heavy && cost <= 500) || isMutation(args.document, args.operationName)) return;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!result || Symbol.asyncIterator in result) return;
+          const single = result as ExecutionResult;
+          if (!single.data) return;
+          const bytes = Buffer.byteLength(JSON.stringify(single.data));
+          if (bytes > limits.maxResponseBytes) {
+            setResult({ errors: [limitExceeded('maxResponseBytes', bytes, limits.maxResponseBytes, 'response of bytes')] });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** A write's response echoes what it wrote: refusing it after the write would lie about the outcome. */
+function isMutation(document: DocumentNode, operationName: string | null | undefined): boolean {
+  return getOperationAST(document, operationName)?.operation === 'mutation';
+}

@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OPERATION_LIMITS } from '../src/limits/operation-limits.js';
+import { MAX_BODY_BYTES } from '../src/rest/http-input.js';
+import { startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { whileHealthy } from './helpers/attack.js';
+
+// A real process: bodies arrive over a socket, chunked, at the speed the server reads them.
+const dataDir = mkdtempSync(join(tmpdir(), 'gateway-bodies-'));
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  gateway = await startGateway({ DATA_DIR: dataDir, ...(process.env.TEST_DATABASE_URL ? {} : {}) });
+  await gateway.waitUntilReady(280_000);
+}, 300_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gateway.child.pid}/status`, 'utf8'))![1]) / 1024;
+const health = () => fetch(`${gateway.origin}/health`);
+
+/**
+ * Streams up to `totalBytes` of `chunk` (chunked transfer encoding, no Content-Length) and stops
+ * as soon as the server answers. Resolves with the status and how many bytes went out.
+ */
+function streamBody(method: string, path: string, totalBytes: number, headers: Record<string, string>, chunk = Buffer.alloc(64 * 1024, 'a')) {
+  return new Promise<{ status: number; body: string; sentBytes: number }>((resolve, reject) => {
+    let sent = 0;
+    let answered = false;
+    const req = httpRequest(`${gateway.origin}${path}`, { method, headers });
+    req.on('response', (res) => {
+      answered = true;
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode!, body, sentBytes: sent });
+      });
+    });
+    req.on('error', (error) => (answered ? undefined : reject(error)));
+    const pump = () => {
+      while (!answered && sent < totalBytes) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
+}
+
+/** One request with a Content-Length, written in one go (node:http: no fetch machinery in the way). */
+function sendWhole(method: string, path: string, body: Buffer) {
+  return new Promise<{ status: number }>((resolve, reject) => {
+    const req = httpRequest(`${gateway.origin}${path}`, { method, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+    req.on('response', (res) => {
+      res.resume();
+      req.destroy();
+      resolve({ status: res.statusCode! });
+    });
+    req.on('error', () => {});
+    req.end(body);
+    req.on('close', () => reject(new Error('closed without an answer')));
+  });
+}
+
+describe('bodies are read with a cap (real process)', () => {
+  it('answers a 300 MB chunked REST body without a key with 413, reading only past the cap', async () => {
+    const before = rssMb();
+    const res = await whileHealthy(health, () =>
+      streamBody('PUT', '/api/v1/tenants/00000000-0000-4000-8000-000000000000/config', 300 * 1024 * 1024, { 'content-type': 'application/json' }),
+    );
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'Payload Too Large', code: 413 });
+    expect(res.sentBytes).toBeLessThan(100 * 1024 * 1024);
+    expect(rssMb() - before).toBeLessThan(20);
+    // Still serving.
+    expect((await health()).status).toBe(200);
+  }, 60_000);
+
+  it('answers a 300 MB chunked GraphQL body with 413', async () => {
+    const before = rssMb();
+    const res = await whileHealthy(health, () =>
+      streamBody('POST', '/graphql', 300 * 1024 * 1024, { 'content-type': 'application/json' }, Buffer.from('{"query":"{ me { role } }", "x":"' + 'a'.repeat(64 * 1024) )),
+    );
+    expect(res.status).toBe(413);
+    expect(rssMb() - before).toBeLessThan(20);
+  }, 60_000);
+
+  it('refuses 10 MB of aliases (and of directives) by size, without parsing them', async () => {
+    const aliases = '{ ' + 'a: me { role } '.repeat(700_000) + '}';
+    const directives = '{ me { role ' + '@include(if: true) '.repeat(550_000) + '} }';
+    for (const query of [aliases, directives]) {
+      expect(query.length).toBeGreaterThan(10_000_000);
+      const body = Buffer.from(JSON.stringify({ query }));
+      const started = performance.now();
+      const res = await whileHealthy(health, () => sendWhole('POST', '/graphql', body));
+      expect(res.status).toBe(413);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    }
+    // Under the body cap, the query text cap still refuses it before parsing.
+    const smaller = '{ ' + 'a: me { role } '.repeat(Math.floor(DEFAULT_OPERATION_LIMITS.maxBodyBytes / 20)) + '}';
+    const res = await fetch(`${gateway.origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: smaller }) });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'maxQueryBytes' });
+  }, 60_000);
+
+  it('counts the decoded bytes of a gzip body: a small bomb is 413, an unknown coding 415', async () => {
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, ' '));
+    expect(bomb.length).toBeLessThan(MAX_BODY_BYTES);
+    const path = '/api/v1/tenants/00000000-0000-4000-8000-000000000000/config';
+    const before = rssMb();
+    const res = await whileHealthy(health, () =>
+      fetch(`${gateway.origin}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb }),
+    );
+    expect(res.status).toBe(413);
+    expect(rssMb() - before).toBeLessThan(20);
+    const small = await fetch(`${gateway.origin}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"performance":{"cache_size_mb":2048}}') });
+    expect(small.status).toBe(401); // decoded and read; then no key
+    const br = await fetch(`${gateway.origin}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, body: 'x' });
+    expect(br.status).toBe(415);
+  }, 60_000);
+
+  it('logs a REST client that goes away mid-body as `client closed` (info), not as a 500', async () => {
+    const req = httpRequest(`${gateway.origin}/api/v1/tenants/00000000-0000-4000-8000-000000000000/config`, { method: 'PUT', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    req.write('{"performance":');
+    await new Promise((r) => setTimeout(r, 200));
+    req.destroy();
+    await gateway.waitForOutput(/"msg":"client closed"/, 10_000);
+    const lines = gateway.logLines();
+    expect(lines.find((l) => l.msg === 'client closed')!.level).toBe(30);
+    expect(lines.some((l) => l.msg === 'unexpected REST error')).toBe(false);
+    expect(lines.some((l) => l.status === 500)).toBe(false);
+  }, 30_000);
+});
