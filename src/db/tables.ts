@@ -15,6 +15,7 @@ export interface TenantsTable {
   industry: string | null;
   settings_version: Generated<number>;
   config_version: Generated<number>;
+  flags_version: Generated<number>;
   settings_updated_at: NullableTimestamp;
   config_updated_at: NullableTimestamp;
   created_at: Timestamp;
@@ -86,6 +87,21 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+export type ConfigDocumentName = 'SETTINGS' | 'TENANT_CONFIG' | 'FEATURE_FLAGS';
+
+export interface ConfigVersionsTable {
+  tenant_id: string;
+  document: ConfigDocumentName;
+  version: number;
+  action: string;
+  actor_key_id: string | null;
+  actor_role: string;
+  request_id: string | null;
+  changes: Json;
+  state: Json;
+  created_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -94,6 +110,7 @@ export interface Database {
   scans: ScansTable;
   share_links: ShareLinksTable;
   audit_log: AuditLogTable;
+  config_versions: ConfigVersionsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -102,3 +119,4 @@ export type ScanRow = Selectable<ScansTable>;
 export type ShareLinkRow = Selectable<ShareLinksTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLogRow = Insertable<AuditLogTable>;
+export type ConfigVersionRow = Selectable<ConfigVersionsTable>;
