@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../errors/domain-error.js';
-import { FIELD_POLICIES, REQUEST_POLICIES, type RateLimitPolicy } from '../rate-limit/policies.js';
+import { DRY_RUN_POLICIES, FIELD_POLICIES, REQUEST_POLICIES, type RateLimitPolicy } from '../rate-limit/policies.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -73,6 +73,18 @@ export function selectedCoordinates(schema: GraphQLSchema, document: DocumentNod
   return found;
 }
 
+/** True when the operation is a mutation whose every root field says `dryRun: true` (literally or by variable). */
+export function isDryRun(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'mutation' || operation.selectionSet.selections.length === 0) return false;
+  return operation.selectionSet.selections.every((selection) => {
+    if (selection.kind !== Kind.FIELD) return false;
+    const arg = selection.arguments?.find((a) => a.name.value === 'dryRun')?.value;
+    if (arg?.kind === Kind.BOOLEAN) return arg.value;
+    return arg?.kind === Kind.VARIABLE && variables?.[arg.name.value] === true;
+  });
+}
+
 /**
  * Rate limits, enforced once for GraphQL and every REST route (which runs GraphQL through this
  * same pipeline). Before execution the operation's policies are found — those of the fields
@@ -102,7 +114,9 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue as unknown as ServiceContext;
-      for (const policy of policiesFor(args.schema, args.document, args.operationName)) {
+      let policies = policiesFor(args.schema, args.document, args.operationName);
+      if (isDryRun(args.document, args.operationName, args.variableValues)) policies = policies.map((p) => DRY_RUN_POLICIES.get(p) ?? p);
+      for (const policy of policies) {
         const identity = subjectOf(policy, ctx);
         if (!identity) continue;
         const max = maxOf(policy);

@@ -71,5 +71,11 @@ export const FIELD_POLICIES: Readonly<Record<string, readonly RateLimitPolicy[]>
   'Query.sharedScan': [SHARE_LINK_VIEWS],
 };
 
+/**
+ * A dry run (every root field of a mutation with `dryRun: true`) writes nothing: it counts as a
+ * read. Each write policy here is replaced by the read policy it maps to; others stay as they are.
+ */
+export const DRY_RUN_POLICIES: ReadonlyMap<RateLimitPolicy, RateLimitPolicy> = new Map([[CONFIG_UPDATES, CONFIG_READS]]);
+
 /** Every request with a key also counts against the key, after its field policies. */
 export const REQUEST_POLICIES: readonly RateLimitPolicy[] = [PER_KEY];
