@@ -18,6 +18,8 @@ export interface RollbackResult {
   version: number;
   changes: SettingChangeView[];
   dryRun: boolean;
+  /** When the document last changed (this rollback's time when it changed something). */
+  updatedAt: Date;
 }
 
 /** Does a client's path name this entry (exactly, or as a section prefix)? Paths as clients see them. */
@@ -99,6 +101,7 @@ export async function rollback(
       version: result.tenant.flags_version,
       changes: result.changes.map((c) => ({ path: c.feature.key, category: null, old: c.old, new: c.new })),
       dryRun: result.dryRun,
+      updatedAt: ctx.now(),
     };
   }
   const chosen = selectEntries(homesOf(versioned), args.paths, entryPaths);
@@ -125,5 +128,6 @@ export async function rollback(
     version: versioned === 'settings' ? result.tenant.settings_version : result.tenant.config_version,
     changes: result.changes.map(changeViewOf),
     dryRun: result.dryRun,
+    updatedAt: (versioned === 'settings' ? result.tenant.settings_updated_at : result.tenant.config_updated_at) ?? ctx.now(),
   };
 }

@@ -61,6 +61,7 @@ const RollbackPayload = builder.objectRef<RollbackResult>('RollbackPayload').imp
     version: t.exposeInt('version', { description: 'The new version the rollback produced (unchanged when nothing differed).' }),
     changes: t.field({ type: [SettingChange], resolve: (p) => p.changes }),
     dryRun: t.exposeBoolean('dryRun'),
+    updatedAt: t.field({ type: 'DateTime', description: 'When the document last changed (the REST answers show it).', resolve: (p) => p.updatedAt }),
   }),
 });
 
