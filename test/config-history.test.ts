@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCode, Q, snapshot } from './helpers/config-domain.js';
+import { rest } from './helpers/rest.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 /**
@@ -215,5 +216,61 @@ describe('rollback', () => {
     ]);
     const flags = ok(await world.gql(`query($id: ID!) { tenant(id: $id) { featureFlags { key enabled updatedAt } } }`, { id: t.id }, t.keys.VIEWER)).tenant.featureFlags;
     expect(flags.filter((f: any) => f.updatedAt !== null)).toEqual([]);
+  });
+});
+
+describe('REST', () => {
+  it('v1 history, versions/{version} (the GET body as it was) and rollback with If-Match', async () => {
+    const t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
+    const put = await rest(world, 'PUT', `/api/v1/tenants/${t.id}/config`, { key: t.keys.OPERATOR, body: { performance: { cache_size_mb: 2048 } }, headers: { 'x-request-id': 'rest-hist-1' } });
+    expect(put.status, put.text).toBe(200);
+    const getAfter1 = await rest(world, 'GET', `/api/v1/tenants/${t.id}/config`, { key: t.keys.VIEWER });
+    expect((await rest(world, 'PUT', `/api/v1/tenants/${t.id}/config`, { key: t.keys.OPERATOR, body: { performance: { cache_size_mb: 4096 } } })).status).toBe(200);
+
+    const hist = await rest(world, 'GET', `/api/v1/tenants/${t.id}/config/history?path=performance.&limit=1`, { key: t.keys.VIEWER });
+    expect(hist.status, hist.text).toBe(200);
+    expect(hist.body).toEqual({
+      tenant_id: t.id,
+      versions: [{ version: 2, created_at: expect.any(String), actor_role: 'OPERATOR', actor_key_id: t.keyIds.OPERATOR, request_id: expect.any(String), changes: [{ path: 'performance.cache_size_mb', old: 2048, new: 4096 }] }],
+      next_cursor: expect.any(String),
+    });
+    const next = await rest(world, 'GET', `/api/v1/tenants/${t.id}/config/history?limit=1&cursor=${hist.body.next_cursor}`, { key: t.keys.VIEWER });
+    expect(next.body.versions.map((v: any) => [v.version, v.request_id])).toEqual([[1, 'rest-hist-1']]);
+    expect(next.body.next_cursor).toBeNull();
+
+    const v1 = await rest(world, 'GET', `/api/v1/tenants/${t.id}/config/versions/1`, { key: t.keys.VIEWER });
+    expect(v1.status, v1.text).toBe(200);
+    expect(v1.body).toEqual({ ...getAfter1.body, version: 1 });
+    for (const bad of ['3', 'abc', '-1']) {
+      const res = await rest(world, 'GET', `/api/v1/tenants/${t.id}/config/versions/${bad}`, { key: t.keys.VIEWER });
+      expect([res.status, res.body.code, res.body.tenant_id], res.text).toEqual([404, 404, t.id]);
+    }
+
+    const stale = await rest(world, 'POST', `/api/v1/tenants/${t.id}/config/rollback`, { key: t.keys.OPERATOR, body: { to_version: 1 }, headers: { 'if-match': '"1"' } });
+    expect(stale.status, stale.text).toBe(412);
+    const done = await rest(world, 'POST', `/api/v1/tenants/${t.id}/config/rollback`, { key: t.keys.OPERATOR, body: { to_version: 1, paths: ['performance.cache_size_mb'] }, headers: { 'if-match': '"2"' } });
+    expect(done.status, done.text).toBe(200);
+    expect(done.body).toEqual({ tenant_id: t.id, message: 'Successfully updated 1 configuration field(s)', updated_fields: ['performance.cache_size_mb'], updated_at: expect.any(String) });
+    expect(done.headers.get('etag')).toBe('"3"');
+    const refused = await rest(world, 'POST', `/api/v1/tenants/${t.id}/config/rollback`, { key: t.keys.VIEWER, body: { to_version: 1 } });
+    expect(refused.status).toBe(403);
+  });
+
+  it('admin settings history and rollback', async () => {
+    const t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
+    expect((await rest(world, 'PUT', '/api/admin/settings/authentication', { key: t.keys.OPERATOR, body: { password_policy: { min_length: 13 } } })).status).toBe(200);
+    expect((await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 50 } })).status).toBe(200);
+    const hist = await rest(world, 'GET', '/api/admin/settings/history', { key: t.keys.VIEWER });
+    expect(hist.status, hist.text).toBe(200);
+    expect(hist.body.versions.map((v: any) => [v.version, v.changes])).toEqual([
+      [2, [{ category: null, path: 'certExpiryDays', old: 30, new: 50 }]],
+      [1, [{ category: 'authentication', path: 'password_policy.min_length', old: 8, new: 13 }]],
+    ]);
+    expect(typeof hist.body.versions[0].created_at).toBe('number');
+    const back = await rest(world, 'POST', '/api/admin/settings/rollback', { key: t.keys.OPERATOR, body: { to_version: 0, paths: ['authentication'] } });
+    expect(back.status, back.text).toBe(200);
+    expect(back.body).toEqual({ updated: true, to_version: 0, changes: { 'authentication.password_policy.min_length': { old: 13, new: 8 } }, updated_at: expect.any(Number) });
+    const settings = await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER });
+    expect(settings.body.settings.certExpiryDays).toBe(50);
   });
 });

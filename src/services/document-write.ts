@@ -136,7 +136,7 @@ export async function writeVersioned(
     const after = rowsAfterWrite(rows, written);
     await recordVersion(trx, ctx, {
       tenantId, document: CONFIG_DOCUMENT_OF[versioned], version: versioned === 'settings' ? tenant.settings_version : tenant.config_version,
-      action: options.action, changes: planned.map(versionChangeOf), state: stateOfRows(versioned, tenant, after),
+      action: options.action, changes: planned.map(versionChangeOf), state: stateOfRows(versioned, tenant, after), at: now,
     });
     return { tenant, changes: planned, rows: after, dryRun };
   });

@@ -82,13 +82,14 @@ export async function writeFlags(
     }
     if (changes.length === 0) return { tenant: locked, rows: [...before.values()], changes, dryRun };
     const keyId = ctx.principal.kind === 'tenant' ? ctx.principal.keyId : null;
+    const at = ctx.now();
     const after = new Map(before);
     for (const c of changes) {
       if (c.op === 'delete') {
         await trx.deleteFrom('feature_flags').where('tenant_id', '=', tenant.id).where('key', '=', c.feature.key).execute();
         after.delete(c.feature.key);
       } else {
-        after.set(c.feature.key, await upsertFeatureFlagRow(trx, { tenantId: tenant.id, key: c.feature.key, enabled: c.new, at: ctx.now(), keyId }));
+        after.set(c.feature.key, await upsertFeatureFlagRow(trx, { tenantId: tenant.id, key: c.feature.key, enabled: c.new, at, keyId }));
       }
     }
     const bumped = await trx
@@ -103,6 +104,7 @@ export async function writeFlags(
       tenantId: tenant.id, document: 'FEATURE_FLAGS', version: bumped.flags_version, action: options.action,
       changes: changes.map((c) => ({ path: c.feature.key, category: null, storage_path: `feature_flags.${c.feature.key}`, old: c.old, new: c.new })),
       state: Object.fromEntries([...after.values()].map((r) => [r.key, { v: r.enabled }])),
+      at,
     });
     return { tenant: bumped, rows: [...after.values()], changes, dryRun };
   });

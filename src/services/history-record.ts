@@ -52,7 +52,7 @@ export function versionChangeOf(change: { entry: CatalogEntry; old: JsonValue; n
 export async function recordVersion(
   trx: DbOrTrx,
   ctx: Pick<ServiceContext, 'principal' | 'requestId' | 'now'>,
-  version: { tenantId: string; document: ConfigDocumentName; version: number; action: string; changes: VersionChange[]; state: StoredState },
+  version: { tenantId: string; document: ConfigDocumentName; version: number; action: string; changes: VersionChange[]; state: StoredState; at: Date },
 ): Promise<void> {
   await trx
     .insertInto('config_versions')
@@ -65,7 +65,7 @@ export async function recordVersion(
       request_id: ctx.requestId,
       changes: JSON.stringify(version.changes),
       state: JSON.stringify(version.state),
-      created_at: ctx.now(),
+      created_at: version.at,
     })
     .execute();
 }
