@@ -51,6 +51,11 @@ const samples: Record<string, () => Promise<{ path: string; body?: unknown }>> =
   'GET /api/v1/tenants/:id/config': async () => ({ path: `/api/v1/tenants/${tenant.id}/config` }),
   'PUT /api/v1/tenants/:id/config': async () => ({ path: `/api/v1/tenants/${tenant.id}/config`, body: { performance: { cache_size_mb: 2048 } } }),
   'GET /api/v1/tenants/:id/features': async () => ({ path: `/api/v1/tenants/${tenant.id}/features` }),
+  'GET /api/v1/tenants/:id/config/history': async () => ({ path: `/api/v1/tenants/${tenant.id}/config/history?path=performance.&limit=5` }),
+  'GET /api/v1/tenants/:id/config/versions/:version': async () => ({ path: `/api/v1/tenants/${tenant.id}/config/versions/0` }),
+  'POST /api/v1/tenants/:id/config/rollback': async () => ({ path: `/api/v1/tenants/${tenant.id}/config/rollback`, body: { to_version: 0, paths: ['performance.cache_size_mb'] } }),
+  'GET /api/admin/settings/history': async () => ({ path: '/api/admin/settings/history?limit=5' }),
+  'POST /api/admin/settings/rollback': async () => ({ path: '/api/admin/settings/rollback', body: { to_version: 0, paths: ['branding'] } }),
   'GET /share/:token': async () => ({ path: `/share/${(await newShareLink()).token}` }),
 };
 

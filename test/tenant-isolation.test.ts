@@ -26,7 +26,7 @@ const RANK: Record<RoleName, number> = { VIEWER: 0, OPERATOR: 1, ADMIN: 2 };
 const bData = { scanId: '', linkId: '', keyId: '', token: '', markers: [] as string[] };
 const marker = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 
-const TABLES = ['api_keys', 'setting_values', 'feature_flags', 'scans', 'share_links', 'audit_log'] as const;
+const TABLES = ['api_keys', 'setting_values', 'feature_flags', 'scans', 'share_links', 'audit_log', 'config_versions'] as const;
 
 /** Every row of B, in every table, as Postgres renders it. */
 async function snapshotOf(tenantId: string): Promise<string> {
@@ -83,6 +83,8 @@ const FULL_TENANT = `id name industry
   config { version document values { path value } }
   featureFlags { key enabled updatedAt }
   auditLog(first: 100) { nodes { id action target changes actorKeyId } }
+  history(document: SETTINGS, first: 100) { nodes { version changes { path old new } } }
+  documentAt(document: TENANT_CONFIG, version: 0)
   scans(first: 100) { nodes { id target report shareLinks { id label } } }
   apiKeys { id prefix label }`;
 
@@ -112,6 +114,28 @@ const gqlCases: GqlCase[] = [
     query: `mutation($id: ID!) { createShareLink(scanId: $id) { url token } }`, variables: () => ({ id: bData.scanId }),
   },
   { name: 'revokeShareLink(id: B link)', minRole: 'OPERATOR', code: 'NOT_FOUND', query: `mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id label } } }`, variables: () => ({ id: bData.linkId }) },
+  ...(['SETTINGS', 'TENANT_CONFIG', 'FEATURE_FLAGS'] as const).flatMap((doc): GqlCase[] => [
+    {
+      name: `tenant(id: B).history/documentAt/diff(${doc})`, minRole: 'VIEWER', code: 'FORBIDDEN',
+      query: `query($id: ID!, $doc: ConfigDocument!) { tenant(id: $id) { history(document: $doc, first: 100) { nodes { version changes { path old new } } } documentAt(document: $doc, version: 1) diff(document: $doc, from: 0, to: 1) { path old new } } }`,
+      variables: () => ({ id: b.id, doc }),
+    },
+    {
+      name: `rollback(${doc}, tenantId: B)`, minRole: 'OPERATOR', code: 'FORBIDDEN',
+      query: `mutation($id: ID, $doc: ConfigDocument!) { rollback(document: $doc, toVersion: 0, tenantId: $id) { version changes { path old new } } }`,
+      variables: () => ({ id: b.id, doc }),
+    },
+    {
+      name: `rollback(${doc}, tenantId: B, dryRun: true)`, minRole: 'OPERATOR', code: 'FORBIDDEN',
+      query: `mutation($id: ID, $doc: ConfigDocument!) { rollback(document: $doc, toVersion: 0, tenantId: $id, dryRun: true) { version changes { path old new } } }`,
+      variables: () => ({ id: b.id, doc }),
+    },
+  ]),
+  {
+    name: 'updateTenantConfig(tenantId: B, dryRun: true)', minRole: 'OPERATOR', code: 'FORBIDDEN',
+    query: `mutation($tenantId: ID) { updateTenantConfig(tenantId: $tenantId, input: { performance: { cache_size_mb: 1024 } }, dryRun: true) { version changes { path old new } } }`,
+    variables: () => ({ tenantId: b.id }),
+  },
   { name: 'revokeApiKey(id: B key)', minRole: 'ADMIN', code: 'NOT_FOUND', query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id prefix } } }`, variables: () => ({ id: bData.keyId }) },
 ];
 
@@ -187,6 +211,13 @@ const restCases = (): RestCase[] => [
   { route: 'PUT /api/v1/tenants/:id/config', method: 'PUT', path: `/api/v1/tenants/${b.id}/config`, body: { performance: { cache_size_mb: 1024 } }, minRole: 'OPERATOR', code: 'FORBIDDEN' },
   { route: 'GET /api/v1/tenants/:id/features', method: 'GET', path: `/api/v1/tenants/${b.id}/features`, minRole: 'VIEWER', code: 'FORBIDDEN' },
   { route: 'GET /api/v1/tenants/:id/config', method: 'GET', path: `/api/v1/tenants/${randomUUID()}/config`, minRole: 'VIEWER', code: 'FORBIDDEN' },
+  { route: 'GET /api/v1/tenants/:id/config/history', method: 'GET', path: `/api/v1/tenants/${b.id}/config/history?limit=100`, minRole: 'VIEWER', code: 'FORBIDDEN' },
+  { route: 'GET /api/v1/tenants/:id/config/versions/:version', method: 'GET', path: `/api/v1/tenants/${b.id}/config/versions/1`, minRole: 'VIEWER', code: 'FORBIDDEN' },
+  { route: 'POST /api/v1/tenants/:id/config/rollback', method: 'POST', path: `/api/v1/tenants/${b.id}/config/rollback`, body: { to_version: 0 }, minRole: 'OPERATOR', code: 'FORBIDDEN' },
+  { route: 'POST /api/v1/tenants/:id/config/rollback', method: 'POST', path: `/api/v1/tenants/${b.id}/config/rollback?dry_run=true`, body: { to_version: 0 }, minRole: 'OPERATOR', code: 'FORBIDDEN' },
+  { route: 'PUT /api/v1/tenants/:id/config', method: 'PUT', path: `/api/v1/tenants/${b.id}/config?dry_run=true`, body: { performance: { cache_size_mb: 1024 } }, minRole: 'OPERATOR', code: 'FORBIDDEN' },
+  { route: 'GET /api/admin/settings/history', method: 'GET', path: '/api/admin/settings/history?limit=100', minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'POST /api/admin/settings/rollback', method: 'POST', path: '/api/admin/settings/rollback', body: { to_version: 0, paths: ['branding'] }, minRole: 'OPERATOR', code: 'FORBIDDEN', ownTenant: true },
 ];
 
 const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404 };

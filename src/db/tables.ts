@@ -15,6 +15,7 @@ export interface TenantsTable {
   industry: string | null;
   settings_version: Generated<number>;
   config_version: Generated<number>;
+  flags_version: Generated<number>;
   settings_updated_at: NullableTimestamp;
   config_updated_at: NullableTimestamp;
   created_at: Timestamp;
@@ -103,6 +104,21 @@ export interface TenantChangesTable {
   committed_at: Timestamp;
 }
 
+export type ConfigDocumentName = 'SETTINGS' | 'TENANT_CONFIG' | 'FEATURE_FLAGS';
+
+export interface ConfigVersionsTable {
+  tenant_id: string;
+  document: ConfigDocumentName;
+  version: number;
+  action: string;
+  actor_key_id: string | null;
+  actor_role: string;
+  request_id: string | null;
+  changes: Json;
+  state: Json;
+  created_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -112,6 +128,7 @@ export interface Database {
   share_links: ShareLinksTable;
   audit_log: AuditLogTable;
   tenant_changes: TenantChangesTable;
+  config_versions: ConfigVersionsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -120,3 +137,4 @@ export type ScanRow = Selectable<ScansTable>;
 export type ShareLinkRow = Selectable<ShareLinksTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLogRow = Insertable<AuditLogTable>;
+export type ConfigVersionRow = Selectable<ConfigVersionsTable>;

@@ -14,7 +14,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../errors/domain-error.js';
 import { clientAddressOf } from '../http/client-address.js';
-import { FIELD_POLICIES, INVALID_DOCUMENTS, REQUEST_POLICIES, type RateLimitPolicy } from '../rate-limit/policies.js';
+import { DRY_RUN_POLICIES, FIELD_POLICIES, INVALID_DOCUMENTS, REQUEST_POLICIES, type RateLimitPolicy } from '../rate-limit/policies.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -107,6 +107,18 @@ interface Charge {
   cost: number;
 }
 
+/** True when the operation is a mutation whose every root field says `dryRun: true` (literally or by variable). */
+export function isDryRun(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'mutation' || operation.selectionSet.selections.length === 0) return false;
+  return operation.selectionSet.selections.every((selection) => {
+    if (selection.kind !== Kind.FIELD) return false;
+    const arg = selection.arguments?.find((a) => a.name.value === 'dryRun')?.value;
+    if (arg?.kind === Kind.BOOLEAN) return arg.value;
+    return arg?.kind === Kind.VARIABLE && variables?.[arg.name.value] === true;
+  });
+}
+
 /**
  * Rate limits, enforced once for GraphQL and every REST route (which runs GraphQL through this
  * same pipeline). Before execution the operation's charges are found — each occurrence of a
@@ -172,7 +184,9 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue as unknown as ServiceContext;
-      for (const { policy, cost } of chargesFor(args.schema, args.document, args.operationName)) {
+      let charges = chargesFor(args.schema, args.document, args.operationName);
+      if (isDryRun(args.document, args.operationName, args.variableValues)) charges = asDryRun(charges);
+      for (const { policy, cost } of charges) {
         const identity = subjectOf(policy, ctx);
         if (!identity) continue;
         const max = maxOf(policy);
@@ -188,6 +202,16 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     },
     onDispose: () => store.close(),
   };
+}
+
+/** A dry run's charges: each write policy replaced by the read policy it maps to, costs added up. */
+function asDryRun(charges: readonly Charge[]): Charge[] {
+  const byPolicy = new Map<RateLimitPolicy, number>();
+  for (const { policy, cost } of charges) {
+    const counted = DRY_RUN_POLICIES.get(policy) ?? policy;
+    byPolicy.set(counted, (byPolicy.get(counted) ?? 0) + cost);
+  }
+  return [...byPolicy].map(([policy, cost]) => ({ policy, cost }));
 }
 
 /** A result of a document that did not parse or validate (it never reached execution). */

@@ -10,6 +10,7 @@ import './types/settings.js';
 import './types/tenant-config.js';
 import './types/feature-flag.js';
 import './types/audit-log.js';
+import './types/config-history.js';
 import './types/scan.js';
 import './types/share-link.js';
 import './types/retention.js';

@@ -53,6 +53,9 @@ export type ChangeAction =
   | 'share_link.create'
   | 'share_link.revoke'
   | 'scan.create'
+  | 'settings.rollback'
+  | 'config.rollback'
+  | 'feature_flags.rollback'
   | 'retention.sweep';
 
 /** One committed change. Paths name what changed, never a value: secrets never appear. */

@@ -7,6 +7,7 @@ import type { Database, TenantRow } from '../db/tables.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { recordChange, type ChangeAction } from './change-feed.js';
+import { CONFIG_DOCUMENT_OF, recordVersion, stateOfRows, versionChangeOf } from './history-record.js';
 import { resolveSettings, type Resolution } from './setting-resolution.js';
 import { deleteSettingRow, loadSettingRows, upsertSettingRow, type SettingValueRow } from './setting-values.js';
 import type { ServiceContext } from './service-context.js';
@@ -21,6 +22,8 @@ export interface PlannedChange {
   old: JsonValue;
   new: JsonValue;
   plaintext?: string;
+  /** A secret restored as it was stored (a rollback): its ciphertext, written back unopened. */
+  ciphertext?: string;
 }
 
 /** What a planner sees: the locked tenant row and the current resolution, read inside the transaction. */
@@ -35,6 +38,34 @@ export interface WriteState {
 export interface WriteResult {
   tenant: TenantRow;
   changes: PlannedChange[];
+  /** Every setting row of the tenant after the write (a dry run's were never committed). */
+  rows: SettingValueRow[];
+  /** True when the write was a dry run: everything above is what it would have been. */
+  dryRun: boolean;
+}
+
+/**
+ * Thrown at the end of a dry run's transaction so that it rolls back; carries the result out.
+ * Only writeVersioned and writeFlags throw and catch it.
+ */
+export class DryRunRollback<T> extends Error {
+  constructor(readonly result: T) {
+    super('dry run: rolled back');
+  }
+}
+
+/** Runs `work` in a transaction that commits, or, for a dry run, always rolls back (answering the same result). */
+export async function inWriteTransaction<T>(ctx: ServiceContext, dryRun: boolean, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.changeFeed.transaction(ctx.db, async (trx) => {
+      const result = await work(trx);
+      if (dryRun) throw new DryRunRollback(result);
+      return result;
+    });
+  } catch (error) {
+    if (dryRun && error instanceof DryRunRollback) return error.result as T;
+    throw error;
+  }
 }
 
 const secretContext = (tenantId: string, storagePath: string) => `${tenantId}:${storagePath}`;
@@ -45,7 +76,9 @@ const secretContext = (tenantId: string, storagePath: string) => `${tenantId}:${
  * `currentVersion`, nothing written), let the planner compute the changes from the state as
  * locked (it may refuse with issues), write only the changed paths (so concurrent writers to
  * different fields never overwrite each other), bump the version and `*_updated_at`, and
- * record the audit entry — all in one transaction. No change: nothing is written, no audit.
+ * record the audit entry and the version (history) — all in one transaction. No change:
+ * nothing is written, no audit. `dryRun`: the same transaction, every check and write, then
+ * rolled back; no audit entry is inserted (its id sequence would move even on rollback).
  */
 export async function writeVersioned(
   ctx: ServiceContext,
@@ -58,10 +91,12 @@ export async function writeVersioned(
     plan: (state: WriteState) => PlannedChange[] | { issues: Issue[] };
     /** Record an audit entry even when nothing changed (a reset is an act worth recording). */
     auditWhenUnchanged?: boolean;
+    dryRun?: boolean;
   },
 ): Promise<WriteResult> {
   const { versioned } = options;
-  const { rows: rowsAfter, ...result } = await ctx.changeFeed.transaction(ctx.db, async (trx) => {
+  const dryRun = options.dryRun === true;
+  const { rows: rowsAfter, ...result } = await inWriteTransaction(ctx, dryRun, async (trx) => {
     const locked = await trx.selectFrom('tenants').selectAll().where('id', '=', tenantId).forUpdate().executeTakeFirstOrThrow();
     const currentVersion = versioned === 'settings' ? locked.settings_version : locked.config_version;
     if (options.expectedVersion != null && options.expectedVersion !== currentVersion) {
@@ -83,8 +118,8 @@ export async function writeVersioned(
     const planned = options.plan(state);
     if (!Array.isArray(planned)) throw badInput(planned.issues[0].message, planned.issues);
     if (planned.length === 0) {
-      if (options.auditWhenUnchanged) await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: {} });
-      return { tenant: locked, changes: [], rows };
+      if (options.auditWhenUnchanged && !dryRun) await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: {} });
+      return { tenant: locked, changes: [], rows, dryRun };
     }
     const written = await applyChanges(trx, ctx, locked.id, planned);
     const now = ctx.now();
@@ -98,21 +133,28 @@ export async function writeVersioned(
       .where('id', '=', tenantId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: auditChanges(planned) });
-    await recordChange(trx, ctx, {
-      tenantId,
-      action: options.action,
-      document: versioned === 'settings' ? 'SETTINGS' : 'TENANT_CONFIG',
-      version: versioned === 'settings' ? tenant.settings_version : tenant.config_version,
-      paths: [...new Set(planned.map((c) => c.entry.storagePath))],
+    if (!dryRun) await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: auditChanges(planned) });
+    const after = rowsAfterWrite(rows, written);
+    const version = versioned === 'settings' ? tenant.settings_version : tenant.config_version;
+    await recordVersion(trx, ctx, {
+      tenantId, document: CONFIG_DOCUMENT_OF[versioned], version,
+      action: options.action, changes: planned.map(versionChangeOf), state: stateOfRows(versioned, tenant, after), at: now,
     });
-    return { tenant, changes: planned, rows: rowsAfterWrite(rows, written) };
+    if (!dryRun) {
+      await recordChange(trx, ctx, {
+        tenantId, action: options.action, document: CONFIG_DOCUMENT_OF[versioned], version,
+        paths: [...new Set(planned.map((c) => c.entry.storagePath))],
+      });
+    }
+    return { tenant, changes: planned, rows: after, dryRun };
   });
+  // A dry run's rows were never committed: they go to the answer only, not to the request's loaders.
+  if (dryRun) return { ...result, rows: rowsAfter };
   // The request's loaders may hold the rows read before the write: replace them with the
   // rows as this transaction left them (read and written under the tenant row's lock).
   ctx.loaders.tenant.clear(tenantId).prime(tenantId, result.tenant);
   ctx.loaders.settingRows.clear(tenantId).prime(tenantId, rowsAfter);
-  return result;
+  return { ...result, rows: rowsAfter };
 }
 
 /** The rows read before the write, with the written ones replaced and the deleted ones (null) gone. */
@@ -139,7 +181,7 @@ async function applyChanges(trx: Transaction<Database>, ctx: ServiceContext, ten
       await deleteSettingRow(trx, tenantId, path);
       written.set(path, null);
     } else if (entry.spec.secret) {
-      const encryptedValue = sealSecret(ctx.config.secretsKey, change.plaintext!, secretContext(tenantId, path));
+      const encryptedValue = change.ciphertext ?? sealSecret(ctx.config.secretsKey, change.plaintext!, secretContext(tenantId, path));
       written.set(path, await upsertSettingRow(trx, { tenantId, path, value: null, encryptedValue, at, keyId }));
     } else {
       written.set(path, await upsertSettingRow(trx, { tenantId, path, value: JSON.stringify(change.new), encryptedValue: null, at, keyId }));

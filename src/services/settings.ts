@@ -2,7 +2,7 @@ import { entriesOf, storagePrefixesOf } from '../catalog/catalog.js';
 import type { SettingsCategoryName } from '../catalog/admin-settings.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { TenantRow } from '../db/tables.js';
-import { loadSettingRows } from './setting-values.js';
+import { loadSettingRows, type SettingValueRow } from './setting-values.js';
 import { planPatch, planReset, writeVersioned, type WriteResult } from './document-write.js';
 import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
 import { resolveSettings, type Resolution } from './setting-resolution.js';
@@ -23,13 +23,15 @@ export interface UpdateSettingsResult {
   changes: SettingChangeView[];
   version: number;
   updatedAt: Date;
+  dryRun: boolean;
 }
 
-export async function getSettings(ctx: ServiceContext, tenant: TenantRow): Promise<SettingsView> {
+/** `rows`: the tenant's rows as a write left them (a dry run's answer); otherwise they are loaded. */
+export async function getSettings(ctx: ServiceContext, tenant: TenantRow, rows?: SettingValueRow[]): Promise<SettingsView> {
   requireSameTenant(ctx, tenant.id);
   const prefixes = storagePrefixesOf('settings');
-  const rows = (await ctx.loaders.settingRows.load(tenant.id)).filter((r) => prefixes.some((p) => r.path.startsWith(p)));
-  const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
+  const mine = (rows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) => prefixes.some((p) => r.path.startsWith(p)));
+  const resolution = resolveSettings(tenant, mine, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
   return {
     tenant,
     resolution,
@@ -60,30 +62,31 @@ export async function tenantSettingsDocument(
 
 async function payloadOf(ctx: ServiceContext, result: WriteResult): Promise<UpdateSettingsResult> {
   return {
-    settings: await getSettings(ctx, result.tenant),
+    settings: await getSettings(ctx, result.tenant, result.dryRun ? result.rows : undefined),
     changes: result.changes.map(changeViewOf),
     version: result.tenant.settings_version,
     updatedAt: result.tenant.settings_updated_at ?? ctx.now(),
+    dryRun: result.dryRun,
   };
 }
 
 /** Seed 000's PUT /tenant/settings (partial): operator or admin. */
-export async function updateTenantSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null) {
+export async function updateTenantSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null, dryRun?: boolean | null) {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const patch = parsePatch('settings', input);
   const result = await writeVersioned(ctx, tenant.id, {
-    versioned: 'settings', expectedVersion, action: 'settings.update', target: 'settings', plan: (state) => planPatch(state, patch),
+    versioned: 'settings', expectedVersion, dryRun: dryRun === true, action: 'settings.update', target: 'settings', plan: (state) => planPatch(state, patch),
   });
   return payloadOf(ctx, result);
 }
 
 /** Seed 001's PUT /api/admin/settings/:category, for any number of categories at once: operator or admin. */
-export async function updateAdminSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null) {
+export async function updateAdminSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null, dryRun?: boolean | null) {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const patch = parsePatch('admin', input);
   const categories = [...new Set(patch.map(([entry]) => entry.category))].join(',');
   const result = await writeVersioned(ctx, tenant.id, {
-    versioned: 'settings', expectedVersion, action: 'settings.update', target: `settings:${categories}`, plan: (state) => planPatch(state, patch),
+    versioned: 'settings', expectedVersion, dryRun: dryRun === true, action: 'settings.update', target: `settings:${categories}`, plan: (state) => planPatch(state, patch),
   });
   return payloadOf(ctx, result);
 }
@@ -93,11 +96,11 @@ export async function updateAdminSettings(ctx: ServiceContext, tenantId: string 
  * values so the environment and code defaults apply again. The webhooks category includes the
  * signing secret (one value with seed 000's webhookSigningSecret), so resetting it clears it.
  */
-export async function resetSettingsCategory(ctx: ServiceContext, tenantId: string | null | undefined, category: SettingsCategoryName) {
+export async function resetSettingsCategory(ctx: ServiceContext, tenantId: string | null | undefined, category: SettingsCategoryName, dryRun?: boolean | null) {
   const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
   const entries = entriesOf('admin').filter((e) => e.category === category);
   const result = await writeVersioned(ctx, tenant.id, {
-    versioned: 'settings', action: 'settings.reset', target: `settings:${category}`, auditWhenUnchanged: true, plan: (state) => planReset(state, entries),
+    versioned: 'settings', dryRun: dryRun === true, action: 'settings.reset', target: `settings:${category}`, auditWhenUnchanged: true, plan: (state) => planReset(state, entries),
   });
-  return { category, reset: true, changes: result.changes.map(changeViewOf), version: result.tenant.settings_version, resetAt: ctx.now() };
+  return { category, reset: true, changes: result.changes.map(changeViewOf), version: result.tenant.settings_version, resetAt: ctx.now(), dryRun: result.dryRun };
 }

@@ -4,7 +4,8 @@ import { isObject } from '../catalog/formats.js';
 import type { JsonValue } from '../catalog/setting.js';
 import { validateValue, type Issue } from '../catalog/validate.js';
 import type { TenantRow } from '../db/tables.js';
-import { planPatch, writeVersioned } from './document-write.js';
+import { planPatch, writeVersioned, type WriteState } from './document-write.js';
+import type { SettingValueRow } from './setting-values.js';
 import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
 import { resolveSettings, type Resolution } from './setting-resolution.js';
 import type { ServiceContext } from './service-context.js';
@@ -25,14 +26,16 @@ export interface UpdateTenantConfigResult {
   updatedFields: string[];
   version: number;
   updatedAt: Date;
+  dryRun: boolean;
 }
 
 const CUSTOM = 'custom_settings';
 
-export async function getTenantConfig(ctx: ServiceContext, tenant: TenantRow): Promise<TenantConfigView> {
+/** `rows`: the tenant's rows as a write left them (a dry run's answer); otherwise they are loaded. */
+export async function getTenantConfig(ctx: ServiceContext, tenant: TenantRow, allRows?: SettingValueRow[]): Promise<TenantConfigView> {
   requireSameTenant(ctx, tenant.id);
   const [prefix] = storagePrefixesOf('config');
-  const rows = (await ctx.loaders.settingRows.load(tenant.id)).filter((r) => r.path.startsWith(prefix));
+  const rows = (allRows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) => r.path.startsWith(prefix));
   const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
   return { tenant, resolution, typed: documentOf('config', resolution, 'typed'), version: tenant.config_version, updatedAt: tenant.config_updated_at };
 }
@@ -47,18 +50,31 @@ function mergeCustom(current: JsonValue, patch: JsonValue): JsonValue {
   return merged;
 }
 
+/** Seed 003's cross-field and compliance rules on the configuration as it would be with `patched` values in it. */
+export function mergedConfigIssues(state: WriteState, patched: Array<[CatalogEntry, JsonValue]>): Issue[] {
+  const byPath = new Map(patched.map(([entry, value]) => [entry.path, value]));
+  return checkConfigRules((path) => (byPath.has(path) ? byPath.get(path) : state.resolution.valueOf(entryAt('config', path)).value));
+}
+
 /**
  * Seed 003's PUT /api/v1/tenants/{id}/config (partial): operator or admin. Field types and
  * ranges are checked on the patch; seed 003's cross-field and compliance rules on the MERGED
  * configuration (stored values + patch), inside the transaction that writes it.
  */
-export async function updateTenantConfig(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null): Promise<UpdateTenantConfigResult> {
+export async function updateTenantConfig(
+  ctx: ServiceContext,
+  tenantId: string | null | undefined,
+  input: unknown,
+  expectedVersion?: number | null,
+  dryRun?: boolean | null,
+): Promise<UpdateTenantConfigResult> {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const patch = parsePatch('config', input, (path) => path === CUSTOM);
   const customEntry = entryAt('config', CUSTOM);
   const result = await writeVersioned(ctx, tenant.id, {
     versioned: 'config',
     expectedVersion,
+    dryRun: dryRun === true,
     action: 'config.update',
     target: 'config',
     plan: (state) => {
@@ -74,19 +90,18 @@ export async function updateTenantConfig(ctx: ServiceContext, tenantId: string |
         return [entry, merged];
       });
       if (issues.length) return { issues };
-      const patched = new Map(resolved.map(([entry, value]) => [entry.path, value]));
-      const get = (path: string) => (patched.has(path) ? patched.get(path) : state.resolution.valueOf(entryAt('config', path)).value);
-      const violations = checkConfigRules(get);
+      const violations = mergedConfigIssues(state, resolved);
       if (violations.length) return { issues: violations };
       return planPatch(state, resolved);
     },
   });
   const changes = result.changes.map(changeViewOf);
   return {
-    config: await getTenantConfig(ctx, result.tenant),
+    config: await getTenantConfig(ctx, result.tenant, result.dryRun ? result.rows : undefined),
     changes,
     updatedFields: changes.map((c) => c.path),
     version: result.tenant.config_version,
     updatedAt: result.tenant.config_updated_at ?? ctx.now(),
+    dryRun: result.dryRun,
   };
 }

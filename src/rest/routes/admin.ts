@@ -1,3 +1,4 @@
+import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { defineRoute, unixSeconds, type JsonSchema } from '../route.js';
 import { TENANT_ID_QUERY, tenantIdOf, type CallerTenantData } from './caller-tenant.js';
 
@@ -64,18 +65,22 @@ export const updateCategory = defineRoute<{ updateAdminSettings: { changes: Chan
   family: 'admin',
   summary: 'Update settings by category',
   auth: 'key',
-  document: `mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int) {
-  updateAdminSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion) { changes { path old new } version updatedAt }
+  document: `mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  updateAdminSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { changes { path old new } version updatedAt }
 }`,
   params: CATEGORY_PARAM,
-  query: TENANT_ID_QUERY,
+  query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   // The body is the category's partial document; GraphQL takes it as that category's field.
   body: { required: true, description: 'A partial category document.', graphqlInput: { type: 'AdminSettingsPatch', fieldFromParam: 'category' } },
-  variables: (req) => ({ ...tenantIdOf(req), input: { [req.params.category]: req.body }, expectedVersion: req.expectedVersion }),
-  respond: ({ updateAdminSettings: p }, { params }) => ({
-    body: { updated: true, category: params.category, changes: changesMap(p.changes, params.category), updated_at: unixSeconds(p.updatedAt) },
-    version: p.version,
-  }),
+  variables: (req) => ({ ...tenantIdOf(req), input: { [req.params.category]: req.body }, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
+  respond: ({ updateAdminSettings: p }, req) =>
+    withDryRun(
+      {
+        body: { updated: true, category: req.params.category, changes: changesMap(p.changes, req.params.category), updated_at: unixSeconds(p.updatedAt) },
+        version: p.version,
+      },
+      req,
+    ),
   concurrency: 'if-match',
   responseSchema: {
     type: 'object',
@@ -137,16 +142,16 @@ export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enab
   summary: 'Update feature flag',
   auth: 'key',
   document:
-    'mutation RestAdminSetFeatureFlag($tenantId: ID, $key: String!, $enabled: Boolean!) { setFeatureFlag(tenantId: $tenantId, key: $key, enabled: $enabled) { flag { key enabled } updatedAt } }',
+    'mutation RestAdminSetFeatureFlag($tenantId: ID, $key: String!, $enabled: Boolean!, $dryRun: Boolean) { setFeatureFlag(tenantId: $tenantId, key: $key, enabled: $enabled, dryRun: $dryRun) { flag { key enabled } updatedAt } }',
   params: { flag: { description: 'Feature flag key.' } },
-  query: TENANT_ID_QUERY,
+  query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
     required: true,
     description: 'Enable/disable.',
     schema: { type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean', description: 'Enable/disable' } } },
   },
-  variables: (req) => ({ ...tenantIdOf(req), key: req.params.flag, enabled: req.body.enabled }),
-  respond: ({ setFeatureFlag: p }) => ({ body: { key: p.flag.key, enabled: p.flag.enabled, updated_at: unixSeconds(p.updatedAt) } }),
+  variables: (req) => ({ ...tenantIdOf(req), key: req.params.flag, enabled: req.body.enabled, ...dryRunOf(req) }),
+  respond: ({ setFeatureFlag: p }, req) => withDryRun({ body: { key: p.flag.key, enabled: p.flag.enabled, updated_at: unixSeconds(p.updatedAt) } }, req),
   responseSchema: {
     type: 'object',
     required: ['key', 'enabled', 'updated_at'],
@@ -161,11 +166,11 @@ export const resetCategory = defineRoute<{ resetSettingsCategory: { category: st
   summary: 'Reset settings to default',
   auth: 'key',
   document:
-    'mutation RestAdminResetCategory($tenantId: ID, $category: SettingsCategory!) { resetSettingsCategory(tenantId: $tenantId, category: $category) { category reset resetAt } }',
+    'mutation RestAdminResetCategory($tenantId: ID, $category: SettingsCategory!, $dryRun: Boolean) { resetSettingsCategory(tenantId: $tenantId, category: $category, dryRun: $dryRun) { category reset resetAt } }',
   params: CATEGORY_PARAM,
-  query: TENANT_ID_QUERY,
-  variables: (req) => ({ ...tenantIdOf(req), category: req.params.category }),
-  respond: ({ resetSettingsCategory: p }) => ({ body: { reset: p.reset, category: p.category, reset_at: unixSeconds(p.resetAt) } }),
+  query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
+  variables: (req) => ({ ...tenantIdOf(req), category: req.params.category, ...dryRunOf(req) }),
+  respond: ({ resetSettingsCategory: p }, req) => withDryRun({ body: { reset: p.reset, category: p.category, reset_at: unixSeconds(p.resetAt) } }, req),
   responseSchema: {
     type: 'object',
     required: ['reset', 'category', 'reset_at'],
@@ -244,4 +249,109 @@ export const auditLogs = defineRoute<CallerTenantData<{ auditLog: { nodes: Audit
   },
 });
 
-export const adminRoutes = [getAllSettings, listFlags, setFlag, resetCategory, getCategory, updateCategory, auditLogs];
+type VersionNode = { version: number; createdAt: string; actorRole: string; actorKeyId: string | null; requestId: string | null; changes: (Change & { category: string | null })[] };
+
+export const settingsHistory = defineRoute<CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>>({
+  method: 'GET',
+  path: '/api/admin/settings/history',
+  family: 'admin',
+  summary: 'Versions of the settings (every category and the tenant settings share one counter), newest first.',
+  auth: 'key',
+  document: `query RestAdminSettingsHistory($tenantId: ID, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
+  currentTenant(tenantId: $tenantId) { history(document: SETTINGS, path: $path, since: $since, until: $until, first: $first, after: $after) {
+    nodes { version createdAt actorRole actorKeyId requestId changes { path category old new } } pageInfo { endCursor hasNextPage } } }
+}`,
+  query: {
+    ...TENANT_ID_QUERY,
+    path: { type: 'string', description: 'Only versions changing a path with this prefix, e.g. password_policy. or authentication.' },
+    since: { type: 'timestamp', description: 'Versions at or after this time.' },
+    until: { type: 'timestamp', description: 'Versions before this time.' },
+    limit: { type: 'integer', variable: 'first', description: 'Page size (1-100, default 20).' },
+    cursor: { type: 'string', variable: 'after', description: 'next_cursor of the previous page.' },
+  },
+  variables: (req) => ({ ...tenantIdOf(req), path: req.query.path, since: req.query.since, until: req.query.until, first: req.query.limit, after: req.query.cursor }),
+  respond: ({ currentTenant: { history } }) => ({
+    body: {
+      versions: history.nodes.map((v) => ({
+        version: v.version,
+        created_at: unixSeconds(v.createdAt),
+        actor_role: v.actorRole,
+        actor_key_id: v.actorKeyId,
+        request_id: v.requestId,
+        changes: v.changes.map((c) => ({ category: c.category, path: c.path, old: c.old, new: c.new })),
+      })),
+      next_cursor: history.pageInfo.hasNextPage ? history.pageInfo.endCursor : null,
+    },
+  }),
+  responseSchema: {
+    type: 'object',
+    required: ['versions', 'next_cursor'],
+    properties: {
+      versions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['version', 'created_at', 'actor_role', 'actor_key_id', 'request_id', 'changes'],
+          properties: {
+            version: { type: 'integer' },
+            created_at: { type: 'integer', description: 'Unix seconds.' },
+            actor_role: { type: 'string' },
+            actor_key_id: { type: ['string', 'null'] },
+            request_id: { type: ['string', 'null'] },
+            changes: {
+              type: 'array',
+              items: { type: 'object', properties: { category: { type: ['string', 'null'] }, path: { type: 'string' }, old: {}, new: {} } },
+              description: 'category null: a seed 000 field (e.g. certExpiryDays).',
+            },
+          },
+        },
+      },
+      next_cursor: { type: ['string', 'null'] },
+    },
+  },
+});
+
+export const rollbackSettings = defineRoute<{ rollback: { version: number; updatedAt: string; changes: (Change & { category: string | null })[] } }>({
+  method: 'POST',
+  path: '/api/admin/settings/rollback',
+  family: 'admin',
+  summary: 'Restore the settings (or only the listed paths) as they were after to_version, as a new version',
+  auth: 'key',
+  document: `mutation RestAdminRollbackSettings($tenantId: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
+  rollback(document: SETTINGS, tenantId: $tenantId, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path category old new } }
+}`,
+  query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
+  body: {
+    required: true,
+    description: 'The version to go back to and, optionally, the only paths to restore.',
+    schema: {
+      type: 'object',
+      required: ['to_version'],
+      additionalProperties: false,
+      properties: {
+        to_version: { type: 'integer', minimum: 0 },
+        paths: { type: 'array', items: { type: 'string' }, description: 'e.g. ["authentication.password_policy.min_length", "certExpiryDays"]' },
+      },
+    },
+  },
+  variables: (req) => ({ ...tenantIdOf(req), toVersion: req.body.to_version, paths: req.body.paths, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
+  respond: ({ rollback: p }, req) => {
+    const changes: Record<string, { old: unknown; new: unknown }> = {};
+    for (const c of p.changes) changes[c.category ? `${c.category}.${c.path}` : c.path] = { old: c.old, new: c.new };
+    return withDryRun({ body: { updated: true, to_version: req.body.to_version, changes, updated_at: unixSeconds(p.updatedAt) }, version: p.version }, req);
+  },
+  concurrency: 'if-match',
+  responseSchema: {
+    type: 'object',
+    required: ['updated', 'to_version', 'changes', 'updated_at'],
+    properties: {
+      updated: { const: true },
+      to_version: { type: 'integer' },
+      changes: { type: 'object', description: 'category.path (or a seed 000 field) → { old, new }.', additionalProperties: { type: 'object', properties: { old: {}, new: {} } } },
+      updated_at: { type: 'integer', description: 'Unix seconds.' },
+      dry_run: { const: true, description: 'Present on a dry run (?dry_run=true): nothing was written.' },
+    },
+  },
+});
+
+export const adminRoutes = [getAllSettings, listFlags, setFlag, resetCategory, getCategory, updateCategory, auditLogs, settingsHistory, rollbackSettings];

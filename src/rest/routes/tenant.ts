@@ -1,4 +1,5 @@
 import { defineRoute, type JsonSchema } from '../route.js';
+import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { TENANT_ID_QUERY, tenantIdOf, type CallerTenantData } from './caller-tenant.js';
 
 /** `/tenant/*` (seeds 000, 002, 004): the caller's own tenant, named by its key. */
@@ -58,13 +59,13 @@ function updateSettings(method: 'PUT' | 'PATCH') {
     family: 'tenant',
     summary: 'Update tenant settings such as retention policy, thresholds, and webhook secret.',
     auth: 'key',
-    document: `mutation RestUpdateTenantSettings${method === 'PATCH' ? 'Patch' : ''}($tenantId: ID, $input: TenantSettingsPatch!, $expectedVersion: Int) {
-  updateTenantSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion) { version settings { tenantSettings } }
+    document: `mutation RestUpdateTenantSettings${method === 'PATCH' ? 'Patch' : ''}($tenantId: ID, $input: TenantSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  updateTenantSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { version settings { tenantSettings } }
 }`,
-    query: TENANT_ID_QUERY,
+    query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
     body: { required: true, description: 'Any subset of the settings fields.', graphqlInput: 'TenantSettingsPatch' },
-    variables: (req) => ({ ...tenantIdOf(req), input: req.body, expectedVersion: req.expectedVersion }),
-    respond: ({ updateTenantSettings: p }) => ({ body: { settings: p.settings.tenantSettings }, version: p.version }),
+    variables: (req) => ({ ...tenantIdOf(req), input: req.body, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
+    respond: ({ updateTenantSettings: p }, req) => withDryRun({ body: { settings: p.settings.tenantSettings }, version: p.version }, req),
     concurrency: 'if-match',
     responseSchema: { type: 'object', required: ['settings'], properties: { settings: SETTINGS_DOCUMENT_SCHEMA } },
   });

@@ -1,4 +1,5 @@
 import { tenantConfigTree } from '../../catalog/tenant-config.js';
+import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { defineRoute, type JsonSchema } from '../route.js';
 
 /**
@@ -66,38 +67,47 @@ export const getConfig = defineRoute<ConfigTenant>({
   responseSchema: configSchema,
 });
 
+const configWriteSchema: JsonSchema = {
+  type: 'object',
+  required: ['tenant_id', 'message', 'updated_fields', 'updated_at'],
+  properties: {
+    tenant_id: { type: 'string', format: 'uuid' },
+    message: { type: 'string', description: '"Successfully updated N configuration field(s)"' },
+    updated_fields: { type: 'array', items: { type: 'string' }, description: 'The fields that changed, in the order the request body gave them.' },
+    updated_at: { type: 'string', format: 'date-time' },
+    dry_run: { const: true, description: 'Present on a dry run (?dry_run=true): nothing was written.' },
+  },
+};
+
+/** The answer of a config write (PUT …/config, POST …/config/rollback). */
+function configWriteBody(tenantId: string, p: { updatedFields: string[]; version: number; updatedAt: string }, body: unknown) {
+  return {
+    body: {
+      tenant_id: tenantId,
+      message: `Successfully updated ${p.updatedFields.length} configuration field(s)`,
+      updated_fields: inBodyOrder(p.updatedFields, body),
+      updated_at: p.updatedAt,
+    },
+    version: p.version,
+  };
+}
+
 export const updateConfig = defineRoute<{ updateTenantConfig: { updatedFields: string[]; version: number; updatedAt: string } }>({
   method: 'PUT',
   path: '/api/v1/tenants/:id/config',
   family: 'v1',
   summary: 'Updates tenant configuration with partial updates. Only provided fields will be modified.',
   auth: 'key',
-  document: `mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int) {
-  updateTenantConfig(tenantId: $id, input: $input, expectedVersion: $expectedVersion) { updatedFields version updatedAt }
+  document: `mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  updateTenantConfig(tenantId: $id, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { updatedFields version updatedAt }
 }`,
   params: TENANT_PARAM,
+  query: DRY_RUN_QUERY,
   body: { required: true, description: 'Any of performance, security, backup, replication, compliance, custom_settings.', graphqlInput: 'TenantConfigPatch' },
-  variables: ({ params, body, expectedVersion }) => ({ id: params.id, input: body, expectedVersion }),
-  respond: ({ updateTenantConfig: p }, { params, body }) => ({
-    body: {
-      tenant_id: params.id,
-      message: `Successfully updated ${p.updatedFields.length} configuration field(s)`,
-      updated_fields: inBodyOrder(p.updatedFields, body),
-      updated_at: p.updatedAt,
-    },
-    version: p.version,
-  }),
+  variables: (req) => ({ id: req.params.id, input: req.body, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
+  respond: ({ updateTenantConfig: p }, req) => withDryRun(configWriteBody(req.params.id, p, req.body), req),
   concurrency: 'if-match',
-  responseSchema: {
-    type: 'object',
-    required: ['tenant_id', 'message', 'updated_fields', 'updated_at'],
-    properties: {
-      tenant_id: { type: 'string', format: 'uuid' },
-      message: { type: 'string', description: '"Successfully updated N configuration field(s)"' },
-      updated_fields: { type: 'array', items: { type: 'string' }, description: 'The fields that changed, in the order the request body gave them.' },
-      updated_at: { type: 'string', format: 'date-time' },
-    },
-  },
+  responseSchema: configWriteSchema,
 });
 
 type FeatureData = { key: string; description: string; enabled: boolean; available: boolean; tierRequired: string };
@@ -153,4 +163,118 @@ export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: Fe
   },
 });
 
-export const v1Routes = [getConfig, updateConfig, listFeatures];
+type VersionNode = { version: number; createdAt: string; actorRole: string; actorKeyId: string | null; requestId: string | null; changes: { path: string; old: unknown; new: unknown }[] };
+type HistoryPage = { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
+
+export const configHistory = defineRoute<{ tenant: { id: string; history: HistoryPage } }>({
+  method: 'GET',
+  path: '/api/v1/tenants/:id/config/history',
+  family: 'v1',
+  summary: 'Lists the versions of the tenant configuration, newest first, with their changes.',
+  auth: 'key',
+  document: `query RestV1ConfigHistory($id: ID!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
+  tenant(id: $id) { id history(document: TENANT_CONFIG, path: $path, since: $since, until: $until, first: $first, after: $after) {
+    nodes { version createdAt actorRole actorKeyId requestId changes { path old new } } pageInfo { endCursor hasNextPage } } }
+}`,
+  params: TENANT_PARAM,
+  query: {
+    path: { type: 'string', description: 'Only versions changing a path with this prefix, e.g. performance.' },
+    since: { type: 'timestamp', description: 'Versions at or after this time.' },
+    until: { type: 'timestamp', description: 'Versions before this time.' },
+    limit: { type: 'integer', variable: 'first', description: 'Page size (1-100, default 20).' },
+    cursor: { type: 'string', variable: 'after', description: 'next_cursor of the previous page.' },
+  },
+  variables: ({ params, query }) => ({ id: params.id, path: query.path, since: query.since, until: query.until, first: query.limit, after: query.cursor }),
+  respond: ({ tenant }) => ({
+    body: {
+      tenant_id: tenant.id,
+      versions: tenant.history.nodes.map((v) => ({
+        version: v.version,
+        created_at: v.createdAt,
+        actor_role: v.actorRole,
+        actor_key_id: v.actorKeyId,
+        request_id: v.requestId,
+        changes: v.changes.map((c) => ({ path: c.path, old: c.old, new: c.new })),
+      })),
+      next_cursor: tenant.history.pageInfo.hasNextPage ? tenant.history.pageInfo.endCursor : null,
+    },
+  }),
+  responseSchema: {
+    type: 'object',
+    required: ['tenant_id', 'versions', 'next_cursor'],
+    properties: {
+      tenant_id: { type: 'string', format: 'uuid' },
+      versions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['version', 'created_at', 'actor_role', 'actor_key_id', 'request_id', 'changes'],
+          properties: {
+            version: { type: 'integer' },
+            created_at: { type: 'string', format: 'date-time' },
+            actor_role: { type: 'string' },
+            actor_key_id: { type: ['string', 'null'] },
+            request_id: { type: ['string', 'null'] },
+            changes: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, old: {}, new: {} } } },
+          },
+        },
+      },
+      next_cursor: { type: ['string', 'null'] },
+    },
+  },
+});
+
+/** A version number from the path; anything else names no version (-1 → 404 from GraphQL). */
+const versionOf = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : -1);
+
+export const configVersion = defineRoute<{ tenant: { id: string; createdAt: string; documentAt: Record<string, unknown>; history: { nodes: { version: number; createdAt: string }[] } } }>({
+  method: 'GET',
+  path: '/api/v1/tenants/:id/config/versions/:version',
+  family: 'v1',
+  summary: 'The configuration as it was after a version (the GET …/config body plus version). Unknown version: 404.',
+  auth: 'key',
+  // history(after: version + 1, first: 1) is the version itself: its time is the body's updated_at.
+  document: `query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
+  tenant(id: $id) { id createdAt documentAt(document: TENANT_CONFIG, version: $version) history(document: TENANT_CONFIG, first: 1, after: $after) { nodes { version createdAt } } }
+}`,
+  params: { ...TENANT_PARAM, version: { description: 'A version number (0: before the first write).' } },
+  variables: ({ params }) => {
+    const version = versionOf(params.version);
+    return { id: params.id, version, after: Buffer.from(String(version + 1), 'utf8').toString('base64url') };
+  },
+  respond: ({ tenant }, { params }) => {
+    const version = versionOf(params.version);
+    const at = tenant.history.nodes.find((n) => n.version === version);
+    return { body: { tenant_id: tenant.id, ...tenant.documentAt, updated_at: at?.createdAt ?? tenant.createdAt, version } };
+  },
+  responseSchema: { ...configSchema, required: [...(configSchema.required as string[]), 'version'], properties: { ...(configSchema.properties as object), version: { type: 'integer' } } },
+});
+
+export const rollbackConfig = defineRoute<{ rollback: { version: number; updatedAt: string; changes: { path: string }[] } }>({
+  method: 'POST',
+  path: '/api/v1/tenants/:id/config/rollback',
+  family: 'v1',
+  summary: 'Restores the configuration (or only the listed paths) as it was after to_version, as a new version. Same rules as PUT …/config.',
+  auth: 'key',
+  document: `mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
+  rollback(document: TENANT_CONFIG, tenantId: $id, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path } }
+}`,
+  params: TENANT_PARAM,
+  query: DRY_RUN_QUERY,
+  body: {
+    required: true,
+    description: 'The version to go back to and, optionally, the only paths to restore.',
+    schema: {
+      type: 'object',
+      required: ['to_version'],
+      additionalProperties: false,
+      properties: { to_version: { type: 'integer', minimum: 0 }, paths: { type: 'array', items: { type: 'string' }, description: 'e.g. ["performance.cache_size_mb"]' } },
+    },
+  },
+  variables: (req) => ({ id: req.params.id, toVersion: req.body.to_version, paths: req.body.paths, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
+  respond: ({ rollback: p }, req) => withDryRun(configWriteBody(req.params.id, { updatedFields: p.changes.map((c) => c.path), version: p.version, updatedAt: p.updatedAt }, null), req),
+  concurrency: 'if-match',
+  responseSchema: configWriteSchema,
+});
+
+export const v1Routes = [getConfig, updateConfig, listFeatures, configHistory, configVersion, rollbackConfig];

@@ -35,7 +35,7 @@ builder.mutationField('setFeatureFlag', (t) =>
     nullable: true,
     description: "Seed 001: switches a feature on or off (operator, admin). Enabling one above the tenant's tier: FORBIDDEN.",
     authScopes: { operator: true },
-    args: { tenantId: t.arg.id(), key: t.arg.string({ required: true }), enabled: t.arg.boolean({ required: true }) },
-    resolve: (_root, args, ctx) => setFeatureFlag(ctx, args.tenantId, args.key, args.enabled),
+    args: { tenantId: t.arg.id(), key: t.arg.string({ required: true }), enabled: t.arg.boolean({ required: true }), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
+    resolve: (_root, args, ctx) => setFeatureFlag(ctx, args.tenantId, args.key, args.enabled, args.dryRun),
   }),
 );

@@ -50,7 +50,7 @@ builder.mutationField('updateTenantConfig', (t) =>
     nullable: true,
     description: "Seed 003: partial config update (operator, admin), checked against seed 003's rules on the merged result.",
     authScopes: { operator: true },
-    args: { tenantId: t.arg.id(), input: t.arg({ type: TenantConfigPatch, required: true }), expectedVersion: t.arg.int() },
-    resolve: (_root, args, ctx) => updateTenantConfig(ctx, args.tenantId, args.input, args.expectedVersion),
+    args: { tenantId: t.arg.id(), input: t.arg({ type: TenantConfigPatch, required: true }), expectedVersion: t.arg.int(), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
+    resolve: (_root, args, ctx) => updateTenantConfig(ctx, args.tenantId, args.input, args.expectedVersion, args.dryRun),
   }),
 );
