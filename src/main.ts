@@ -5,6 +5,7 @@ import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { explainPGliteVersionMismatch, explainStoreFailure } from './db/startup-checks.js';
 import { StartupError } from './errors/startup-error.js';
+import { observeDatabasePool } from './metrics/database-pool.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
 import { createApp } from './yoga.js';
@@ -45,6 +46,7 @@ try {
   cannotStart(explainStoreFailure(error, storeOptions) ?? (config.databaseUrl ? undefined : await explainPGliteVersionMismatch(config.dataDir)) ?? error);
 }
 
+observeDatabasePool(store);
 const app = createApp({ db: store.db, config, logger });
 const server = createServer(app);
 
