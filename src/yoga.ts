@@ -48,7 +48,7 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
     plugins: [
       useRequestLog(logger),
       useHealth(db),
-      useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
+      useGraphiQLPage({ endpoint: '/graphql', schema, options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
       useErrorMapping(),
       // Before the rate limits: it counts their refusals.
       useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),

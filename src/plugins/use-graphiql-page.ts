@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
+import { introspectionFromSchema, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 export interface GraphiQLPageOptions {
@@ -8,6 +9,11 @@ export interface GraphiQLPageOptions {
   endpoint: string;
   /** Passed to the bundled renderer (title, default query…). */
   options: Record<string, unknown> & { title?: string };
+  /**
+   * The schema GraphiQL shows: its introspection is served as one more hashed, immutable file,
+   * so a page load does not introspect the endpoint again (~130 KB of JSON per load otherwise).
+   */
+  schema: GraphQLSchema;
 }
 
 type Encoding = 'br' | 'gzip' | 'identity';
@@ -61,7 +67,7 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
  * with the key sent as `Authorization: Bearer …` on every request (schema included). A header
  * typed into GraphiQL's own Headers tab still wins over the field.
  */
-function bootScript(options: Record<string, unknown>, workers: Record<string, string>): string {
+function bootScript(options: Record<string, unknown>, workers: Record<string, string>, schemaUrl: string): string {
   return `(function () {
   'use strict';
   var workers = ${JSON.stringify(workers)};
@@ -69,6 +75,8 @@ function bootScript(options: Record<string, unknown>, workers: Record<string, st
   var STORAGE = ${JSON.stringify(KEY_STORAGE)};
   function storedKey() { try { return localStorage.getItem(STORAGE) || ''; } catch (e) { return ''; } }
   function remember(key) { try { if (key) localStorage.setItem(STORAGE, key); else localStorage.removeItem(STORAGE); } catch (e) {} }
+  // Fetched early (the browser keeps it: its name changes with the schema); used once the page is ready.
+  var schema = fetch(${JSON.stringify(schemaUrl)}).then(function (res) { return res.json(); });
   document.addEventListener('DOMContentLoaded', function () {
     document.getElementById('key-bar').addEventListener('submit', function (event) { event.preventDefault(); });
     var input = document.getElementById('api-key');
@@ -80,7 +88,13 @@ function bootScript(options: Record<string, unknown>, workers: Record<string, st
       var key = input.value.trim();
       return key ? { authorization: 'Bearer ' + key } : {};
     };
-    YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), options);
+    schema.then(function (introspection) {
+      options.schema = introspection;
+    }, function () {
+      // Without the file GraphiQL introspects the endpoint itself.
+    }).then(function () {
+      YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), options);
+    });
   });
 })();
 `;
@@ -128,7 +142,7 @@ function pageHtml(title: string, files: { css: string; style: string; icon: stri
  * per process, on the first request for the page: the module is ~9 MB of JavaScript, not loaded
  * at start.
  */
-async function build(endpointOptions: GraphiQLPageOptions['options']): Promise<Built> {
+async function build(endpointOptions: GraphiQLPageOptions['options'], schema: GraphQLSchema): Promise<Built> {
   const bundle = await import('@graphql-yoga/render-graphiql/graphiql');
   const assets = new Map<string, Served>();
   const add = (stem: string, ext: string, raw: Buffer, contentType: string): string => {
@@ -142,13 +156,14 @@ async function build(endpointOptions: GraphiQLPageOptions['options']): Promise<B
     json: GRAPHIQL_ASSETS_PATH + add('json.worker', 'js', Buffer.from(bundle.jsonWorker), js),
     graphql: GRAPHIQL_ASSETS_PATH + add('graphql.worker', 'js', Buffer.from(bundle.graphqlWorker), js),
   };
+  const schemaFile = add('schema', 'json', Buffer.from(JSON.stringify(introspectionFromSchema(schema, { descriptions: true }))), 'application/json; charset=utf-8');
   const icon = /^data:([^;,]+);base64,(.*)$/s.exec(bundle.favicon);
   const files = {
     js: add('graphiql', 'js', Buffer.from(bundle.js), js),
     css: add('graphiql', 'css', Buffer.from(bundle.css), 'text/css; charset=utf-8'),
     style: add('page', 'css', Buffer.from(PAGE_STYLE), 'text/css; charset=utf-8'),
     icon: icon ? add('favicon', 'ico', Buffer.from(icon[2], 'base64'), icon[1]) : '',
-    boot: add('boot', 'js', Buffer.from(bootScript(endpointOptions, workers)), js),
+    boot: add('boot', 'js', Buffer.from(bootScript(endpointOptions, workers, GRAPHIQL_ASSETS_PATH + schemaFile)), js),
   };
   const page = served(Buffer.from(pageHtml(String(endpointOptions.title ?? 'GraphiQL'), files)), 'text/html; charset=utf-8');
   return { page, assets };
@@ -173,10 +188,10 @@ function bodyOf(file: Served, encoding: Encoding): Promise<Uint8Array<ArrayBuffe
  * `immutable` for a year and a reload moves only the page. Every file is compressed once per
  * encoding (brotli or gzip, as the client accepts) and the result kept.
  */
-export function useGraphiQLPage({ endpoint, options }: GraphiQLPageOptions): Plugin {
+export function useGraphiQLPage({ endpoint, options, schema }: GraphiQLPageOptions): Plugin {
   let built: Promise<Built> | undefined;
   const load = () => {
-    built ??= build(options);
+    built ??= build(options, schema);
     // A failed build is retried on the next request rather than cached.
     return built.catch((error) => {
       built = undefined;
