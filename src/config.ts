@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OperationLimits } from './limits/operation-limits.js';
+import { StartupError } from './errors/startup-error.js';
 import type { RateLimitPolicy } from './rate-limit/policies.js';
 
 /** Everything the process reads from its environment, read once at start. */
@@ -25,6 +26,10 @@ export interface AppConfig {
   cacheMaxMb?: number;
   /** Overrides of the operation limits of src/limits/operation-limits.ts (tests); unset = the defaults. */
   operationLimits?: Partial<OperationLimits>;
+  /** pino level of the process log (default info). */
+  logLevel?: string;
+  /** A bearer token that may read `GET /metrics` besides the platform admin key; unset = only that key. */
+  metricsToken?: string;
 }
 
 export interface RateLimitConfig {
@@ -37,38 +42,85 @@ export interface RateLimitConfig {
   redis?: { url: string; keyPrefix?: string };
 }
 
+/**
+ * Reads and checks the environment. A bad value throws a StartupError naming the variable and
+ * what to do (the process prints it as one line and exits 1).
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const dataDir = resolve(env.DATA_DIR ?? './.data');
   return {
-    port: Number(env.PORT ?? 4000),
-    databaseUrl: env.DATABASE_URL || undefined,
+    port: portFrom(env.PORT),
+    databaseUrl: urlFrom('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database'),
     dataDir,
     platformAdminKey: env.PLATFORM_ADMIN_KEY || undefined,
     secretsKey: secretsKeyFrom(env.SECRETS_KEY, env.DATABASE_URL ? undefined : dataDir),
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
     settingsEnv: env,
-    retentionSweepIntervalMs: Number(env.RETENTION_SWEEP_INTERVAL_MS ?? 3_600_000),
+    retentionSweepIntervalMs: sweepIntervalFrom(env.RETENTION_SWEEP_INTERVAL_MS),
     rateLimits: {
       enabled: env.RATE_LIMITS !== 'off',
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),
-      redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+      redis: ((url) => (url ? { url } : undefined))(urlFrom('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:'], 'redis://127.0.0.1:6379')),
     },
     cacheMaxMb: cacheMaxMb(env.CACHE_MAX_MB),
+    logLevel: logLevelFrom(env.LOG_LEVEL),
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
 }
 
 function cacheMaxMb(value: string | undefined): number {
   if (value === undefined || value === '') return 64;
   const mb = Number(value);
-  if (!(mb >= 0)) throw new Error('CACHE_MAX_MB must be a number of MiB (0 turns the read cache off)');
+  if (!(mb >= 0)) throw new StartupError('CACHE_MAX_MB', `${JSON.stringify(value)} is not a number of MiB: set it like 64, or 0 to turn the read cache off`);
   return mb;
+}
+
+function portFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return 4000;
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port > 65_535) {
+    throw new StartupError('PORT', `${JSON.stringify(value)} is not a TCP port: set PORT to a whole number from 0 to 65535 (default 4000)`);
+  }
+  return port;
+}
+
+/** A URL of one of `protocols`, or undefined when unset; the message never echoes the value (it may hold a password). */
+function urlFrom(variable: string, value: string | undefined, protocols: string[], example: string): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new StartupError(variable, `is not a URL: set it like ${example}`);
+  }
+  if (!protocols.includes(url.protocol) || !url.hostname) {
+    throw new StartupError(variable, `must be a ${protocols.join(' or ')}// URL with a host, like ${example}`);
+  }
+  return value;
 }
 
 function rateLimitScale(value: string | undefined): number {
   if (value === undefined || value === '') return 1;
   const scale = Number(value);
-  if (!(scale > 0)) throw new Error('RATE_LIMIT_SCALE must be a positive number');
+  if (!(scale > 0)) throw new StartupError('RATE_LIMIT_SCALE', `${JSON.stringify(value)} is not a positive number: set it like 10, or unset it for 1`);
   return scale;
+}
+
+function sweepIntervalFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return 3_600_000;
+  const ms = Number(value);
+  if (!/^\d+$/.test(value.trim())) {
+    throw new StartupError('RETENTION_SWEEP_INTERVAL_MS', `${JSON.stringify(value)} is not a whole number of milliseconds: set it like 3600000, or 0 for no timer`);
+  }
+  return ms;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevelFrom(value: string | undefined): string {
+  if (value === undefined || value === '') return 'info';
+  if (!LOG_LEVELS.includes(value)) throw new StartupError('LOG_LEVEL', `${JSON.stringify(value)} is not a level: set one of ${LOG_LEVELS.join(', ')}`);
+  return value;
 }
 
 /**
@@ -79,10 +131,14 @@ function rateLimitScale(value: string | undefined): number {
 function secretsKeyFrom(value: string | undefined, dataDir: string | undefined): Buffer {
   if (value) {
     const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-    if (key.length !== 32) throw new Error('SECRETS_KEY must be 32 bytes (64 hex characters or base64)');
+    if (key.length !== 32) {
+      throw new StartupError('SECRETS_KEY', 'must be 32 bytes, as 64 hex characters or base64: make one with `openssl rand -hex 32`');
+    }
     return key;
   }
-  if (!dataDir) throw new Error('SECRETS_KEY is required when DATABASE_URL is set');
+  if (!dataDir) {
+    throw new StartupError('SECRETS_KEY', 'is required when DATABASE_URL is set (it encrypts stored secrets): set it to 64 hex characters, e.g. from `openssl rand -hex 32`, the same on every instance');
+  }
   const file = join(dataDir, 'secrets.key');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
   mkdirSync(dataDir, { recursive: true });

@@ -1,25 +1,63 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
 import { loadConfig } from './config.js';
-import { openStore } from './db/connect.js';
+import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openChangeFeed } from './services/change-feed.js';
+import { explainPGliteVersionMismatch, explainStoreFailure } from './db/startup-checks.js';
+import { StartupError } from './errors/startup-error.js';
+import { observeDatabasePool } from './metrics/database-pool.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
 import { createApp } from './yoga.js';
 
 const startedAt = process.hrtime.bigint();
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: undefined });
-const config = loadConfig();
 
-const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-await migrateToLatest(store.db);
-const demo = await seedDemoTenantIfEmpty(store.db);
+/**
+ * A start that cannot go on: one line on stderr naming the variable and what to do, exit 1, no
+ * stack trace (an unforeseen failure shows its stack with LOG_LEVEL=debug).
+ */
+function cannotStart(error: unknown): never {
+  if (error instanceof StartupError) {
+    process.stderr.write(error.line() + '\n');
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`cannot start: ${message.split('\n')[0]} (LOG_LEVEL=debug shows the stack trace)\n`);
+    if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  }
+  process.exit(1);
+}
 
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  cannotStart(error);
+}
+const logger = pino({ level: config.logLevel ?? 'info', base: undefined });
+
+const storeOptions = { databaseUrl: config.databaseUrl, dataDir: config.dataDir };
+let store: Store;
+let demo: Awaited<ReturnType<typeof seedDemoTenantIfEmpty>>;
+try {
+  store = await openStore(storeOptions);
+  await migrateToLatest(store.db);
+  demo = await seedDemoTenantIfEmpty(store.db);
+} catch (error) {
+  cannotStart(explainStoreFailure(error, storeOptions) ?? (config.databaseUrl ? undefined : await explainPGliteVersionMismatch(config.dataDir)) ?? error);
+}
+
+observeDatabasePool(store);
 // The app owns the feed (app.dispose() closes it); the retention timer below writes through it too.
 const changeFeed = openChangeFeed(store.db, { databaseUrl: config.databaseUrl, logger });
 const app = createApp({ db: store.db, config, logger, changeFeed });
 const server = createServer(app);
+
+server.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EADDRINUSE') cannotStart(new StartupError('PORT', `port ${config.port} is already in use: stop what listens there, or set PORT to a free port`));
+  if (error.code === 'EACCES') cannotStart(new StartupError('PORT', `this user may not listen on port ${config.port}: set PORT to 1024 or above`));
+  cannotStart(error);
+});
 
 server.listen(config.port, () => {
   const ms = Number((process.hrtime.bigint() - startedAt) / 1_000_000n);

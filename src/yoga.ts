@@ -10,6 +10,7 @@ import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { useHealth } from './plugins/use-health.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
+import { useMetrics } from './plugins/use-metrics.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
 import { useRest, type RestInitialContext } from './plugins/use-rest.js';
@@ -71,8 +72,10 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
       },
       useRequestLog(logger),
       useHealth(db),
-      useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
+      useGraphiQLPage({ endpoint: '/graphql', schema, options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
       useErrorMapping(),
+      // Before the rate limits: it counts their refusals.
+      useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
       useOperationLimits(config.operationLimits),
       useStorableInput(),
       config.rateLimits.enabled &&

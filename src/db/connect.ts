@@ -16,6 +16,8 @@ export interface StoreOptions {
 export interface Store {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /** The pg pool's counters on a server (for /metrics); none on PGlite. */
+  pool?: Pick<import('pg').Pool, 'totalCount' | 'idleCount' | 'waitingCount' | 'options'>;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return { db, kind: 'postgres', pool, close: () => db.destroy() };
   }
   // Loaded lazily: a server deployment never pays PGlite's WASM start-up.
   const [{ PGlite }, { PGliteDialect }] = await Promise.all([

@@ -9,6 +9,10 @@ export interface RequestInfo {
   operationName?: string;
   /** The path as the request log may show it (credentials in the path redacted); else the URL's path. */
   logPath?: string;
+  /** The REST route that matched, as a pattern (`GET /api/v1/tenants/:id/config`): a metrics label. */
+  route?: string;
+  /** The executed GraphQL operation's type and root fields (`query:me`): a metrics label. */
+  operationLabel?: string;
 }
 
 const infos = new WeakMap<Request, RequestInfo>();

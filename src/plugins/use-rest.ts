@@ -143,6 +143,7 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
 
   async function runRoute(request: Request, url: URL, route: Route, params: Record<string, string>, serverContext: object): Promise<Response> {
     const info = requestInfo(request);
+    info.route = `${route.method} ${route.path}`;
     const ctx: ErrorContext = { family: route.family, requestId: info.id, tenantId: route.family === 'v1' ? (params.id ?? null) : undefined };
     const headers = new Headers(route.headers);
     const fail = (error: RestError) => errorResponse(error, ctx, headers);

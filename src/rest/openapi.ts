@@ -99,7 +99,11 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
       title: 'Tenant configuration gateway: legacy REST paths',
       version: '1.0.0',
       description: 'Every path runs one GraphQL operation of /graphql through the same pipeline (auth, validation, limits, audit).',
+      // The package is private (package.json has no license): say so rather than leave it unstated.
+      license: { name: 'Proprietary: all rights reserved', identifier: 'LicenseRef-Proprietary' },
     },
+    // Relative: the paths are on whichever gateway serves this document (GET /openapi.json).
+    servers: [{ url: '/', description: 'The gateway serving this document' }],
     tags: families.map((f) => FAMILY_TAGS[f]),
     paths,
     components: {

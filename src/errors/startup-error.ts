@@ -1,0 +1,20 @@
+/**
+ * A setting or a condition that stops the process at start. `main.ts` prints it as one line
+ * (`cannot start: <variable>: <message>`) and exits 1, without a stack trace: the reader is an
+ * operator, and the message says what to change.
+ */
+export class StartupError extends Error {
+  constructor(
+    /** The environment variable to change (e.g. `DATABASE_URL`). */
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartupError';
+  }
+
+  /** The one line printed on stderr. */
+  line(): string {
+    return `cannot start: ${this.variable}: ${this.message}`;
+  }
+}
