@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCacheStats } from '../src/services/read-cache.js';
+import { openChangeFeed, recordChange } from '../src/services/change-feed.js';
+import { ReadCache, readCacheStats } from '../src/services/read-cache.js';
 import { createApp } from '../src/yoga.js';
 import { Q } from './helpers/config-domain.js';
 import { rest } from './helpers/rest.js';
@@ -89,6 +90,42 @@ describe('a cached read is never stale in its own process', () => {
     expect(next.status).toBe(401);
     // The tenant's other keys go on working.
     expect((await rest(world, 'GET', '/tenant/me', { key: t.keys.VIEWER })).status).toBe(200);
+  });
+});
+
+describe('the race of a read that began before a commit', () => {
+  it('what it read is not stored once the commit dropped its tenant; a read begun after the commit is', async () => {
+    const feed = openChangeFeed(world.store.db, { databaseUrl: world.config.databaseUrl, logger: pino({ level: 'silent' }) });
+    await feed.whenLive();
+    const cache = new ReadCache(feed, 1 << 20);
+    try {
+      const t = await world.createTenantWithKeys();
+      const read = () => world.store.db.selectFrom('tenants').selectAll().where('id', '=', t.id).executeTakeFirstOrThrow();
+      // A read takes its ticket, then queries: it gets the row as it was before the commit.
+      const early = cache.begin();
+      const before = await read();
+      // Meanwhile a write of that tenant commits and is announced.
+      const actor = { principal: { kind: 'platform' } as const, requestId: null, now: () => new Date() };
+      await feed.transaction(world.store.db, (trx) => recordChange(trx, actor, { tenantId: t.id, action: 'settings.update', document: 'SETTINGS', version: 1, paths: [] }));
+      cache.storeTenant(early, before);
+      cache.end();
+      expect(cache.tenant(t.id)).toBeUndefined();
+      // A read that begins after the commit stores what it read.
+      const late = cache.begin();
+      const after = await read();
+      cache.storeTenant(late, after);
+      cache.end();
+      expect(cache.tenant(t.id)).toEqual(after);
+      // And a resync (the listener lost or back) drops everything, and refuses reads begun before it.
+      const beforeResync = cache.begin();
+      cache.clear();
+      cache.storeTenant(beforeResync, after);
+      cache.end();
+      expect(cache.tenant(t.id)).toBeUndefined();
+    } finally {
+      cache.close();
+      await feed.close();
+    }
   });
 });
 
