@@ -26,10 +26,11 @@ import { listenForChanges, type ChangeListener } from './change-feed-listener.js
  *     if (event.type === 'change') …event.change (a TenantChange)…
  *     else …event.type === 'resync': drop what you derived, catch up with changesAfter()…
  *   });
- * - `change`: one committed change, at most once per process and tenant cursor (a change made
- *   here is announced at once and its NOTIFY echo is dropped). A tenant's changes arrive in
- *   cursor order; one may be skipped only if notifications arrive out of order (a consumer that
- *   needs every change sees the gap in the cursor, which is gap-free, and reads changesAfter).
+ * - `change`: one committed change, at most once per process (a change made here is announced
+ *   at once, after its commit, and its NOTIFY echo is dropped). A tenant's changes come in cursor
+ *   order as a rule, but two commits finishing together (or a notification overtaken by a local
+ *   commit) can arrive swapped: a consumer that needs strict order holds back a change whose
+ *   cursor is not the previous one + 1 (cursors are gap-free) or reads changesAfter.
  * - `resync`: the listener lost its connection (`live` false: changes of other processes may be
  *   missed from now on) or regained it (`live` true: catch up from the table by cursor). A
  *   notification is a hint; the table is the truth.
@@ -234,8 +235,8 @@ export function changeOfPayload(payload: string): { change: TenantChange; partia
 export function openChangeFeed(db: Db, options: ChangeFeedOptions): ChangeFeed {
   const { logger } = options;
   const listeners = new Set<(event: FeedEvent) => void>();
-  /** The highest cursor announced per tenant: a change made here is not announced again by its NOTIFY echo. */
-  const announced = new Map<string, number>();
+  /** Recently announced changes (tenant:cursor), so the NOTIFY echo of a change made here is not announced twice. */
+  const announced = new Set<string>();
   let listener: ChangeListener | undefined;
 
   const emit = (event: FeedEvent) => {
@@ -249,9 +250,11 @@ export function openChangeFeed(db: Db, options: ChangeFeedOptions): ChangeFeed {
   };
 
   const announce: Announce = (change) => {
-    const last = announced.get(change.tenantId);
-    if (last !== undefined && change.cursor <= last) return;
-    announced.set(change.tenantId, change.cursor);
+    const id = `${change.tenantId}:${change.cursor}`;
+    if (announced.has(id)) return;
+    announced.add(id);
+    // An echo follows its change within milliseconds: the last 10,000 are plenty to recognise it.
+    if (announced.size > 10_000) announced.delete(announced.values().next().value!);
     emit({ type: 'change', change });
   };
 
@@ -275,11 +278,7 @@ export function openChangeFeed(db: Db, options: ChangeFeedOptions): ChangeFeed {
           },
         );
       },
-      onLiveChange: (live) => {
-        // Whatever was missed while down is unknown: announced cursors no longer say anything.
-        announced.clear();
-        emit({ type: 'resync', live });
-      },
+      onLiveChange: (live) => emit({ type: 'resync', live }),
     });
   }
 

@@ -1,8 +1,6 @@
-import { sql } from 'kysely';
 import type { Principal } from '../auth/principal.js';
 import { hashSecret, secretsEqual } from '../auth/secrets.js';
 import type { Db } from '../db/connect.js';
-import type { RoleName } from '../db/tables.js';
 import type { ReadCache } from './read-cache.js';
 
 /** Minimum gap between two `last_used_at` writes of one key: a write per request would cost more than it tells. */
@@ -10,8 +8,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 /**
  * The caller of a request. A key's principal comes from the read cache when it holds it (no
- * database access; its `last_used_at` is still written at most once a minute), else from one
- * statement that reads the key and, when due, stamps `last_used_at`. Unknown and revoked keys
+ * database access; its `last_used_at` is still written at most once a minute), else read from
+ * the database (and `last_used_at` stamped when due). Unknown and revoked keys
  * are never cached: a revocation drops the key's principal when the change feed announces it.
  */
 export async function resolvePrincipal(
@@ -34,24 +32,20 @@ export async function resolvePrincipal(
   }
   const ticket = cache?.begin();
   try {
-    const cutoff = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
-    // One statement: the key as it was, and the last_used_at stamp when due (of a live key only).
-    const { rows } = await sql<{ id: string; tenant_id: string; role: RoleName; revoked_at: Date | null; last_used_at: Date | null }>`
-      with found as (
-        select id, tenant_id, role, revoked_at, last_used_at from api_keys where key_hash = ${hash}
-      ), stamped as (
-        update api_keys set last_used_at = ${now} where id in (
-          select id from found where revoked_at is null and (last_used_at is null or last_used_at < ${cutoff})
-        ) returning id
-      )
-      select found.id, found.tenant_id, found.role, found.revoked_at,
-        case when exists (select 1 from stamped) then ${now}::timestamptz else found.last_used_at end as last_used_at
-      from found`.execute(db);
-    const row = rows[0];
+    const row = await db
+      .selectFrom('api_keys')
+      .select(['id', 'tenant_id', 'role', 'revoked_at', 'last_used_at'])
+      .where('key_hash', '=', hash)
+      .executeTakeFirst();
     if (!row || row.revoked_at) return { kind: 'anonymous', reason: 'invalid' };
+    let lastUsedAt = row.last_used_at;
+    if (!lastUsedAt || now.getTime() - lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+      lastUsedAt = now;
+    }
     // Shared by every request of the key while cached: frozen.
     const principal = Object.freeze({ kind: 'tenant', tenantId: row.tenant_id, role: row.role, keyId: row.id } as const);
-    if (cache && ticket !== undefined) cache.storeKey(ticket, hash, { principal, lastUsedAt: row.last_used_at ? new Date(row.last_used_at) : null });
+    if (cache && ticket !== undefined) cache.storeKey(ticket, hash, { principal, lastUsedAt });
     return principal;
   } finally {
     if (ticket !== undefined) cache?.end();
