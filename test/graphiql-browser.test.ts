@@ -35,7 +35,7 @@ beforeAll(async () => {
     dropDatabase = db.drop;
   }
   gateway = await startGateway(env);
-  await gateway.waitForOutput(/GraphiQL: .*\n/);
+  await gateway.waitForOutput(/GraphiQL: .*\n/, 170_000);
   keys = demoKeysIn(gateway.output());
   mkdirSync(OUTPUT, { recursive: true });
   browser = await chromium.launch({

@@ -24,7 +24,7 @@ beforeAll(async () => {
     dropDatabase = db.drop;
   }
   gateway = await startGateway(env);
-  await gateway.waitForOutput(/GraphiQL: .*\n/);
+  await gateway.waitForOutput(/GraphiQL: .*\n/, 170_000);
   keys = demoKeysIn(gateway.output());
   tenantId = gateway.output().match(/Demo tenant ([0-9a-f-]{36}) created/)![1];
 }, 180_000);
