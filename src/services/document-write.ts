@@ -45,7 +45,7 @@ export interface WriteResult {
 
 /**
  * Thrown at the end of a dry run's transaction so that it rolls back; carries the result out.
- * Only writeVersioned and writeFlags throw and catch it.
+ * Only inWriteTransaction throws and catches it.
  */
 export class DryRunRollback<T> extends Error {
   constructor(readonly result: T) {
