@@ -56,6 +56,8 @@ const samples: Record<string, () => Promise<{ path: string; body?: unknown }>> =
   'POST /api/v1/tenants/:id/config/rollback': async () => ({ path: `/api/v1/tenants/${tenant.id}/config/rollback`, body: { to_version: 0, paths: ['performance.cache_size_mb'] } }),
   'GET /api/admin/settings/history': async () => ({ path: '/api/admin/settings/history?limit=5' }),
   'POST /api/admin/settings/rollback': async () => ({ path: '/api/admin/settings/rollback', body: { to_version: 0, paths: ['branding'] } }),
+  'GET /api/admin/settings/export': async () => ({ path: '/api/admin/settings/export' }),
+  'POST /api/admin/settings/import': async () => ({ path: '/api/admin/settings/import?dry_run=true', body: { format: 'tenant-configuration', format_version: 1, config: { performance: { cache_size_mb: 2048 } } } }),
   'GET /share/:token': async () => ({ path: `/share/${(await newShareLink()).token}` }),
 };
 

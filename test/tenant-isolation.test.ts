@@ -136,6 +136,12 @@ const gqlCases: GqlCase[] = [
     query: `mutation($tenantId: ID) { updateTenantConfig(tenantId: $tenantId, input: { performance: { cache_size_mb: 1024 } }, dryRun: true) { version changes { path old new } } }`,
     variables: () => ({ tenantId: b.id }),
   },
+  { name: 'tenant(id: B).exportConfiguration', minRole: 'VIEWER', code: 'FORBIDDEN', query: `query($id: ID!) { tenant(id: $id) { exportConfiguration } }`, variables: () => ({ id: b.id }) },
+  {
+    name: 'importConfiguration(tenantId: B)', minRole: 'ADMIN', code: 'FORBIDDEN',
+    query: `mutation($id: ID, $doc: JSON!) { importConfiguration(tenantId: $id, document: $doc) { changes { path } } }`,
+    variables: () => ({ id: b.id, doc: { format: 'tenant-configuration', format_version: 1, settings: { certExpiryDays: 3 }, feature_flags: { ml_features: false } } }),
+  },
   { name: 'revokeApiKey(id: B key)', minRole: 'ADMIN', code: 'NOT_FOUND', query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id prefix } } }`, variables: () => ({ id: bData.keyId }) },
 ];
 
@@ -217,6 +223,10 @@ const restCases = (): RestCase[] => [
   { route: 'POST /api/v1/tenants/:id/config/rollback', method: 'POST', path: `/api/v1/tenants/${b.id}/config/rollback?dry_run=true`, body: { to_version: 0 }, minRole: 'OPERATOR', code: 'FORBIDDEN' },
   { route: 'PUT /api/v1/tenants/:id/config', method: 'PUT', path: `/api/v1/tenants/${b.id}/config?dry_run=true`, body: { performance: { cache_size_mb: 1024 } }, minRole: 'OPERATOR', code: 'FORBIDDEN' },
   { route: 'GET /api/admin/settings/history', method: 'GET', path: '/api/admin/settings/history?limit=100', minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'GET /api/admin/settings/export', method: 'GET', path: '/api/admin/settings/export', minRole: 'ADMIN', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'GET /api/admin/settings/export', method: 'GET', path: `/api/admin/settings/export?tenant_id=${b.id}`, minRole: 'VIEWER', code: 'FORBIDDEN' },
+  { route: 'POST /api/admin/settings/import', method: 'POST', path: '/api/admin/settings/import', body: { format: 'tenant-configuration', format_version: 1, config: { performance: { cache_size_mb: 1024 } } }, minRole: 'ADMIN', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'POST /api/admin/settings/import', method: 'POST', path: `/api/admin/settings/import?tenant_id=${b.id}`, body: { format: 'tenant-configuration', format_version: 1, config: { performance: { cache_size_mb: 1024 } } }, minRole: 'VIEWER', code: 'FORBIDDEN' },
   { route: 'POST /api/admin/settings/rollback', method: 'POST', path: '/api/admin/settings/rollback', body: { to_version: 0, paths: ['branding'] }, minRole: 'OPERATOR', code: 'FORBIDDEN', ownTenant: true },
 ];
 

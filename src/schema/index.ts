@@ -11,6 +11,7 @@ import './types/tenant-config.js';
 import './types/feature-flag.js';
 import './types/audit-log.js';
 import './types/config-history.js';
+import './types/configuration-transfer.js';
 import './types/scan.js';
 import './types/share-link.js';
 import './types/retention.js';

@@ -57,6 +57,7 @@ export type ChangeAction =
   | 'settings.rollback'
   | 'config.rollback'
   | 'feature_flags.rollback'
+  | 'feature_flags.import'
   | 'retention.sweep';
 
 /** One committed change. Paths name what changed, never a value: secrets never appear. */

@@ -46,7 +46,7 @@ export interface WriteResult {
 
 /**
  * Thrown at the end of a dry run's transaction so that it rolls back; carries the result out.
- * Only writeVersioned and writeFlags throw and catch it.
+ * Only inWriteTransaction throws and catches it.
  */
 export class DryRunRollback<T> extends Error {
   constructor(readonly result: T) {
@@ -54,8 +54,13 @@ export class DryRunRollback<T> extends Error {
   }
 }
 
-/** Runs `work` in a transaction that commits, or, for a dry run, always rolls back (answering the same result). */
+/**
+ * Runs `work` in a transaction that commits, or, for a dry run, always rolls back (answering the
+ * same result). With `ctx.db` already a transaction, `work` joins it.
+ */
 export async function inWriteTransaction<T>(ctx: ServiceContext, dryRun: boolean, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  // Part of a larger write (an import): the transaction's owner commits or rolls back.
+  if (ctx.db.isTransaction) return work(ctx.db as Transaction<Database>);
   try {
     return await ctx.changeFeed.transaction(ctx.db, async (trx) => {
       const result = await work(trx);

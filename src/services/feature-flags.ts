@@ -17,12 +17,15 @@ import { requireSameTenant, requireTenant } from './tenant-access.js';
 export interface FeatureFlagView extends Feature {
   enabled: boolean;
   available: boolean;
+  /** Switched on (stored, else the catalog default), whatever the tier: what an export carries. */
+  switchedOn: boolean;
   updatedAt: Date | null;
 }
 
 function viewOf(tenant: TenantRow, feature: Feature, row: FeatureFlagRow | undefined): FeatureFlagView {
   const available = tierAllows(tenant.tier, feature.tierRequired);
-  return { ...feature, available, enabled: available && (row ? row.enabled : feature.defaultEnabled), updatedAt: row?.updated_at ?? null };
+  const switchedOn = row ? row.enabled : feature.defaultEnabled;
+  return { ...feature, available, switchedOn, enabled: available && switchedOn, updatedAt: row?.updated_at ?? null };
 }
 
 export async function listFeatureFlags(ctx: ServiceContext, tenant: TenantRow): Promise<FeatureFlagView[]> {

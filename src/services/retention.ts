@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
+import { entryAt } from '../catalog/catalog.js';
 import { recordAudit } from './audit.js';
 import { recordChange, type ChangeFeed } from './change-feed.js';
+import { resolveSettings } from './setting-resolution.js';
+import { loadSettingRows } from './setting-values.js';
 import { retentionPolicyOf } from './scan-settings.js';
 
 /** The environment layer of setting resolution (`AppConfig.settingsEnv`). */
@@ -14,6 +17,34 @@ import { requireTenant } from './tenant-access.js';
 export interface RetentionSweepResult {
   deletedScans: number;
   deletedShareLinks: number;
+  deletedAuditEntries: number;
+}
+
+const AUDIT_RETENTION = entryAt('admin', 'compliance.audit_log_retention_days');
+const DAY_MS = 86_400_000;
+
+/** Seed 001's compliance.audit_log_retention_days of a tenant (stored > environment > default). */
+async function auditRetentionDaysOf(db: DbOrTrx, tenantId: string, env: SettingsEnv): Promise<number> {
+  const rows = await loadSettingRows(db, [tenantId], [AUDIT_RETENTION.storagePath]);
+  return resolveSettings({ industry: null }, rows, env).valueOf(AUDIT_RETENTION).value as number;
+}
+
+/**
+ * Deletes a tenant's audit entries older than `cutoff`, and the history versions of the same
+ * age: a version is kept as long as the audit entry of its change. The newest version of each
+ * document is kept whatever its age (it is the document as it stands; rollbacks and diffs start there).
+ */
+async function deleteAuditOlderThan(trx: DbOrTrx, tenantId: string, cutoff: Date): Promise<number> {
+  const deleted = await trx.deleteFrom('audit_log').where('tenant_id', '=', tenantId).where('created_at', '<', cutoff).returning('id').execute();
+  await trx
+    .deleteFrom('config_versions as v')
+    .where('v.tenant_id', '=', tenantId)
+    .where('v.created_at', '<', cutoff)
+    .where(({ exists, selectFrom }) =>
+      exists(selectFrom('config_versions as newer').select('newer.version').whereRef('newer.tenant_id', '=', 'v.tenant_id').whereRef('newer.document', '=', 'v.document').whereRef('newer.version', '>', 'v.version')),
+    )
+    .execute();
+  return deleted.length;
 }
 
 /**
@@ -41,7 +72,10 @@ async function sweepTenant(db: Db, feed: ChangeFeed, tenantId: string, actor: Au
   const now = actor.now();
   const policy = await retentionPolicyOf(db, tenantId, env);
   const cutoff = subtractCalendarMonths(now, policy.evidenceRetentionMonths);
+  const auditCutoff = new Date(now.getTime() - (await auditRetentionDaysOf(db, tenantId, env)) * DAY_MS);
   return feed.transaction(db, async (trx) => {
+    // Before this sweep's own entry is written: that one is never older than the cutoff.
+    const deletedAuditEntries = await deleteAuditOlderThan(trx, tenantId, auditCutoff);
     const scans = await trx
       .selectFrom('scans')
       .select('id')
@@ -54,7 +88,7 @@ async function sweepTenant(db: Db, feed: ChangeFeed, tenantId: string, actor: Au
     const scanIds = scans.map((s) => s.id);
     const links = scanIds.length ? await deleteShareLinksOf(trx, tenantId, scanIds) : [];
     if (scanIds.length) await trx.deleteFrom('scans').where('tenant_id', '=', tenantId).where('id', 'in', scanIds).execute();
-    if (scanIds.length || always) {
+    if (scanIds.length || deletedAuditEntries || always) {
       await recordAudit(trx, actor, {
         tenantId,
         action: 'retention.sweep',
@@ -64,13 +98,15 @@ async function sweepTenant(db: Db, feed: ChangeFeed, tenantId: string, actor: Au
           cutoff: cutoff.toISOString(),
           deletedScans: scanIds.length,
           deletedShareLinks: links.length,
+          auditLogRetentionDays: Math.round((now.getTime() - auditCutoff.getTime()) / DAY_MS),
+          deletedAuditEntries,
           scanIds,
           shareLinkIds: links,
         },
       });
     }
-    if (scanIds.length) await recordChange(trx, actor, { tenantId, action: 'retention.sweep', target: tenantId });
-    return { deletedScans: scanIds.length, deletedShareLinks: links.length };
+    if (scanIds.length || deletedAuditEntries) await recordChange(trx, actor, { tenantId, action: 'retention.sweep', target: tenantId });
+    return { deletedScans: scanIds.length, deletedShareLinks: links.length, deletedAuditEntries };
   });
 }
 
@@ -94,24 +130,27 @@ const SYSTEM: Principal = { kind: 'anonymous', reason: 'missing' };
  */
 export async function sweepAllTenants(db: Db, feed: ChangeFeed, now: () => Date, logger: Logger, env: SettingsEnv): Promise<RetentionSweepResult> {
   const requestId = `retention-sweep-${randomUUID()}`;
-  // The shortest retention is one month: nothing younger can be due, whatever the tenant says.
+  // The shortest retention is one month (scans) and 30 days (audit entries, the setting's minimum):
+  // nothing younger can be due, whatever the tenant says.
   const tenants = await db
     .selectFrom('scans')
-    .select('tenant_id')
-    .distinct()
+    .select((eb) => eb.cast<string | null>('tenant_id', 'uuid').as('tenant_id'))
     .where('retained', '=', false)
     .where('created_at', '<', subtractCalendarMonths(now(), 1))
+    .union((eb) => eb.selectFrom('audit_log').select('tenant_id').where('tenant_id', 'is not', null).where('created_at', '<', new Date(now().getTime() - 30 * DAY_MS)))
     .execute();
-  const total: RetentionSweepResult = { deletedScans: 0, deletedShareLinks: 0 };
+  const total: RetentionSweepResult = { deletedScans: 0, deletedShareLinks: 0, deletedAuditEntries: 0 };
   for (const { tenant_id } of tenants) {
+    if (!tenant_id) continue;
     try {
       const r = await sweepTenant(db, feed, tenant_id, { principal: SYSTEM, requestId, now }, false, env);
       total.deletedScans += r.deletedScans;
       total.deletedShareLinks += r.deletedShareLinks;
+      total.deletedAuditEntries += r.deletedAuditEntries;
     } catch (error) {
       logger.error({ requestId, tenantId: tenant_id, err: (error as Error).message }, 'retention sweep failed for a tenant');
     }
   }
-  if (total.deletedScans) logger.info({ requestId, ...total, tenants: tenants.length }, 'retention sweep');
+  if (total.deletedScans || total.deletedAuditEntries) logger.info({ requestId, ...total, tenants: tenants.length }, 'retention sweep');
   return total;
 }

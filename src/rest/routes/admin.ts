@@ -354,4 +354,57 @@ export const rollbackSettings = defineRoute<{ rollback: { version: number; updat
   },
 });
 
-export const adminRoutes = [getAllSettings, listFlags, setFlag, resetCategory, getCategory, updateCategory, auditLogs, settingsHistory, rollbackSettings];
+export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration: Record<string, unknown> }>>({
+  method: 'GET',
+  path: '/api/admin/settings/export',
+  family: 'admin',
+  summary: 'Export the tenant configuration (settings, categories, config, flags) as one versioned document; secrets left out (admin)',
+  auth: 'key',
+  document: 'query RestAdminExportSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { exportConfiguration } }',
+  query: TENANT_ID_QUERY,
+  variables: tenantIdOf,
+  respond: ({ currentTenant }) => ({ body: currentTenant.exportConfiguration }),
+  responseSchema: {
+    type: 'object',
+    required: ['format', 'format_version', 'settings', 'categories', 'config', 'feature_flags', 'secrets'],
+    properties: {
+      format: { const: 'tenant-configuration' },
+      format_version: { const: 1 },
+      tenant_id: { type: 'string', format: 'uuid' },
+      exported_at: { type: 'string', format: 'date-time' },
+      versions: { type: 'object' },
+      settings: { type: 'object' },
+      categories: { type: 'object' },
+      config: { type: 'object' },
+      feature_flags: { type: 'object', additionalProperties: { type: 'boolean' } },
+      secrets: { type: 'object', additionalProperties: { enum: ['set', 'unset'] }, description: 'Secret paths left out, and whether each is set.' },
+    },
+  },
+});
+
+export const importSettings = defineRoute<{ importConfiguration: { dryRun: boolean; changes: (Change & { category: string | null })[] } }>({
+  method: 'POST',
+  path: '/api/admin/settings/import',
+  family: 'admin',
+  summary: 'Import an export into the tenant: one write per document, all or nothing, same validation and rules (admin)',
+  auth: 'key',
+  document: `mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
+  importConfiguration(tenantId: $tenantId, document: $document, dryRun: $dryRun) { dryRun changes { path old new } }
+}`,
+  query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
+  body: { required: true, description: 'A document GET /api/admin/settings/export answered.', schema: { type: 'object', required: ['format', 'format_version'] } },
+  variables: (req) => ({ ...tenantIdOf(req), document: req.body, ...dryRunOf(req) }),
+  respond: ({ importConfiguration: p }, req) =>
+    withDryRun({ body: { imported: true, changes: Object.fromEntries(p.changes.map((c) => [c.path, { old: c.old, new: c.new }])) } }, req),
+  responseSchema: {
+    type: 'object',
+    required: ['imported', 'changes'],
+    properties: {
+      imported: { const: true },
+      changes: { type: 'object', description: 'Prefixed path (settings., admin.<category>., config., feature_flags.) → { old, new }.' },
+      dry_run: { const: true, description: 'Present on a dry run (?dry_run=true): nothing was written.' },
+    },
+  },
+});
+
+export const adminRoutes = [getAllSettings, listFlags, setFlag, resetCategory, getCategory, updateCategory, auditLogs, settingsHistory, rollbackSettings, exportSettings, importSettings];

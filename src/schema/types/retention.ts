@@ -5,6 +5,7 @@ const RetentionSweepPayload = builder.objectRef<RetentionSweepResult>('Retention
   fields: (t) => ({
     deletedScans: t.exposeInt('deletedScans'),
     deletedShareLinks: t.exposeInt('deletedShareLinks'),
+    deletedAuditEntries: t.exposeInt('deletedAuditEntries', { description: 'Audit entries older than compliance.audit_log_retention_days (with the history versions of the same age).' }),
   }),
 });
 
