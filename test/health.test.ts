@@ -36,7 +36,7 @@ function appOver(db: Db) {
 
 /** A store of the kind under test, migrated and then closed: the database is gone. */
 async function closedStore(): Promise<Db> {
-  const s = await openTestStore();
+  const s = await openTestStore({ migrated: true });
   extraStores.push(s);
   await migrateToLatest(s.store.db);
   await s.store.close();
