@@ -77,3 +77,8 @@ function secretsKeyFrom(value: string | undefined, dataDir: string | undefined):
   writeFileSync(file, key.toString('hex'), { mode: 0o600 });
   return key;
 }
+
+/** `LOG_LEVEL`, read apart from loadConfig so the logger exists before the rest is read. */
+export function logLevelFrom(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOG_LEVEL ?? 'info';
+}

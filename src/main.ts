@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
-import { loadConfig } from './config.js';
+import { loadConfig, logLevelFrom } from './config.js';
 import { openStore } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
@@ -8,7 +8,7 @@ import { sweepAllTenants } from './services/retention.js';
 import { createApp } from './yoga.js';
 
 const startedAt = process.hrtime.bigint();
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: undefined });
+const logger = pino({ level: logLevelFrom(), base: undefined });
 const config = loadConfig();
 
 const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });

@@ -62,7 +62,7 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
     context: async (initial): Promise<ServiceContext> => {
       const { request } = initial;
       const info = requestInfo(request);
-      let principal;
+      let principal: ServiceContext['principal'];
       try {
         principal = await resolvePrincipal(db, apiKeyFromRequest(request), config.platformAdminKey, now());
       } catch (error) {
