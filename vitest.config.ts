@@ -13,6 +13,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Each file builds its own database (PGlite in memory, or a new database on the server).
     pool: 'forks',
+    // Migrates one store once; each file then starts from a copy of it (see the file).
+    globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

@@ -146,3 +146,8 @@ function secretsKeyFrom(value: string | undefined, dataDir: string | undefined):
   writeFileSync(file, key.toString('hex'), { mode: 0o600 });
   return key;
 }
+
+/** Whether a failed start may print its stack trace (`LOG_LEVEL=debug`), read even when loadConfig fails. */
+export function stackTracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.LOG_LEVEL === 'debug';
+}

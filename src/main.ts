@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
-import { loadConfig } from './config.js';
+import { loadConfig, stackTracesWanted } from './config.js';
 import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openChangeFeed } from './services/change-feed.js';
@@ -23,7 +23,7 @@ function cannotStart(error: unknown): never {
   } else {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`cannot start: ${message.split('\n')[0]} (LOG_LEVEL=debug shows the stack trace)\n`);
-    if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    if (stackTracesWanted() && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   }
   process.exit(1);
 }

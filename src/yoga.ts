@@ -94,7 +94,7 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
       const info = requestInfo(request);
       // A REST route names the key its operation runs with (none on public routes).
       const apiKey = initial.restApiKey !== undefined ? (initial.restApiKey ?? undefined) : apiKeyFromRequest(request);
-      let principal;
+      let principal: ServiceContext['principal'];
       try {
         principal = await resolvePrincipal(db, readCache, apiKey, config.platformAdminKey, now());
       } catch (error) {

@@ -67,6 +67,18 @@ describe('seed 000 tenant settings: defaults and shape', () => {
     expect((await update({ industry: 'financial' })).body.errors).toBeUndefined();
   });
 
+  it('createTenant checks industry with the same catalog rule as a settings write', async () => {
+    const create = (industry: string) =>
+      world.gql(`mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`, { input: { name: 'Industry check', industry } }, PLATFORM_KEY);
+    const tooLong = '<script>' + 'x'.repeat(300) + '</script>';
+    const viaSettings = await update({ industry: tooLong });
+    expectBadInput(viaSettings, 'industry must be between 1 and 64 characters long', 'industry');
+    expectBadInput(await create(tooLong), 'industry must be between 1 and 64 characters long', 'industry');
+    expectBadInput(await create('<b>'), 'industry must be letters, digits, spaces or _&/-', 'industry');
+    const names = await world.store.db.selectFrom('tenants').select('name').where('name', '=', 'Industry check').execute();
+    expect(names).toEqual([]);
+  });
+
   it('reports each value with its source, storage path, environment variable and default', async () => {
     const values = (await read()).values as any[];
     expect(values.find((v) => v.path === 'settings.benchmarkOptIn')).toEqual({

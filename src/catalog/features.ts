@@ -4,7 +4,9 @@
  * tier_required) are the same records. 18 features, 12 enabled by default, so an Enterprise
  * tenant on defaults answers seed 003's `total_enabled: 12, total_available: 18`.
  */
-export type Tier = 'BASIC' | 'PRO' | 'ENTERPRISE';
+/** The subscription tiers, lowest first. */
+export const TIERS = ['BASIC', 'PRO', 'ENTERPRISE'] as const;
+export type Tier = (typeof TIERS)[number];
 export type Impact = 'low' | 'medium' | 'high';
 
 export const TIER_RANK: Record<Tier, number> = { BASIC: 1, PRO: 2, ENTERPRISE: 3 };

@@ -5,6 +5,13 @@
  * shapes) is derived from these declarations.
  */
 
+/**
+ * The nullable text columns of `tenants` that hold a setting's value. Reads and writes go through
+ * `spec.column` generically (setting-resolution.ts, document-write.ts, tenants.ts): adding one
+ * here and in the table is the whole change.
+ */
+export type SettingColumn = 'industry';
+
 export type SettingKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum' | 'stringList' | 'json';
 
 /** A JSON value as stored and returned. */
@@ -39,8 +46,13 @@ export interface SettingSpec {
    * `false` when the setting has no environment layer.
    */
   env?: string | false;
-  /** The value lives in a column of `tenants` instead of `setting_values`. */
-  column?: 'industry';
+  /** The value lives in this column of `tenants` instead of `setting_values`. */
+  column?: SettingColumn;
+  /**
+   * The setting shapes every scan: it is read with the scan (services/scan-settings.ts) and
+   * shown under this label in a shared scan's evidence (rest/share-page-html.ts).
+   */
+  scanEvidenceLabel?: string;
   /** Validation of a JSON-valued setting beyond its kind: returns problems (empty = valid). */
   check?: (value: JsonValue) => string[];
 }

@@ -5,9 +5,15 @@ import { setting, type SettingTree } from './setting.js';
  * The seed documents no defaults; these are ours (see the helper brief).
  */
 export const tenantSettingsTree = {
-  readinessDropThreshold: setting.number(10, [0, 100], 'Alert threshold for readiness drop (percentage points).'),
-  alertOnNewQuantumVulnerable: setting.boolean(true, 'Enable vulnerable-asset alerting.'),
-  certExpiryDays: setting.integer(30, [1, 365], 'Certificate expiry warning window (days).'),
+  readinessDropThreshold: setting.number(10, [0, 100], 'Alert threshold for readiness drop (percentage points).', {
+    scanEvidenceLabel: 'Readiness drop threshold',
+  }),
+  alertOnNewQuantumVulnerable: setting.boolean(true, 'Enable vulnerable-asset alerting.', {
+    scanEvidenceLabel: 'Alert on new quantum-vulnerable assets',
+  }),
+  certExpiryDays: setting.integer(30, [1, 365], 'Certificate expiry warning window (days).', {
+    scanEvidenceLabel: 'Certificate expiry window (days)',
+  }),
   // One secret, also exposed as admin `webhooks.signing_secret` (the same Setting instance).
   webhookSigningSecret: setting.string(null, 'Secret used for webhook signing. Write-only: reads show only whether it is set.', {
     secret: true,
@@ -16,8 +22,12 @@ export const tenantSettingsTree = {
     maxLength: 256,
     env: false,
   }),
-  autoRetainScans: setting.boolean(false, 'Automatically retain completed scans (exempt from the retention sweep).'),
-  evidenceRetentionMonths: setting.integer(12, [1, 120], 'Evidence retention duration (1-120 months).'),
+  autoRetainScans: setting.boolean(false, 'Automatically retain completed scans (exempt from the retention sweep).', {
+    scanEvidenceLabel: 'Auto-retain scans',
+  }),
+  evidenceRetentionMonths: setting.integer(12, [1, 120], 'Evidence retention duration (1-120 months).', {
+    scanEvidenceLabel: 'Evidence retention (months)',
+  }),
   benchmarkOptIn: setting.boolean(false, 'Enable benchmark and drift analytics.'),
   // One home: the `tenants.industry` column (also Tenant.industry).
   industry: setting.string(null, 'Industry cohort used for benchmarking (the same value as Tenant.industry).', {

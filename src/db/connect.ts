@@ -11,6 +11,8 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** Folder of the embedded store; `memory://` keeps it in memory (tests). */
   dataDir: string;
+  /** A `dumpDataDir` tarball the embedded store starts from instead of a new cluster (tests). */
+  initialData?: Blob;
 }
 
 export interface Store {
@@ -39,7 +41,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     import('kysely-pglite-dialect'),
   ]);
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create(options.dataDir);
+  const pglite = await PGlite.create(options.dataDir, options.initialData && { loadDataDir: options.initialData });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return { db, kind: 'pglite', close: () => db.destroy() };
 }

@@ -7,7 +7,7 @@ import { errorBody, inParameterTerms, restErrorOf, statusOf, type ErrorContext, 
 import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
-import { operationName, type Family, type Route, type RouteRequest } from '../rest/route.js';
+import { operationName, type Family, type Route, type RouteRequest, type RouteResponse } from '../rest/route.js';
 import { RouteMatcher } from '../rest/route-matcher.js';
 
 type GetEnveloped = (initial: object) => {
@@ -180,7 +180,7 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     }
     if (!result.data) return fail({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
 
-    let out;
+    let out: RouteResponse;
     try {
       out = route.respond(result.data, req);
     } catch (error) {

@@ -77,7 +77,9 @@ export interface RouteResponse {
   version?: number | null;
 }
 
-export interface Route<TData = any> {
+// `respond` and `html` are methods (bivariant in `data`), so routes of different data types
+// form one `Route[]` without `any`.
+export interface Route<TData = unknown> {
   method: HttpMethod;
   /** Express-style pattern: `/api/v1/tenants/:id/config`. Static segments win over params. */
   path: string;
@@ -93,7 +95,7 @@ export interface Route<TData = any> {
   /** How path params, query and body become the operation's variables. */
   variables: (req: RouteRequest) => Record<string, unknown>;
   /** How the operation's `data` becomes the documented body; throw a DomainError for an error. */
-  respond: (data: TData, req: RouteRequest) => RouteResponse;
+  respond(data: TData, req: RouteRequest): RouteResponse;
   /** Success status (default 200). */
   status?: number;
   /** The documented success body, for OpenAPI. */
@@ -103,7 +105,7 @@ export interface Route<TData = any> {
   /** Extra response headers (on success and on errors of this route). */
   headers?: Record<string, string>;
   /** An HTML rendering offered when the client's Accept prefers text/html over JSON. */
-  html?: (data: TData, req: RouteRequest) => string;
+  html?(data: TData, req: RouteRequest): string;
 }
 
 /** Keeps each route's `data` type checked against its own `respond`. */

@@ -1,3 +1,4 @@
+import { scanSettingEntries } from '../services/scan-settings.js';
 import type { ScanEvidence, SharedScanView } from '../services/shared-scan-view.js';
 
 /**
@@ -58,13 +59,7 @@ function evidenceSection(evidence: ScanEvidence): string {
   const s = evidence.settings;
   return [
     table('Evidence: scan metadata', [['Status', evidence.scan.status], ['Retained', evidence.scan.retained], ['Summary', evidence.scan.summary ?? '—']]),
-    table('Evidence: settings that shaped it', [
-      ['Auto-retain scans', s.autoRetainScans],
-      ['Evidence retention (months)', s.evidenceRetentionMonths],
-      ['Certificate expiry window (days)', s.certExpiryDays],
-      ['Readiness drop threshold', s.readinessDropThreshold],
-      ['Alert on new quantum-vulnerable assets', s.alertOnNewQuantumVulnerable],
-    ]),
+    table('Evidence: settings that shaped it', scanSettingEntries.map((e) => [e.spec.scanEvidenceLabel!, s[e.path]])),
   ].join('\n');
 }
 

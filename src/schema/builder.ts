@@ -1,4 +1,4 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { type SchemaTypes } from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { hasTenantRole } from '../auth/principal.js';
 import { forbidden, unauthenticated } from '../errors/domain-error.js';
@@ -54,3 +54,6 @@ export const builder = new SchemaBuilder<{
 // Deny by default: every root field needs a valid key unless it opts out with `skipTypeScopes`.
 builder.queryType({ authScopes: { authenticated: true } });
 builder.mutationType({ authScopes: { authenticated: true } });
+
+/** The builder's schema types, for helpers that take Pothos refs and field builders. */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes> ? T : never;

@@ -1,6 +1,7 @@
+import type { FieldMap, InputFieldBuilder, InputFieldMap, ObjectFieldBuilder, ObjectRef } from '@pothos/core';
 import { describeConstraints, isSetting, type Setting, type SettingTree } from '../catalog/setting.js';
 import type { SecretStatus } from '../services/setting-documents.js';
-import { builder } from './builder.js';
+import { type BuilderTypes as Types, builder } from './builder.js';
 
 /**
  * GraphQL object and input types derived from catalog trees, so no setting is listed twice:
@@ -38,22 +39,27 @@ function outputType(setting: Setting): unknown {
 }
 
 type Doc = Record<string, unknown>;
+/**
+ * What a leaf or group field resolves to is only known from the tree at run time: GraphQL checks
+ * it, so to TypeScript every such field is typed as an output whose value is `unknown`.
+ */
+type UntypedOutput = ObjectRef<Types, unknown>;
 
 /**
  * The fields of one level of a tree for an object type whose parent is `P`; `read(parent)` gives
  * the typed document at this level. Group types are created now (eagerly, so they exist before
  * the schema is built); the returned function gives the fields inside a `fields: (t) => …`.
  */
-export function treeFields<P>(tree: SettingTree, read: (parent: P) => Doc, names: GroupNamer, path: string[] = [], envOf?: (path: string) => string | null): (t: any) => Record<string, any> {
+export function treeFields<P>(tree: SettingTree, read: (parent: P) => Doc, names: GroupNamer, path: string[] = [], envOf?: (path: string) => string | null): (t: ObjectFieldBuilder<Types, P>) => FieldMap {
   const groups: Record<string, unknown> = Object.fromEntries(
     Object.entries(tree).flatMap(([key, node]) => (isSetting(node) ? [] : [[key, groupObjectType(node, names, [...path, key], envOf)]])),
   );
-  return (t: any) =>
+  return (t) =>
     Object.fromEntries(
       Object.entries(tree).map(([key, node]) => {
-        if (!isSetting(node)) return [key, t.field({ type: groups[key], resolve: (parent: P) => read(parent)[key] as Doc })];
+        if (!isSetting(node)) return [key, t.field({ type: groups[key] as UntypedOutput, resolve: (parent: P) => read(parent)[key] })];
         return [key, t.field({
-          type: outputType(node),
+          type: outputType(node) as UntypedOutput,
           nullable: !!node.spec.nullable && !node.spec.secret,
           description: describe(node, envOf?.([...path, key].join('.'))),
           resolve: (parent: P) => read(parent)[key],
@@ -67,7 +73,7 @@ function groupObjectType(tree: SettingTree, names: GroupNamer, path: string[], e
   return builder.objectRef<Doc>(names(path)).implement({ fields: (t) => fields(t) });
 }
 
-function inputField(t: any, setting: Setting) {
+function inputField(t: InputFieldBuilder<Types, 'InputObject'>, setting: Setting) {
   const spec = setting.spec;
   const options = { required: false, description: describe(setting) };
   switch (spec.kind) {
@@ -82,17 +88,19 @@ function inputField(t: any, setting: Setting) {
 }
 
 /** The fields of a patch input for one level of a tree (every field optional, groups nested); group inputs created now. */
-export function treeInputFields(tree: SettingTree, names: GroupNamer, path: string[] = []): (t: any) => Record<string, any> {
+export function treeInputFields(tree: SettingTree, names: GroupNamer, path: string[] = []): (t: InputFieldBuilder<Types, 'InputObject'>) => InputFieldMap {
   const groups: Record<string, unknown> = Object.fromEntries(
     Object.entries(tree).flatMap(([key, node]) => (isSetting(node) ? [] : [[key, groupInputType(node, names, [...path, key])]])),
   );
-  return (t: any) =>
+  return (t) =>
     Object.fromEntries(
-      Object.entries(tree).map(([key, node]) => [key, isSetting(node) ? inputField(t, node) : t.field({ type: groups[key], required: false })]),
+      Object.entries(tree).map(([key, node]) => [key, isSetting(node) ? inputField(t, node) : t.field({ type: groups[key] as GroupInput, required: false })]),
     );
 }
 
-function groupInputType(tree: SettingTree, names: GroupNamer, path: string[]): any {
+type GroupInput = ReturnType<typeof builder.inputType<string, InputFieldMap>>;
+
+function groupInputType(tree: SettingTree, names: GroupNamer, path: string[]): GroupInput {
   const fields = treeInputFields(tree, names, path);
   return builder.inputType(`${names(path)}Patch`, { description: 'Partial update: only the fields given change.', fields: (t) => fields(t) });
 }

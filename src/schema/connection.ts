@@ -1,6 +1,6 @@
 import type { ObjectRef } from '@pothos/core';
 import type { Page } from '../services/pagination.js';
-import { builder } from './builder.js';
+import { type BuilderTypes, builder } from './builder.js';
 
 export const PageInfo = builder.objectRef<Pick<Page<unknown>, 'endCursor' | 'hasNextPage'>>('PageInfo').implement({
   fields: (t) => ({
@@ -10,7 +10,7 @@ export const PageInfo = builder.objectRef<Pick<Page<unknown>, 'endCursor' | 'has
 });
 
 /** `<Name>Connection { nodes, pageInfo }` over a service `Page`. */
-export function connectionOf<T>(name: string, node: ObjectRef<any, T>) {
+export function connectionOf<T>(name: string, node: ObjectRef<BuilderTypes, T>) {
   return builder.objectRef<Page<T>>(`${name}Connection`).implement({
     fields: (t) => ({
       nodes: t.field({ type: [node], resolve: (page) => page.nodes }),

@@ -180,8 +180,9 @@ async function applyChanges(trx: Transaction<Database>, ctx: ServiceContext, ten
   for (const change of changes) {
     const { entry } = change;
     const path = entry.storagePath;
-    if (entry.spec.column === 'industry') {
-      await trx.updateTable('tenants').set({ industry: change.op === 'delete' ? null : (change.new as string | null) }).where('id', '=', tenantId).execute();
+    if (entry.spec.column) {
+      const value = change.op === 'delete' ? null : (change.new as string | null);
+      await trx.updateTable('tenants').set({ [entry.spec.column]: value }).where('id', '=', tenantId).execute();
     } else if (change.op === 'delete') {
       await deleteSettingRow(trx, tenantId, path);
       written.set(path, null);

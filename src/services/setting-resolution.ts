@@ -1,5 +1,5 @@
 import { REDACTED, type CatalogEntry } from '../catalog/catalog.js';
-import type { JsonValue } from '../catalog/setting.js';
+import type { JsonValue, SettingColumn } from '../catalog/setting.js';
 import { parseEnvValue } from '../catalog/validate.js';
 import type { TenantRow } from '../db/tables.js';
 import type { SettingValueRow } from './setting-values.js';
@@ -31,18 +31,19 @@ const warnedEnv = new Set<string>();
  * variable), so a typo in a deployment cannot put an out-of-range value in force.
  */
 export function resolveSettings(
-  tenant: Pick<TenantRow, 'industry'>,
+  tenant: Pick<TenantRow, SettingColumn>,
   rows: readonly SettingValueRow[],
   env: Record<string, string | undefined>,
   warn: (message: string, envVar: string) => void = () => {},
 ): Resolution {
   const stored = new Map(rows.map((r) => [r.path, r]));
   const storedRow = (entry: CatalogEntry) => stored.get(entry.storagePath);
-  const valueOf = (entry: CatalogEntry): ResolvedValue => {
+  const resolvedValueOf = (entry: CatalogEntry): ResolvedValue => {
     const { spec } = entry;
-    if (spec.column === 'industry') {
-      return tenant.industry != null
-        ? { value: tenant.industry, source: 'STORED', updatedAt: null }
+    if (spec.column) {
+      const stored = tenant[spec.column];
+      return stored != null
+        ? { value: stored, source: 'STORED', updatedAt: null }
         : { value: spec.default, source: 'DEFAULT', updatedAt: null };
     }
     const row = storedRow(entry);
@@ -61,5 +62,5 @@ export function resolveSettings(
     }
     return { value: spec.default, source: 'DEFAULT', updatedAt: null };
   };
-  return { valueOf, storedRow };
+  return { valueOf: resolvedValueOf, storedRow };
 }

@@ -12,6 +12,7 @@ import { requireSameTenant } from './tenant-access.js';
 
 export const SHARE_SCOPES = ['report', 'bundle', 'passport'] as const;
 export type ShareScope = (typeof SHARE_SCOPES)[number];
+export const DEFAULT_SHARE_SCOPE: ShareScope = 'passport';
 
 export const DEFAULT_EXPIRES_HOURS = 168;
 export const MIN_EXPIRES_HOURS = 1;
@@ -44,7 +45,7 @@ function validateShareLinkInput(input: CreateShareLinkInput): { expiresHours: nu
   if (!Number.isInteger(expiresHours) || expiresHours < MIN_EXPIRES_HOURS || expiresHours > MAX_EXPIRES_HOURS) {
     issues.push({ path: 'expiresHours', message: `must be an integer between ${MIN_EXPIRES_HOURS} and ${MAX_EXPIRES_HOURS}` });
   }
-  const scope = input.scope ?? 'passport';
+  const scope = input.scope ?? DEFAULT_SHARE_SCOPE;
   if (!SHARE_SCOPES.includes(scope)) issues.push({ path: 'scope', message: `must be one of ${SHARE_SCOPES.join(', ')}` });
   const label = input.label?.trim() || null;
   if (label && label.length > MAX_SHARE_LABEL_LENGTH) issues.push({ path: 'label', message: `must be at most ${MAX_SHARE_LABEL_LENGTH} characters` });

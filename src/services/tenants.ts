@@ -1,3 +1,5 @@
+import { entryAt } from '../catalog/catalog.js';
+import { validateValue } from '../catalog/validate.js';
 import type { TenantRow, TierName } from '../db/tables.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
@@ -19,10 +21,14 @@ export async function createTenant(ctx: ServiceContext, input: CreateTenantInput
   if (!name || name.length > MAX_NAME_LENGTH) {
     throw badInput(`name must be 1-${MAX_NAME_LENGTH} characters`, [{ path: 'name', message: `must be 1-${MAX_NAME_LENGTH} characters` }]);
   }
+  // The same rule as every later write of settings.industry: the catalog's.
+  const industry = input.industry ?? null;
+  const issues = validateValue(entryAt('settings', 'industry').spec, industry, 'industry');
+  if (issues.length) throw badInput(issues[0].message, issues);
   return ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const tenant = await trx
       .insertInto('tenants')
-      .values({ name, tier: input.tier ?? 'BASIC', industry: input.industry ?? null, created_at: ctx.now() })
+      .values({ name, tier: input.tier ?? 'BASIC', industry, created_at: ctx.now() })
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'tenant.create', target: tenant.id, changes: { name, tier: tenant.tier, industry: tenant.industry } });

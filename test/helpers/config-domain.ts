@@ -58,14 +58,12 @@ export function expectCode(res: { body: any }, code: string) {
 
 /**
  * A request GraphQL itself refuses while coercing variables (unknown input field, wrong type):
- * no data, an error naming the problem. (Those errors reach clients without extensions.code
- * today: the foundation's error mapping runs on execution results only.)
+ * no data, an error naming the problem, mapped to BAD_USER_INPUT by the error mapping plugin.
  */
 export function expectRefusedByGraphQL(res: { status: number; body: any }, mentions: RegExp) {
   expect(res.body.data?.updateTenantConfig ?? res.body.data?.updateTenantSettings ?? res.body.data?.updateAdminSettings ?? null).toBeNull();
   expect(res.body.errors?.[0]?.message).toMatch(mentions);
-  const code = res.body.errors[0].extensions?.code;
-  if (code !== undefined) expect(code).toBe('BAD_USER_INPUT');
+  expect(res.body.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
 }
 
 /** Nests a dotted path and value into a patch object: ('a.b', 1) → { a: { b: 1 } }. */

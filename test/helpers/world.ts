@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import pino from 'pino';
+import { inject } from 'vitest';
 import type { AppConfig, RateLimitConfig } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -97,13 +99,18 @@ export interface TestStore {
 }
 
 /**
- * A fresh, empty, un-migrated store of the kind under test: PGlite in memory, or, when
- * TEST_DATABASE_URL is set, a new database on that server.
+ * A fresh store of the kind under test: PGlite in memory, or, when TEST_DATABASE_URL is set, a
+ * new database on that server. Empty and un-migrated, except that PGlite starts `migrated` when
+ * asked (the caller still runs migrateToLatest: a no-op then). PGlite loads a dump the global
+ * set-up made once (test/helpers/global-setup.ts), several times cheaper than a new cluster.
  */
-export async function openTestStore(): Promise<TestStore> {
+export async function openTestStore(options: { migrated?: boolean } = {}): Promise<TestStore> {
   const serverUrl = process.env.TEST_DATABASE_URL;
+  const dumps = serverUrl ? undefined : inject('pgliteDumps');
+  const dumpFile = options.migrated ? dumps?.migrated : dumps?.empty;
   const database = serverUrl ? await createTestDatabase(serverUrl) : undefined;
-  const store = await openStore({ databaseUrl: database?.url, dataDir: 'memory://' });
+  const initialData = dumpFile ? new Blob([await readFile(dumpFile)]) : undefined;
+  const store = await openStore({ databaseUrl: database?.url, dataDir: 'memory://', initialData });
   let closed = false;
   const close = store.close;
   store.close = async () => {
@@ -147,7 +154,8 @@ export interface WorldOptions {
  * a new database on that server (dropped on close). One world per test file.
  */
 export async function createWorld(options: WorldOptions = {}): Promise<World> {
-  const { store, databaseUrl, dispose } = await openTestStore();
+  const { store, databaseUrl, dispose } = await openTestStore({ migrated: true });
+  // A no-op on the migrated copy; migrates when a file runs without the global set-up.
   await migrateToLatest(store.db);
 
   const lines: string[] = [];

@@ -4,7 +4,7 @@ import { defineRoute } from '../route.js';
 import { renderSharePageHtml } from '../share-page-html.js';
 
 /**
- * `GET /share/{token}` (issue 6): the keyless view of a shared scan. Unknown, expired, revoked
+ * `GET /share/{token}`: the keyless view of a shared scan. Unknown, expired, revoked
  * and forged tokens all come back from GraphQL as the same NOT_FOUND, so they get the same 404.
  * Nothing about it may be cached or leak through a Referer.
  */

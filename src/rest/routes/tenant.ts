@@ -1,3 +1,4 @@
+import { SHARE_SCOPES } from '../../services/share-links.js';
 import { defineRoute, type JsonSchema } from '../route.js';
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { TENANT_ID_QUERY, tenantIdOf, type CallerTenantData } from './caller-tenant.js';
@@ -123,7 +124,7 @@ export const createShareLink = defineRoute<CreateShareLinkData>({
       ...URL_TOKEN_SCHEMA,
       id: { type: 'string', description: 'The link id (for DELETE /tenant/share-links/{id}).' },
       label: { type: ['string', 'null'] },
-      scope: { enum: ['report', 'bundle', 'passport'] },
+      scope: { enum: [...SHARE_SCOPES] },
       expiresAt: { type: 'string', format: 'date-time' },
       createdAt: { type: 'string', format: 'date-time' },
     },

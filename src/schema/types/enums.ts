@@ -1,8 +1,9 @@
+import { TIERS } from '../../catalog/features.js';
 import { builder } from '../builder.js';
 
 export const TierEnum = builder.enumType('Tier', {
   description: 'Subscription tier, ordered: BASIC < PRO < ENTERPRISE.',
-  values: ['BASIC', 'PRO', 'ENTERPRISE'] as const,
+  values: TIERS,
 });
 
 export const RoleEnum = builder.enumType('Role', {

@@ -4,7 +4,7 @@ import { TierEnum } from './enums.js';
 import { Tenant } from './tenant.js';
 
 export const FeatureFlag = builder.objectRef<FeatureFlagView>('FeatureFlag').implement({
-  description: 'A feature of the one catalog behind seed 001 feature flags and seed 003 features.',
+  description: 'A feature of the one feature catalog (behind both the feature flags and the tenant config features).',
   fields: (t) => ({
     key: t.exposeString('key'),
     displayName: t.exposeString('displayName'),
@@ -33,7 +33,7 @@ builder.mutationField('setFeatureFlag', (t) =>
   t.field({
     type: SetFeatureFlagPayload,
     nullable: true,
-    description: "Seed 001: switches a feature on or off (operator, admin). Enabling one above the tenant's tier: FORBIDDEN.",
+    description: "Switches a feature on or off (operator, admin). Enabling one above the tenant's tier: FORBIDDEN.",
     authScopes: { operator: true },
     args: { tenantId: t.arg.id(), key: t.arg.string({ required: true }), enabled: t.arg.boolean({ required: true }), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
     resolve: (_root, args, ctx) => setFeatureFlag(ctx, args.tenantId, args.key, args.enabled, args.dryRun),

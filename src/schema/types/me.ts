@@ -20,7 +20,7 @@ const Me = builder.objectRef<MeShape>('Me').implement({
     platformAdmin: t.exposeBoolean('platformAdmin'),
     entitlements: t.field({
       type: 'JSON',
-      description: 'Subscription feature flags: feature key → enabled (seed 004).',
+      description: "Subscription feature flags: feature key → enabled, from the tenant's tier.",
       resolve: (me, _args, ctx) => (me.tenant ? entitlementsOf(ctx, me.tenant) : {}),
     }),
   }),
@@ -29,7 +29,7 @@ const Me = builder.objectRef<MeShape>('Me').implement({
 builder.objectField(Tenant, 'entitlements', (t) =>
   t.field({
     type: 'JSON',
-    description: "The tenant's subscription feature flags: feature key → enabled (seed 004; the same as Me.entitlements).",
+    description: "The tenant's subscription feature flags: feature key → enabled (the same as Me.entitlements).",
     authScopes: { viewer: true },
     resolve: (tenant, _args, ctx) => entitlementsOf(ctx, tenant),
   }),

@@ -13,12 +13,12 @@ export const SettingSourceEnum = builder.enumType('SettingSource', {
 });
 
 export const SettingsCategoryEnum = builder.enumType('SettingsCategory', {
-  description: "Seed 001's settings categories.",
+  description: 'The admin settings categories (authentication, notifications, and so on).',
   values: SETTINGS_CATEGORIES as readonly SettingsCategoryName[],
 });
 
 export const SettingChange = builder.objectRef<SettingChangeView>('SettingChange').implement({
-  description: 'One changed value. Admin settings: `path` inside `category` (seed 001, e.g. password_policy.min_length); tenant config: section.field (seed 003). Secrets show "[redacted]".',
+  description: 'One changed value. Admin settings: `path` inside `category` (e.g. password_policy.min_length); tenant config: section.field. Secrets show "[redacted]".',
   fields: (t) => ({
     path: t.exposeString('path'),
     category: t.field({ type: SettingsCategoryEnum, nullable: true, resolve: (c) => c.category as SettingsCategoryName | null }),
@@ -46,14 +46,14 @@ const seed000Fields = treeFields<SettingsView>(tenantSettingsTree, (v) => v.type
 const categoryFields = treeFields<SettingsView>(adminSettingsTree, (v) => v.typed.admin, names, [], (p) => entryAt('admin', p).envVar);
 
 export const Settings = builder.objectRef<SettingsView>('Settings').implement({
-  description: "A tenant's settings: seed 000's fields (camelCase) and seed 001's categories (snake_case), one version.",
+  description: "A tenant's settings: the product settings (camelCase) and the admin categories (snake_case), under one version.",
   fields: (t) => ({
     ...seed000Fields(t),
     ...categoryFields(t),
-    tenantSettings: t.field({ type: 'JSON', description: 'Seed 000 document shape; the signing secret shows as "[redacted]" when set, null when not.', resolve: (v) => documentOf('settings', v.resolution, 'json') }),
+    tenantSettings: t.field({ type: 'JSON', description: 'The product settings as one JSON document (the REST body of GET /tenant/settings); the signing secret shows as "[redacted]" when set, null when not.', resolve: (v) => documentOf('settings', v.resolution, 'json') }),
     categoryValues: t.field({
       type: 'JSON',
-      description: 'Seed 001 document shape of one category.',
+      description: 'One admin category as a JSON document (the REST body of its category endpoint).',
       args: { category: t.arg({ type: SettingsCategoryEnum, required: true }) },
       resolve: (v, args) => documentOf('admin', v.resolution, 'json')[args.category],
     }),
@@ -73,12 +73,12 @@ builder.objectField(Tenant, 'settings', (t) =>
 );
 
 const TenantSettingsPatch = builder.inputType('TenantSettingsPatch', {
-  description: 'Seed 000 fields to change; omitted fields keep their values. webhookSigningSecret: null clears it.',
+  description: 'Product settings to change; omitted fields keep their values. webhookSigningSecret: null clears it.',
   fields: (t) => treeInputFields(tenantSettingsTree, names)(t),
 });
 
 const AdminSettingsPatch = builder.inputType('AdminSettingsPatch', {
-  description: 'Seed 001 categories to change (partial, at any depth).',
+  description: 'Admin categories to change (partial, at any depth).',
   fields: (t) => treeInputFields(adminSettingsTree, names)(t),
 });
 
@@ -106,7 +106,7 @@ builder.mutationFields((t) => ({
   updateTenantSettings: t.field({
     type: UpdateSettingsPayload,
     nullable: true,
-    description: 'Seed 000: updates tenant settings (operator, admin). Stale expectedVersion: CONFLICT.',
+    description: "Updates the tenant's product settings (operator, admin). Stale expectedVersion: CONFLICT.",
     authScopes: { operator: true },
     args: { tenantId: t.arg.id(), input: t.arg({ type: TenantSettingsPatch, required: true }), expectedVersion: t.arg.int(), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
     resolve: (_root, args, ctx) => updateTenantSettings(ctx, args.tenantId, args.input, args.expectedVersion, args.dryRun),
@@ -114,7 +114,7 @@ builder.mutationFields((t) => ({
   updateAdminSettings: t.field({
     type: UpdateSettingsPayload,
     nullable: true,
-    description: 'Seed 001: updates one or more settings categories, partially (operator, admin).',
+    description: 'Updates one or more admin settings categories, partially (operator, admin).',
     authScopes: { operator: true },
     args: { tenantId: t.arg.id(), input: t.arg({ type: AdminSettingsPatch, required: true }), expectedVersion: t.arg.int(), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
     resolve: (_root, args, ctx) => updateAdminSettings(ctx, args.tenantId, args.input, args.expectedVersion, args.dryRun),
@@ -122,7 +122,7 @@ builder.mutationFields((t) => ({
   resetSettingsCategory: t.field({
     type: ResetSettingsPayload,
     nullable: true,
-    description: "Seed 001: deletes a category's stored values so environment and defaults apply again (admin).",
+    description: "Deletes a category's stored values so environment and defaults apply again (admin).",
     authScopes: { admin: true },
     args: { tenantId: t.arg.id(), category: t.arg({ type: SettingsCategoryEnum, required: true }), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
     resolve: (_root, args, ctx) => resetSettingsCategory(ctx, args.tenantId, args.category, args.dryRun),

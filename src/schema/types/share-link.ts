@@ -1,5 +1,18 @@
 import type { ShareLinkRow } from '../../db/tables.js';
-import { createShareLink, isShareLinkActive, revokeShareLink, SHARE_SCOPES, shareLinksOfScan, viewSharedScan, type CreatedShareLink } from '../../services/share-links.js';
+import {
+  createShareLink,
+  DEFAULT_EXPIRES_HOURS,
+  DEFAULT_SHARE_SCOPE,
+  isShareLinkActive,
+  MAX_EXPIRES_HOURS,
+  MAX_SHARE_LABEL_LENGTH,
+  MIN_EXPIRES_HOURS,
+  revokeShareLink,
+  SHARE_SCOPES,
+  shareLinksOfScan,
+  viewSharedScan,
+  type CreatedShareLink,
+} from '../../services/share-links.js';
 import { builder } from '../builder.js';
 import { Scan } from './scan.js';
 
@@ -44,9 +57,9 @@ builder.queryField('sharedScan', (t) =>
 
 const CreateShareLinkInput = builder.inputType('CreateShareLinkInput', {
   fields: (t) => ({
-    expiresHours: t.int({ required: false, defaultValue: 168, description: 'Link lifetime in hours, 1-720.' }),
-    label: t.string({ required: false, description: 'Human-readable label, at most 200 characters.' }),
-    scope: t.field({ type: ShareScopeEnum, required: false, defaultValue: 'passport' }),
+    expiresHours: t.int({ required: false, defaultValue: DEFAULT_EXPIRES_HOURS, description: `Link lifetime in hours, ${MIN_EXPIRES_HOURS}-${MAX_EXPIRES_HOURS}.` }),
+    label: t.string({ required: false, description: `Human-readable label, at most ${MAX_SHARE_LABEL_LENGTH} characters.` }),
+    scope: t.field({ type: ShareScopeEnum, required: false, defaultValue: DEFAULT_SHARE_SCOPE }),
   }),
 });
 

@@ -11,10 +11,10 @@ const names = namerWithSuffix('Config');
 const sectionFields = treeFields<TenantConfigView>(tenantConfigTree, (v) => v.typed, names, [], (p) => entryAt('config', p).envVar);
 
 export const TenantConfig = builder.objectRef<TenantConfigView>('TenantConfig').implement({
-  description: "A tenant's configuration (seed 003), field names as documented.",
+  description: "A tenant's configuration (the v1 REST document), field names as documented.",
   fields: (t) => ({
     ...sectionFields(t),
-    document: t.field({ type: 'JSON', description: "Seed 003's GET body minus tenant_id and updated_at.", resolve: (v) => documentOf('config', v.resolution, 'json') }),
+    document: t.field({ type: 'JSON', description: "The configuration as one JSON document: the v1 REST GET body minus tenant_id and updated_at.", resolve: (v) => documentOf('config', v.resolution, 'json') }),
     values: t.field({
       type: [SettingValue],
       args: { prefix: t.arg.string({ required: false, description: 'Storage-path prefix, e.g. "config.performance."' }) },
@@ -30,7 +30,7 @@ builder.objectField(Tenant, 'config', (t) =>
 );
 
 const TenantConfigPatch = builder.inputType('TenantConfigPatch', {
-  description: 'Seed 003 PUT body: sections to change, partially; custom_settings is merged key by key (null removes a key).',
+  description: 'Sections to change, partially (the v1 REST PUT body); custom_settings is merged key by key (null removes a key).',
   fields: (t) => treeInputFields(tenantConfigTree, names)(t),
 });
 
@@ -38,7 +38,7 @@ const UpdateTenantConfigPayload = builder.objectRef<UpdateTenantConfigResult>('U
   fields: (t) => ({
     config: t.field({ type: TenantConfig, resolve: (p) => p.config }),
     changes: t.field({ type: [SettingChange], resolve: (p) => p.changes }),
-    updatedFields: t.stringList({ description: 'Seed 003 updated_fields: the paths that changed.', resolve: (p) => p.updatedFields }),
+    updatedFields: t.stringList({ description: 'The paths that changed (section.field).', resolve: (p) => p.updatedFields }),
     version: t.exposeInt('version'),
     updatedAt: t.field({ type: 'DateTime', resolve: (p) => p.updatedAt }),
   }),
@@ -48,7 +48,7 @@ builder.mutationField('updateTenantConfig', (t) =>
   t.field({
     type: UpdateTenantConfigPayload,
     nullable: true,
-    description: "Seed 003: partial config update (operator, admin), checked against seed 003's rules on the merged result.",
+    description: "Updates the configuration partially (operator, admin); the configuration rules are checked on the merged result.",
     authScopes: { operator: true },
     args: { tenantId: t.arg.id(), input: t.arg({ type: TenantConfigPatch, required: true }), expectedVersion: t.arg.int(), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
     resolve: (_root, args, ctx) => updateTenantConfig(ctx, args.tenantId, args.input, args.expectedVersion, args.dryRun),
