@@ -1,4 +1,5 @@
 import {
+  type OperationDefinitionNode,
   getNamedType,
   isListType,
   isNonNullType,
@@ -176,7 +177,7 @@ export function operationCost(
   variables: Record<string, unknown> | null | undefined,
 ): OperationCost {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation;
+  let operation: OperationDefinitionNode | undefined;
   for (const d of document.definitions) {
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     else if (d.kind === Kind.OPERATION_DEFINITION && (operationName ? d.name?.value === operationName : !operation)) operation = d;
@@ -188,7 +189,7 @@ export function operationCost(
   const pageSize = (field: FieldNode): number | undefined => {
     const arg = field.arguments?.find((a) => a.name.value === 'first');
     if (!arg) return undefined;
-    const raw = valueOf(arg.value, variables);
+    const raw = literalValueOf(arg.value, variables);
     const n = typeof raw === 'number' && Number.isFinite(raw) ? raw : DEFAULT_PAGE_SIZE;
     return Math.min(Math.max(1, n), MAX_PAGE_SIZE);
   };
@@ -237,7 +238,7 @@ function isListOf(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
 }
 
-function valueOf(node: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
+function literalValueOf(node: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
   if (node.kind === Kind.INT) return Number(node.value);
   if (node.kind === Kind.VARIABLE) return variables?.[node.name.value];
   return undefined;

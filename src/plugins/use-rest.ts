@@ -126,7 +126,7 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     const restApiKey = route.auth === 'public' ? null : undefined;
     const initial: Partial<YogaInitialContext> & RestInitialContext = { ...serverContext, request, params, restApiKey };
     const enveloped = getEnveloped(initial);
-    let contextValue;
+    let contextValue: Awaited<ReturnType<typeof enveloped.contextFactory>>;
     try {
       contextValue = await enveloped.contextFactory();
     } catch (error) {

@@ -64,7 +64,9 @@ function collectIssues(type: GraphQLInputType, value: unknown, at: (string | num
   }
   if (value === null || value === undefined) return;
   if (isListType(type)) {
-    if (Array.isArray(value)) value.forEach((item, index) => collectIssues(type.ofType, item, [...at, index], out));
+    if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) collectIssues(type.ofType, item, [...at, index], out);
+    }
     else collectIssues(type.ofType, value, at, out);
     return;
   }

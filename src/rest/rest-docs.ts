@@ -50,6 +50,7 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
 export function shapeOf(schema: JsonSchema | undefined, depth = 0): string {
   if (!schema || Object.keys(schema).length === 0) return 'any';
   if (depth > 6) return '{…}';
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON Schema node, read loosely for display only
   const s = schema as Record<string, any>;
   if (s.$ref) return String(s.$ref).split('/').pop()!;
   if ('const' in s) return JSON.stringify(s.const);
@@ -75,6 +76,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
  * OpenAPI document built from it. `npm run docs` writes it; a test fails when it is stale.
  */
 export function restDocsMarkdown(routes: readonly Route[], schema: GraphQLSchema): string {
+  // biome-ignore lint/suspicious/noExplicitAny: the generated OpenAPI document, read loosely for display only
   const openApi = buildOpenApi(routes, schema) as { paths: Record<string, Record<string, any>> };
   const out: string[] = [
     '# REST paths',
