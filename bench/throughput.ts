@@ -74,6 +74,8 @@ async function startGateway(name: string, env: Record<string, string>): Promise<
       RATE_LIMIT_SCALE: '1000000',
       RETENTION_SWEEP_INTERVAL_MS: '0',
       LOG_LEVEL: 'info',
+      // A server store needs one (the embedded store keeps its own beside its data).
+      SECRETS_KEY: process.env.SECRETS_KEY ?? '5e'.repeat(32),
       ...env,
     },
     stdio: ['ignore', out, out],

@@ -76,7 +76,10 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
       notePrincipal(request, principal);
       return {
         db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now,
-        origin: new URL(request.url).origin,
+        // Only share links need it: the URL is not parsed again on every request for it.
+        get origin() {
+          return new URL(request.url).origin;
+        },
         clientAddress: clientAddressOf(initial),
       };
     },
