@@ -8,6 +8,7 @@
 //   BENCH_SECONDS=3 BENCH_ROUNDS=2 BENCH_CONNECTIONS=16 npm run bench:throughput
 //   DATABASE_URL=postgres://… npm run bench:throughput        # adds the gateway on that server
 //   BENCH_GATEWAY_DIR=/path/to/other/checkout npm run bench:throughput   # the gateway of another checkout
+//   BENCH_COMPARE_DIR=/path/to/main/checkout npm run bench:throughput    # both, in one run
 //
 // Figures go in issue notes, not in tests (they depend on the machine).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -62,11 +63,11 @@ async function startScript(name: string, code: string, readyPath: string): Promi
   return { name, port, child };
 }
 
-async function startGateway(name: string, env: Record<string, string>): Promise<Server> {
+async function startGateway(name: string, env: Record<string, string>, dir = GATEWAY_DIR): Promise<Server> {
   const port = nextPort++;
   const out = openSync(LOG, 'a');
-  const child = spawn(process.execPath, [join(GATEWAY_DIR, 'scripts/start.mjs')], {
-    cwd: GATEWAY_DIR,
+  const child = spawn(process.execPath, [join(dir, 'scripts/start.mjs')], {
+    cwd: dir,
     env: {
       ...process.env,
       PORT: String(port),
@@ -175,6 +176,14 @@ async function main() {
     const embedded = await startGateway('embedded', { DATA_DIR: dataDir });
     servers.push(embedded);
     const cases = await gatewayCases(embedded, 'embedded');
+    // BENCH_COMPARE_DIR (+ BENCH_COMPARE_DATA_DIR): the gateway of another checkout (e.g. main
+    // before a change) on the embedded store, measured in the same interleaved run.
+    if (process.env.BENCH_COMPARE_DIR) {
+      const compareData = process.env.BENCH_COMPARE_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bench-compare-'));
+      const other = await startGateway('compare', { DATA_DIR: compareData }, resolve(process.env.BENCH_COMPARE_DIR));
+      servers.push(other);
+      cases.push(...(await gatewayCases(other, 'compare')));
+    }
     if (process.env.DATABASE_URL) {
       const pg = await startGateway('postgres', { DATABASE_URL: process.env.DATABASE_URL });
       servers.push(pg);
