@@ -104,7 +104,10 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
       notePrincipal(request, principal);
       return {
         db, principal, requestId: info.id, loaders: createLoaders(db, readCache), changeFeed, config, logger, now,
-        origin: new URL(request.url).origin,
+        // Only share links need it: the URL is not parsed again on every request for it.
+        get origin() {
+          return new URL(request.url).origin;
+        },
         clientAddress: clientAddressOf(initial),
       };
     },

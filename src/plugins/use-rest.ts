@@ -10,12 +10,14 @@ import { buildOpenApi } from '../rest/openapi.js';
 import { operationName, type Family, type Route, type RouteRequest, type RouteResponse } from '../rest/route.js';
 import { RouteMatcher } from '../rest/route-matcher.js';
 
+import { requestInfo } from './request-info.js';
+
+/** What the REST layer uses of yoga's `getEnveloped` (the plugins' context and execute). */
 type GetEnveloped = (initial: object) => {
   contextFactory: () => unknown;
   execute: (args: { schema: GraphQLSchema; document: DocumentNode; contextValue: unknown; variableValues: Record<string, unknown>; operationName: string }) => Promise<ExecutionResult | AsyncIterable<unknown>> | ExecutionResult;
   schema: GraphQLSchema;
 };
-import { requestInfo } from './request-info.js';
 
 export interface UseRestOptions {
   /** The route table (src/rest/routes). */

@@ -5,6 +5,7 @@ import {
   isListType,
   isNonNullType,
   isSpecifiedScalarType,
+  Kind,
   typeFromAST,
   type GraphQLEnumType,
   type GraphQLInputType,
@@ -38,7 +39,7 @@ export function variableError(schema: GraphQLSchema, definition: VariableDefinit
   const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
   const issues: ValueIssue[] = [];
   const value = variables?.[name];
-  if (value === undefined && isNonNullType(definition.type) && !definition.defaultValue) {
+  if (value === undefined && definition.type.kind === Kind.NON_NULL_TYPE && !definition.defaultValue) {
     issues.push({ at: [], reason: `Variable "$${name}" of required type "${String(type ?? '')}" was not provided.` });
   } else if (type) {
     collectIssues(type, value, [], issues);

@@ -6,8 +6,8 @@ const SWEEP_EVERY_MS = 60_000;
 
 /**
  * The in-process counter store: one sliding-window counter per policy and identity
- * (src/rate-limit/sliding-window.ts), on the app clock (the one tests move). A call is decided and recorded in one
- * synchronous step, so concurrent calls cannot both take the last place. Identities whose
+ * (src/rate-limit/sliding-window.ts), on the app clock (the one tests move). A call is decided
+ * and recorded in one synchronous step, so concurrent calls cannot both take the last place. Identities whose
  * last two windows have passed are forgotten. One process only: several gateways on one database each
  * count on their own; with `REDIS_URL` set they share src/rate-limit/redis-store.ts instead.
  */

@@ -1,0 +1,259 @@
+// `npm run bench:throughput`: requests/s of the gateway as a real process on loopback, beside the
+// ceiling (bare node:http returning the same bytes from memory) and the framework (a plain
+// graphql-yoga server answering { me { role } } from memory), with autocannon. Every case runs
+// for BENCH_SECONDS (default 3), BENCH_ROUNDS times (default 2), interleaved round by round, so
+// a slow moment of the shared machine hurts every case alike. Rate limits are on (scaled up) and
+// request logs on (to BENCH_LOG, default /dev/null), as in production.
+//
+//   BENCH_SECONDS=3 BENCH_ROUNDS=2 BENCH_CONNECTIONS=16 npm run bench:throughput
+//   DATABASE_URL=postgres://… npm run bench:throughput        # adds the gateway on that server
+//   BENCH_GATEWAY_DIR=/path/to/other/checkout npm run bench:throughput   # the gateway of another checkout
+//   BENCH_COMPARE_DIR=/path/to/main/checkout npm run bench:throughput    # both, in one run
+//
+// Figures go in issue notes, not in tests (they depend on the machine).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const LOG = process.env.BENCH_LOG ?? '/dev/null';
+const GATEWAY_DIR = resolve(process.env.BENCH_GATEWAY_DIR ?? '.');
+const PLATFORM_KEY = `bench-platform-${randomBytes(12).toString('hex')}`;
+const TENANTS = 200;
+
+interface Server {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+/** RSS of a process in MB (Linux). */
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
+  return line ? Math.round(Number(line[1]) / 1024) : NaN;
+}
+
+let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
+
+async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url}: not ready after ${timeoutMs} ms`);
+}
+
+/** A node child running `code` (ESM) with PORT set; ready once `readyPath` answers. */
+async function startScript(name: string, code: string, readyPath: string): Promise<Server> {
+  const port = nextPort++;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(`http://127.0.0.1:${port}${readyPath}`, child);
+  return { name, port, child };
+}
+
+async function startGateway(name: string, env: Record<string, string>, dir = GATEWAY_DIR): Promise<Server> {
+  const port = nextPort++;
+  const out = openSync(LOG, 'a');
+  const child = spawn(process.execPath, [join(dir, 'scripts/start.mjs')], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      PLATFORM_ADMIN_KEY: PLATFORM_KEY,
+      RATE_LIMIT_SCALE: '1000000',
+      RETENTION_SWEEP_INTERVAL_MS: '0',
+      LOG_LEVEL: 'info',
+      // A server store needs one (the embedded store keeps its own beside its data).
+      SECRETS_KEY: process.env.SECRETS_KEY ?? '5e'.repeat(32),
+      ...env,
+    },
+    stdio: ['ignore', out, out],
+  });
+  await waitFor(`http://127.0.0.1:${port}/ready`, child, 600_000);
+  return { name, port, child };
+}
+
+async function gql(server: Server, query: string, variables: Record<string, unknown> = {}, key = PLATFORM_KEY) {
+  const res = await fetch(`http://127.0.0.1:${server.port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(`${server.name}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+/** One tenant with keys to read with, and TENANTS − 1 more for the platform admin's list. */
+async function seed(server: Server) {
+  const create = 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }';
+  const keyOf = async (tenantId: string, role: string) =>
+    (await gql(server, 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { tenantId, role } })).createApiKey.key as string;
+  let existing = 0;
+  for (let after: string | null = null, more = true; more && existing < TENANTS; ) {
+    const page: any = (await gql(server, 'query($after: String) { tenants(first: 100, after: $after) { nodes { id } pageInfo { endCursor hasNextPage } } }', { after })).tenants;
+    existing += page.nodes.length;
+    after = page.pageInfo.endCursor;
+    more = page.pageInfo.hasNextPage;
+  }
+  const main = (await gql(server, create, { input: { name: `bench ${randomBytes(4).toString('hex')}`, tier: 'ENTERPRISE' } })).createTenant.tenant.id as string;
+  for (let i = existing + 1; i < TENANTS; i++) await gql(server, create, { input: { name: `bench tenant ${i}`, tier: 'PRO' } });
+  const viewer = await keyOf(main, 'VIEWER');
+  const operator = await keyOf(main, 'OPERATOR');
+  const cursor = (await gql(server, '{ tenants(first: 100) { pageInfo { endCursor } } }')).tenants.pageInfo.endCursor as string;
+  return { tenantId: main, viewer, operator, cursor };
+}
+
+interface Case {
+  name: string;
+  server: Server;
+  request: { method: string; path: string; headers?: Record<string, string>; body?: string };
+}
+
+const TENANT_LIST = (cursor: string) => {
+  const fields = 'nodes { id name featureFlags { key enabled } config { version document } }';
+  return `{ a: tenants(first: 100) { ${fields} } b: tenants(first: 100, after: ${JSON.stringify(cursor)}) { ${fields} } }`;
+};
+
+async function gatewayCases(server: Server, label: string): Promise<Case[]> {
+  const { tenantId, viewer, operator, cursor } = await seed(server);
+  const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+  const post = (query: string, key: string) => ({ method: 'POST', path: '/graphql', headers: { ...auth(key), 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  return [
+    { name: `${label} GET /tenant/settings`, server, request: { method: 'GET', path: '/tenant/settings', headers: auth(viewer) } },
+    { name: `${label} GET /tenant/me`, server, request: { method: 'GET', path: '/tenant/me', headers: auth(viewer) } },
+    { name: `${label} GET /api/v1/tenants/{id}/config`, server, request: { method: 'GET', path: `/api/v1/tenants/${tenantId}/config`, headers: auth(viewer) } },
+    { name: `${label} GET /api/admin/settings/feature-flags`, server, request: { method: 'GET', path: '/api/admin/settings/feature-flags', headers: auth(viewer) } },
+    { name: `${label} GraphQL { me { role } }`, server, request: post('{ me { role } }', viewer) },
+    { name: `${label} GraphQL settings document`, server, request: post('{ currentTenant { settings { tenantSettings version } } }', viewer) },
+    {
+      name: `${label} PUT /tenant/settings (writes)`,
+      server,
+      request: { method: 'PUT', path: '/tenant/settings', headers: { ...auth(operator), 'content-type': 'application/json' }, body: JSON.stringify({ certExpiryDays: 30 }) },
+    },
+    { name: `${label} GraphQL 200 tenants + flags + config (platform)`, server, request: post(TENANT_LIST(cursor), PLATFORM_KEY) },
+  ];
+}
+
+interface Sample {
+  requests: number;
+  seconds: number;
+  p50: number[];
+  p99: number[];
+  non2xx: number;
+  errors: number;
+}
+
+async function run(c: Case): Promise<autocannon.Result> {
+  return autocannon({
+    url: `http://127.0.0.1:${c.server.port}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [{ method: c.request.method as autocannon.Request['method'], path: c.request.path, headers: c.request.headers, body: c.request.body }],
+  });
+}
+
+const CEILING_BODY_PLACEHOLDER = '__BODY__';
+
+async function main() {
+  const servers: Server[] = [];
+  // BENCH_DATA_DIR: an existing data folder (start-up is then seconds, not a new cluster).
+  const ownDataDir = !process.env.BENCH_DATA_DIR;
+  const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bench-throughput-'));
+  try {
+    const embedded = await startGateway('embedded', { DATA_DIR: dataDir });
+    servers.push(embedded);
+    const cases = await gatewayCases(embedded, 'embedded');
+    // BENCH_COMPARE_DIR (+ BENCH_COMPARE_DATA_DIR): the gateway of another checkout (e.g. main
+    // before a change) on the embedded store, measured in the same interleaved run.
+    if (process.env.BENCH_COMPARE_DIR) {
+      const compareData = process.env.BENCH_COMPARE_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bench-compare-'));
+      const other = await startGateway('compare', { DATA_DIR: compareData }, resolve(process.env.BENCH_COMPARE_DIR));
+      servers.push(other);
+      cases.push(...(await gatewayCases(other, 'compare')));
+    }
+    if (process.env.DATABASE_URL) {
+      const pg = await startGateway('postgres', { DATABASE_URL: process.env.DATABASE_URL });
+      servers.push(pg);
+      cases.push(...(await gatewayCases(pg, 'postgres')));
+    }
+    // The ceiling answers with the bytes the gateway sends for GET /tenant/settings.
+    const settings = cases[0];
+    const bytes = await (await fetch(`http://127.0.0.1:${settings.server.port}${settings.request.path}`, { headers: settings.request.headers })).text();
+    const ceilingCode = `
+      import { createServer } from 'node:http';
+      const body = Buffer.from(${JSON.stringify(CEILING_BODY_PLACEHOLDER)});
+      createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length }); res.end(body); }).listen(Number(process.env.PORT), '127.0.0.1');
+    `.replace(JSON.stringify(CEILING_BODY_PLACEHOLDER), JSON.stringify(bytes));
+    const ceiling = await startScript('ceiling', ceilingCode, '/');
+    servers.push(ceiling);
+    const frameworkCode = `
+      import { createServer } from 'node:http';
+      import { createSchema, createYoga } from 'graphql-yoga';
+      const yoga = createYoga({ logging: false, schema: createSchema({
+        typeDefs: 'type Me { role: String } type Query { me: Me }',
+        resolvers: { Query: { me: () => ({ role: 'VIEWER' }) } },
+      }) });
+      createServer(yoga).listen(Number(process.env.PORT), '127.0.0.1');
+    `;
+    const framework = await startScript('framework', frameworkCode, '/graphql?query=%7B__typename%7D');
+    servers.push(framework);
+    const me = JSON.stringify({ query: '{ me { role } }' });
+    const all: Case[] = [
+      { name: 'ceiling: node:http, same bytes', server: ceiling, request: { method: 'GET', path: '/tenant/settings' } },
+      { name: 'framework: graphql-yoga { me { role } }', server: framework, request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: me } },
+      ...cases,
+    ];
+
+    const samples = new Map<Case, Sample>(all.map((c) => [c, { requests: 0, seconds: 0, p50: [], p99: [], non2xx: 0, errors: 0 }]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of all) {
+        const result = await run(c);
+        const s = samples.get(c)!;
+        s.requests += result.requests.total;
+        s.seconds += result.duration;
+        s.p50.push(result.latency.p50);
+        s.p99.push(result.latency.p99);
+        s.non2xx += result.non2xx;
+        s.errors += result.errors + result.timeouts;
+        process.stderr.write(`round ${round}/${ROUNDS} ${c.name}: ${Math.round(result.requests.total / result.duration)}/s\n`);
+      }
+    }
+
+    const rate = (c: Case) => samples.get(c)!.requests / samples.get(c)!.seconds;
+    const ceilingRate = rate(all[0]);
+    const frameworkRate = rate(all[1]);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    const lines = [
+      `autocannon -c ${CONNECTIONS}, ${SECONDS} s × ${ROUNDS} rounds interleaved; node ${process.version}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; gateway from ${GATEWAY_DIR}`,
+      '',
+      '| case | requests/s | p50 ms | p99 ms | non-2xx | RSS MB | × ceiling | × framework |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...all.map((c) => {
+        const s = samples.get(c)!;
+        const r = rate(c);
+        const errors = s.errors ? ` (+${s.errors} errors)` : '';
+        return `| ${c.name} | ${Math.round(r)} | ${median(s.p50)} | ${median(s.p99)} | ${s.non2xx}${errors} | ${rssMb(c.server.child.pid!)} | ${(r / ceilingRate).toFixed(3)} | ${(r / frameworkRate).toFixed(2)} |`;
+      }),
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    for (const s of servers) s.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
