@@ -13,8 +13,10 @@ export interface AppConfig {
   platformAdminKey?: string;
   /** 32-byte key for AES-256-GCM encryption of stored secrets. */
   secretsKey: Buffer;
-  /** Origin put in front of `/share/{token}`; defaults to the request's own origin. */
+  /** Origin put in front of `/share/{token}`; unset = the listen address (`http://localhost:PORT`), never the request's Host. */
   publicBaseUrl?: string;
+  /** Origins a browser may call from (`CORS_ORIGINS`, comma-separated); empty = no CORS headers at all. */
+  corsOrigins: string[];
   /** The environment layer of setting resolution (stored > env > default). */
   settingsEnv: Record<string, string | undefined>;
   /** How often the retention sweep runs; 0 disables the timer. */
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     platformAdminKey: env.PLATFORM_ADMIN_KEY || undefined,
     secretsKey: secretsKeyFrom(env.SECRETS_KEY, env.DATABASE_URL ? undefined : dataDir),
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     settingsEnv: env,
     retentionSweepIntervalMs: Number(env.RETENTION_SWEEP_INTERVAL_MS ?? 3_600_000),
     rateLimits: {

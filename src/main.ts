@@ -23,6 +23,7 @@ server.listen(config.port, () => {
   const origin = `http://localhost:${config.port}`;
   const rateLimits = !config.rateLimits.enabled ? 'off' : config.rateLimits.redis ? 'redis' : 'in-process';
   logger.info({ store: store.kind, rateLimits, port: config.port, startToReadyMs: ms }, 'gateway ready');
+  if (!config.publicBaseUrl) logger.warn({ shareBase: origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
   if (demo) {
     // Printed once, on the first start of an empty store: the only time these keys are shown.
     process.stdout.write(

@@ -9,6 +9,8 @@ import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js'
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { useHealth } from './plugins/use-health.js';
+import { useHiddenSuggestions } from './plugins/use-hidden-suggestions.js';
+import { useHttpHygiene } from './plugins/use-http-hygiene.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
@@ -47,13 +49,20 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
     // GraphiQL is ours (useGraphiQLPage): the bundled renderer, loaded on first use, cached.
     graphiql: false,
     logging: false,
+    // Only the allow-listed origins, and never with credentials (keys travel in headers, not cookies).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin !== null && config.corsOrigins.includes(origin) ? { origin, credentials: false } : false;
+    },
     // Counted while the body is read; the request is refused (413) as soon as it passes the cap.
     maxRequestBodySize: { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes,
     plugins: [
       useRequestLog(logger),
+      useHttpHygiene({ graphqlEndpoint: '/graphql' }),
       useHealth(db),
       useGraphiQLPage({ endpoint: '/graphql', options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
       useErrorMapping(),
+      useHiddenSuggestions((request) => resolvePrincipal(db, apiKeyFromRequest(request), config.platformAdminKey, now())),
       useOperationLimits(config.operationLimits),
       useStorableInput(),
       config.rateLimits.enabled &&
@@ -79,7 +88,8 @@ export function createApp({ db, config, logger, now = () => new Date() }: AppDep
       notePrincipal(request, principal);
       return {
         db, principal, requestId: info.id, loaders: createLoaders(db), config, logger, now,
-        origin: new URL(request.url).origin,
+        // Share URLs never follow the request's Host header (anyone can send one).
+        origin: `http://localhost:${config.port}`,
         clientAddress: clientAddressOf(initial),
       };
     },

@@ -31,6 +31,7 @@ export function useRequestLog(logger: Logger): Plugin {
       const url = new URL(request.url);
       logger.info({
         requestId: info.id,
+        ...(info.clientId ? { clientRequestId: info.clientId } : {}),
         method: request.method,
         path: info.logPath ?? url.pathname,
         operation: info.operationName ?? null,

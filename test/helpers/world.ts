@@ -138,6 +138,8 @@ export interface WorldOptions {
    * helpers that use `world.store.db` directly are not counted). See `queryCount()`.
    */
   countQueries?: boolean;
+  /** CORS_ORIGINS. */
+  corsOrigins?: string[];
   /** Overrides of the operation limits (src/limits/operation-limits.ts). */
   operationLimits?: AppConfig['operationLimits'];
 }
@@ -166,6 +168,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     platformAdminKey: PLATFORM_KEY,
     secretsKey: randomBytes(32),
     publicBaseUrl: options.publicBaseUrl,
+    corsOrigins: options.corsOrigins ?? [],
     settingsEnv: options.env ?? {},
     retentionSweepIntervalMs: 0,
     rateLimits: {
