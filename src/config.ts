@@ -23,6 +23,12 @@ export interface AppConfig {
   retentionSweepIntervalMs: number;
   /** The rate limits of src/rate-limit/policies.ts: on in a real process, off in most tests. */
   rateLimits: RateLimitConfig;
+  /** How long one SQL statement may run on a Postgres server (`DB_STATEMENT_TIMEOUT_MS`); then 503. */
+  dbStatementTimeoutMs: number;
+  /** How long a request waits for a pooled connection (`DB_ACQUIRE_TIMEOUT_MS`); then 503. */
+  dbAcquireTimeoutMs: number;
+  /** node:http server timeouts: whole request, headers, idle keep-alive (`HTTP_*_TIMEOUT_MS`). */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Overrides of the operation limits of src/limits/operation-limits.ts (tests); unset = the defaults. */
   operationLimits?: Partial<OperationLimits>;
 }
@@ -49,12 +55,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     settingsEnv: env,
     retentionSweepIntervalMs: Number(env.RETENTION_SWEEP_INTERVAL_MS ?? 3_600_000),
+    dbStatementTimeoutMs: positiveMs(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000),
+    dbAcquireTimeoutMs: positiveMs(env, 'DB_ACQUIRE_TIMEOUT_MS', 5_000),
+    http: {
+      requestTimeoutMs: positiveMs(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000),
+      headersTimeoutMs: positiveMs(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000),
+      keepAliveTimeoutMs: positiveMs(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+    },
     rateLimits: {
       enabled: env.RATE_LIMITS !== 'off',
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),
       redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
     },
   };
+}
+
+function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`${name} must be a positive whole number of milliseconds`);
+  return ms;
 }
 
 function rateLimitScale(value: string | undefined): number {

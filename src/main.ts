@@ -11,12 +11,26 @@ const startedAt = process.hrtime.bigint();
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: undefined });
 const config = loadConfig();
 
-const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+const store = await openStore({
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  statementTimeoutMs: config.dbStatementTimeoutMs,
+  acquireTimeoutMs: config.dbAcquireTimeoutMs,
+});
 await migrateToLatest(store.db);
 const demo = await seedDemoTenantIfEmpty(store.db);
 
 const app = createApp({ db: store.db, config, logger });
-const server = createServer(app);
+const server = createServer(
+  {
+    requestTimeout: config.http.requestTimeoutMs,
+    headersTimeout: config.http.headersTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    // How often node looks for requests past those timeouts (default 30 s, longer than they are).
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, config.http.headersTimeoutMs / 2)),
+  },
+  app,
+);
 
 server.listen(config.port, () => {
   const ms = Number((process.hrtime.bigint() - startedAt) / 1_000_000n);

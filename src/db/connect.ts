@@ -11,6 +11,13 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** Folder of the embedded store; `memory://` keeps it in memory (tests). */
   dataDir: string;
+  /**
+   * Postgres server only: the server cancels a statement running longer (SQLSTATE 57014, answered
+   * 503). PGlite runs statements on the event loop and cannot interrupt one.
+   */
+  statementTimeoutMs?: number;
+  /** Postgres server only: how long a query waits for a pooled connection before failing (503). */
+  acquireTimeoutMs?: number;
 }
 
 export interface Store {
@@ -25,7 +32,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     // Loaded lazily too: the embedded store never needs the pg driver.
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

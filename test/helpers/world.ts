@@ -169,6 +169,9 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     secretsKey: randomBytes(32),
     publicBaseUrl: options.publicBaseUrl,
     corsOrigins: options.corsOrigins ?? [],
+    dbStatementTimeoutMs: 15_000,
+    dbAcquireTimeoutMs: 5_000,
+    http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
     settingsEnv: options.env ?? {},
     retentionSweepIntervalMs: 0,
     rateLimits: {
