@@ -14,8 +14,10 @@ export interface AppConfig {
   platformAdminKey?: string;
   /** 32-byte key for AES-256-GCM encryption of stored secrets. */
   secretsKey: Buffer;
-  /** Origin put in front of `/share/{token}`; defaults to the request's own origin. */
+  /** Origin put in front of `/share/{token}`; unset = the listen address (`http://localhost:PORT`), never the request's Host. */
   publicBaseUrl?: string;
+  /** Origins a browser may call from (`CORS_ORIGINS`, comma-separated); empty = no CORS headers at all. */
+  corsOrigins: string[];
   /** The environment layer of setting resolution (stored > env > default). */
   settingsEnv: Record<string, string | undefined>;
   /** How often the retention sweep runs; 0 disables the timer. */
@@ -24,6 +26,12 @@ export interface AppConfig {
   rateLimits: RateLimitConfig;
   /** Bound of the in-memory read cache in MiB (`CACHE_MAX_MB`, default 64); 0 turns it off. */
   cacheMaxMb?: number;
+  /** How long one SQL statement may run on a Postgres server (`DB_STATEMENT_TIMEOUT_MS`); then 503. */
+  dbStatementTimeoutMs: number;
+  /** How long a request waits for a pooled connection (`DB_ACQUIRE_TIMEOUT_MS`); then 503. */
+  dbAcquireTimeoutMs: number;
+  /** node:http server timeouts: whole request, headers, idle keep-alive (`HTTP_*_TIMEOUT_MS`). */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Overrides of the operation limits of src/limits/operation-limits.ts (tests); unset = the defaults. */
   operationLimits?: Partial<OperationLimits>;
   /** pino level of the process log (default info). */
@@ -55,8 +63,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     platformAdminKey: env.PLATFORM_ADMIN_KEY || undefined,
     secretsKey: secretsKeyFrom(env.SECRETS_KEY, env.DATABASE_URL ? undefined : dataDir),
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     settingsEnv: env,
     retentionSweepIntervalMs: sweepIntervalFrom(env.RETENTION_SWEEP_INTERVAL_MS),
+    dbStatementTimeoutMs: positiveMs(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000),
+    dbAcquireTimeoutMs: positiveMs(env, 'DB_ACQUIRE_TIMEOUT_MS', 5_000),
+    http: {
+      requestTimeoutMs: positiveMs(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000),
+      headersTimeoutMs: positiveMs(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000),
+      keepAliveTimeoutMs: positiveMs(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+    },
     rateLimits: {
       enabled: env.RATE_LIMITS !== 'off',
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),
@@ -97,6 +113,14 @@ function urlFrom(variable: string, value: string | undefined, protocols: string[
     throw new StartupError(variable, `must be a ${protocols.join(' or ')}// URL with a host, like ${example}`);
   }
   return value;
+}
+
+function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0) throw new StartupError(name, `${JSON.stringify(value)} is not a positive whole number of milliseconds: set it like ${fallback}, or unset it`);
+  return ms;
 }
 
 function rateLimitScale(value: string | undefined): number {

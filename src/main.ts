@@ -36,7 +36,12 @@ try {
 }
 const logger = pino({ level: config.logLevel ?? 'info', base: undefined });
 
-const storeOptions = { databaseUrl: config.databaseUrl, dataDir: config.dataDir };
+const storeOptions = {
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  statementTimeoutMs: config.dbStatementTimeoutMs,
+  acquireTimeoutMs: config.dbAcquireTimeoutMs,
+};
 let store: Store;
 let demo: Awaited<ReturnType<typeof seedDemoTenantIfEmpty>>;
 try {
@@ -51,7 +56,16 @@ observeDatabasePool(store);
 // The app owns the feed (app.dispose() closes it); the retention timer below writes through it too.
 const changeFeed = openChangeFeed(store.db, { databaseUrl: config.databaseUrl, logger });
 const app = createApp({ db: store.db, config, logger, changeFeed });
-const server = createServer(app);
+const server = createServer(
+  {
+    requestTimeout: config.http.requestTimeoutMs,
+    headersTimeout: config.http.headersTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    // How often node looks for requests past those timeouts (default 30 s, longer than they are).
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, config.http.headersTimeoutMs / 2)),
+  },
+  app,
+);
 
 server.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EADDRINUSE') cannotStart(new StartupError('PORT', `port ${config.port} is already in use: stop what listens there, or set PORT to a free port`));
@@ -64,6 +78,7 @@ server.listen(config.port, () => {
   const origin = `http://localhost:${config.port}`;
   const rateLimits = !config.rateLimits.enabled ? 'off' : config.rateLimits.redis ? 'redis' : 'in-process';
   logger.info({ store: store.kind, rateLimits, port: config.port, startToReadyMs: ms }, 'gateway ready');
+  if (!config.publicBaseUrl) logger.warn({ shareBase: origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
   if (demo) {
     // Printed once, on the first start of an empty store: the only time these keys are shown.
     process.stdout.write(

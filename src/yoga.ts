@@ -9,6 +9,8 @@ import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js'
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { useHealth } from './plugins/use-health.js';
+import { useHiddenSuggestions } from './plugins/use-hidden-suggestions.js';
+import { useHttpHygiene } from './plugins/use-http-hygiene.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
@@ -61,6 +63,11 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
     // GraphiQL is ours (useGraphiQLPage): the bundled renderer, loaded on first use, cached.
     graphiql: false,
     logging: false,
+    // Only the allow-listed origins, and never with credentials (keys travel in headers, not cookies).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin !== null && config.corsOrigins.includes(origin) ? { origin, credentials: false } : false;
+    },
     // Counted while the body is read; the request is refused (413) as soon as it passes the cap.
     maxRequestBodySize: { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes,
     plugins: [
@@ -71,11 +78,13 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
         },
       },
       useRequestLog(logger),
+      useHttpHygiene({ graphqlEndpoint: '/graphql' }),
       useHealth(db),
       useGraphiQLPage({ endpoint: '/graphql', schema, options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
       useErrorMapping(),
       // Before the rate limits: it counts their refusals.
       useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
+      useHiddenSuggestions((request) => resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now())),
       useOperationLimits(config.operationLimits),
       useStorableInput(),
       config.rateLimits.enabled &&
@@ -104,10 +113,8 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
       notePrincipal(request, principal);
       return {
         db, principal, requestId: info.id, loaders: createLoaders(db, readCache), changeFeed, config, logger, now,
-        // Only share links need it: the URL is not parsed again on every request for it.
-        get origin() {
-          return new URL(request.url).origin;
-        },
+        // Share URLs never follow the request's Host header (anyone can send one).
+        origin: `http://localhost:${config.port}`,
         clientAddress: clientAddressOf(initial),
       };
     },

@@ -143,8 +143,8 @@ describe('reading everything back', () => {
       ${SETTINGS_CATEGORIES.map((c) => `cv_${c}: categoryValues(category: ${c})`).join(' ')} }
     config { version document values { path value source } }
     featureFlags { key enabled updatedAt }
-    auditLog(first: 100) { nodes { id action actorKeyId actorRole target changes requestId createdAt } }
-    scans(first: 100) { nodes { id target summary report retained shareLinks { id label scope expiresAt createdByKeyId revokedAt active } } }
+    auditLog(first: 20) { nodes { id action actorKeyId actorRole target changes requestId createdAt } }
+    scans(first: 20) { nodes { id target summary report retained shareLinks { id label scope expiresAt createdByKeyId revokedAt active } } }
     apiKeys { id role prefix label createdAt lastUsedAt revokedAt }`;
 
   it('every GraphQL read', async () => {

@@ -13,6 +13,13 @@ export interface StoreOptions {
   dataDir: string;
   /** A `dumpDataDir` tarball the embedded store starts from instead of a new cluster (tests). */
   initialData?: Blob;
+  /**
+   * Postgres server only: the server cancels a statement running longer (SQLSTATE 57014, answered
+   * 503). PGlite runs statements on the event loop and cannot interrupt one.
+   */
+  statementTimeoutMs?: number;
+  /** Postgres server only: how long a query waits for a pooled connection before failing (503). */
+  acquireTimeoutMs?: number;
 }
 
 export interface Store {
@@ -29,7 +36,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     // Loaded lazily too: the embedded store never needs the pg driver.
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -76,6 +76,7 @@ export const serviceUnavailable = (message = 'Service unavailable') => new Domai
 export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | undefined;
   if (!e) return false;
-  if (typeof e.code === 'string' && (/^(08|57P0|53)/.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code))) return true;
+  // 57014: a statement cancelled by statement_timeout (slow, not broken: it may pass later).
+  if (typeof e.code === 'string' && (/^(08|57P0|53|57014)/.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code))) return true;
   return /Connection terminated|connect ECONNREFUSED|PGlite is closed|driver has already been destroyed|timeout exceeded when trying to connect/i.test(e.message ?? '');
 }

@@ -3,7 +3,10 @@ import type { Principal } from '../auth/principal.js';
 
 /** What the request log needs to know about a request, filled in as the request goes. */
 export interface RequestInfo {
+  /** Ours, always: what the response's `x-request-id`, logs and audit entries carry. */
   id: string;
+  /** The client's own `x-request-id` (when sane), logged beside ours, never used as ours. */
+  clientId?: string;
   startedAt: bigint;
   principal?: Principal;
   operationName?: string;
@@ -19,12 +22,12 @@ const infos = new WeakMap<Request, RequestInfo>();
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** The request's info, created on first sight; a sane client `x-request-id` is kept. */
+/** The request's info, created on first sight; a sane client `x-request-id` is kept as `clientId`. */
 export function requestInfo(request: Request): RequestInfo {
   let info = infos.get(request);
   if (!info) {
     const offered = request.headers.get('x-request-id');
-    info = { id: offered && CLIENT_ID.test(offered) ? offered : randomUUID(), startedAt: process.hrtime.bigint() };
+    info = { id: randomUUID(), clientId: offered && CLIENT_ID.test(offered) ? offered : undefined, startedAt: process.hrtime.bigint() };
     infos.set(request, info);
   }
   return info;

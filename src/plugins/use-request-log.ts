@@ -37,6 +37,7 @@ export function useRequestLog(logger: Logger): Plugin {
       response.headers.set('x-request-id', info.id);
       logger.info({
         requestId: info.id,
+        ...(info.clientId ? { clientRequestId: info.clientId } : {}),
         method: request.method,
         path: info.logPath ?? pathOf(request.url),
         operation: info.operationName ?? null,

@@ -26,8 +26,8 @@ export interface ServiceContext {
    */
   clientAddress?: string;
   /**
-   * The origin the request came in on (e.g. `http://localhost:4000`), the default base of share
-   * URLs when PUBLIC_BASE_URL is unset. Absent outside an HTTP request.
+   * The gateway's own origin from its configuration (`http://localhost:PORT`), the default base of
+   * share URLs when PUBLIC_BASE_URL is unset; never taken from the request. Absent outside an HTTP request.
    */
   origin?: string;
 }

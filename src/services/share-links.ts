@@ -53,7 +53,7 @@ function validateShareLinkInput(input: CreateShareLinkInput): { expiresHours: nu
   return { expiresHours, label, scope };
 }
 
-/** Where the public view lives: PUBLIC_BASE_URL, else the origin the request came in on. */
+/** Where the public view lives: PUBLIC_BASE_URL, else the configured listen address (ctx.origin). */
 function shareUrl(ctx: ServiceContext, token: string): string {
   const base = ctx.config.publicBaseUrl ?? ctx.origin;
   if (!base) throw serviceUnavailable('No public base URL is configured for share links');

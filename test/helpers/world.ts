@@ -145,6 +145,8 @@ export interface WorldOptions {
    * helpers that use `world.store.db` directly are not counted). See `queryCount()`.
    */
   countQueries?: boolean;
+  /** CORS_ORIGINS. */
+  corsOrigins?: string[];
   /** Overrides of the operation limits (src/limits/operation-limits.ts). */
   operationLimits?: AppConfig['operationLimits'];
 }
@@ -174,6 +176,10 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     platformAdminKey: PLATFORM_KEY,
     secretsKey: randomBytes(32),
     publicBaseUrl: options.publicBaseUrl,
+    corsOrigins: options.corsOrigins ?? [],
+    dbStatementTimeoutMs: 15_000,
+    dbAcquireTimeoutMs: 5_000,
+    http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
     settingsEnv: options.env ?? {},
     retentionSweepIntervalMs: 0,
     rateLimits: {
