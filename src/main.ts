@@ -4,6 +4,7 @@ import { loadConfig } from './config.js';
 import { openStore } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openChangeFeed } from './services/change-feed.js';
+import { endAllStreams } from './services/change-stream.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
 import { createApp } from './yoga.js';
@@ -67,6 +68,8 @@ async function shutdown(signal: string) {
   stopping = true;
   if (retentionTimer) clearInterval(retentionTimer);
   logger.info({ signal }, 'stopping: finishing requests in flight');
+  // Open tenantChanges streams end now (clients resume with `after` elsewhere); else they hold the server open.
+  endAllStreams();
   // close() stops accepting and waits for open requests; idle keep-alive sockets are closed now.
   server.close(async () => {
     await sweepInFlight;

@@ -6,6 +6,7 @@ import { routes } from '../src/rest/routes/index.js';
 import { encodeCursor } from '../src/services/pagination.js';
 import { Q } from './helpers/config-domain.js';
 import { rest } from './helpers/rest.js';
+import { openSse } from './helpers/sse.js';
 import { seedScan, seedShareLink } from './helpers/scans.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
@@ -154,6 +155,34 @@ describe.each(ROLES)("with A's %s key", (role) => {
     expect(paged.body.data.tenant.scans.nodes.map((n: any) => n.id)).not.toContain(bData.scanId);
     expectNothingOfB(JSON.stringify(paged.body));
     expect(await snapshotOf(b.id)).toBe(before);
+  });
+});
+
+describe('Subscription.tenantChanges (SSE)', () => {
+  const SUBSCRIPTION = `subscription($tenantId: ID) { tenantChanges(tenantId: $tenantId) { cursor action paths actorKeyId requestId } }`;
+  const subscribe = (key: string, tenantId?: string) =>
+    openSse((r) => world.app.fetch(r), 'http://gateway.test/graphql', { query: SUBSCRIPTION, variables: { tenantId } }, { authorization: `Bearer ${key}` });
+
+  it.each(ROLES)("A's %s key naming B (or an unknown tenant) is FORBIDDEN, with nothing of B's", async (role) => {
+    for (const id of [b.id, randomUUID()]) {
+      const stream = await subscribe(a.keys[role], id);
+      const payload = await stream.next();
+      expect(payload.errors?.[0]?.extensions?.code, JSON.stringify(payload)).toBe('FORBIDDEN');
+      await stream.ended;
+      expectNothingOfB(stream.raw());
+    }
+  });
+
+  it("A's stream never carries B's changes", async () => {
+    const stream = await subscribe(a.keys.VIEWER);
+    await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 3072 } } }, b.keys.OPERATOR);
+    const mine = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 3071 } } }, a.keys.OPERATOR);
+    expect(mine.body.errors).toBeUndefined();
+    const change = (await stream.next()).data.tenantChanges;
+    expect(change.actorKeyId).toBe(a.keyIds.OPERATOR);
+    expect(stream.pending()).toEqual([]);
+    expectNothingOfB(stream.raw());
+    await stream.close();
   });
 });
 

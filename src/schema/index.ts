@@ -13,5 +13,6 @@ import './types/audit-log.js';
 import './types/scan.js';
 import './types/share-link.js';
 import './types/retention.js';
+import './types/tenant-change.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
