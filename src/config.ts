@@ -20,6 +20,15 @@ export interface AppConfig {
   retentionSweepIntervalMs: number;
   /** The rate limits of src/rate-limit/policies.ts: on in a real process, off in most tests. */
   rateLimits: RateLimitConfig;
+  /** Webhook delivery; absent (tests): private targets refused, no deliverer of the process's own. */
+  webhooks?: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** `WEBHOOKS_ALLOW_PRIVATE=1`: endpoints may be private/loopback addresses, and plain http. */
+  allowPrivate: boolean;
+  /** How often the process's deliverer looks for due deliveries (it also wakes on every change); 0 = no deliverer. */
+  deliveryIntervalMs: number;
 }
 
 export interface RateLimitConfig {
@@ -47,6 +56,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       enabled: env.RATE_LIMITS !== 'off',
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),
       redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
+    },
+    webhooks: {
+      allowPrivate: env.WEBHOOKS_ALLOW_PRIVATE === '1',
+      deliveryIntervalMs: Number(env.WEBHOOK_DELIVERY_INTERVAL_MS ?? 1000),
     },
   };
 }

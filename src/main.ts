@@ -5,6 +5,8 @@ import { openStore } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { openChangeFeed } from './services/change-feed.js';
 import { endAllStreams } from './services/change-stream.js';
+import { createWebhookDeliverer } from './services/webhook-deliverer.js';
+import { webhookOutbox } from './services/webhook-outbox.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
 import { createApp } from './yoga.js';
@@ -18,8 +20,13 @@ await migrateToLatest(store.db);
 const demo = await seedDemoTenantIfEmpty(store.db);
 
 // The app owns the feed (app.dispose() closes it); the retention timer below writes through it too.
-const changeFeed = openChangeFeed(store.db, { databaseUrl: config.databaseUrl, logger });
+const changeFeed = openChangeFeed(store.db, { databaseUrl: config.databaseUrl, logger, onRecorded: webhookOutbox(config.settingsEnv) });
 const app = createApp({ db: store.db, config, logger, changeFeed });
+// Every process may deliver: rows are claimed with FOR UPDATE SKIP LOCKED, so each is sent once.
+const webhookDeliverer = createWebhookDeliverer({
+  db: store.db, logger, settingsEnv: config.settingsEnv, secretsKey: config.secretsKey, allowPrivate: config.webhooks?.allowPrivate ?? false,
+});
+if (config.webhooks && config.webhooks.deliveryIntervalMs > 0) webhookDeliverer.start(changeFeed, config.webhooks.deliveryIntervalMs);
 const server = createServer(app);
 
 server.listen(config.port, () => {
@@ -73,6 +80,7 @@ async function shutdown(signal: string) {
   // close() stops accepting and waits for open requests; idle keep-alive sockets are closed now.
   server.close(async () => {
     await sweepInFlight;
+    await webhookDeliverer.stop();
     // Closes the plugins' connections (the rate limits' Redis, when REDIS_URL is set).
     await app.dispose();
     await store.close();

@@ -18,6 +18,7 @@ import { openChangeFeed, type ChangeFeed } from './services/change-feed.js';
 import { createLoaders } from './services/loaders.js';
 import { resolvePrincipal } from './services/principal.js';
 import type { ServiceContext } from './services/service-context.js';
+import { webhookOutbox } from './services/webhook-outbox.js';
 
 export interface AppDeps {
   db: Db;
@@ -27,7 +28,8 @@ export interface AppDeps {
   now?: () => Date;
   /**
    * The process's change feed (main.ts opens it, its retention timer writes through it too);
-   * default: one opened here on `db` (LISTEN when `config.databaseUrl` is set). Either way the
+   * default: one opened here on `db` (LISTEN when `config.databaseUrl` is set), queueing webhook
+   * deliveries in each write's transaction (a feed passed in should do so too: `onRecorded`). Either way the
    * app owns it: `app.dispose()` closes it.
    */
   changeFeed?: ChangeFeed;
@@ -42,7 +44,7 @@ export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
  * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits) and
  * closes the change feed (its LISTEN connection).
  */
-export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger }) }: AppDeps): App {
+export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger, onRecorded: webhookOutbox(config.settingsEnv) }) }: AppDeps): App {
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',

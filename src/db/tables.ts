@@ -103,6 +103,26 @@ export interface TenantChangesTable {
   committed_at: Timestamp;
 }
 
+export interface WebhookDeliveriesTable {
+  /** Also the message's `webhook-id`. */
+  id: string;
+  tenant_id: string;
+  /** The change's cursor (bigint: a string from pg). */
+  cursor: ColumnType<string | number, number, never>;
+  event: string;
+  endpoint: string;
+  body: string;
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: NullableTimestamp;
+  leased_until: NullableTimestamp;
+  last_status: number | null;
+  last_error: string | null;
+  last_attempt_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -112,6 +132,7 @@ export interface Database {
   share_links: ShareLinksTable;
   audit_log: AuditLogTable;
   tenant_changes: TenantChangesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -120,3 +141,4 @@ export type ScanRow = Selectable<ScansTable>;
 export type ShareLinkRow = Selectable<ShareLinksTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLogRow = Insertable<AuditLogTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -14,5 +14,6 @@ import './types/scan.js';
 import './types/share-link.js';
 import './types/retention.js';
 import './types/tenant-change.js';
+import './types/webhook-delivery.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
