@@ -25,11 +25,11 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
     const env = { DATABASE_URL: database.url, SECRETS_KEY: randomBytes(32).toString('hex'), RATE_LIMITS: 'off', RETENTION_SWEEP_INTERVAL_MS: '0' };
     // One after the other: the first migrates and creates the demo tenant.
     a = await startGateway(env);
-    await a.waitForOutput(/GraphiQL: .*\n/);
+    await a.waitForOutput(/GraphiQL: .*\n/, 150_000);
     keys = demoKeysIn(a.output());
     b = await startGateway(env);
-    await b.waitUntilReady();
-  }, 120_000);
+    await b.waitUntilReady(150_000);
+  }, 320_000);
 
   afterAll(async () => {
     await Promise.all(streams.map((s) => s.close()));
@@ -75,6 +75,30 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
     await writeThrough(a, 104);
     expect(Number((await resumed.next(1000)).data.tenantChanges.cursor)).toBe(Number(seen.cursor) + 4);
     expect(resumed.pending()).toEqual([]);
+  });
+
+  it("revoking a key through A ends its stream on B within 1 s", async () => {
+    const created = await fetch(`${a.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
+      body: JSON.stringify({ query: `{ me { tenant { id } } }` }),
+    }).then((r) => r.json());
+    const key = await fetch(`${a.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
+      body: JSON.stringify({ query: `mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key apiKey { id } } }`, variables: { t: created.data.me.tenant.id } }),
+    }).then((r) => r.json());
+    const stream = await openSse((r) => fetch(r), `${b.origin}/graphql`, { query: SUBSCRIPTION }, { authorization: `Bearer ${key.data.createApiKey.key}` });
+    streams.push(stream);
+    expect(stream.status).toBe(200);
+    const revoked = await fetch(`${a.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
+      body: JSON.stringify({ query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`, variables: { id: key.data.createApiKey.apiKey.id } }),
+    }).then((r) => r.json());
+    expect(revoked.errors).toBeUndefined();
+    const outcome = await Promise.race([stream.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still open'), 1000))]);
+    expect(outcome).toBe('ended');
   });
 
   it('stopping a process ends its open streams (the client gets `complete`) and exits cleanly', async () => {
