@@ -164,7 +164,12 @@ export async function streamTenantChanges(
 
   const iterator: AsyncIterableIterator<TenantChange> = {
     [Symbol.asyncIterator]: () => iterator,
-    next,
+    // A failed read (the database went away) ends the stream with an error: free its slot too.
+    next: () =>
+      next().catch((error: unknown) => {
+        release();
+        throw error;
+      }),
     // The client went away (or the server stops): stop listening at once, even while `next`
     // waits for a change.
     return: async () => {
