@@ -123,7 +123,7 @@ export async function streamTenantChanges(
   }
 
   const ready: TenantChange[] = [];
-  /** The table was read for the gap before the buffered head: if it is still a gap, pass it on (never spin). */
+  /** The table was read for the gap before the buffered head and had nothing: if it is still a gap, pass it on (never spin). */
   let gapRead = false;
   const next = async (): Promise<IteratorResult<TenantChange>> => {
     for (;;) {
@@ -141,6 +141,7 @@ export async function streamTenantChanges(
         const page = await changesAfter(ctx.db, tenant.id, last, CATCH_UP_PAGE);
         // A full page may have more behind it.
         if (page.length === CATCH_UP_PAGE) catchUp = true;
+        if (page.length) gapRead = false;
         ready.push(...page);
         continue;
       }
