@@ -38,6 +38,15 @@ export interface AppConfig {
   logLevel?: string;
   /** A bearer token that may read `GET /metrics` besides the platform admin key; unset = only that key. */
   metricsToken?: string;
+  /** Webhook delivery; absent (tests): private targets refused, no deliverer of the process's own. */
+  webhooks?: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** `WEBHOOKS_ALLOW_PRIVATE=1`: endpoints may be private/loopback addresses, and plain http. */
+  allowPrivate: boolean;
+  /** How often the process's deliverer looks for due deliveries (it also wakes on every change); 0 = no deliverer. */
+  deliveryIntervalMs: number;
 }
 
 export interface RateLimitConfig {
@@ -81,6 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     cacheMaxMb: cacheMaxMb(env.CACHE_MAX_MB),
     logLevel: logLevelFrom(env.LOG_LEVEL),
     metricsToken: env.METRICS_TOKEN || undefined,
+    webhooks: {
+      allowPrivate: env.WEBHOOKS_ALLOW_PRIVATE === '1',
+      deliveryIntervalMs: wholeMs(env, 'WEBHOOK_DELIVERY_INTERVAL_MS', 1000),
+    },
   };
 }
 
@@ -113,6 +126,14 @@ function urlFrom(variable: string, value: string | undefined, protocols: string[
     throw new StartupError(variable, `must be a ${protocols.join(' or ')}// URL with a host, like ${example}`);
   }
   return value;
+}
+
+/** A whole number of milliseconds, 0 allowed (0 = off). */
+function wholeMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value.trim())) throw new StartupError(name, `${JSON.stringify(value)} is not a whole number of milliseconds: set it like ${fallback}, or 0 for off`);
+  return Number(value);
 }
 
 function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -7,6 +7,9 @@ import { openChangeFeed } from './services/change-feed.js';
 import { explainPGliteVersionMismatch, explainStoreFailure } from './db/startup-checks.js';
 import { StartupError } from './errors/startup-error.js';
 import { observeDatabasePool } from './metrics/database-pool.js';
+import { endAllStreams } from './services/change-stream.js';
+import { createWebhookDeliverer } from './services/webhook-deliverer.js';
+import { webhookOutbox } from './services/webhook-outbox.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
 import { createApp } from './yoga.js';
@@ -54,8 +57,13 @@ try {
 
 observeDatabasePool(store);
 // The app owns the feed (app.dispose() closes it); the retention timer below writes through it too.
-const changeFeed = openChangeFeed(store.db, { databaseUrl: config.databaseUrl, logger });
+const changeFeed = openChangeFeed(store.db, { databaseUrl: config.databaseUrl, logger, onRecorded: webhookOutbox(config.settingsEnv) });
 const app = createApp({ db: store.db, config, logger, changeFeed });
+// Every process may deliver: rows are claimed with FOR UPDATE SKIP LOCKED, so each is sent once.
+const webhookDeliverer = createWebhookDeliverer({
+  db: store.db, logger, settingsEnv: config.settingsEnv, secretsKey: config.secretsKey, allowPrivate: config.webhooks?.allowPrivate ?? false,
+});
+if (config.webhooks && config.webhooks.deliveryIntervalMs > 0) webhookDeliverer.start(changeFeed, config.webhooks.deliveryIntervalMs);
 const server = createServer(
   {
     requestTimeout: config.http.requestTimeoutMs,
@@ -120,9 +128,12 @@ async function shutdown(signal: string) {
   stopping = true;
   if (retentionTimer) clearInterval(retentionTimer);
   logger.info({ signal }, 'stopping: finishing requests in flight');
+  // Open tenantChanges streams end now (clients resume with `after` elsewhere); else they hold the server open.
+  endAllStreams();
   // close() stops accepting and waits for open requests; idle keep-alive sockets are closed now.
   server.close(async () => {
     await sweepInFlight;
+    await webhookDeliverer.stop();
     // Closes the plugins' connections (the rate limits' Redis, when REDIS_URL is set).
     await app.dispose();
     await store.close();

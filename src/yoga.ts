@@ -25,6 +25,7 @@ import { createLoaders } from './services/loaders.js';
 import { resolvePrincipal } from './services/principal.js';
 import { ReadCache } from './services/read-cache.js';
 import type { ServiceContext } from './services/service-context.js';
+import { webhookOutbox } from './services/webhook-outbox.js';
 
 export interface AppDeps {
   db: Db;
@@ -34,7 +35,8 @@ export interface AppDeps {
   now?: () => Date;
   /**
    * The process's change feed (main.ts opens it, its retention timer writes through it too);
-   * default: one opened here on `db` (LISTEN when `config.databaseUrl` is set). Either way the
+   * default: one opened here on `db` (LISTEN when `config.databaseUrl` is set), queueing webhook
+   * deliveries in each write's transaction (a feed passed in should do so too: `onRecorded`). Either way the
    * app owns it: `app.dispose()` closes it.
    */
   changeFeed?: ChangeFeed;
@@ -49,7 +51,7 @@ export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
  * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits) and
  * closes the change feed (its LISTEN connection).
  */
-export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger }) }: AppDeps): App {
+export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger, onRecorded: webhookOutbox(config.settingsEnv) }) }: AppDeps): App {
   // Reads from memory, invalidated by the change feed (services/read-cache.ts); CACHE_MAX_MB=0: none.
   const cacheMaxMb = config.cacheMaxMb ?? 64;
   const readCache = cacheMaxMb > 0 ? new ReadCache(changeFeed, Math.round(cacheMaxMb * 1024 * 1024)) : undefined;

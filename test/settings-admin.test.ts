@@ -139,11 +139,13 @@ describe('every seed 001 field, generated from the catalog: both range ends in a
   });
 
   it('webhooks.endpoints (JSON) is validated by the catalog', async () => {
-    const ok = await update({ webhooks: { endpoints: [{ url: 'https://hooks.example.com/in', events: ['scan.completed', 'settings.*'] }] } });
+    const ok = await update({ webhooks: { endpoints: [{ url: 'https://hooks.example.com/in', events: ['scan.create', 'settings.update'] }, { url: 'https://all.example.com/in', events: ['*'] }] } });
     expect(ok.body.errors).toBeUndefined();
     const before = await snapshot(world, tenant.id);
     expectBadInput(await update({ webhooks: { endpoints: [{ url: 'http://insecure.example.com', events: [] }] } }), 'webhooks.endpoints [0].url must be an https:// URL');
     expectBadInput(await update({ webhooks: { endpoints: [{ url: 'https://a.example.com' }] } }), 'webhooks.endpoints [0].events is required');
+    // The event names are the change feed's actions (and `*`), nothing else.
+    expectBadInput(await update({ webhooks: { endpoints: [{ url: 'https://a.example.com', events: ['scan.completed'] }] } }), /^webhooks\.endpoints \[0\]\.events items must be one of: tenant\.create, settings\.update, .*, \*$/);
     expectBadInput(await update({ webhooks: { endpoints: [{ url: 'https://a.example.com', events: [], headers: {} }] } }), 'webhooks.endpoints [0].headers is not a known field');
     expectBadInput(await update({ webhooks: { endpoints: { url: 'https://a.example.com' } } }), 'webhooks.endpoints must be a list');
     expect(await snapshot(world, tenant.id)).toBe(before);

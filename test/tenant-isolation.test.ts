@@ -6,6 +6,7 @@ import { routes } from '../src/rest/routes/index.js';
 import { encodeCursor } from '../src/services/pagination.js';
 import { Q } from './helpers/config-domain.js';
 import { rest } from './helpers/rest.js';
+import { openSse } from './helpers/sse.js';
 import { seedScan, seedShareLink } from './helpers/scans.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
@@ -23,10 +24,10 @@ const ROLES: RoleName[] = ['VIEWER', 'OPERATOR', 'ADMIN'];
 const RANK: Record<RoleName, number> = { VIEWER: 0, OPERATOR: 1, ADMIN: 2 };
 
 /** B's records, and markers of B's data that no answer to A may contain. */
-const bData = { scanId: '', linkId: '', keyId: '', token: '', markers: [] as string[] };
+const bData = { scanId: '', linkId: '', keyId: '', token: '', deliveryId: '', markers: [] as string[] };
 const marker = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 
-const TABLES = ['api_keys', 'setting_values', 'feature_flags', 'scans', 'share_links', 'audit_log', 'config_versions'] as const;
+const TABLES = ['api_keys', 'setting_values', 'feature_flags', 'scans', 'share_links', 'audit_log', 'config_versions', 'webhook_deliveries'] as const;
 
 /** Every row of B, in every table, as Postgres renders it. */
 async function snapshotOf(tenantId: string): Promise<string> {
@@ -62,6 +63,14 @@ beforeAll(async () => {
   Object.assign(bData, { scanId: scan.id, linkId: link.shareLink.id, keyId: b.keyIds.VIEWER, token: link.token });
   const keys = await world.store.db.selectFrom('api_keys').select('prefix').where('tenant_id', '=', b.id).execute();
   bData.markers.push(...keys.map((k) => k.prefix), ...Object.values(b.keys), link.token);
+  // A webhook delivery of B's (written as the outbox would: the endpoint is a marker).
+  const endpoint = `https://${marker('b-hook')}.example.com/in`;
+  bData.deliveryId = randomUUID();
+  await world.store.db
+    .insertInto('webhook_deliveries')
+    .values({ id: bData.deliveryId, tenant_id: b.id, cursor: 1, event: 'config.update', endpoint, body: '{}', next_attempt_at: new Date(), created_at: new Date() })
+    .execute();
+  bData.markers.push(endpoint);
   // A has data of its own too, so empty answers prove nothing by accident.
   await seedShareLink(world, a, (await seedScan(world, a)).id);
 });
@@ -87,7 +96,8 @@ const FULL_TENANT = `id name industry
   history(document: SETTINGS, first: 20) { nodes { version changes { path old new } } }
   documentAt(document: TENANT_CONFIG, version: 0)
   scans(first: 20) { nodes { id target report shareLinks { id label } } }
-  apiKeys { id prefix label }`;
+  apiKeys { id prefix label }
+  webhookDeliveries(first: 20) { nodes { id endpoint event } }`;
 
 const gqlCases: GqlCase[] = [
   { name: 'tenant(id: B) with every nested field', minRole: 'VIEWER', code: 'FORBIDDEN', query: `query($id: ID!) { tenant(id: $id) { ${FULL_TENANT} } }`, variables: () => ({ id: b.id }) },
@@ -143,6 +153,7 @@ const gqlCases: GqlCase[] = [
     query: `mutation($id: ID, $doc: JSON!) { importConfiguration(tenantId: $id, document: $doc) { changes { path } } }`,
     variables: () => ({ id: b.id, doc: { format: 'tenant-configuration', format_version: 1, settings: { certExpiryDays: 3 }, feature_flags: { ml_features: false } } }),
   },
+  { name: 'redeliverWebhook(id: B delivery)', minRole: 'ADMIN', code: 'NOT_FOUND', query: `mutation($id: ID!) { redeliverWebhook(id: $id) { id endpoint } }`, variables: () => ({ id: bData.deliveryId }) },
   { name: 'revokeApiKey(id: B key)', minRole: 'ADMIN', code: 'NOT_FOUND', query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id prefix } } }`, variables: () => ({ id: bData.keyId }) },
 ];
 
@@ -172,7 +183,7 @@ describe.each(ROLES)("with A's %s key", (role) => {
     const auditAfter = encodeCursor(String(BigInt(maxAudit.max as string) + 1n));
     const scansAfter = encodeCursor(`${new Date(Date.now() + 86_400_000).toISOString()}|ffffffff-ffff-4fff-bfff-ffffffffffff`);
     const paged = await world.gql(
-      `query($id: ID!, $a: String, $s: String) { tenant(id: $id) { auditLog(first: 100, after: $a) { nodes { id action } } scans(first: 100, after: $s) { nodes { id target } } } }`,
+      `query($id: ID!, $a: String, $s: String) { tenant(id: $id) { auditLog(first: 100, after: $a) { nodes { id action } } scans(first: 100, after: $s) { nodes { id target } } webhookDeliveries(first: 100, after: $s) { nodes { id endpoint } } } }`,
       { id: a.id, a: auditAfter, s: scansAfter },
       a.keys[role],
     );
@@ -183,8 +194,37 @@ describe.each(ROLES)("with A's %s key", (role) => {
     expect(auditIds.length).toBeGreaterThan(0);
     expect(auditIds.filter((id: string) => bIds.has(id))).toEqual([]);
     expect(paged.body.data.tenant.scans.nodes.map((n: any) => n.id)).not.toContain(bData.scanId);
+    expect(paged.body.data.tenant.webhookDeliveries.nodes.map((n: any) => n.id)).not.toContain(bData.deliveryId);
     expectNothingOfB(JSON.stringify(paged.body));
     expect(await snapshotOf(b.id)).toBe(before);
+  });
+});
+
+describe('Subscription.tenantChanges (SSE)', () => {
+  const SUBSCRIPTION = `subscription($tenantId: ID) { tenantChanges(tenantId: $tenantId) { cursor action paths actorKeyId requestId } }`;
+  const subscribe = (key: string, tenantId?: string) =>
+    openSse((r) => world.app.fetch(r), 'http://gateway.test/graphql', { query: SUBSCRIPTION, variables: { tenantId } }, { authorization: `Bearer ${key}` });
+
+  it.each(ROLES)("A's %s key naming B (or an unknown tenant) is FORBIDDEN, with nothing of B's", async (role) => {
+    for (const id of [b.id, randomUUID()]) {
+      const stream = await subscribe(a.keys[role], id);
+      const payload = await stream.next();
+      expect(payload.errors?.[0]?.extensions?.code, JSON.stringify(payload)).toBe('FORBIDDEN');
+      await stream.ended;
+      expectNothingOfB(stream.raw());
+    }
+  });
+
+  it("A's stream never carries B's changes", async () => {
+    const stream = await subscribe(a.keys.VIEWER);
+    await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 3072 } } }, b.keys.OPERATOR);
+    const mine = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 3071 } } }, a.keys.OPERATOR);
+    expect(mine.body.errors).toBeUndefined();
+    const change = (await stream.next()).data.tenantChanges;
+    expect(change.actorKeyId).toBe(a.keyIds.OPERATOR);
+    expect(stream.pending()).toEqual([]);
+    expectNothingOfB(stream.raw());
+    await stream.close();
   });
 });
 

@@ -1,4 +1,5 @@
-import { checkObjectList, formats, stringField, stringListField } from './formats.js';
+import { WEBHOOK_EVENT_NAMES } from './change-events.js';
+import { checkObjectList, formats, oneOfField, stringField, stringListField } from './formats.js';
 import { setting, type SettingTree } from './setting.js';
 import { tenantSettingsTree } from './tenant-settings.js';
 
@@ -64,10 +65,13 @@ export const adminSettingsTree = {
   },
   webhooks: {
     enabled: setting.boolean(false, 'Deliver webhooks.'),
-    endpoints: setting.json([], 'Webhook endpoints: [{ url (https), events: [event names] }], at most 20.', (v) =>
+    // The url's scheme and address (https, no private/loopback/link-local/metadata target) are
+    // checked by the write path and again at delivery (services/webhook-target.ts): they depend on
+    // DNS and on the operator's WEBHOOKS_ALLOW_PRIVATE switch, which a pure catalog cannot know.
+    endpoints: setting.json([], `Webhook endpoints: [{ url (https), events: [${WEBHOOK_EVENT_NAMES.join(', ')}] }], at most 20.`, (v) =>
       checkObjectList(v, 20, {
-        url: { required: true, check: stringField(2048, formats.httpsUrl) },
-        events: { required: true, check: stringListField(50, stringField(64, formats.eventName)) },
+        url: { required: true, check: stringField(2048, formats.webhookUrl) },
+        events: { required: true, check: stringListField(50, oneOfField(WEBHOOK_EVENT_NAMES)) },
         description: { required: false, check: stringField(200) },
       }),
     ),

@@ -16,7 +16,7 @@ export const formats = {
   countryCode: { regex: /^[A-Z]{2}$/, message: 'must be a two-letter country or region code such as EU or DE' },
   kmsArn: { regex: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, message: 'must be a valid KMS ARN' },
   uuid: { regex: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, message: 'must be a UUID' },
-  eventName: { regex: /^[a-z][a-z0-9_.*]{0,63}$/, message: 'must be an event name such as scan.completed' },
+  webhookUrl: { regex: /^https?:\/\/[^\s/?#]+[^\s]*$/i, message: 'must be an https:// URL' },
 };
 
 export const isUuid = (value: string): boolean => formats.uuid.regex.test(value);

@@ -119,6 +119,26 @@ export interface ConfigVersionsTable {
   created_at: Timestamp;
 }
 
+export interface WebhookDeliveriesTable {
+  /** Also the message's `webhook-id`. */
+  id: string;
+  tenant_id: string;
+  /** The change's cursor (bigint: a string from pg). */
+  cursor: ColumnType<string | number, number, never>;
+  event: string;
+  endpoint: string;
+  body: string;
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: NullableTimestamp;
+  leased_until: NullableTimestamp;
+  last_status: number | null;
+  last_error: string | null;
+  last_attempt_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -129,6 +149,7 @@ export interface Database {
   audit_log: AuditLogTable;
   tenant_changes: TenantChangesTable;
   config_versions: ConfigVersionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -138,3 +159,4 @@ export type ShareLinkRow = Selectable<ShareLinksTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLogRow = Insertable<AuditLogTable>;
 export type ConfigVersionRow = Selectable<ConfigVersionsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

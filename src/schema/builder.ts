@@ -32,6 +32,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // Subscriptions are authorized once, when they start (then each event is the stream's own).
+    authorizeOnSubscribe: true,
     // A failed scope says 401 to a caller without a valid key and 403 to one with too small a role.
     unauthorizedError: (_parent, context) =>
       context.principal.kind === 'anonymous' ? unauthenticated() : forbidden('This key lacks the role for this field'),
@@ -54,6 +56,7 @@ export const builder = new SchemaBuilder<{
 // Deny by default: every root field needs a valid key unless it opts out with `skipTypeScopes`.
 builder.queryType({ authScopes: { authenticated: true } });
 builder.mutationType({ authScopes: { authenticated: true } });
+builder.subscriptionType({ authScopes: { authenticated: true } });
 
 /** The builder's schema types, for helpers that take Pothos refs and field builders. */
 export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes> ? T : never;

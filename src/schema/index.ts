@@ -15,5 +15,7 @@ import './types/configuration-transfer.js';
 import './types/scan.js';
 import './types/share-link.js';
 import './types/retention.js';
+import './types/tenant-change.js';
+import './types/webhook-delivery.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

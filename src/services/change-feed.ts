@@ -100,6 +100,11 @@ export interface ChangeFeedOptions {
   databaseUrl?: string;
   /** The LISTEN connection's application_name (default `tcg-change-feed/<pid>`). */
   applicationName?: string;
+  /**
+   * Runs inside the write's transaction right after each change is recorded (the webhook outbox
+   * queues its deliveries here, so they commit or roll back with the change). Use only `trx`.
+   */
+  onRecorded?: (trx: Transaction<Database>, change: TenantChange) => Promise<void>;
 }
 
 /** The NOTIFY channel every gateway process listens on. */
@@ -117,6 +122,7 @@ export interface NewChange {
 
 type Announce = (change: TenantChange) => void;
 const pendingOf = new WeakMap<Transaction<Database>, TenantChange[]>();
+const onRecordedOf = new WeakMap<Transaction<Database>, NonNullable<ChangeFeedOptions['onRecorded']>>();
 
 /**
  * Stores one change in the write's own transaction (opened by `feed.transaction`) and queues its
@@ -155,6 +161,7 @@ export async function recordChange(
   if (!rows[0]) throw new Error(`recordChange: no tenant ${change.tenantId}`);
   const recorded = changeOfRow(rows[0]);
   pending.push(recorded);
+  await onRecordedOf.get(trx)?.(trx, recorded);
   return recorded;
 }
 
@@ -289,6 +296,7 @@ export function openChangeFeed(db: Db, options: ChangeFeedOptions): ChangeFeed {
       const result = await db.transaction().execute(async (trx) => {
         pending = [];
         pendingOf.set(trx, pending);
+        if (options.onRecorded) onRecordedOf.set(trx, options.onRecorded);
         return work(trx);
       });
       for (const change of pending) announce(change);

@@ -1,4 +1,6 @@
-import { entriesOf, storagePrefixesOf } from '../catalog/catalog.js';
+import { entriesOf, storagePrefixesOf, type CatalogEntry } from '../catalog/catalog.js';
+import type { JsonValue } from '../catalog/setting.js';
+import { badInput } from '../errors/domain-error.js';
 import type { SettingsCategoryName } from '../catalog/admin-settings.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { TenantRow } from '../db/tables.js';
@@ -8,6 +10,7 @@ import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './
 import { resolveSettings, type Resolution } from './setting-resolution.js';
 import type { ServiceContext } from './service-context.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
+import { webhookUrlProblem } from './webhook-target.js';
 
 /** A tenant's resolved settings: seed 000's fields and seed 001's categories, one version. */
 export interface SettingsView {
@@ -84,11 +87,25 @@ export async function updateTenantSettings(ctx: ServiceContext, tenantId: string
 export async function updateAdminSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null, dryRun?: boolean | null) {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const patch = parsePatch('admin', input);
+  await checkWebhookEndpoints(ctx, patch);
   const categories = [...new Set(patch.map(([entry]) => entry.category))].join(',');
   const result = await writeVersioned(ctx, tenant.id, {
     versioned: 'settings', expectedVersion, dryRun: dryRun === true, action: 'settings.update', target: `settings:${categories}`, plan: (state) => planPatch(state, patch),
   });
   return payloadOf(ctx, result);
+}
+
+/**
+ * The SSRF guard at write time (webhook-target.ts): every endpoint of a `webhooks.endpoints`
+ * patch must be https and not reach a private address, unless WEBHOOKS_ALLOW_PRIVATE=1. Run
+ * before the transaction: it may wait on DNS.
+ */
+async function checkWebhookEndpoints(ctx: ServiceContext, patch: Array<[CatalogEntry, JsonValue]>) {
+  const endpoints = patch.find(([entry]) => entry.storagePath === 'admin.webhooks.endpoints')?.[1];
+  if (!Array.isArray(endpoints)) return;
+  const problems = await Promise.all(endpoints.map((e) => webhookUrlProblem((e as { url: string }).url, ctx.config.webhooks?.allowPrivate ?? false)));
+  const issues = problems.flatMap((problem, i) => (problem ? [{ path: 'webhooks.endpoints', message: `webhooks.endpoints [${i}].url ${problem}` }] : []));
+  if (issues.length) throw badInput(issues[0].message, issues);
 }
 
 /**

@@ -10,3 +10,8 @@ export const RoleEnum = builder.enumType('Role', {
   description: 'Role of a tenant API key, ordered: VIEWER < OPERATOR < ADMIN.',
   values: ['VIEWER', 'OPERATOR', 'ADMIN'] as const,
 });
+
+export const ConfigDocumentEnum = builder.enumType('ConfigDocument', {
+  description: 'A versioned document of a tenant: its settings (seeds 000 and 001), its configuration (seed 003), its feature flags.',
+  values: ['SETTINGS', 'TENANT_CONFIG', 'FEATURE_FLAGS'] as const,
+});
