@@ -4,6 +4,7 @@ import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
+import { corsPolicy } from './http/ofrep-cors.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
@@ -52,6 +53,8 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
     // GraphiQL is ours (useGraphiQLPage): the bundled renderer, loaded on first use, cached.
     graphiql: false,
     logging: false,
+    // Yoga's default CORS everywhere but the OFREP paths, which follow the tenant's allowed origins.
+    cors: corsPolicy,
     plugins: [
       { onDispose: () => changeFeed.close() },
       useRequestLog(logger),
