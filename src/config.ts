@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { RateLimitPolicy } from './rate-limit/policies.js';
+import { withOfrepLimit, type RateLimitPolicy } from './rate-limit/policies.js';
 
 /** Everything the process reads from its environment, read once at start. */
 export interface AppConfig {
@@ -46,9 +46,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: {
       enabled: env.RATE_LIMITS !== 'off',
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),
+      fieldPolicies: env.RATE_LIMIT_OFREP_PER_MINUTE ? withOfrepLimit(perMinute('RATE_LIMIT_OFREP_PER_MINUTE', env.RATE_LIMIT_OFREP_PER_MINUTE)) : undefined,
       redis: env.REDIS_URL ? { url: env.REDIS_URL } : undefined,
     },
   };
+}
+
+function perMinute(name: string, value: string): number {
+  const max = Number(value);
+  if (!Number.isInteger(max) || max < 1) throw new Error(`${name} must be a positive whole number`);
+  return max;
 }
 
 function rateLimitScale(value: string | undefined): number {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluationKeys } from '../src/catalog/evaluation-keys.js';
 import { features } from '../src/catalog/features.js';
-import { createWorld, PLATFORM_KEY, type World } from './helpers/world.js';
+import pino from 'pino';
+import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/yoga.js';
+import { buildRequest, createWorld, PLATFORM_KEY, type World } from './helpers/world.js';
 
 /** OFREP (src/rest/routes/ofrep.ts) through the app, in process. The real SDK: test/ofrep-sdk.test.ts. */
 
@@ -208,5 +211,34 @@ describe('OFREP bulk evaluation', () => {
     expect(op.operationId).toBe('OfrepEvaluateFlag');
     expect(op.responses['404'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error_ofrep');
     expect(op.responses['401'].content).toBeUndefined();
+  });
+});
+
+describe('OFREP rate limit', () => {
+  it('evaluations count against their own per-key policy instead of the key\'s; 429 with Retry-After and no body', async () => {
+    const t = await world.createTenantWithKeys();
+    // Scaled down: the key's 300 becomes 3, the evaluations' 6,000 becomes 60; then set to 5.
+    const config = { ...world.config, rateLimits: { enabled: true, scale: 0.01, fieldPolicies: loadConfig({ ...process.env, RATE_LIMIT_OFREP_PER_MINUTE: '500', SECRETS_KEY: '0'.repeat(64), DATABASE_URL: 'postgres://unused' }).rateLimits.fieldPolicies } };
+    const app = createApp({ db: world.store.db, config, logger: pino({ level: 'silent' }), now: world.clock.now });
+    try {
+      const send = (path: string, init: RequestInit = {}) => app.fetch(buildRequest(path, { key: t.keys.VIEWER, ...init }));
+      const single = () => send('/ofrep/v1/evaluate/flags/advanced_mfa', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"context":{}}' });
+      for (let i = 0; i < 5; i++) expect((await single()).status, `evaluation ${i + 1}`).toBe(200);
+      const refused = await single();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(refused.headers.get('ratelimit-policy')).toBe('"ofrep-evaluations";q=5;w=60');
+      expect(await refused.text()).toBe('');
+      // The six evaluations left the key's own count alone: its 3 other calls still pass, the 4th is refused.
+      const mixed = () => send('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { role } }' }) });
+      for (let i = 0; i < 3; i++) expect((await mixed()).status).toBe(200);
+      expect((await mixed()).status).toBe(429);
+    } finally {
+      await app.dispose();
+    }
+  });
+
+  it('RATE_LIMIT_OFREP_PER_MINUTE must be a positive whole number', () => {
+    expect(() => loadConfig({ RATE_LIMIT_OFREP_PER_MINUTE: 'lots', SECRETS_KEY: '0'.repeat(64), DATABASE_URL: 'postgres://unused' })).toThrow(/RATE_LIMIT_OFREP_PER_MINUTE/);
   });
 });

@@ -91,9 +91,13 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     if (!byOperation) policiesByDocument.set(document, (byOperation = new Map()));
     let policies = byOperation.get(operationName ?? '');
     if (!policies) {
-      const fromFields = [...selectedCoordinates(schema, document, operationName)].flatMap((c) => fieldPolicies[c] ?? []);
+      const coordinates = [...selectedCoordinates(schema, document, operationName)];
+      const fromFields = coordinates.flatMap((c) => fieldPolicies[c] ?? []);
+      // Only when every root field has a limit replacing the request's (OFREP evaluations).
+      const roots = coordinates.filter((c) => /^(Query|Mutation|Subscription)\./.test(c));
+      const replaced = roots.length > 0 && roots.every((c) => (fieldPolicies[c] ?? []).some((p) => p.replacesRequestPolicies));
       // Field policies first: a request they refuse is then not counted against the key.
-      policies = [...new Set([...fromFields, ...requestPolicies])];
+      policies = [...new Set([...fromFields, ...(replaced ? [] : requestPolicies)])];
       byOperation.set(operationName ?? '', policies);
     }
     return policies;

@@ -15,6 +15,11 @@ export interface RateLimitPolicy {
   per: RateLimitSubject;
   /** Told to the client in the 429 message. */
   description: string;
+  /**
+   * An operation whose every root field has such a policy counts against it instead of the
+   * request policies (the key's 300 a minute): high-volume reads with a limit of their own.
+   */
+  replacesRequestPolicies?: boolean;
 }
 
 const MINUTE = 60;
@@ -59,6 +64,18 @@ const SHARE_LINK_VIEWS: RateLimitPolicy = {
   description: 'at most 60 share-link views per minute per client address',
 };
 
+/** OpenFeature evaluations (OFREP, `Query.flagEvaluations`): per key, instead of its 300 a minute. */
+export function ofrepEvaluationsPolicy(max = 6000): RateLimitPolicy {
+  return {
+    name: 'ofrep-evaluations',
+    max,
+    windowSeconds: MINUTE,
+    per: 'key',
+    description: `at most ${max} flag evaluations per minute per API key`,
+    replacesRequestPolicies: true,
+  };
+}
+
 /**
  * The operations with limits of their own, by schema coordinate (`Type.field`), declared once
  * here: a request that selects the field anywhere (also through a REST route, which runs the
@@ -69,7 +86,13 @@ export const FIELD_POLICIES: Readonly<Record<string, readonly RateLimitPolicy[]>
   'Tenant.featureFlags': [FEATURE_QUERIES],
   'Mutation.updateTenantConfig': [CONFIG_UPDATES],
   'Query.sharedScan': [SHARE_LINK_VIEWS],
+  'Query.flagEvaluations': [ofrepEvaluationsPolicy()],
 };
+
+/** The declared field policies with another OFREP limit (`RATE_LIMIT_OFREP_PER_MINUTE`). */
+export function withOfrepLimit(max: number): Readonly<Record<string, readonly RateLimitPolicy[]>> {
+  return { ...FIELD_POLICIES, 'Query.flagEvaluations': [ofrepEvaluationsPolicy(max)] };
+}
 
 /** Every request with a key also counts against the key, after its field policies. */
 export const REQUEST_POLICIES: readonly RateLimitPolicy[] = [PER_KEY];
