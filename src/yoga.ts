@@ -9,6 +9,7 @@ import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
 import { useHealth } from './plugins/use-health.js';
+import { useOfrepEvents } from './plugins/use-ofrep-events.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
 import { useRest } from './plugins/use-rest.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
    * app owns it: `app.dispose()` closes it.
    */
   changeFeed?: ChangeFeed;
+  /** The OFREP event stream's heartbeat interval (default 15 s; tests shorten it). */
+  ofrepHeartbeatMs?: number;
 }
 
 const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n';
@@ -43,7 +46,7 @@ export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
  * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits) and
  * closes the change feed (its LISTEN connection).
  */
-export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger }) }: AppDeps): App {
+export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger }), ofrepHeartbeatMs }: AppDeps): App {
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -67,6 +70,7 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
           scale: config.rateLimits.scale,
           fieldPolicies: config.rateLimits.fieldPolicies,
         }),
+      useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatMs: ofrepHeartbeatMs }),
       // The legacy REST paths, each run as one inner /graphql request through all of the above.
       // It answers every path the others left unanswered (404 JSON): keep it last.
       useRest({ routes, schema, logger, app: () => app }),

@@ -138,8 +138,8 @@ describe('OFREP bulk evaluation', () => {
     const first = await etagNow();
     expect(await etagNow()).toBe(first);
     // Not an evaluation change: a new key, a scan.
-    await world.gql('mutation { createApiKey(input: { role: VIEWER }) { key } }', {}, t.keys.ADMIN);
-    await world.gql('mutation { createScan(input: { target: "example.com" }) { scan { id } } }', {}, t.keys.OPERATOR);
+    expect((await world.gql('mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER }) { key } }', { id: t.id }, t.keys.ADMIN)).body.errors).toBeUndefined();
+    expect((await world.gql('mutation { createScan(input: { target: "example.com" }) { scan { id } } }', {}, t.keys.OPERATOR)).body.errors).toBeUndefined();
     expect(await etagNow()).toBe(first);
 
     const notModified = await bulk(t.keys.VIEWER, { 'if-none-match': first });
