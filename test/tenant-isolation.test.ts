@@ -187,6 +187,10 @@ const restCases = (): RestCase[] => [
   { route: 'PUT /api/v1/tenants/:id/config', method: 'PUT', path: `/api/v1/tenants/${b.id}/config`, body: { performance: { cache_size_mb: 1024 } }, minRole: 'OPERATOR', code: 'FORBIDDEN' },
   { route: 'GET /api/v1/tenants/:id/features', method: 'GET', path: `/api/v1/tenants/${b.id}/features`, minRole: 'VIEWER', code: 'FORBIDDEN' },
   { route: 'GET /api/v1/tenants/:id/config', method: 'GET', path: `/api/v1/tenants/${randomUUID()}/config`, minRole: 'VIEWER', code: 'FORBIDDEN' },
+  // OFREP: the tenant is always the key's, whatever the context names (B's markers are in these keys' values).
+  { route: 'POST /ofrep/v1/evaluate/flags', method: 'POST', path: '/ofrep/v1/evaluate/flags', body: { context: { targetingKey: b.id, tenantId: b.id } }, minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'POST /ofrep/v1/evaluate/flags/:key', method: 'POST', path: '/ofrep/v1/evaluate/flags/config.custom_settings', body: { context: { targetingKey: b.id, tenant_id: b.id } }, minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'POST /ofrep/v1/evaluate/flags/:key', method: 'POST', path: '/ofrep/v1/evaluate/flags/admin.branding.company_name', body: { context: { targetingKey: b.id } }, minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
 ];
 
 const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404 };
