@@ -59,10 +59,20 @@ interface Inputs {
   flags: Map<string, FeatureFlagView>;
 }
 
-async function inputsOf(ctx: ServiceContext, tenant: TenantRow): Promise<Inputs> {
-  const [rows, flags] = await Promise.all([ctx.loaders.settingRows.load(tenant.id), listFeatureFlags(ctx, tenant)]);
-  const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
-  return { tenant, resolution, flags: new Map(flags.map((f) => [f.key, f])) };
+/** Per request (one context object): a bulk or single answer needs them for several fields. */
+const inputsByContext = new WeakMap<ServiceContext, Promise<Inputs>>();
+
+function inputsOf(ctx: ServiceContext, tenant: TenantRow): Promise<Inputs> {
+  let inputs = inputsByContext.get(ctx);
+  if (!inputs) {
+    inputs = (async () => {
+      const [rows, flags] = await Promise.all([ctx.loaders.settingRows.load(tenant.id), listFeatureFlags(ctx, tenant)]);
+      const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
+      return { tenant, resolution, flags: new Map(flags.map((f) => [f.key, f])) };
+    })();
+    inputsByContext.set(ctx, inputs);
+  }
+  return inputs;
 }
 
 function evaluate(key: EvaluationKey, inputs: Inputs): FlagEvaluation {
