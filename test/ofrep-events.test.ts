@@ -24,9 +24,9 @@ interface SseEvent {
 }
 
 /** An open stream: its events as they arrive. */
-async function openStream(key: string | undefined, lastEventId?: string) {
+async function openStream(key: string | undefined, lastEventId?: string, extraHeaders: Record<string, string> = {}) {
   const controller = new AbortController();
-  const res = await app.fetch(buildRequest('/ofrep/v1/events', { key, signal: controller.signal, headers: lastEventId ? { 'last-event-id': lastEventId } : {} }));
+  const res = await app.fetch(buildRequest('/ofrep/v1/events', { key, signal: controller.signal, headers: { ...(lastEventId ? { 'last-event-id': lastEventId } : {}), ...extraHeaders } }));
   const events: SseEvent[] = [];
   const waiters = new Set<() => void>();
   if (res.status === 200) {
@@ -147,6 +147,18 @@ describe('OFREP event stream', () => {
     await resumed.waitFor(() => resumed.refetches().length === 3);
     expect(Number(resumed.refetches()[2].id)).toBe(Number(lastSeen) + 4);
     resumed.close();
+  });
+
+  it("CORS: the tenant's allowed origins only", async () => {
+    const t = await world.createTenantWithKeys();
+    await gql('mutation { updateAdminSettings(input: { security: { allowed_origins: ["https://app.example.com"] } }) { version } }', t.keys.OPERATOR);
+    const allowed = await openStream(t.keys.VIEWER, undefined, { origin: 'https://app.example.com' });
+    expect(allowed.res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    allowed.close();
+    const other = await openStream(t.keys.VIEWER, undefined, { origin: 'https://evil.example.com' });
+    expect(other.res.status).toBe(200);
+    expect(other.res.headers.get('access-control-allow-origin')).toBeNull();
+    other.close();
   });
 
   it('401 without a valid key, 403 for the platform admin, no body; the stream ends when its key is revoked', async () => {

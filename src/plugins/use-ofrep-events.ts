@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { apiKeyFromRequest } from '../http/api-key-from-request.js';
+import { corsHeadersFor } from '../http/ofrep-cors.js';
 import { OFREP_EVENTS_PATH } from '../rest/routes/ofrep.js';
 import { changesAfter, type ChangeFeed, type TenantChange } from '../services/change-feed.js';
-import { evaluationEtag } from '../services/flag-evaluations.js';
+import { allowedOriginsOfTenant, evaluationEtag } from '../services/flag-evaluations.js';
 import { resolvePrincipal } from '../services/principal.js';
 import { maskUnexpected } from './use-error-mapping.js';
 import { notePrincipal, requestInfo } from './request-info.js';
@@ -61,6 +62,9 @@ export function useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatM
 
       const lastEventId = /^\d{1,15}$/.test(request.headers.get('last-event-id') ?? '') ? Number(request.headers.get('last-event-id')) : null;
       const stream = eventStream({ db, changeFeed, logger, env: config.settingsEnv, tenantId: principal.tenantId, keyId: principal.keyId, lastEventId, heartbeatMs, signal: request.signal });
+      // Browsers: the tenant's allowed origins, as on the evaluation paths (src/http/ofrep-cors.ts).
+      const origin = request.headers.get('origin');
+      if (origin) for (const [name, value] of Object.entries(corsHeadersFor(origin, await allowedOriginsOfTenant(db, principal.tenantId, config.settingsEnv)))) headers.set(name, value);
       headers.set('content-type', 'text/event-stream; charset=utf-8');
       headers.set('cache-control', 'no-cache, no-transform');
       headers.set('x-accel-buffering', 'no');

@@ -9,6 +9,7 @@ import type { TenantRow } from '../db/tables.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
 import { listFeatureFlags, type FeatureFlagView } from './feature-flags.js';
 import { resolveSettings, type Resolution, type SettingSource } from './setting-resolution.js';
+import { loadSettingRows } from './setting-values.js';
 import type { ServiceContext } from './service-context.js';
 import { requireTenant } from './tenant-access.js';
 
@@ -108,6 +109,15 @@ export async function evaluateOne(ctx: ServiceContext, scope: EvaluationScope, k
 export async function allowedOriginsOf(ctx: ServiceContext, scope: EvaluationScope): Promise<string[]> {
   const evaluation = await evaluateOne(ctx, scope, 'admin.security.allowed_origins');
   return Array.isArray(evaluation?.value) ? (evaluation.value as string[]) : [];
+}
+
+/** The same for code without a request context (the event stream): one read of the admin security rows. */
+export async function allowedOriginsOfTenant(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>): Promise<string[]> {
+  const key = evaluationKeyOf('admin.security.allowed_origins');
+  if (key?.kind !== 'setting') return [];
+  const rows = await loadSettingRows(db, [tenantId], ['admin.security.']);
+  const value = resolveSettings({ industry: null }, rows, env).valueOf(key.entry).value;
+  return Array.isArray(value) ? (value as string[]) : [];
 }
 
 /**
