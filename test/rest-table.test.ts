@@ -52,6 +52,8 @@ const samples: Record<string, () => Promise<{ path: string; body?: unknown }>> =
   'PUT /api/v1/tenants/:id/config': async () => ({ path: `/api/v1/tenants/${tenant.id}/config`, body: { performance: { cache_size_mb: 2048 } } }),
   'GET /api/v1/tenants/:id/features': async () => ({ path: `/api/v1/tenants/${tenant.id}/features` }),
   'GET /share/:token': async () => ({ path: `/share/${(await newShareLink()).token}` }),
+  'POST /ofrep/v1/evaluate/flags/:key': async () => ({ path: '/ofrep/v1/evaluate/flags/advanced_mfa', body: { context: { targetingKey: 'user-1' } } }),
+  'POST /ofrep/v1/evaluate/flags': async () => ({ path: '/ofrep/v1/evaluate/flags', body: { context: {} } }),
 };
 
 const label = (r: Route) => `${r.method} ${r.path}`;
