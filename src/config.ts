@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OperationLimits } from './limits/operation-limits.js';
 import { StartupError } from './errors/startup-error.js';
-import type { RateLimitPolicy } from './rate-limit/policies.js';
+import { withOfrepLimit, type RateLimitPolicy } from './rate-limit/policies.js';
 
 /** Everything the process reads from its environment, read once at start. */
 export interface AppConfig {
@@ -85,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: {
       enabled: env.RATE_LIMITS !== 'off',
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),
+      fieldPolicies: env.RATE_LIMIT_OFREP_PER_MINUTE ? withOfrepLimit(perMinute('RATE_LIMIT_OFREP_PER_MINUTE', env.RATE_LIMIT_OFREP_PER_MINUTE)) : undefined,
       redis: ((url) => (url ? { url } : undefined))(urlFrom('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:'], 'redis://127.0.0.1:6379')),
     },
     cacheMaxMb: cacheMaxMb(env.CACHE_MAX_MB),
@@ -142,6 +143,12 @@ function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms <= 0) throw new StartupError(name, `${JSON.stringify(value)} is not a positive whole number of milliseconds: set it like ${fallback}, or unset it`);
   return ms;
+}
+
+function perMinute(name: string, value: string): number {
+  const max = Number(value);
+  if (!Number.isInteger(max) || max < 1) throw new StartupError(name, `${JSON.stringify(value)} is not a positive whole number: set it like 6000, or unset it`);
+  return max;
 }
 
 function rateLimitScale(value: string | undefined): number {

@@ -4,6 +4,7 @@ import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
+import { ofrepCorsPolicy } from './http/ofrep-cors.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
@@ -13,6 +14,7 @@ import { useHiddenSuggestions } from './plugins/use-hidden-suggestions.js';
 import { useHttpHygiene } from './plugins/use-http-hygiene.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useMetrics } from './plugins/use-metrics.js';
+import { useOfrepEvents } from './plugins/use-ofrep-events.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
 import { useRest, type RestInitialContext } from './plugins/use-rest.js';
@@ -40,6 +42,8 @@ export interface AppDeps {
    * app owns it: `app.dispose()` closes it.
    */
   changeFeed?: ChangeFeed;
+  /** The OFREP event stream's heartbeat interval (default 15 s; tests shorten it). */
+  ofrepHeartbeatMs?: number;
 }
 
 const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n';
@@ -51,7 +55,7 @@ export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
  * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits) and
  * closes the change feed (its LISTEN connection).
  */
-export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger, onRecorded: webhookOutbox(config.settingsEnv) }) }: AppDeps): App {
+export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger, onRecorded: webhookOutbox(config.settingsEnv) }), ofrepHeartbeatMs }: AppDeps): App {
   // Reads from memory, invalidated by the change feed (services/read-cache.ts); CACHE_MAX_MB=0: none.
   const cacheMaxMb = config.cacheMaxMb ?? 64;
   const readCache = cacheMaxMb > 0 ? new ReadCache(changeFeed, Math.round(cacheMaxMb * 1024 * 1024)) : undefined;
@@ -66,7 +70,10 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
     graphiql: false,
     logging: false,
     // Only the allow-listed origins, and never with credentials (keys travel in headers, not cookies).
+    // On the OFREP paths, the tenant's own allowed origins (http/ofrep-cors.ts).
     cors: (request) => {
+      const ofrep = ofrepCorsPolicy(request);
+      if (ofrep !== undefined) return ofrep;
       const origin = request.headers.get('origin');
       return origin !== null && config.corsOrigins.includes(origin) ? { origin, credentials: false } : false;
     },
@@ -96,6 +103,7 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
           fieldPolicies: config.rateLimits.fieldPolicies,
           now,
         }),
+      useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatMs: ofrepHeartbeatMs }),
       // The legacy REST paths, each run as one GraphQL operation in process through all of the
       // above. It answers every path the others left unanswered (404 JSON): keep it last.
       useRest({ routes, schema, logger }),

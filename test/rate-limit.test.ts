@@ -187,7 +187,7 @@ describe('field policies (the mechanism, with small policies on fields that exis
 
 describe('declared policies', () => {
   it('name fields of the schema', () => {
-    expect(Object.keys(FIELD_POLICIES).sort()).toEqual(['Me.entitlements', 'Mutation.updateTenantConfig', 'Query.sharedScan', 'Tenant.config', 'Tenant.entitlements', 'Tenant.featureFlags']);
+    expect(Object.keys(FIELD_POLICIES).sort()).toEqual(['Me.entitlements', 'Mutation.updateTenantConfig', 'Query.flagEvaluations', 'Query.sharedScan', 'Tenant.config', 'Tenant.entitlements', 'Tenant.featureFlags']);
     for (const coordinate of Object.keys(FIELD_POLICIES)) {
       const [type, field] = coordinate.split('.');
       expect((schema.getType(type) as GraphQLObjectType | undefined)?.getFields()[field], coordinate).toBeDefined();
@@ -198,6 +198,7 @@ describe('declared policies', () => {
       'feature-queries': [100, 60, 'tenant'],
       'config-updates': [10, 60, 'tenant'],
       'share-link-views': [60, 60, 'clientAddress'],
+      'ofrep-evaluations': [6000, 60, 'key'],
     });
   });
 });

@@ -12,6 +12,7 @@ const MATRIX: Record<Family, Record<string, number>> = {
   public: { NOT_FOUND: 404, BAD_USER_INPUT: 422, RATE_LIMITED: 429, INTERNAL_SERVER_ERROR: 500, SERVICE_UNAVAILABLE: 503 },
   admin: { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409, PRECONDITION_FAILED: 412, RATE_LIMITED: 429, INTERNAL_SERVER_ERROR: 500, SERVICE_UNAVAILABLE: 503 },
   v1: { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409, PRECONDITION_FAILED: 412, RATE_LIMITED: 429, INTERNAL_SERVER_ERROR: 500, SERVICE_UNAVAILABLE: 503 },
+  ofrep: { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, INTERNAL_SERVER_ERROR: 500, METHOD_NOT_ALLOWED: 405, UNSUPPORTED_MEDIA_TYPE: 415 },
 };
 
 describe('error dialects', () => {
@@ -37,6 +38,18 @@ describe('error dialects', () => {
     });
     expect(errorBody({ code: 'RATE_LIMITED', message: 'slow down' }, { family: 'tenant', requestId: 'r2' })).toEqual({ error: { code: 'RATE_LIMITED', message: 'slow down' } });
     expect(errorBody({ code: 'SERVICE_UNAVAILABLE', message: 'later' }, { family: 'tenant', requestId: 'r2' })).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: 'later', requestId: 'r2' } });
+  });
+
+  it('ofrep: { key, errorCode, errorDetails } on 400 and 404, no body on 401/403/429, errorDetails only on 500', () => {
+    const ctx = { family: 'ofrep' as const, requestId: 'r3', flagKey: 'advanced_mfa' };
+    expect(errorBody({ code: 'BAD_USER_INPUT', message: 'The body is not valid JSON', details: [{ path: '', message: 'x' }] }, ctx)).toEqual({ key: 'advanced_mfa', errorCode: 'PARSE_ERROR', errorDetails: 'The body is not valid JSON' });
+    expect(errorBody({ code: 'BAD_USER_INPUT', message: 'context must be a JSON object', details: [{ path: 'context', message: 'x' }] }, ctx)).toEqual({ key: 'advanced_mfa', errorCode: 'INVALID_CONTEXT', errorDetails: 'context must be a JSON object' });
+    expect(errorBody({ code: 'BAD_USER_INPUT', message: 'other' }, ctx)).toEqual({ key: 'advanced_mfa', errorCode: 'GENERAL', errorDetails: 'other' });
+    expect(errorBody({ code: 'NOT_FOUND', message: 'nope' }, ctx)).toEqual({ key: 'advanced_mfa', errorCode: 'FLAG_NOT_FOUND', errorDetails: "Flag 'advanced_mfa' was not found" });
+    for (const code of ['UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED'] as const) expect(errorBody({ code, message: 'm' }, ctx)).toBeNull();
+    expect(errorBody({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' }, ctx)).toEqual({ errorDetails: 'Unexpected error. (request id r3)' });
+    // The bulk path names no key: a bulk failure is { errorCode, errorDetails }.
+    expect(errorBody({ code: 'BAD_USER_INPUT', message: 'bad', details: [{ path: 'context', message: 'x' }] }, { family: 'ofrep', requestId: 'r4' })).toEqual({ errorCode: 'INVALID_CONTEXT', errorDetails: 'bad' });
   });
 
   it('an error without a known code is masked as a 500', () => {

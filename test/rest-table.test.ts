@@ -59,6 +59,8 @@ const samples: Record<string, () => Promise<{ path: string; body?: unknown }>> =
   'GET /api/admin/settings/export': async () => ({ path: '/api/admin/settings/export' }),
   'POST /api/admin/settings/import': async () => ({ path: '/api/admin/settings/import?dry_run=true', body: { format: 'tenant-configuration', format_version: 1, config: { performance: { cache_size_mb: 2048 } } } }),
   'GET /share/:token': async () => ({ path: `/share/${(await newShareLink()).token}` }),
+  'POST /ofrep/v1/evaluate/flags/:key': async () => ({ path: '/ofrep/v1/evaluate/flags/advanced_mfa', body: { context: { targetingKey: 'user-1' } } }),
+  'POST /ofrep/v1/evaluate/flags': async () => ({ path: '/ofrep/v1/evaluate/flags', body: { context: {} } }),
 };
 
 const label = (r: Route) => `${r.method} ${r.path}`;

@@ -269,6 +269,10 @@ const restCases = (): RestCase[] => [
   { route: 'POST /api/admin/settings/import', method: 'POST', path: '/api/admin/settings/import', body: { format: 'tenant-configuration', format_version: 1, config: { performance: { cache_size_mb: 1024 } } }, minRole: 'ADMIN', code: 'FORBIDDEN', ownTenant: true },
   { route: 'POST /api/admin/settings/import', method: 'POST', path: `/api/admin/settings/import?tenant_id=${b.id}`, body: { format: 'tenant-configuration', format_version: 1, config: { performance: { cache_size_mb: 1024 } } }, minRole: 'VIEWER', code: 'FORBIDDEN' },
   { route: 'POST /api/admin/settings/rollback', method: 'POST', path: '/api/admin/settings/rollback', body: { to_version: 0, paths: ['branding'] }, minRole: 'OPERATOR', code: 'FORBIDDEN', ownTenant: true },
+  // OFREP: the tenant is always the key's, whatever the context names (B's markers are in these keys' values).
+  { route: 'POST /ofrep/v1/evaluate/flags', method: 'POST', path: '/ofrep/v1/evaluate/flags', body: { context: { targetingKey: b.id, tenantId: b.id } }, minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'POST /ofrep/v1/evaluate/flags/:key', method: 'POST', path: '/ofrep/v1/evaluate/flags/config.custom_settings', body: { context: { targetingKey: b.id, tenant_id: b.id } }, minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
+  { route: 'POST /ofrep/v1/evaluate/flags/:key', method: 'POST', path: '/ofrep/v1/evaluate/flags/admin.branding.company_name', body: { context: { targetingKey: b.id } }, minRole: 'VIEWER', code: 'FORBIDDEN', ownTenant: true },
 ];
 
 const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404 };

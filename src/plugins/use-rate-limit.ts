@@ -155,7 +155,10 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
       }
       // Field policies first: a request they refuse is then not counted against the key.
       charges = [...byPolicy].map(([policy, cost]) => ({ policy, cost }));
-      for (const policy of requestPolicies) if (!byPolicy.has(policy)) charges.push({ policy, cost: 1 });
+      // Unless every root field has a limit replacing the request's (OFREP evaluations).
+      if (!rootsReplaceRequestPolicies(schema, document, operationName, fieldPolicies)) {
+        for (const policy of requestPolicies) if (!byPolicy.has(policy)) charges.push({ policy, cost: 1 });
+      }
       byOperation.set(operationName ?? '', charges);
     }
     return charges;
@@ -202,6 +205,21 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     },
     onDispose: () => store.close(),
   };
+}
+
+/** True when the operation's every root field has a policy that replaces the request policies. */
+function rootsReplaceRequestPolicies(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  fieldPolicies: Readonly<Record<string, readonly RateLimitPolicy[]>>,
+): boolean {
+  const operation = getOperationAST(document, operationName);
+  const root = operation && schema.getRootType(operation.operation);
+  if (!operation || !root || operation.selectionSet.selections.length === 0) return false;
+  return operation.selectionSet.selections.every(
+    (s) => s.kind === Kind.FIELD && (fieldPolicies[`${root.name}.${s.name.value}`] ?? []).some((p) => p.replacesRequestPolicies),
+  );
 }
 
 /** A dry run's charges: each write policy replaced by the read policy it maps to, costs added up. */

@@ -76,6 +76,7 @@ function familyOfPath(pathname: string): Family {
   if (pathname.startsWith('/api/v1/')) return 'v1';
   if (pathname.startsWith('/api/admin/')) return 'admin';
   if (pathname.startsWith('/share/')) return 'public';
+  if (pathname.startsWith('/ofrep/')) return 'ofrep';
   return 'tenant';
 }
 
@@ -96,7 +97,9 @@ function json(body: unknown, status: number, headers: Headers): Response {
 }
 
 function errorResponse(error: RestError, ctx: ErrorContext, headers = new Headers()): Response {
-  return json(errorBody(error, ctx), statusOf(ctx.family, error.code), headers);
+  const body = errorBody(error, ctx);
+  if (body === null) return new Response(null, { status: statusOf(ctx.family, error.code), headers });
+  return json(body, statusOf(ctx.family, error.code), headers);
 }
 
 /**
@@ -147,6 +150,7 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     const info = requestInfo(request);
     info.route = `${route.method} ${route.path}`;
     const ctx: ErrorContext = { family: route.family, requestId: info.id, tenantId: route.family === 'v1' ? (params.id ?? null) : undefined };
+    if (route.family === 'ofrep' && params.key !== undefined) ctx.flagKey = params.key;
     const headers = new Headers(route.headers);
     const fail = (error: RestError) => errorResponse(error, ctx, headers);
 
@@ -190,6 +194,8 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       throw error;
     }
     const status = out.status ?? route.status ?? 200;
+    for (const [name, value] of Object.entries(out.headers ?? {})) headers.set(name, value);
+    if (status === 304) return new Response(null, { status, headers });
     if (out.version != null && route.concurrency) {
       const etag = etagOf(out.version);
       headers.set('etag', etag);

@@ -17,6 +17,11 @@ export interface RateLimitPolicy {
   per: RateLimitSubject;
   /** Told to the client in the 429 message. */
   description: string;
+  /**
+   * An operation whose every root field has such a policy counts against it instead of the
+   * request policies (the key's 300 a minute): high-volume reads with a limit of their own.
+   */
+  replacesRequestPolicies?: boolean;
 }
 
 const MINUTE = 60;
@@ -79,6 +84,18 @@ export const INVALID_DOCUMENTS: RateLimitPolicy = {
   description: 'at most 60 invalid GraphQL documents per minute per client address',
 };
 
+/** OpenFeature evaluations (OFREP, `Query.flagEvaluations`): per key, instead of its 300 a minute. */
+export function ofrepEvaluationsPolicy(max = 6000): RateLimitPolicy {
+  return {
+    name: 'ofrep-evaluations',
+    max,
+    windowSeconds: MINUTE,
+    per: 'key',
+    description: `at most ${max} flag evaluations per minute per API key`,
+    replacesRequestPolicies: true,
+  };
+}
+
 /**
  * The operations with limits of their own, by schema coordinate (`Type.field`), declared once
  * here: each occurrence of the field in an operation (aliases and fragment spreads included;
@@ -92,6 +109,7 @@ export const FIELD_POLICIES: Readonly<Record<string, readonly RateLimitPolicy[]>
   'Me.entitlements': [FEATURE_QUERIES],
   'Mutation.updateTenantConfig': [CONFIG_UPDATES],
   'Query.sharedScan': [SHARE_LINK_VIEWS],
+  'Query.flagEvaluations': [ofrepEvaluationsPolicy()],
 };
 
 /**
@@ -105,3 +123,8 @@ export const DRY_RUN_POLICIES: ReadonlyMap<RateLimitPolicy, RateLimitPolicy> = n
  * and for calls without a valid key, their address's.
  */
 export const REQUEST_POLICIES: readonly RateLimitPolicy[] = [PER_KEY, KEYLESS_CALLS];
+
+/** The declared field policies with another OFREP limit (`RATE_LIMIT_OFREP_PER_MINUTE`). */
+export function withOfrepLimit(max: number): Readonly<Record<string, readonly RateLimitPolicy[]>> {
+  return { ...FIELD_POLICIES, 'Query.flagEvaluations': [ofrepEvaluationsPolicy(max)] };
+}

@@ -10,6 +10,9 @@ import type { Family, QueryParamSpec } from './route.js';
  * - `admin` (seed 001, which documents no error format): the same body; invalid input is 400.
  * - `v1` (seed 003): `{ error: "<reason phrase>", message, code: <status>, tenant_id }`; 400 for
  *   validation, with the catalog's messages word for word (they arrive as the GraphQL message).
+ * - `ofrep` (OFREP v0.3, open-feature/protocol service/openapi.yaml): 400 `{ key, errorCode:
+ *   PARSE_ERROR | INVALID_CONTEXT | GENERAL, errorDetails }`, 404 `{ key, errorCode: FLAG_NOT_FOUND,
+ *   errorDetails }`, 500 `{ errorDetails }`; 401, 403 and 429 carry no body (their status says it all).
  *
  * `requestId` (`request_id` in v1) is in the body of 5xx answers, where the seeds ask support to
  * be given it; every answer carries it as the `x-request-id` header. Keeping it out of 4xx bodies
@@ -30,6 +33,8 @@ export interface ErrorContext {
   requestId: string;
   /** The tenant id named by the path (seed 003 echoes it as `tenant_id`). */
   tenantId?: string | null;
+  /** The flag key named by the path (OFREP echoes it as `key`). */
+  flagKey?: string;
 }
 
 const REST_ONLY_STATUS = { METHOD_NOT_ALLOWED: 405, UNSUPPORTED_MEDIA_TYPE: 415, PAYLOAD_TOO_LARGE: 413 } as const;
@@ -57,10 +62,11 @@ export function statusOf(family: Family, code: RestErrorCode): number {
   return ERROR_STATUS[code as ErrorCode] ?? 500;
 }
 
-/** The documented body of an error in a family. */
+/** The documented body of an error in a family; null: the family sends none for that status. */
 export function errorBody(error: RestError, ctx: ErrorContext): unknown {
   const status = statusOf(ctx.family, error.code);
   const serverSide = status >= 500;
+  if (ctx.family === 'ofrep') return ofrepErrorBody(error, status, ctx);
   if (ctx.family === 'v1') {
     return {
       error: REASON[status] ?? 'Error',
@@ -80,8 +86,36 @@ export function errorBody(error: RestError, ctx: ErrorContext): unknown {
   };
 }
 
+/** OFREP's error codes of a 400: a body that is not a JSON object, an invalid context, or anything else. */
+function ofrepErrorCode(error: RestError): 'PARSE_ERROR' | 'INVALID_CONTEXT' | 'GENERAL' {
+  const paths = error.details?.map((d) => d.path) ?? [];
+  if (paths.some((p) => p === 'context' || p.startsWith('context.'))) return 'INVALID_CONTEXT';
+  if (paths.includes('')) return 'PARSE_ERROR';
+  return 'GENERAL';
+}
+
+function ofrepErrorBody(error: RestError, status: number, ctx: ErrorContext): unknown {
+  if (status === 401 || status === 403 || status === 429) return null;
+  const key = ctx.flagKey !== undefined ? { key: ctx.flagKey } : {};
+  if (status >= 500) return { errorDetails: `${error.message} (request id ${ctx.requestId})` };
+  if (error.code === 'NOT_FOUND' && ctx.flagKey !== undefined) return { ...key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag '${ctx.flagKey.slice(0, 200)}' was not found` };
+  return { ...key, errorCode: error.code === 'BAD_USER_INPUT' ? ofrepErrorCode(error) : 'GENERAL', errorDetails: error.message };
+}
+
 /** The OpenAPI schema of a family's error body (one per family, referenced by every route). */
 export function errorSchema(family: Family): Record<string, unknown> {
+  if (family === 'ofrep') {
+    return {
+      type: 'object',
+      required: ['errorCode'],
+      properties: {
+        key: { type: 'string', description: 'The flag key of the path (single evaluation).' },
+        errorCode: { enum: ['PARSE_ERROR', 'INVALID_CONTEXT', 'GENERAL', 'FLAG_NOT_FOUND'] },
+        errorDetails: { type: 'string' },
+      },
+      description: '400 and 404 (FLAG_NOT_FOUND); a 500 carries errorDetails only; 401, 403 and 429 have no body.',
+    };
+  }
   if (family === 'v1') {
     return {
       type: 'object',
@@ -125,9 +159,16 @@ export function documentedStatuses(family: Family): number[] {
       return [400, 401, 403, 404, 409, 412, 429, 500, 503];
     case 'public':
       return [404, 429, 500, 503];
+    case 'ofrep':
+      return [400, 401, 403, 404, 429, 500];
     default:
       return [401, 403, 404, 409, 412, 422, 429, 500, 503];
   }
+}
+
+/** False where a family's error answer has no body (OFREP's 401, 403, 429). */
+export function hasErrorBody(family: Family, status: number): boolean {
+  return family !== 'ofrep' || ![401, 403, 429].includes(status);
 }
 
 export function reasonPhrase(status: number): string {

@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import { documentedStatuses, errorSchema, reasonPhrase } from './dialects.js';
+import { documentedStatuses, errorSchema, hasErrorBody, reasonPhrase } from './dialects.js';
 import { enumValues, inputFieldNames, inputTypeSchema } from './graphql-json-schema.js';
 import { operationName, type Family, type JsonSchema, type Route } from './route.js';
 
@@ -8,6 +8,12 @@ const FAMILY_TAGS: Record<Family, { name: string; description: string }> = {
   admin: { name: 'admin', description: 'Settings management (seed 001): errors as { error: { code, message, details? } }, 400 for invalid input.' },
   v1: { name: 'v1', description: 'Tenant configuration API v1 (seed 003): errors as { error, message, code, tenant_id }.' },
   public: { name: 'public', description: 'Keyless share-link view.' },
+  ofrep: {
+    name: 'ofrep',
+    description:
+      'OpenFeature Remote Evaluation Protocol v0.3: every feature flag and setting of the key\'s tenant. Values are per tenant, not per user: ' +
+      'the context (targetingKey optional) never selects the tenant. Errors as { key, errorCode, errorDetails }; 401, 403, 429 without a body.',
+  },
 };
 
 const KEY_SECURITY = [{ bearerKey: [] }, { headerKey: [] }, { queryKey: [] }];
@@ -68,7 +74,10 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
     const errors = Object.fromEntries(
       documentedStatuses(route.family)
         .filter((s) => route.auth === 'key' || (s !== 401 && s !== 403))
-        .map((s) => [String(s), { description: reasonPhrase(s), content: { 'application/json': { schema: { $ref: `#/components/schemas/Error_${route.family}` } } } }]),
+        .map((s) => [
+          String(s),
+          { description: reasonPhrase(s), ...(hasErrorBody(route.family, s) ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/Error_${route.family}` } } } } : {}) },
+        ]),
     );
     const content: Record<string, unknown> = { 'application/json': { schema: route.responseSchema } };
     if (route.html) content['text/html'] = { schema: { type: 'string' } };

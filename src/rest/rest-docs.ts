@@ -8,6 +8,7 @@ const FAMILY_TITLES: Record<Family, string> = {
   admin: '`/api/admin/*`: settings management (seed 001)',
   v1: '`/api/v1/*`: tenant configuration API v1 (seed 003)',
   public: '`/share/*`: the keyless share-link view',
+  ofrep: '`/ofrep/v1/*`: OpenFeature Remote Evaluation Protocol (OFREP v0.3)',
 };
 
 /** Scope names of src/schema/builder.ts, weakest first. */

@@ -10,9 +10,10 @@ export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 /**
  * Which documented error dialect a path speaks (src/rest/dialects.ts):
  * `tenant` = seeds 000/002/004 (`/tenant/*`), `admin` = seed 001 (`/api/admin/*`),
- * `v1` = seed 003 (`/api/v1/*`), `public` = the keyless share view (`/share/*`).
+ * `v1` = seed 003 (`/api/v1/*`), `public` = the keyless share view (`/share/*`),
+ * `ofrep` = OpenFeature Remote Evaluation Protocol (`/ofrep/v1/*`).
  */
-export type Family = 'tenant' | 'admin' | 'v1' | 'public';
+export type Family = 'tenant' | 'admin' | 'v1' | 'public' | 'ofrep';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it); only what the docs and checks need. */
 export type JsonSchema = Record<string, unknown>;
@@ -75,6 +76,8 @@ export interface RouteResponse {
   status?: number;
   /** A resource version to send as ETag. */
   version?: number | null;
+  /** Response headers decided by the answer (e.g. an ETag that is not a version); a 304 status sends no body. */
+  headers?: Record<string, string>;
 }
 
 // `respond` and `html` are methods (bivariant in `data`), so routes of different data types

@@ -9,6 +9,7 @@ import './types/me.js';
 import './types/settings.js';
 import './types/tenant-config.js';
 import './types/feature-flag.js';
+import './types/flag-evaluation.js';
 import './types/audit-log.js';
 import './types/config-history.js';
 import './types/configuration-transfer.js';
