@@ -2,13 +2,10 @@ import { documentAt, diffVersions, listHistory, type ConfigVersionView } from '.
 import { rollback, type RollbackResult } from '../../services/rollback.js';
 import { builder } from '../builder.js';
 import { connectionOf, pageArgs } from '../connection.js';
+import { ConfigDocumentEnum } from './enums.js';
 import { SettingChange } from './settings.js';
 import { Tenant } from './tenant.js';
 
-export const ConfigDocumentEnum = builder.enumType('ConfigDocument', {
-  description: 'A versioned document: SETTINGS (seed 000 + seed 001 categories, one version), TENANT_CONFIG (seed 003), FEATURE_FLAGS.',
-  values: ['SETTINGS', 'TENANT_CONFIG', 'FEATURE_FLAGS'] as const,
-});
 
 export const ConfigVersion = builder.objectRef<ConfigVersionView>('ConfigVersion').implement({
   description: 'The version one committed write produced, recorded in its transaction. Secrets show as "[redacted]".',
