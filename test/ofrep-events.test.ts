@@ -38,7 +38,7 @@ async function openStream(key: string | undefined, lastEventId?: string, extraHe
           const { value, done } = await reader.read();
           if (done) break;
           buffer += value;
-          let at;
+          let at: number;
           while ((at = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, at);
             buffer = buffer.slice(at + 2);

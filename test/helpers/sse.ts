@@ -48,7 +48,7 @@ export async function openSse(send: (request: Request) => Promise<Response> | Re
         const chunk = decoder.decode(value, { stream: true });
         text += chunk;
         rest += chunk;
-        let at;
+        let at: number;
         while ((at = rest.indexOf('\n\n')) >= 0) {
           const block = rest.slice(0, at);
           rest = rest.slice(at + 2);
