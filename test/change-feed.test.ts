@@ -91,7 +91,8 @@ describe('every write path stores one change in its own transaction, with a gap-
     expect(admin).toMatchObject({ version: 2, paths: ['admin.authentication.password_policy.min_length'] });
     expect(reset).toMatchObject({ version: 3, paths: ['admin.authentication.password_policy.min_length'] });
     expect(config).toMatchObject({ version: c.updateTenantConfig.version, paths: ['config.performance.cache_size_mb'], actorRole: 'OPERATOR' });
-    expect(flag).toMatchObject({ version: null, paths: ['passwordless_enabled'] });
+    // Flags are a versioned document too (tenants.flags_version, the history's FEATURE_FLAGS).
+    expect(flag).toMatchObject({ document: 'FEATURE_FLAGS', version: 1, paths: ['passwordless_enabled'] });
     expect(settings.requestId).toEqual(expect.any(String));
     // Paths only: no value (least of all the secret) is stored in the feed.
     const raw = await world.store.db.selectFrom('tenant_changes').selectAll().where('tenant_id', '=', t.id).execute();

@@ -117,7 +117,9 @@ describe('suggestions are for key holders', () => {
         expect(JSON.stringify(res.body), query).not.toMatch(/Did you mean/);
       }
       const keyed = await world.gql(query, variables, tenant.keys.OPERATOR);
-      expect(JSON.stringify(keyed.body), `${query} (keyed)`).toMatch(/Did you mean/);
+      expect(keyed.body.errors?.length, `${query} (keyed)`).toBeGreaterThan(0);
+      // Variable errors are rebuilt from the error itself (never echoing the value), without suggestions for anyone.
+      if (!variables) expect(JSON.stringify(keyed.body), `${query} (keyed)`).toMatch(/Did you mean/);
     }
   });
 });

@@ -66,14 +66,14 @@ describe('operation limits', () => {
 
   it('refuses an operation whose estimated cost is over maxCost, with the variables it is sent with', async () => {
     await seedScan(world, tenant);
-    const query = `query($n: Int) { currentTenant { scans(first: $n) { nodes { id report } } } }`;
+    const query = `query($n: Int) { currentTenant { a: scans(first: $n) { nodes { id report } } b: scans(first: $n) { nodes { id report } } } }`;
     const small = await post(query, tenant.keys.VIEWER, { n: 5 });
     expect(small.status).toBe(200);
-    expect(small.body.data.currentTenant.scans.nodes).toHaveLength(1);
+    expect(small.body.data.currentTenant.a.nodes).toHaveLength(1);
     const big = await post(query, tenant.keys.VIEWER, { n: 100 });
     expectLimit(big, 'maxCost');
-    expect(big.body.errors[0].message).toMatch(/estimated cost \d+ is over the limit maxCost = 5000/);
-    const aliased = `{ ${Array.from({ length: 5 }, (_, i) => `t${i}: currentTenant { scans(first: 20) { nodes { report } } }`).join(' ')} }`;
+    expect(big.body.errors[0].message).toMatch(/estimated cost \d+ is over the limit maxCost = 20000/);
+    const aliased = `{ ${Array.from({ length: 10 }, (_, i) => `t${i}: currentTenant { scans(first: 20) { nodes { report } } }`).join(' ')} }`;
     expectLimit(await post(aliased, tenant.keys.VIEWER), 'maxCost');
   });
 

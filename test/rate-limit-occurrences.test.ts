@@ -11,7 +11,8 @@ import { buildRequest, createWorld, type TestTenant, type World } from './helper
 
 let world: World;
 beforeAll(async () => {
-  world = await createWorld({ rateLimits: true });
+  // Aliases and cost are bounded by the operation limits too; these tests are about the rate limits.
+  world = await createWorld({ rateLimits: true, operationLimits: { maxAliases: 2_000, maxCost: 1_000_000, maxTokens: 100_000, maxQueryBytes: 1024 * 1024 } });
 });
 afterAll(() => world.close());
 

@@ -20,7 +20,7 @@ function blocks(lang: string): string[] {
 
 describe('README: configuration', () => {
   // Derived from the code, so a variable someone adds to src/config.ts without a row fails here.
-  const read = [...new Set([...configSource.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])/g)].map((m) => m[1] ?? m[2]))].sort();
+  const read = [...new Set([...configSource.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\]|, '([A-Z][A-Z0-9_]*)')/g)].map((m) => m[1] ?? m[2] ?? m[3]))].sort();
   const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 3));
   const rows = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]).sort();
 

@@ -6,7 +6,7 @@ import { createWorld, type TestTenant, type World } from './helpers/world.js';
 let world: World;
 let tenant: TestTenant;
 beforeAll(async () => {
-  world = await createWorld();
+  world = await createWorld({ publicBaseUrl: 'http://gateway.test' });
   tenant = await world.createTenantWithKeys({ name: 'Share Tenant' });
 });
 afterAll(() => world.close());

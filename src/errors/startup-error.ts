@@ -4,17 +4,21 @@
  * operator, and the message says what to change.
  */
 export class StartupError extends Error {
+  /** What is wrong and what to do, without the variable's name. */
+  readonly detail: string;
+
   constructor(
     /** The environment variable to change (e.g. `DATABASE_URL`). */
     readonly variable: string,
     message: string,
   ) {
-    super(message);
+    super(`${variable}: ${message}`);
+    this.detail = message;
     this.name = 'StartupError';
   }
 
   /** The one line printed on stderr. */
   line(): string {
-    return `cannot start: ${this.variable}: ${this.message}`;
+    return `cannot start: ${this.variable}: ${this.detail}`;
   }
 }

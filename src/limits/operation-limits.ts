@@ -53,7 +53,7 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
   maxDepth: 12,
   maxAliases: 20,
   maxDirectives: 20,
-  maxCost: 5_000,
+  maxCost: 20_000,
   // A scan report is up to 1 MB of JSON, sent as a variable.
   maxVariablesBytes: 1_200 * 1024,
   maxAnonymousVariablesBytes: 16 * 1024,

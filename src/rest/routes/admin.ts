@@ -392,7 +392,7 @@ export const importSettings = defineRoute<{ importConfiguration: { dryRun: boole
   importConfiguration(tenantId: $tenantId, document: $document, dryRun: $dryRun) { dryRun changes { path old new } }
 }`,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
-  body: { required: true, description: 'A document GET /api/admin/settings/export answered.', schema: { type: 'object', required: ['format', 'format_version'] } },
+  body: { required: true, description: 'A document GET /api/admin/settings/export answered.', schema: { type: 'object', required: ['format', 'format_version'], properties: { format: { type: 'string' }, format_version: { type: 'integer' } } } },
   variables: (req) => ({ ...tenantIdOf(req), document: req.body, ...dryRunOf(req) }),
   respond: ({ importConfiguration: p }, req) =>
     withDryRun({ body: { imported: true, changes: Object.fromEntries(p.changes.map((c) => [c.path, { old: c.old, new: c.new }])) } }, req),
