@@ -108,6 +108,13 @@ describe('GET /metrics', () => {
     const refusals = (text: string) => sample(text, 'gateway_rate_limit_refusals_total', { policy: 'config-updates' }) ?? 0;
     expect(refusals(after) - refusals(before)).toBe(1);
 
+    // The repeated reads were served from the read cache, and it says so.
+    const lookups = (text: string, result: string) => sample(text, 'gateway_read_cache_lookups_total', { result }) ?? 0;
+    expect(lookups(after, 'hit') - lookups(before, 'hit')).toBeGreaterThan(0);
+    expect(lookups(after, 'miss')).toBeGreaterThan(0);
+    expect(sample(after, 'gateway_read_cache_bytes', { kind: 'max' })).toBe(64 * 1024 * 1024);
+    expect(after).toMatch(/^# TYPE gateway_webhook_delivery_attempts_total counter$/m);
+
     // Nothing that names a tenant, a key or a token: no raw path ever becomes a label.
     for (const secret of [tenantId, shareToken, strayId, platformKey, metricsToken, ...Object.values(keys)]) expect(after).not.toContain(secret);
   });

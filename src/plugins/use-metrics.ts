@@ -1,3 +1,4 @@
+import '../metrics/read-cache.js';
 import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { secretsEqual } from '../auth/secrets.js';

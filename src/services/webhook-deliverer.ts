@@ -5,10 +5,15 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/connect.js';
 import type { WebhookDeliveryRow } from '../db/tables.js';
+import { counter } from '../metrics/registry.js';
 import type { ChangeFeed } from './change-feed.js';
 import { webhookSettingsOf } from './webhook-outbox.js';
 import { webhookSignature } from './webhook-signature.js';
 import { guardedLookup, isForbiddenAddress, webhookUrlProblem } from './webhook-target.js';
+
+
+/** Delivery attempts by outcome: delivered, retry (will try again), failed (gave up). */
+const deliveryAttempts = counter({ name: 'gateway_webhook_delivery_attempts_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'] });
 
 /** A response body is read up to this much (the rest is not read), and only an excerpt is stored. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -102,6 +107,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
     }
     const at = now();
     const retriesLeft = row.attempts <= settings.maxAttempts;
+    deliveryAttempts.inc({ outcome: outcome.ok ? 'delivered' : retriesLeft ? 'retry' : 'failed' });
     const waitMs = settings.backoffSeconds * 1000 * 2 ** (row.attempts - 1) * (1 + JITTER * random());
     await db
       .updateTable('webhook_deliveries')
