@@ -14,20 +14,44 @@ const PLATFORM_KEY = 'hot-path-platform-key';
 
 const store = await openStore({ dataDir: 'memory://' });
 await migrateToLatest(store.db);
-const config = { ...loadConfig({ PLATFORM_ADMIN_KEY: PLATFORM_KEY, RATE_LIMIT_SCALE: '1000000' }), dataDir: 'memory://' };
+const config = {
+  ...loadConfig({ PLATFORM_ADMIN_KEY: PLATFORM_KEY, RATE_LIMIT_SCALE: '1000000' }),
+  dataDir: 'memory://',
+};
 const app = createApp({ db: store.db, config, logger: pino({ base: undefined }, createWriteStream('/dev/null')) });
 
 async function gql(query: string, variables: Record<string, unknown>, key: string) {
-  const res = await app.fetch('http://gateway.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+  const res = await app.fetch('http://gateway.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await res.json()) as any;
 }
-const tenantId = (await gql('mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }', { input: { name: 'hot', tier: 'ENTERPRISE' } }, PLATFORM_KEY)).data.createTenant.tenant.id;
-const key = (await gql('mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { tenantId, role: 'VIEWER' } }, PLATFORM_KEY)).data.createApiKey.key;
+const tenantId = (
+  await gql(
+    'mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }',
+    { input: { name: 'hot', tier: 'ENTERPRISE' } },
+    PLATFORM_KEY,
+  )
+).data.createTenant.tenant.id;
+const key = (
+  await gql(
+    'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }',
+    { input: { tenantId, role: 'VIEWER' } },
+    PLATFORM_KEY,
+  )
+).data.createApiKey.key;
 
 const cases: Record<string, () => Response | Promise<Response>> = {
-  'REST GET /tenant/settings': () => app.fetch('http://gateway.test/tenant/settings', { headers: { authorization: `Bearer ${key}` } }),
+  'REST GET /tenant/settings': () =>
+    app.fetch('http://gateway.test/tenant/settings', { headers: { authorization: `Bearer ${key}` } }),
   'GraphQL { me { role } }': () =>
-    app.fetch('http://gateway.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"query":"{ me { role } }"}' }),
+    app.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: '{"query":"{ me { role } }"}',
+    }),
   'GraphQL settings document': () =>
     app.fetch('http://gateway.test/graphql', {
       method: 'POST',

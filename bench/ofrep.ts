@@ -18,7 +18,11 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const store = await openStore({ dataDir: 'memory://' });
 await migrateToLatest(store.db);
 const demo = (await seedDemoTenantIfEmpty(store.db))!;
-const config = { ...loadConfig({ SECRETS_KEY: randomBytes(32).toString('hex') }), dataDir: 'memory://', rateLimits: { enabled: true, scale: 1_000 } };
+const config = {
+  ...loadConfig({ SECRETS_KEY: randomBytes(32).toString('hex') }),
+  dataDir: 'memory://',
+  rateLimits: { enabled: true, scale: 1_000 },
+};
 const app = createApp({ db: store.db, config, logger: pino({ level: 'silent' }) });
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${demo.keys.VIEWER}` };
 const body = JSON.stringify({ context: { targetingKey: 'user-1' } });
@@ -57,7 +61,15 @@ await app.dispose();
 await store.close();
 
 const n = evaluationKeys.length;
-console.log(`\nNode ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; in process, embedded store, ${CONCURRENCY} in flight, ${SECONDS} s each\n`);
-console.log(`single  POST /ofrep/v1/evaluate/flags/{key}        ${single.toFixed(0).padStart(6)} requests/s = evaluations/s`);
-console.log(`bulk    POST /ofrep/v1/evaluate/flags              ${bulk.toFixed(0).padStart(6)} requests/s = ${(bulk * n).toFixed(0)} evaluations/s (${n} keys each)`);
+console.log(
+  `\nNode ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; in process, embedded store, ${CONCURRENCY} in flight, ${SECONDS} s each\n`,
+);
+console.log(
+  `single  POST /ofrep/v1/evaluate/flags/{key}        ${single.toFixed(0).padStart(6)} requests/s = evaluations/s`,
+);
+console.log(
+  `bulk    POST /ofrep/v1/evaluate/flags              ${bulk.toFixed(0).padStart(6)} requests/s = ${(bulk * n).toFixed(0)} evaluations/s (${n} keys each)`,
+);
 console.log(`bulk    same with a matching If-None-Match (304)   ${notModified.toFixed(0).padStart(6)} requests/s`);

@@ -24,12 +24,43 @@ await migrateToLatest(store.db);
 const db = store.db;
 const ids: string[] = [];
 for (let i = 0; i < TENANTS; i += 500) {
-  const values = Array.from({ length: Math.min(500, TENANTS - i) }, (_, j) => ({ name: `Tenant ${i + j}`, tier: 'PRO' as const, industry: 'financial' }));
+  const values = Array.from({ length: Math.min(500, TENANTS - i) }, (_, j) => ({
+    name: `Tenant ${i + j}`,
+    tier: 'PRO' as const,
+    industry: 'financial',
+  }));
   const rows = await db.insertInto('tenants').values(values).returning('id').execute();
   ids.push(...rows.map((r) => r.id));
-  const paths = ['settings.certExpiryDays', 'settings.benchmarkOptIn', 'admin.authentication.password_policy.min_length', 'admin.security.session_timeout_minutes', 'config.performance.cache_size_mb', 'config.backup.retention_days', 'config.api.rate_limit_per_minute', 'config.custom_settings'];
-  await db.insertInto('setting_values').values(rows.flatMap((r) => paths.map((path, k) => ({ tenant_id: r.id, path, value: path.endsWith('custom_settings') ? JSON.stringify({ team: 'core', region: 'eu' }) : String(10 + k) })))).execute();
-  await db.insertInto('feature_flags').values(rows.flatMap((r) => ['passwordless_enabled', 'advanced_mfa'].map((key) => ({ tenant_id: r.id, key, enabled: true })))).execute();
+  const paths = [
+    'settings.certExpiryDays',
+    'settings.benchmarkOptIn',
+    'admin.authentication.password_policy.min_length',
+    'admin.security.session_timeout_minutes',
+    'config.performance.cache_size_mb',
+    'config.backup.retention_days',
+    'config.api.rate_limit_per_minute',
+    'config.custom_settings',
+  ];
+  await db
+    .insertInto('setting_values')
+    .values(
+      rows.flatMap((r) =>
+        paths.map((path, k) => ({
+          tenant_id: r.id,
+          path,
+          value: path.endsWith('custom_settings') ? JSON.stringify({ team: 'core', region: 'eu' }) : String(10 + k),
+        })),
+      ),
+    )
+    .execute();
+  await db
+    .insertInto('feature_flags')
+    .values(
+      rows.flatMap((r) =>
+        ['passwordless_enabled', 'advanced_mfa'].map((key) => ({ tenant_id: r.id, key, enabled: true })),
+      ),
+    )
+    .execute();
 }
 
 async function warm(maxMb: number) {
@@ -39,9 +70,15 @@ async function warm(maxMb: number) {
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100);
     const loaders = createLoaders(db, cache);
-    await Promise.all(batch.flatMap((id) => [loaders.tenant.load(id), loaders.settingRows.load(id), loaders.featureFlagRows.load(id)]));
+    await Promise.all(
+      batch.flatMap((id) => [loaders.tenant.load(id), loaders.settingRows.load(id), loaders.featureFlagRows.load(id)]),
+    );
     const ticket = cache.begin();
-    for (const id of batch) cache.storeKey(ticket, `${id}-hash-${'0'.repeat(40)}`, { principal: { kind: 'tenant', tenantId: id, role: 'VIEWER', keyId: id }, lastUsedAt: new Date() });
+    for (const id of batch)
+      cache.storeKey(ticket, `${id}-hash-${'0'.repeat(40)}`, {
+        principal: { kind: 'tenant', tenantId: id, role: 'VIEWER', keyId: id },
+        lastUsedAt: new Date(),
+      });
     cache.end();
   }
   const after = heap();

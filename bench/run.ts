@@ -115,17 +115,39 @@ const plain = await latency(false);
 const limited = await latency(true);
 
 const rows = [
-  ['start to /ready, new data folder', `${fmt(median(fresh.map((r) => r.ms)))} ms`, `min ${fmt(Math.min(...fresh.map((r) => r.ms)))}, max ${fmt(Math.max(...fresh.map((r) => r.ms)))}; ${RUNS} runs`],
-  ['start to /ready, existing data folder', `${fmt(median(existing.map((r) => r.ms)))} ms`, `min ${fmt(Math.min(...existing.map((r) => r.ms)))}, max ${fmt(Math.max(...existing.map((r) => r.ms)))}; ${RUNS} runs`],
-  ['  of which inside the process, new', `${fmt(median(fresh.map((r) => r.inside)))} ms`, 'median of the logged startToReadyMs'],
+  [
+    'start to /ready, new data folder',
+    `${fmt(median(fresh.map((r) => r.ms)))} ms`,
+    `min ${fmt(Math.min(...fresh.map((r) => r.ms)))}, max ${fmt(Math.max(...fresh.map((r) => r.ms)))}; ${RUNS} runs`,
+  ],
+  [
+    'start to /ready, existing data folder',
+    `${fmt(median(existing.map((r) => r.ms)))} ms`,
+    `min ${fmt(Math.min(...existing.map((r) => r.ms)))}, max ${fmt(Math.max(...existing.map((r) => r.ms)))}; ${RUNS} runs`,
+  ],
+  [
+    '  of which inside the process, new',
+    `${fmt(median(fresh.map((r) => r.inside)))} ms`,
+    'median of the logged startToReadyMs',
+  ],
   ['  of which inside the process, existing', `${fmt(median(existing.map((r) => r.inside)))} ms`, 'median'],
   ['RSS at ready, new data folder', `${fmt(median(fresh.map((r) => r.rss)))} MB`, 'median'],
   ['RSS at ready, existing data folder', `${fmt(median(existing.map((r) => r.rss)))} MB`, 'median'],
-  ['yoga.fetch { me { role } }, p50', `${fmt(plain.p50 * 1000)} µs`, `p95 ${fmt(plain.p95 * 1000)} µs, p99 ${fmt(plain.p99 * 1000)} µs; ${REQUESTS} requests, embedded store`],
-  ['  same, rate limits on', `${fmt(limited.p50 * 1000)} µs`, `p95 ${fmt(limited.p95 * 1000)} µs, p99 ${fmt(limited.p99 * 1000)} µs`],
+  [
+    'yoga.fetch { me { role } }, p50',
+    `${fmt(plain.p50 * 1000)} µs`,
+    `p95 ${fmt(plain.p95 * 1000)} µs, p99 ${fmt(plain.p99 * 1000)} µs; ${REQUESTS} requests, embedded store`,
+  ],
+  [
+    '  same, rate limits on',
+    `${fmt(limited.p50 * 1000)} µs`,
+    `p95 ${fmt(limited.p95 * 1000)} µs, p99 ${fmt(limited.p99 * 1000)} µs`,
+  ],
 ];
 const width = (i: number) => Math.max(...rows.map((r) => r[i].length));
 console.log(
-  `\nNode ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; server started as \`node scripts/start.mjs\` (npm start)\n`,
+  `\nNode ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; server started as \`node scripts/start.mjs\` (npm start)\n`,
 );
 for (const r of rows) console.log(`${r[0].padEnd(width(0))}  ${r[1].padStart(width(1))}  ${r[2]}`);

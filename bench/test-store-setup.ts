@@ -50,7 +50,9 @@ if (serverUrl) {
     await onServer(`drop database ${name} with (force)`);
   };
   await timed('server: empty database + migrations', () => fresh((n) => `create database ${n}`, true));
-  await timed('server: copy of the migrated template', () => fresh((n) => `create database ${n} template ${template}`, false));
+  await timed('server: copy of the migrated template', () =>
+    fresh((n) => `create database ${n} template ${template}`, false),
+  );
   await onServer(`drop database ${template} with (force)`);
 } else {
   const pglite = await PGlite.create('memory://');

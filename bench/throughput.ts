@@ -11,7 +11,7 @@
 //   BENCH_COMPARE_DIR=/path/to/main/checkout npm run bench:throughput    # both, in one run
 //
 // Figures go in issue notes, not in tests (they depend on the machine).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -58,7 +58,10 @@ async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Pr
 /** A node child running `code` (ESM) with PORT set; ready once `readyPath` answers. */
 async function startScript(name: string, code: string, readyPath: string): Promise<Server> {
   const port = nextPort++;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitFor(`http://127.0.0.1:${port}${readyPath}`, child);
   return { name, port, child };
 }
@@ -100,19 +103,33 @@ async function gql(server: Server, query: string, variables: Record<string, unkn
 async function seed(server: Server) {
   const create = 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }';
   const keyOf = async (tenantId: string, role: string) =>
-    (await gql(server, 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { tenantId, role } })).createApiKey.key as string;
+    (
+      await gql(server, 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', {
+        input: { tenantId, role },
+      })
+    ).createApiKey.key as string;
   let existing = 0;
   for (let after: string | null = null, more = true; more && existing < TENANTS; ) {
-    const page: any = (await gql(server, 'query($after: String) { tenants(first: 100, after: $after) { nodes { id } pageInfo { endCursor hasNextPage } } }', { after })).tenants;
+    const page: any = (
+      await gql(
+        server,
+        'query($after: String) { tenants(first: 100, after: $after) { nodes { id } pageInfo { endCursor hasNextPage } } }',
+        { after },
+      )
+    ).tenants;
     existing += page.nodes.length;
     after = page.pageInfo.endCursor;
     more = page.pageInfo.hasNextPage;
   }
-  const main = (await gql(server, create, { input: { name: `bench ${randomBytes(4).toString('hex')}`, tier: 'ENTERPRISE' } })).createTenant.tenant.id as string;
-  for (let i = existing + 1; i < TENANTS; i++) await gql(server, create, { input: { name: `bench tenant ${i}`, tier: 'PRO' } });
+  const main = (
+    await gql(server, create, { input: { name: `bench ${randomBytes(4).toString('hex')}`, tier: 'ENTERPRISE' } })
+  ).createTenant.tenant.id as string;
+  for (let i = existing + 1; i < TENANTS; i++)
+    await gql(server, create, { input: { name: `bench tenant ${i}`, tier: 'PRO' } });
   const viewer = await keyOf(main, 'VIEWER');
   const operator = await keyOf(main, 'OPERATOR');
-  const cursor = (await gql(server, '{ tenants(first: 100) { pageInfo { endCursor } } }')).tenants.pageInfo.endCursor as string;
+  const cursor = (await gql(server, '{ tenants(first: 100) { pageInfo { endCursor } } }')).tenants.pageInfo
+    .endCursor as string;
   return { tenantId: main, viewer, operator, cursor };
 }
 
@@ -130,20 +147,50 @@ const TENANT_LIST = (cursor: string) => {
 async function gatewayCases(server: Server, label: string): Promise<Case[]> {
   const { tenantId, viewer, operator, cursor } = await seed(server);
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
-  const post = (query: string, key: string) => ({ method: 'POST', path: '/graphql', headers: { ...auth(key), 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  const post = (query: string, key: string) => ({
+    method: 'POST',
+    path: '/graphql',
+    headers: { ...auth(key), 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
   return [
-    { name: `${label} GET /tenant/settings`, server, request: { method: 'GET', path: '/tenant/settings', headers: auth(viewer) } },
+    {
+      name: `${label} GET /tenant/settings`,
+      server,
+      request: { method: 'GET', path: '/tenant/settings', headers: auth(viewer) },
+    },
     { name: `${label} GET /tenant/me`, server, request: { method: 'GET', path: '/tenant/me', headers: auth(viewer) } },
-    { name: `${label} GET /api/v1/tenants/{id}/config`, server, request: { method: 'GET', path: `/api/v1/tenants/${tenantId}/config`, headers: auth(viewer) } },
-    { name: `${label} GET /api/admin/settings/feature-flags`, server, request: { method: 'GET', path: '/api/admin/settings/feature-flags', headers: auth(viewer) } },
+    {
+      name: `${label} GET /api/v1/tenants/{id}/config`,
+      server,
+      request: { method: 'GET', path: `/api/v1/tenants/${tenantId}/config`, headers: auth(viewer) },
+    },
+    {
+      name: `${label} GET /api/admin/settings/feature-flags`,
+      server,
+      request: { method: 'GET', path: '/api/admin/settings/feature-flags', headers: auth(viewer) },
+    },
     { name: `${label} GraphQL { me { role } }`, server, request: post('{ me { role } }', viewer) },
-    { name: `${label} GraphQL settings document`, server, request: post('{ currentTenant { settings { tenantSettings version } } }', viewer) },
+    {
+      name: `${label} GraphQL settings document`,
+      server,
+      request: post('{ currentTenant { settings { tenantSettings version } } }', viewer),
+    },
     {
       name: `${label} PUT /tenant/settings (writes)`,
       server,
-      request: { method: 'PUT', path: '/tenant/settings', headers: { ...auth(operator), 'content-type': 'application/json' }, body: JSON.stringify({ certExpiryDays: 30 }) },
+      request: {
+        method: 'PUT',
+        path: '/tenant/settings',
+        headers: { ...auth(operator), 'content-type': 'application/json' },
+        body: JSON.stringify({ certExpiryDays: 30 }),
+      },
     },
-    { name: `${label} GraphQL 200 tenants + flags + config (platform)`, server, request: post(TENANT_LIST(cursor), PLATFORM_KEY) },
+    {
+      name: `${label} GraphQL 200 tenants + flags + config (platform)`,
+      server,
+      request: post(TENANT_LIST(cursor), PLATFORM_KEY),
+    },
   ];
 }
 
@@ -161,7 +208,14 @@ async function run(c: Case): Promise<autocannon.Result> {
     url: `http://127.0.0.1:${c.server.port}`,
     connections: CONNECTIONS,
     duration: SECONDS,
-    requests: [{ method: c.request.method as autocannon.Request['method'], path: c.request.path, headers: c.request.headers, body: c.request.body }],
+    requests: [
+      {
+        method: c.request.method as autocannon.Request['method'],
+        path: c.request.path,
+        headers: c.request.headers,
+        body: c.request.body,
+      },
+    ],
   });
 }
 
@@ -191,7 +245,11 @@ async function main() {
     }
     // The ceiling answers with the bytes the gateway sends for GET /tenant/settings.
     const settings = cases[0];
-    const bytes = await (await fetch(`http://127.0.0.1:${settings.server.port}${settings.request.path}`, { headers: settings.request.headers })).text();
+    const bytes = await (
+      await fetch(`http://127.0.0.1:${settings.server.port}${settings.request.path}`, {
+        headers: settings.request.headers,
+      })
+    ).text();
     const ceilingCode = `
       import { createServer } from 'node:http';
       const body = Buffer.from(${JSON.stringify(CEILING_BODY_PLACEHOLDER)});
@@ -213,11 +271,17 @@ async function main() {
     const me = JSON.stringify({ query: '{ me { role } }' });
     const all: Case[] = [
       { name: 'ceiling: node:http, same bytes', server: ceiling, request: { method: 'GET', path: '/tenant/settings' } },
-      { name: 'framework: graphql-yoga { me { role } }', server: framework, request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: me } },
+      {
+        name: 'framework: graphql-yoga { me { role } }',
+        server: framework,
+        request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: me },
+      },
       ...cases,
     ];
 
-    const samples = new Map<Case, Sample>(all.map((c) => [c, { requests: 0, seconds: 0, p50: [], p99: [], non2xx: 0, errors: 0 }]));
+    const samples = new Map<Case, Sample>(
+      all.map((c) => [c, { requests: 0, seconds: 0, p50: [], p99: [], non2xx: 0, errors: 0 }]),
+    );
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of all) {
         const result = await run(c);
@@ -228,7 +292,9 @@ async function main() {
         s.p99.push(result.latency.p99);
         s.non2xx += result.non2xx;
         s.errors += result.errors + result.timeouts;
-        process.stderr.write(`round ${round}/${ROUNDS} ${c.name}: ${Math.round(result.requests.total / result.duration)}/s\n`);
+        process.stderr.write(
+          `round ${round}/${ROUNDS} ${c.name}: ${Math.round(result.requests.total / result.duration)}/s\n`,
+        );
       }
     }
 
@@ -237,7 +303,9 @@ async function main() {
     const frameworkRate = rate(all[1]);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     const lines = [
-      `autocannon -c ${CONNECTIONS}, ${SECONDS} s × ${ROUNDS} rounds interleaved; node ${process.version}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; gateway from ${GATEWAY_DIR}`,
+      `autocannon -c ${CONNECTIONS}, ${SECONDS} s × ${ROUNDS} rounds interleaved; node ${process.version}, ${cpus().length} cores, load ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; gateway from ${GATEWAY_DIR}`,
       '',
       '| case | requests/s | p50 ms | p99 ms | non-2xx | RSS MB | × ceiling | × framework |',
       '|---|---:|---:|---:|---:|---:|---:|---:|',

@@ -40,7 +40,8 @@ try {
 // Bundles of older sources, once nobody can still be about to load them.
 for (const old of readdirSync(outDir)) {
   const path = join(outDir, old);
-  if (old !== name && Date.now() - statSync(path, { throwIfNoEntry: false })?.mtimeMs > 60_000) rmSync(path, { force: true });
+  if (old !== name && Date.now() - statSync(path, { throwIfNoEntry: false })?.mtimeMs > 60_000)
+    rmSync(path, { force: true });
 }
 
 // Stack traces point into src/*.ts, not the bundle.

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { OperationLimits } from './limits/operation-limits.js';
 import { StartupError } from './errors/startup-error.js';
-import { withOfrepLimit, type RateLimitPolicy } from './rate-limit/policies.js';
+import type { OperationLimits } from './limits/operation-limits.js';
+import { type RateLimitPolicy, withOfrepLimit } from './rate-limit/policies.js';
 
 /** Everything the process reads from its environment, read once at start. */
 export interface AppConfig {
@@ -67,12 +67,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const dataDir = resolve(env.DATA_DIR ?? './.data');
   return {
     port: portFrom(env.PORT),
-    databaseUrl: urlFrom('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database'),
+    databaseUrl: urlFrom(
+      'DATABASE_URL',
+      env.DATABASE_URL,
+      ['postgres:', 'postgresql:'],
+      'postgres://user:password@host:5432/database',
+    ),
     dataDir,
     platformAdminKey: env.PLATFORM_ADMIN_KEY || undefined,
     secretsKey: secretsKeyFrom(env.SECRETS_KEY, env.DATABASE_URL ? undefined : dataDir),
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
-    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
     settingsEnv: env,
     retentionSweepIntervalMs: sweepIntervalFrom(env.RETENTION_SWEEP_INTERVAL_MS),
     dbStatementTimeoutMs: positiveMs(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000),
@@ -85,8 +93,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: {
       enabled: env.RATE_LIMITS !== 'off',
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),
-      fieldPolicies: env.RATE_LIMIT_OFREP_PER_MINUTE ? withOfrepLimit(perMinute('RATE_LIMIT_OFREP_PER_MINUTE', env.RATE_LIMIT_OFREP_PER_MINUTE)) : undefined,
-      redis: ((url) => (url ? { url } : undefined))(urlFrom('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:'], 'redis://127.0.0.1:6379')),
+      fieldPolicies: env.RATE_LIMIT_OFREP_PER_MINUTE
+        ? withOfrepLimit(perMinute('RATE_LIMIT_OFREP_PER_MINUTE', env.RATE_LIMIT_OFREP_PER_MINUTE))
+        : undefined,
+      redis: ((url) => (url ? { url } : undefined))(
+        urlFrom('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+      ),
     },
     cacheMaxMb: cacheMaxMb(env.CACHE_MAX_MB),
     logLevel: logLevelFrom(env.LOG_LEVEL),
@@ -101,7 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 function cacheMaxMb(value: string | undefined): number {
   if (value === undefined || value === '') return 64;
   const mb = Number(value);
-  if (!(mb >= 0)) throw new StartupError('CACHE_MAX_MB', `${JSON.stringify(value)} is not a number of MiB: set it like 64, or 0 to turn the read cache off`);
+  if (!(mb >= 0))
+    throw new StartupError(
+      'CACHE_MAX_MB',
+      `${JSON.stringify(value)} is not a number of MiB: set it like 64, or 0 to turn the read cache off`,
+    );
   return mb;
 }
 
@@ -109,13 +125,21 @@ function portFrom(value: string | undefined): number {
   if (value === undefined || value === '') return 4000;
   const port = Number(value);
   if (!/^\d+$/.test(value.trim()) || port > 65_535) {
-    throw new StartupError('PORT', `${JSON.stringify(value)} is not a TCP port: set PORT to a whole number from 0 to 65535 (default 4000)`);
+    throw new StartupError(
+      'PORT',
+      `${JSON.stringify(value)} is not a TCP port: set PORT to a whole number from 0 to 65535 (default 4000)`,
+    );
   }
   return port;
 }
 
 /** A URL of one of `protocols`, or undefined when unset; the message never echoes the value (it may hold a password). */
-function urlFrom(variable: string, value: string | undefined, protocols: string[], example: string): string | undefined {
+function urlFrom(
+  variable: string,
+  value: string | undefined,
+  protocols: string[],
+  example: string,
+): string | undefined {
   if (!value) return undefined;
   let url: URL;
   try {
@@ -133,7 +157,11 @@ function urlFrom(variable: string, value: string | undefined, protocols: string[
 function wholeMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value.trim())) throw new StartupError(name, `${JSON.stringify(value)} is not a whole number of milliseconds: set it like ${fallback}, or 0 for off`);
+  if (!/^\d+$/.test(value.trim()))
+    throw new StartupError(
+      name,
+      `${JSON.stringify(value)} is not a whole number of milliseconds: set it like ${fallback}, or 0 for off`,
+    );
   return Number(value);
 }
 
@@ -141,20 +169,32 @@ function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const ms = Number(value);
-  if (!Number.isInteger(ms) || ms <= 0) throw new StartupError(name, `${JSON.stringify(value)} is not a positive whole number of milliseconds: set it like ${fallback}, or unset it`);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new StartupError(
+      name,
+      `${JSON.stringify(value)} is not a positive whole number of milliseconds: set it like ${fallback}, or unset it`,
+    );
   return ms;
 }
 
 function perMinute(name: string, value: string): number {
   const max = Number(value);
-  if (!Number.isInteger(max) || max < 1) throw new StartupError(name, `${JSON.stringify(value)} is not a positive whole number: set it like 6000, or unset it`);
+  if (!Number.isInteger(max) || max < 1)
+    throw new StartupError(
+      name,
+      `${JSON.stringify(value)} is not a positive whole number: set it like 6000, or unset it`,
+    );
   return max;
 }
 
 function rateLimitScale(value: string | undefined): number {
   if (value === undefined || value === '') return 1;
   const scale = Number(value);
-  if (!(scale > 0)) throw new StartupError('RATE_LIMIT_SCALE', `${JSON.stringify(value)} is not a positive number: set it like 10, or unset it for 1`);
+  if (!(scale > 0))
+    throw new StartupError(
+      'RATE_LIMIT_SCALE',
+      `${JSON.stringify(value)} is not a positive number: set it like 10, or unset it for 1`,
+    );
   return scale;
 }
 
@@ -162,7 +202,10 @@ function sweepIntervalFrom(value: string | undefined): number {
   if (value === undefined || value === '') return 3_600_000;
   const ms = Number(value);
   if (!/^\d+$/.test(value.trim())) {
-    throw new StartupError('RETENTION_SWEEP_INTERVAL_MS', `${JSON.stringify(value)} is not a whole number of milliseconds: set it like 3600000, or 0 for no timer`);
+    throw new StartupError(
+      'RETENTION_SWEEP_INTERVAL_MS',
+      `${JSON.stringify(value)} is not a whole number of milliseconds: set it like 3600000, or 0 for no timer`,
+    );
   }
   return ms;
 }
@@ -171,7 +214,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 function logLevelFrom(value: string | undefined): string {
   if (value === undefined || value === '') return 'info';
-  if (!LOG_LEVELS.includes(value)) throw new StartupError('LOG_LEVEL', `${JSON.stringify(value)} is not a level: set one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(value))
+    throw new StartupError('LOG_LEVEL', `${JSON.stringify(value)} is not a level: set one of ${LOG_LEVELS.join(', ')}`);
   return value;
 }
 
@@ -184,12 +228,18 @@ function secretsKeyFrom(value: string | undefined, dataDir: string | undefined):
   if (value) {
     const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
     if (key.length !== 32) {
-      throw new StartupError('SECRETS_KEY', 'must be 32 bytes, as 64 hex characters or base64: make one with `openssl rand -hex 32`');
+      throw new StartupError(
+        'SECRETS_KEY',
+        'must be 32 bytes, as 64 hex characters or base64: make one with `openssl rand -hex 32`',
+      );
     }
     return key;
   }
   if (!dataDir) {
-    throw new StartupError('SECRETS_KEY', 'is required when DATABASE_URL is set (it encrypts stored secrets): set it to 64 hex characters, e.g. from `openssl rand -hex 32`, the same on every instance');
+    throw new StartupError(
+      'SECRETS_KEY',
+      'is required when DATABASE_URL is set (it encrypts stored secrets): set it to 64 hex characters, e.g. from `openssl rand -hex 32`, the same on every instance',
+    );
   }
   const file = join(dataDir, 'secrets.key');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');

@@ -3,15 +3,15 @@ import pino from 'pino';
 import { loadConfig, stackTracesWanted } from './config.js';
 import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { openChangeFeed } from './services/change-feed.js';
 import { explainPGliteVersionMismatch, explainStoreFailure } from './db/startup-checks.js';
 import { StartupError } from './errors/startup-error.js';
 import { observeDatabasePool } from './metrics/database-pool.js';
+import { openChangeFeed } from './services/change-feed.js';
 import { endAllStreams } from './services/change-stream.js';
-import { createWebhookDeliverer } from './services/webhook-deliverer.js';
-import { webhookOutbox } from './services/webhook-outbox.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
+import { createWebhookDeliverer } from './services/webhook-deliverer.js';
+import { webhookOutbox } from './services/webhook-outbox.js';
 import { createApp } from './yoga.js';
 
 const startedAt = process.hrtime.bigint();
@@ -52,18 +52,31 @@ try {
   await migrateToLatest(store.db);
   demo = await seedDemoTenantIfEmpty(store.db);
 } catch (error) {
-  cannotStart(explainStoreFailure(error, storeOptions) ?? (config.databaseUrl ? undefined : await explainPGliteVersionMismatch(config.dataDir)) ?? error);
+  cannotStart(
+    explainStoreFailure(error, storeOptions) ??
+      (config.databaseUrl ? undefined : await explainPGliteVersionMismatch(config.dataDir)) ??
+      error,
+  );
 }
 
 observeDatabasePool(store);
 // The app owns the feed (app.dispose() closes it); the retention timer below writes through it too.
-const changeFeed = openChangeFeed(store.db, { databaseUrl: config.databaseUrl, logger, onRecorded: webhookOutbox(config.settingsEnv) });
+const changeFeed = openChangeFeed(store.db, {
+  databaseUrl: config.databaseUrl,
+  logger,
+  onRecorded: webhookOutbox(config.settingsEnv),
+});
 const app = createApp({ db: store.db, config, logger, changeFeed });
 // Every process may deliver: rows are claimed with FOR UPDATE SKIP LOCKED, so each is sent once.
 const webhookDeliverer = createWebhookDeliverer({
-  db: store.db, logger, settingsEnv: config.settingsEnv, secretsKey: config.secretsKey, allowPrivate: config.webhooks?.allowPrivate ?? false,
+  db: store.db,
+  logger,
+  settingsEnv: config.settingsEnv,
+  secretsKey: config.secretsKey,
+  allowPrivate: config.webhooks?.allowPrivate ?? false,
 });
-if (config.webhooks && config.webhooks.deliveryIntervalMs > 0) webhookDeliverer.start(changeFeed, config.webhooks.deliveryIntervalMs);
+if (config.webhooks && config.webhooks.deliveryIntervalMs > 0)
+  webhookDeliverer.start(changeFeed, config.webhooks.deliveryIntervalMs);
 const server = createServer(
   {
     requestTimeout: config.http.requestTimeoutMs,
@@ -76,8 +89,15 @@ const server = createServer(
 );
 
 server.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EADDRINUSE') cannotStart(new StartupError('PORT', `port ${config.port} is already in use: stop what listens there, or set PORT to a free port`));
-  if (error.code === 'EACCES') cannotStart(new StartupError('PORT', `this user may not listen on port ${config.port}: set PORT to 1024 or above`));
+  if (error.code === 'EADDRINUSE')
+    cannotStart(
+      new StartupError(
+        'PORT',
+        `port ${config.port} is already in use: stop what listens there, or set PORT to a free port`,
+      ),
+    );
+  if (error.code === 'EACCES')
+    cannotStart(new StartupError('PORT', `this user may not listen on port ${config.port}: set PORT to 1024 or above`));
   cannotStart(error);
 });
 
@@ -86,7 +106,8 @@ server.listen(config.port, () => {
   const origin = `http://localhost:${config.port}`;
   const rateLimits = !config.rateLimits.enabled ? 'off' : config.rateLimits.redis ? 'redis' : 'in-process';
   logger.info({ store: store.kind, rateLimits, port: config.port, startToReadyMs: ms }, 'gateway ready');
-  if (!config.publicBaseUrl) logger.warn({ shareBase: origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
+  if (!config.publicBaseUrl)
+    logger.warn({ shareBase: origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
   if (demo) {
     // Printed once, on the first start of an empty store: the only time these keys are shown.
     process.stdout.write(

@@ -5,24 +5,24 @@ import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
 import { ofrepCorsPolicy } from './http/ofrep-cors.js';
+import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
-import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { useHealth } from './plugins/use-health.js';
 import { useHiddenSuggestions } from './plugins/use-hidden-suggestions.js';
 import { useHttpHygiene } from './plugins/use-http-hygiene.js';
-import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import { useOfrepEvents } from './plugins/use-ofrep-events.js';
+import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
-import { useRest, type RestInitialContext } from './plugins/use-rest.js';
+import { type RestInitialContext, useRest } from './plugins/use-rest.js';
 import { useStorableInput } from './plugins/use-storable-input.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
 import { schema } from './schema/index.js';
-import { openChangeFeed, type ChangeFeed } from './services/change-feed.js';
+import { type ChangeFeed, openChangeFeed } from './services/change-feed.js';
 import { createLoaders } from './services/loaders.js';
 import { resolvePrincipal } from './services/principal.js';
 import { ReadCache } from './services/read-cache.js';
@@ -55,7 +55,18 @@ export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
  * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits) and
  * closes the change feed (its LISTEN connection).
  */
-export function createApp({ db, config, logger, now = () => new Date(), changeFeed = openChangeFeed(db, { databaseUrl: config.databaseUrl, logger, onRecorded: webhookOutbox(config.settingsEnv) }), ofrepHeartbeatMs }: AppDeps): App {
+export function createApp({
+  db,
+  config,
+  logger,
+  now = () => new Date(),
+  changeFeed = openChangeFeed(db, {
+    databaseUrl: config.databaseUrl,
+    logger,
+    onRecorded: webhookOutbox(config.settingsEnv),
+  }),
+  ofrepHeartbeatMs,
+}: AppDeps): App {
   // Reads from memory, invalidated by the change feed (services/read-cache.ts); CACHE_MAX_MB=0: none.
   const cacheMaxMb = config.cacheMaxMb ?? 64;
   const readCache = cacheMaxMb > 0 ? new ReadCache(changeFeed, Math.round(cacheMaxMb * 1024 * 1024)) : undefined;
@@ -89,11 +100,17 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
       useRequestLog(logger),
       useHttpHygiene({ graphqlEndpoint: '/graphql' }),
       useHealth(db),
-      useGraphiQLPage({ endpoint: '/graphql', schema, options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY } }),
+      useGraphiQLPage({
+        endpoint: '/graphql',
+        schema,
+        options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+      }),
       useErrorMapping(),
       // Before the rate limits: it counts their refusals.
       useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
-      useHiddenSuggestions((request) => resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now())),
+      useHiddenSuggestions((request) =>
+        resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now()),
+      ),
       useOperationLimits(config.operationLimits),
       useStorableInput(),
       config.rateLimits.enabled &&
@@ -122,7 +139,14 @@ export function createApp({ db, config, logger, now = () => new Date(), changeFe
       }
       notePrincipal(request, principal);
       return {
-        db, principal, requestId: info.id, loaders: createLoaders(db, readCache), changeFeed, config, logger, now,
+        db,
+        principal,
+        requestId: info.id,
+        loaders: createLoaders(db, readCache),
+        changeFeed,
+        config,
+        logger,
+        now,
         // Share URLs never follow the request's Host header (anyone can send one).
         origin: `http://localhost:${config.port}`,
         clientAddress: clientAddressOf(initial),

@@ -11,7 +11,8 @@ const made: { key: string; id: string }[] = [];
 beforeAll(async () => {
   world = await createWorld();
   tenant = await world.createTenantWithKeys();
-  for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) made.push({ key: tenant.keys[role], id: tenant.keyIds[role] });
+  for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const)
+    made.push({ key: tenant.keys[role], id: tenant.keyIds[role] });
   const res = await world.gql(
     'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }',
     { input: { tenantId: tenant.id, role: 'OPERATOR', label: 'made by its admin' } },
@@ -20,7 +21,11 @@ beforeAll(async () => {
   made.push({ key: res.body.data.createApiKey.key, id: res.body.data.createApiKey.apiKey.id });
   // Use and revoke some, so last_used_at, revoked_at and the audit log have rows too.
   for (const { key } of made) await world.gql('{ me { role } }', {}, key, 'query');
-  await world.gql('mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }', { id: made[3].id }, tenant.keys.ADMIN);
+  await world.gql(
+    'mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }',
+    { id: made[3].id },
+    tenant.keys.ADMIN,
+  );
 });
 afterAll(() => world.close());
 
@@ -28,12 +33,18 @@ afterAll(() => world.close());
 async function dumpDatabase(): Promise<string[]> {
   const tables = await sql<{ name: string }>`
     select table_schema || '.' || table_name as name from information_schema.tables
-    where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`.execute(world.store.db);
-  expect(tables.rows.map((t) => t.name)).toEqual(expect.arrayContaining(['public.api_keys', 'public.audit_log', 'public.tenants']));
+    where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`.execute(
+    world.store.db,
+  );
+  expect(tables.rows.map((t) => t.name)).toEqual(
+    expect.arrayContaining(['public.api_keys', 'public.audit_log', 'public.tenants']),
+  );
   const rows: string[] = [];
   for (const { name } of tables.rows) {
     const [schema, table] = name.split('.');
-    const result = await sql<{ row: string }>`select row_to_json(t)::text as row from ${sql.table(`${schema}.${table}`)} t`.execute(world.store.db);
+    const result = await sql<{
+      row: string;
+    }>`select row_to_json(t)::text as row from ${sql.table(`${schema}.${table}`)} t`.execute(world.store.db);
     rows.push(...result.rows.map((r) => r.row));
   }
   return rows;
@@ -45,7 +56,12 @@ describe('API key storage', () => {
     expect(dump).toContain(tenant.id); // the dump does see the data
     for (const { key } of made) {
       const secretPart = key.slice(key.indexOf('_') + 1);
-      for (const form of [key, secretPart, Buffer.from(secretPart, 'base64url').toString('hex'), Buffer.from(key).toString('base64')]) {
+      for (const form of [
+        key,
+        secretPart,
+        Buffer.from(secretPart, 'base64url').toString('hex'),
+        Buffer.from(key).toString('base64'),
+      ]) {
         expect(dump).not.toContain(form);
       }
     }
@@ -65,7 +81,11 @@ describe('API key storage', () => {
   });
 
   it('shows the key once: no field returns it after creation', async () => {
-    const res = await world.gql('query($id: ID!) { tenant(id: $id) { apiKeys { id prefix label role createdAt lastUsedAt revokedAt } } }', { id: tenant.id }, tenant.keys.ADMIN);
+    const res = await world.gql(
+      'query($id: ID!) { tenant(id: $id) { apiKeys { id prefix label role createdAt lastUsedAt revokedAt } } }',
+      { id: tenant.id },
+      tenant.keys.ADMIN,
+    );
     const text = JSON.stringify(res.body);
     expect(res.body.data.tenant.apiKeys).toHaveLength(made.length);
     for (const { key } of made) expect(text).not.toContain(key);

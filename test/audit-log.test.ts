@@ -28,22 +28,45 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const log = (variables: Record<string, unknown>, key = tenant.keys.VIEWER) => world.gql(Q.auditLog, { id: tenant.id, ...variables }, key);
-const nodes = async (variables: Record<string, unknown>) => (await log(variables)).body.data.tenant.auditLog.nodes as any[];
+const log = (variables: Record<string, unknown>, key = tenant.keys.VIEWER) =>
+  world.gql(Q.auditLog, { id: tenant.id, ...variables }, key);
+const nodes = async (variables: Record<string, unknown>) =>
+  (await log(variables)).body.data.tenant.auditLog.nodes as any[];
 
 describe('Tenant.auditLog', () => {
   it('lists the tenant entries newest first, each with action, actor, target, changes, request id and time', async () => {
     const all = await nodes({ first: 100 });
-    expect(all.slice(0, 6).map((e) => e.action)).toEqual(['settings.reset', 'feature_flag.update', 'config.update', 'settings.update', 'settings.update', 'settings.update']);
+    expect(all.slice(0, 6).map((e) => e.action)).toEqual([
+      'settings.reset',
+      'feature_flag.update',
+      'config.update',
+      'settings.update',
+      'settings.update',
+      'settings.update',
+    ]);
     const times = all.map((e) => Date.parse(e.createdAt));
     for (let i = 1; i < times.length; i++) expect(times[i]).toBeLessThanOrEqual(times[i - 1]);
-    expect(all[3]).toMatchObject({ action: 'settings.update', actorRole: 'OPERATOR', actorKeyId: tenant.keyIds.OPERATOR, target: 'settings', changes: { 'settings.certExpiryDays': { old: 41, new: 42 } } });
+    expect(all[3]).toMatchObject({
+      action: 'settings.update',
+      actorRole: 'OPERATOR',
+      actorKeyId: tenant.keyIds.OPERATOR,
+      target: 'settings',
+      changes: { 'settings.certExpiryDays': { old: 41, new: 42 } },
+    });
     expect(all[3].requestId).toMatch(/\S/);
-    expect(all[1]).toMatchObject({ action: 'feature_flag.update', actorRole: 'ADMIN', actorKeyId: tenant.keyIds.ADMIN });
+    expect(all[1]).toMatchObject({
+      action: 'feature_flag.update',
+      actorRole: 'ADMIN',
+      actorKeyId: tenant.keyIds.ADMIN,
+    });
   });
 
   it('filters by action', async () => {
-    expect((await nodes({ filter: { action: 'settings.update' }, first: 100 })).map((e) => e.changes['settings.certExpiryDays'].new)).toEqual([42, 41, 40]);
+    expect(
+      (await nodes({ filter: { action: 'settings.update' }, first: 100 })).map(
+        (e) => e.changes['settings.certExpiryDays'].new,
+      ),
+    ).toEqual([42, 41, 40]);
     expect(await nodes({ filter: { action: 'config.update' } })).toHaveLength(1);
     expect(await nodes({ filter: { action: 'settings.reset' } })).toHaveLength(1);
     expect(await nodes({ filter: { action: 'no.such.action' } })).toEqual([]);
@@ -83,7 +106,9 @@ describe('Tenant.auditLog', () => {
     const all = await nodes({ first: 100 });
     expect(all.some((e) => e.changes?.['settings.certExpiryDays']?.new === 99)).toBe(false);
     expectCode(await log({}, other.keys.ADMIN), 'FORBIDDEN');
-    const own = (await world.gql(Q.auditLog, { id: other.id, filter: { action: 'settings.update' } }, other.keys.VIEWER)).body.data.tenant.auditLog.nodes;
+    const own = (
+      await world.gql(Q.auditLog, { id: other.id, filter: { action: 'settings.update' } }, other.keys.VIEWER)
+    ).body.data.tenant.auditLog.nodes;
     expect(own.map((e: any) => e.changes)).toEqual([{ 'settings.certExpiryDays': { old: 30, new: 99 } }]);
   });
 });

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/yoga.js';
-import { buildRequest, createWorld, PLATFORM_KEY, TRANSPORTS, type TestTenant, type World } from './helpers/world.js';
+import { buildRequest, createWorld, PLATFORM_KEY, type TestTenant, TRANSPORTS, type World } from './helpers/world.js';
 
 // What a client sees for each outcome: the HTTP status next to `extensions.code`.
 const STATUS = { OK: 200, BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 } as const;
@@ -40,14 +40,32 @@ interface Case {
   check?: (data: any, caller: Caller) => void;
 }
 
-const everyone = (outcome: Outcome): Record<Caller, Outcome> => ({ VIEWER: outcome, OPERATOR: outcome, ADMIN: outcome, PLATFORM: outcome });
-const tenantKeys = (outcome: Outcome, platform: Outcome): Record<Caller, Outcome> => ({ VIEWER: outcome, OPERATOR: outcome, ADMIN: outcome, PLATFORM: platform });
-const adminOnly = (admin: Outcome, platform: Outcome): Record<Caller, Outcome> => ({ VIEWER: 'FORBIDDEN', OPERATOR: 'FORBIDDEN', ADMIN: admin, PLATFORM: platform });
+const everyone = (outcome: Outcome): Record<Caller, Outcome> => ({
+  VIEWER: outcome,
+  OPERATOR: outcome,
+  ADMIN: outcome,
+  PLATFORM: outcome,
+});
+const tenantKeys = (outcome: Outcome, platform: Outcome): Record<Caller, Outcome> => ({
+  VIEWER: outcome,
+  OPERATOR: outcome,
+  ADMIN: outcome,
+  PLATFORM: platform,
+});
+const adminOnly = (admin: Outcome, platform: Outcome): Record<Caller, Outcome> => ({
+  VIEWER: 'FORBIDDEN',
+  OPERATOR: 'FORBIDDEN',
+  ADMIN: admin,
+  PLATFORM: platform,
+});
 
 const TENANT = 'query($id: ID!) { tenant(id: $id) { id name } }';
-const CREATE_KEY = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id role prefix revokedAt } } }';
+const CREATE_KEY =
+  'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id role prefix revokedAt } } }';
 const REVOKE_KEY = 'mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } } }';
-const createKeyIn = (tenantId: () => string) => () => ({ input: { tenantId: tenantId(), role: 'VIEWER', label: 'matrix' } });
+const createKeyIn = (tenantId: () => string) => () => ({
+  input: { tenantId: tenantId(), role: 'VIEWER', label: 'matrix' },
+});
 
 const CASES: Case[] = [
   {
@@ -61,15 +79,38 @@ const CASES: Case[] = [
           : { role: caller, platformAdmin: false, keyId: a.keyIds[caller], tenant: { id: a.id } },
       ),
   },
-  { name: 'tenant(own id)', query: TENANT, variables: () => ({ id: a.id }), expect: everyone('OK'), check: (data) => expect(data.tenant.id).toBe(a.id) },
-  { name: 'tenant(other tenant)', query: TENANT, variables: () => ({ id: b.id }), expect: tenantKeys('FORBIDDEN', 'OK'), check: (data) => expect(data.tenant.id).toBe(b.id) },
-  { name: 'tenant(unknown uuid)', query: TENANT, variables: () => ({ id: MISSING_ID }), expect: tenantKeys('FORBIDDEN', 'NOT_FOUND') },
-  { name: 'tenant(malformed id)', query: TENANT, variables: () => ({ id: MALFORMED_ID }), expect: tenantKeys('FORBIDDEN', 'BAD_USER_INPUT') },
+  {
+    name: 'tenant(own id)',
+    query: TENANT,
+    variables: () => ({ id: a.id }),
+    expect: everyone('OK'),
+    check: (data) => expect(data.tenant.id).toBe(a.id),
+  },
+  {
+    name: 'tenant(other tenant)',
+    query: TENANT,
+    variables: () => ({ id: b.id }),
+    expect: tenantKeys('FORBIDDEN', 'OK'),
+    check: (data) => expect(data.tenant.id).toBe(b.id),
+  },
+  {
+    name: 'tenant(unknown uuid)',
+    query: TENANT,
+    variables: () => ({ id: MISSING_ID }),
+    expect: tenantKeys('FORBIDDEN', 'NOT_FOUND'),
+  },
+  {
+    name: 'tenant(malformed id)',
+    query: TENANT,
+    variables: () => ({ id: MALFORMED_ID }),
+    expect: tenantKeys('FORBIDDEN', 'BAD_USER_INPUT'),
+  },
   {
     name: 'tenants',
     query: '{ tenants(first: 100) { nodes { id } } }',
     expect: tenantKeys('FORBIDDEN', 'OK'),
-    check: (data) => expect(data.tenants.nodes.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining([a.id, b.id])),
+    check: (data) =>
+      expect(data.tenants.nodes.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining([a.id, b.id])),
   },
   {
     name: 'createTenant',
@@ -88,9 +129,24 @@ const CASES: Case[] = [
       expect(key.startsWith(apiKey.prefix)).toBe(true);
     },
   },
-  { name: 'createApiKey(other tenant)', query: CREATE_KEY, variables: createKeyIn(() => b.id), expect: tenantKeys('FORBIDDEN', 'OK') },
-  { name: 'createApiKey(unknown tenant)', query: CREATE_KEY, variables: createKeyIn(() => MISSING_ID), expect: tenantKeys('FORBIDDEN', 'NOT_FOUND') },
-  { name: 'createApiKey(malformed tenant id)', query: CREATE_KEY, variables: createKeyIn(() => MALFORMED_ID), expect: tenantKeys('FORBIDDEN', 'BAD_USER_INPUT') },
+  {
+    name: 'createApiKey(other tenant)',
+    query: CREATE_KEY,
+    variables: createKeyIn(() => b.id),
+    expect: tenantKeys('FORBIDDEN', 'OK'),
+  },
+  {
+    name: 'createApiKey(unknown tenant)',
+    query: CREATE_KEY,
+    variables: createKeyIn(() => MISSING_ID),
+    expect: tenantKeys('FORBIDDEN', 'NOT_FOUND'),
+  },
+  {
+    name: 'createApiKey(malformed tenant id)',
+    query: CREATE_KEY,
+    variables: createKeyIn(() => MALFORMED_ID),
+    expect: tenantKeys('FORBIDDEN', 'BAD_USER_INPUT'),
+  },
   {
     name: "revokeApiKey(own tenant's key)",
     query: REVOKE_KEY,
@@ -98,14 +154,27 @@ const CASES: Case[] = [
     expect: adminOnly('OK', 'OK'),
     check: (data) => expect(data.revokeApiKey.apiKey.revokedAt).toEqual(expect.any(String)),
   },
-  { name: "revokeApiKey(another tenant's key)", query: REVOKE_KEY, variables: async () => ({ id: await throwawayKey(b) }), expect: adminOnly('NOT_FOUND', 'OK') },
-  { name: 'revokeApiKey(unknown id)', query: REVOKE_KEY, variables: () => ({ id: randomUUID() }), expect: adminOnly('NOT_FOUND', 'NOT_FOUND') },
+  {
+    name: "revokeApiKey(another tenant's key)",
+    query: REVOKE_KEY,
+    variables: async () => ({ id: await throwawayKey(b) }),
+    expect: adminOnly('NOT_FOUND', 'OK'),
+  },
+  {
+    name: 'revokeApiKey(unknown id)',
+    query: REVOKE_KEY,
+    variables: () => ({ id: randomUUID() }),
+    expect: adminOnly('NOT_FOUND', 'NOT_FOUND'),
+  },
   {
     name: 'Tenant.apiKeys',
     query: 'query($id: ID!) { tenant(id: $id) { id apiKeys { id role prefix } } }',
     variables: () => ({ id: a.id }),
     expect: adminOnly('OK', 'OK'),
-    check: (data) => expect(data.tenant.apiKeys.map((k: { id: string }) => k.id)).toEqual(expect.arrayContaining(Object.values(a.keyIds))),
+    check: (data) =>
+      expect(data.tenant.apiKeys.map((k: { id: string }) => k.id)).toEqual(
+        expect.arrayContaining(Object.values(a.keyIds)),
+      ),
   },
 ];
 
@@ -160,11 +229,18 @@ describe.each(TRANSPORTS)('key sent as %s', (transport) => {
 
 describe('GET /graphql takes the key on every transport too', () => {
   const get = (key: string | undefined, transport: (typeof TRANSPORTS)[number]) =>
-    world.request('/graphql?query=' + encodeURIComponent('{ me { role } }'), { key, transport, headers: { accept: 'application/json' } });
+    world.request('/graphql?query=' + encodeURIComponent('{ me { role } }'), {
+      key,
+      transport,
+      headers: { accept: 'application/json' },
+    });
 
   it.each(TRANSPORTS)('%s', async (transport) => {
     const ok = await get(a.keys.OPERATOR, transport);
-    expect({ status: ok.status, body: await ok.json() }).toEqual({ status: 200, body: { data: { me: { role: 'OPERATOR' } } } });
+    expect({ status: ok.status, body: await ok.json() }).toEqual({
+      status: 200,
+      body: { data: { me: { role: 'OPERATOR' } } },
+    });
     const revoked = await get(revokedKey, transport);
     expect(revoked.status).toBe(401);
     expect((await revoked.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
@@ -183,7 +259,8 @@ describe('another tenant: existing, unknown or malformed, the answer is the same
       const answers = [];
       for (const c of family) answers.push(await world.gql(c.query, await c.variables!(), a.keys[role]));
       expect(answers[0].status).toBe(403);
-      for (const answer of answers) expect({ status: answer.status, body: answer.body }).toEqual({ status: 403, body: answers[0].body });
+      for (const answer of answers)
+        expect({ status: answer.status, body: answer.body }).toEqual({ status: 403, body: answers[0].body });
     }
   });
 });
@@ -221,14 +298,28 @@ describe('without PLATFORM_ADMIN_KEY there is no platform admin', () => {
   });
 
   it.each(TRANSPORTS)('the former platform key is UNAUTHENTICATED (%s); tenant keys still work', async (transport) => {
-    const app = createApp({ db: world.store.db, config: { ...world.config, platformAdminKey: undefined }, logger: pino({ level: 'silent' }) });
+    const app = createApp({
+      db: world.store.db,
+      config: { ...world.config, platformAdminKey: undefined },
+      logger: pino({ level: 'silent' }),
+    });
     const ask = async (key: string | undefined, query: string) => {
       const res = await app.fetch(
-        buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }), key, transport }),
+        buildRequest('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query }),
+          key,
+          transport,
+        }),
       );
       return { status: res.status, body: await res.json() };
     };
-    for (const query of ['{ tenants { nodes { id } } }', '{ me { platformAdmin } }', 'mutation { createTenant(input: { name: "x" }) { tenant { id } } }']) {
+    for (const query of [
+      '{ tenants { nodes { id } } }',
+      '{ me { platformAdmin } }',
+      'mutation { createTenant(input: { name: "x" }) { tenant { id } } }',
+    ]) {
       const res = await ask(PLATFORM_KEY, query);
       expect(res.status).toBe(401);
       expect(res.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');

@@ -7,15 +7,20 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPERATION_LIMITS } from '../src/limits/operation-limits.js';
 import { MAX_BODY_BYTES } from '../src/rest/http-input.js';
-import { startGateway, type GatewayProcess } from './helpers/gateway-process.js';
 import { curlHealth, whileHealthy } from './helpers/attack.js';
+import { type GatewayProcess, startGateway } from './helpers/gateway-process.js';
 
 // A real process: bodies arrive over a socket, chunked, at the speed the server reads them.
 const dataDir = mkdtempSync(join(tmpdir(), 'gateway-bodies-'));
 let gateway: GatewayProcess;
 
 beforeAll(async () => {
-  gateway = await startGateway({ DATA_DIR: dataDir, HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '20000' });
+  gateway = await startGateway({
+    DATA_DIR: dataDir,
+    HTTP_HEADERS_TIMEOUT_MS: '1000',
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: '500',
+    HTTP_REQUEST_TIMEOUT_MS: '20000',
+  });
   await gateway.waitUntilReady(280_000);
 }, 300_000);
 
@@ -31,7 +36,13 @@ const health = () => curlHealth(gateway.origin)();
  * Streams up to `totalBytes` of `chunk` (chunked transfer encoding, no Content-Length) and stops
  * as soon as the server answers. Resolves with the status and how many bytes went out.
  */
-function streamBody(method: string, path: string, totalBytes: number, headers: Record<string, string>, chunk = Buffer.alloc(64 * 1024, 'a')) {
+function streamBody(
+  method: string,
+  path: string,
+  totalBytes: number,
+  headers: Record<string, string>,
+  chunk = Buffer.alloc(64 * 1024, 'a'),
+) {
   return new Promise<{ status: number; body: string; sentBytes: number }>((resolve, reject) => {
     let sent = 0;
     let answered = false;
@@ -60,7 +71,10 @@ function streamBody(method: string, path: string, totalBytes: number, headers: R
 /** One request with a Content-Length, written in one go (node:http: no fetch machinery in the way). */
 function sendWhole(method: string, path: string, body: Buffer) {
   return new Promise<{ status: number }>((resolve, reject) => {
-    const req = httpRequest(`${gateway.origin}${path}`, { method, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+    const req = httpRequest(`${gateway.origin}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+    });
     req.on('response', (res) => {
       res.resume();
       req.destroy();
@@ -76,7 +90,9 @@ describe('bodies are read with a cap (real process)', () => {
   it('answers a 300 MB chunked REST body without a key with 413, reading only past the cap', async () => {
     const before = rssMb();
     const res = await whileHealthy(health, () =>
-      streamBody('PUT', '/api/v1/tenants/00000000-0000-4000-8000-000000000000/config', 300 * 1024 * 1024, { 'content-type': 'application/json' }),
+      streamBody('PUT', '/api/v1/tenants/00000000-0000-4000-8000-000000000000/config', 300 * 1024 * 1024, {
+        'content-type': 'application/json',
+      }),
     );
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'Payload Too Large', code: 413 });
@@ -89,7 +105,13 @@ describe('bodies are read with a cap (real process)', () => {
   it('answers a 300 MB chunked GraphQL body with 413', async () => {
     const before = rssMb();
     const res = await whileHealthy(health, () =>
-      streamBody('POST', '/graphql', 300 * 1024 * 1024, { 'content-type': 'application/json' }, Buffer.from('{"query":"{ me { role } }", "x":"' + 'a'.repeat(64 * 1024) )),
+      streamBody(
+        'POST',
+        '/graphql',
+        300 * 1024 * 1024,
+        { 'content-type': 'application/json' },
+        Buffer.from('{"query":"{ me { role } }", "x":"' + 'a'.repeat(64 * 1024)),
+      ),
     );
     expect(res.status).toBe(413);
     expect(rssMb() - before).toBeLessThan(20);
@@ -106,9 +128,16 @@ describe('bodies are read with a cap (real process)', () => {
     }
     // Under the body cap, the query text cap still refuses it before parsing.
     const smaller = '{ ' + 'a: me { role } '.repeat(Math.floor(DEFAULT_OPERATION_LIMITS.maxBodyBytes / 20)) + '}';
-    const res = await fetch(`${gateway.origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: smaller }) });
+    const res = await fetch(`${gateway.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: smaller }),
+    });
     expect(res.status).toBe(400);
-    expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'maxQueryBytes' });
+    expect((await res.json()).errors[0].extensions).toMatchObject({
+      code: 'OPERATION_LIMIT_EXCEEDED',
+      limit: 'maxQueryBytes',
+    });
   }, 60_000);
 
   it('counts the decoded bytes of a gzip body: a small bomb is 413, an unknown coding 415', async () => {
@@ -117,18 +146,33 @@ describe('bodies are read with a cap (real process)', () => {
     const path = '/api/v1/tenants/00000000-0000-4000-8000-000000000000/config';
     const before = rssMb();
     const res = await whileHealthy(health, () =>
-      fetch(`${gateway.origin}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb }),
+      fetch(`${gateway.origin}${path}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: bomb,
+      }),
     );
     expect(res.status).toBe(413);
     expect(rssMb() - before).toBeLessThan(20);
-    const small = await fetch(`${gateway.origin}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"performance":{"cache_size_mb":2048}}') });
+    const small = await fetch(`${gateway.origin}${path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync('{"performance":{"cache_size_mb":2048}}'),
+    });
     expect(small.status).toBe(401); // decoded and read; then no key
-    const br = await fetch(`${gateway.origin}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, body: 'x' });
+    const br = await fetch(`${gateway.origin}${path}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
+      body: 'x',
+    });
     expect(br.status).toBe(415);
   }, 60_000);
 
   it('logs a REST client that goes away mid-body as `client closed` (info), not as a 500', async () => {
-    const req = httpRequest(`${gateway.origin}/api/v1/tenants/00000000-0000-4000-8000-000000000000/config`, { method: 'PUT', headers: { 'content-type': 'application/json' } });
+    const req = httpRequest(`${gateway.origin}/api/v1/tenants/00000000-0000-4000-8000-000000000000/config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+    });
     req.on('error', () => {});
     req.write('{"performance":');
     await new Promise((r) => setTimeout(r, 200));

@@ -1,8 +1,15 @@
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changesAfter, openChangeFeed, recordChange, type ChangeFeed, type FeedEvent, type TenantChange } from '../src/services/change-feed.js';
-import { createApp, type App } from '../src/yoga.js';
+import {
+  type ChangeFeed,
+  changesAfter,
+  type FeedEvent,
+  openChangeFeed,
+  recordChange,
+  type TenantChange,
+} from '../src/services/change-feed.js';
+import { type App, createApp } from '../src/yoga.js';
 import { Q } from './helpers/config-domain.js';
 import { CREATE_SCAN, CREATE_SHARE_LINK } from './helpers/scans.js';
 import { buildRequest, createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
@@ -19,12 +26,14 @@ let app: App;
 const events: FeedEvent[] = [];
 
 async function gql(query: string, variables: Record<string, unknown>, key: string) {
-  const res = await app.fetch(buildRequest('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-    key,
-  }));
+  const res = await app.fetch(
+    buildRequest('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+      key,
+    }),
+  );
   return (await res.json()) as { data?: any; errors?: any[] };
 }
 
@@ -43,7 +52,11 @@ async function newTenant(): Promise<TestTenant> {
 
 beforeAll(async () => {
   world = await createWorld();
-  feed = openChangeFeed(world.store.db, { databaseUrl: world.config.databaseUrl, logger, applicationName: 'tcg-change-feed-test-a' });
+  feed = openChangeFeed(world.store.db, {
+    databaseUrl: world.config.databaseUrl,
+    logger,
+    applicationName: 'tcg-change-feed-test-a',
+  });
   app = createApp({ db: world.store.db, config: world.config, logger, now: world.clock.now, changeFeed: feed });
   await feed.whenLive();
   feed.subscribe((e) => events.push(e));
@@ -58,13 +71,22 @@ describe('every write path stores one change in its own transaction, with a gap-
   it('settings, admin settings, reset, config, flags, keys, scans, share links: action, document, version, paths', async () => {
     const t = await newTenant();
     // createTenantWithKeys: tenant.create and three api_key.create (through the world's app).
-    const s = await ok(Q.updateTenantSettings, { input: { certExpiryDays: 45, webhookSigningSecret: 'whsec-canary-change-feed' } }, t.keys.ADMIN);
-    await ok(Q.updateAdminSettings, { input: { authentication: { password_policy: { min_length: 14 } } } }, t.keys.ADMIN);
+    const s = await ok(
+      Q.updateTenantSettings,
+      { input: { certExpiryDays: 45, webhookSigningSecret: 'whsec-canary-change-feed' } },
+      t.keys.ADMIN,
+    );
+    await ok(
+      Q.updateAdminSettings,
+      { input: { authentication: { password_policy: { min_length: 14 } } } },
+      t.keys.ADMIN,
+    );
     await ok(Q.reset, { category: 'authentication' }, t.keys.ADMIN);
     const c = await ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 512 } } }, t.keys.OPERATOR);
     await ok(Q.setFeatureFlag, { key: 'passwordless_enabled', enabled: true }, t.keys.OPERATOR);
     const scan = (await ok(CREATE_SCAN, { input: { target: 'https://feed.test' } }, t.keys.OPERATOR)).createScan.scan;
-    const link = (await ok(CREATE_SHARE_LINK, { scanId: scan.id, input: {} }, t.keys.OPERATOR)).createShareLink.shareLink;
+    const link = (await ok(CREATE_SHARE_LINK, { scanId: scan.id, input: {} }, t.keys.OPERATOR)).createShareLink
+      .shareLink;
     await ok(`mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id } } }`, { id: link.id }, t.keys.OPERATOR);
     await ok(`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`, { id: t.keyIds.VIEWER }, t.keys.ADMIN);
 
@@ -86,11 +108,19 @@ describe('every write path stores one change in its own transaction, with a gap-
       ['api_key.revoke', null, t.keyIds.VIEWER],
     ]);
     const [, , , , settings, admin, reset, config, flag] = stored;
-    expect(settings).toMatchObject({ version: s.updateTenantSettings.version, actorKeyId: t.keyIds.ADMIN, actorRole: 'ADMIN' });
+    expect(settings).toMatchObject({
+      version: s.updateTenantSettings.version,
+      actorKeyId: t.keyIds.ADMIN,
+      actorRole: 'ADMIN',
+    });
     expect([...settings.paths].sort()).toEqual(['settings.certExpiryDays', 'settings.webhookSigningSecret']);
     expect(admin).toMatchObject({ version: 2, paths: ['admin.authentication.password_policy.min_length'] });
     expect(reset).toMatchObject({ version: 3, paths: ['admin.authentication.password_policy.min_length'] });
-    expect(config).toMatchObject({ version: c.updateTenantConfig.version, paths: ['config.performance.cache_size_mb'], actorRole: 'OPERATOR' });
+    expect(config).toMatchObject({
+      version: c.updateTenantConfig.version,
+      paths: ['config.performance.cache_size_mb'],
+      actorRole: 'OPERATOR',
+    });
     // Flags are a versioned document too (tenants.flags_version, the history's FEATURE_FLAGS).
     expect(flag).toMatchObject({ document: 'FEATURE_FLAGS', version: 1, paths: ['passwordless_enabled'] });
     expect(settings.requestId).toEqual(expect.any(String));
@@ -118,7 +148,9 @@ describe('every write path stores one change in its own transaction, with a gap-
     const t = await newTenant();
     const start = (await changesAfter(world.store.db, t.id, 0)).length;
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => gql(Q.updateTenantSettings, { input: { certExpiryDays: 10 + i } }, t.keys.OPERATOR)),
+      Array.from({ length: 20 }, (_, i) =>
+        gql(Q.updateTenantSettings, { input: { certExpiryDays: 10 + i } }, t.keys.OPERATOR),
+      ),
     );
     for (const r of results) expect(r.errors).toBeUndefined();
     const stored = await changesAfter(world.store.db, t.id, start);
@@ -143,7 +175,11 @@ describe('announced only after commit; a rolled-back write announces and stores 
     await ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 300 } } }, t.keys.OPERATOR);
     const rows = await changesAfter(world.store.db, t.id, 0);
     const heard = changesOf(t.id).length;
-    const res = await gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 400 } }, v: 0 }, t.keys.OPERATOR);
+    const res = await gql(
+      Q.updateTenantConfig,
+      { input: { performance: { cache_size_mb: 400 } }, v: 0 },
+      t.keys.OPERATOR,
+    );
     expect(res.errors?.[0].extensions.code).toBe('CONFLICT');
     expect(await changesAfter(world.store.db, t.id, 0)).toEqual(rows);
     expect(changesOf(t.id)).toHaveLength(heard);
@@ -156,7 +192,13 @@ describe('announced only after commit; a rolled-back write announces and stores 
     const heardBefore = changesOf(t.id).length;
     await expect(
       feed.transaction(world.store.db, async (trx) => {
-        const change = await recordChange(trx, actor, { tenantId: t.id, action: 'config.update', document: 'TENANT_CONFIG', version: 99, paths: ['config.x'] });
+        const change = await recordChange(trx, actor, {
+          tenantId: t.id,
+          action: 'config.update',
+          document: 'TENANT_CONFIG',
+          version: 99,
+          paths: ['config.x'],
+        });
         expect(change.cursor).toBe(rows.length + 1);
         // Not yet announced: the transaction has not committed.
         expect(changesOf(t.id)).toHaveLength(heardBefore);
@@ -168,106 +210,147 @@ describe('announced only after commit; a rolled-back write announces and stores 
 
     let heardInside = -1;
     await feed.transaction(world.store.db, async (trx) => {
-      await recordChange(trx, actor, { tenantId: t.id, action: 'config.update', document: 'TENANT_CONFIG', version: 1, paths: ['config.x'] });
+      await recordChange(trx, actor, {
+        tenantId: t.id,
+        action: 'config.update',
+        document: 'TENANT_CONFIG',
+        version: 1,
+        paths: ['config.x'],
+      });
       heardInside = changesOf(t.id).length;
     });
     expect(heardInside).toBe(heardBefore);
-    expect(changesOf(t.id).map((x) => x.cursor).at(-1)).toBe(rows.length + 1);
+    expect(
+      changesOf(t.id)
+        .map((x) => x.cursor)
+        .at(-1),
+    ).toBe(rows.length + 1);
   });
 
   it('recordChange outside a feed transaction is refused (it would never be announced)', async () => {
     const t = await newTenant();
     const actor = { principal: { kind: 'platform' } as const, requestId: null, now: () => new Date() };
     await expect(
-      world.store.db.transaction().execute((trx) => recordChange(trx, actor, { tenantId: t.id, action: 'scan.create' })),
+      world.store.db
+        .transaction()
+        .execute((trx) => recordChange(trx, actor, { tenantId: t.id, action: 'scan.create' })),
     ).rejects.toThrow(/ChangeFeed.transaction/);
   });
 });
 
 // Another gateway process, as far as the feed is concerned: a second feed with its own LISTEN
 // connection on the same server.
-describe.runIf(process.env.TEST_DATABASE_URL)('on a Postgres server: NOTIFY to every process, reconnect and resync', () => {
-  let other: ChangeFeed;
-  const otherEvents: FeedEvent[] = [];
-  const otherChanges = (tenantId: string) => otherEvents.flatMap((e) => (e.type === 'change' && e.change.tenantId === tenantId ? [e.change] : []));
+describe.runIf(process.env.TEST_DATABASE_URL)(
+  'on a Postgres server: NOTIFY to every process, reconnect and resync',
+  () => {
+    let other: ChangeFeed;
+    const otherEvents: FeedEvent[] = [];
+    const otherChanges = (tenantId: string) =>
+      otherEvents.flatMap((e) => (e.type === 'change' && e.change.tenantId === tenantId ? [e.change] : []));
 
-  beforeAll(async () => {
-    other = openChangeFeed(world.store.db, { databaseUrl: world.config.databaseUrl, logger, applicationName: 'tcg-change-feed-test-b' });
-    other.subscribe((e) => otherEvents.push(e));
-    await other.whenLive();
-  });
-  afterAll(() => other?.close());
+    beforeAll(async () => {
+      other = openChangeFeed(world.store.db, {
+        databaseUrl: world.config.databaseUrl,
+        logger,
+        applicationName: 'tcg-change-feed-test-b',
+      });
+      other.subscribe((e) => otherEvents.push(e));
+      await other.whenLive();
+    });
+    afterAll(() => other?.close());
 
-  /** Polls every 10 ms until `check` passes or `ms` elapse. */
-  async function within<T>(ms: number, check: () => T | undefined): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 10));
+    /** Polls every 10 ms until `check` passes or `ms` elapse. */
+    async function within<T>(ms: number, check: () => T | undefined): Promise<T> {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const value = check();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     }
-  }
 
-  it('a change committed through one process is heard by the other with the same content (within 1 s); the writer hears itself once', async () => {
-    const t = await newTenant();
-    await ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 700 } } }, t.keys.OPERATOR);
-    const [stored] = (await changesAfter(world.store.db, t.id, 0)).slice(-1);
-    const heard = await within(1000, () => otherChanges(t.id).find((c) => c.cursor === stored!.cursor));
-    expect(heard).toEqual(stored);
-    // The NOTIFY echo reached this process too (the other one heard it): still announced once here.
-    await new Promise((r) => setTimeout(r, 50));
-    expect(changesOf(t.id).filter((c) => c.cursor === stored!.cursor)).toHaveLength(1);
-  });
-
-  it('a rolled-back change is never heard by the other process', async () => {
-    const t = await newTenant();
-    const actor = { principal: { kind: 'platform' } as const, requestId: null, now: () => new Date() };
-    await feed.transaction(world.store.db, async (trx) => recordChange(trx, actor, { tenantId: t.id, action: 'scan.create', target: 'first' })).catch(() => {});
-    await expect(
-      feed.transaction(world.store.db, async (trx) => {
-        await recordChange(trx, actor, { tenantId: t.id, action: 'scan.create', target: 'rolled-back' });
-        throw new Error('no');
-      }),
-    ).rejects.toThrow('no');
-    await feed.transaction(world.store.db, async (trx) => recordChange(trx, actor, { tenantId: t.id, action: 'scan.create', target: 'last' }));
-    // Notifications arrive in commit order: once the last is heard, the rolled-back one would have been.
-    await within(1000, () => otherChanges(t.id).find((c) => c.target === 'last'));
-    expect(otherChanges(t.id).map((c) => c.target)).not.toContain('rolled-back');
-  });
-
-  it('a change too long for a notification is read from the table by the listener', async () => {
-    const t = await newTenant();
-    const actor = { principal: { kind: 'platform' } as const, requestId: null, now: () => new Date() };
-    const paths = Array.from({ length: 400 }, (_, i) => `config.custom_settings.key_${i}_${'x'.repeat(20)}`);
-    await feed.transaction(world.store.db, (trx) => recordChange(trx, actor, { tenantId: t.id, action: 'config.update', document: 'TENANT_CONFIG', version: 1, paths }));
-    const heard = await within(1000, () => otherChanges(t.id).find((c) => c.action === 'config.update'));
-    expect(heard.paths).toEqual(paths);
-  });
-
-  it('a killed LISTEN connection (pg_terminate_backend): resync not live at once, then live again after reconnecting; changes heard again', async () => {
-    const admin = new pg.Client({ connectionString: world.config.databaseUrl });
-    await admin.connect();
-    try {
-      const before = otherEvents.length;
-      const killed = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'tcg-change-feed-test-b'`);
-      expect(killed.rowCount).toBe(1);
-      await within(1000, () => otherEvents.slice(before).find((e) => e.type === 'resync' && !e.live));
-      await within(5000, () => otherEvents.slice(before).find((e) => e.type === 'resync' && e.live));
-      expect(other.live).toBe(true);
+    it('a change committed through one process is heard by the other with the same content (within 1 s); the writer hears itself once', async () => {
       const t = await newTenant();
-      await ok(Q.setFeatureFlag, { key: 'passwordless_enabled', enabled: true }, t.keys.OPERATOR);
-      await within(1000, () => otherChanges(t.id).find((c) => c.action === 'feature_flag.update'));
-    } finally {
-      await admin.end();
-    }
-  });
-});
+      await ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 700 } } }, t.keys.OPERATOR);
+      const [stored] = (await changesAfter(world.store.db, t.id, 0)).slice(-1);
+      const heard = await within(1000, () => otherChanges(t.id).find((c) => c.cursor === stored!.cursor));
+      expect(heard).toEqual(stored);
+      // The NOTIFY echo reached this process too (the other one heard it): still announced once here.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(changesOf(t.id).filter((c) => c.cursor === stored!.cursor)).toHaveLength(1);
+    });
+
+    it('a rolled-back change is never heard by the other process', async () => {
+      const t = await newTenant();
+      const actor = { principal: { kind: 'platform' } as const, requestId: null, now: () => new Date() };
+      await feed
+        .transaction(world.store.db, async (trx) =>
+          recordChange(trx, actor, { tenantId: t.id, action: 'scan.create', target: 'first' }),
+        )
+        .catch(() => {});
+      await expect(
+        feed.transaction(world.store.db, async (trx) => {
+          await recordChange(trx, actor, { tenantId: t.id, action: 'scan.create', target: 'rolled-back' });
+          throw new Error('no');
+        }),
+      ).rejects.toThrow('no');
+      await feed.transaction(world.store.db, async (trx) =>
+        recordChange(trx, actor, { tenantId: t.id, action: 'scan.create', target: 'last' }),
+      );
+      // Notifications arrive in commit order: once the last is heard, the rolled-back one would have been.
+      await within(1000, () => otherChanges(t.id).find((c) => c.target === 'last'));
+      expect(otherChanges(t.id).map((c) => c.target)).not.toContain('rolled-back');
+    });
+
+    it('a change too long for a notification is read from the table by the listener', async () => {
+      const t = await newTenant();
+      const actor = { principal: { kind: 'platform' } as const, requestId: null, now: () => new Date() };
+      const paths = Array.from({ length: 400 }, (_, i) => `config.custom_settings.key_${i}_${'x'.repeat(20)}`);
+      await feed.transaction(world.store.db, (trx) =>
+        recordChange(trx, actor, {
+          tenantId: t.id,
+          action: 'config.update',
+          document: 'TENANT_CONFIG',
+          version: 1,
+          paths,
+        }),
+      );
+      const heard = await within(1000, () => otherChanges(t.id).find((c) => c.action === 'config.update'));
+      expect(heard.paths).toEqual(paths);
+    });
+
+    it('a killed LISTEN connection (pg_terminate_backend): resync not live at once, then live again after reconnecting; changes heard again', async () => {
+      const admin = new pg.Client({ connectionString: world.config.databaseUrl });
+      await admin.connect();
+      try {
+        const before = otherEvents.length;
+        const killed = await admin.query(
+          `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'tcg-change-feed-test-b'`,
+        );
+        expect(killed.rowCount).toBe(1);
+        await within(1000, () => otherEvents.slice(before).find((e) => e.type === 'resync' && !e.live));
+        await within(5000, () => otherEvents.slice(before).find((e) => e.type === 'resync' && e.live));
+        expect(other.live).toBe(true);
+        const t = await newTenant();
+        await ok(Q.setFeatureFlag, { key: 'passwordless_enabled', enabled: true }, t.keys.OPERATOR);
+        await within(1000, () => otherChanges(t.id).find((c) => c.action === 'feature_flag.update'));
+      } finally {
+        await admin.end();
+      }
+    });
+  },
+);
 
 describe('the platform admin', () => {
   it('creating a tenant records its first change', async () => {
     const data = await ok(`mutation { createTenant(input: { name: "Feed Co" }) { tenant { id } } }`, {}, PLATFORM_KEY);
     const [first] = await changesAfter(world.store.db, data.createTenant.tenant.id, 0);
-    expect(first).toMatchObject({ cursor: 1, action: 'tenant.create', actorRole: 'PLATFORM_ADMIN', actorKeyId: null } satisfies Partial<TenantChange>);
+    expect(first).toMatchObject({
+      cursor: 1,
+      action: 'tenant.create',
+      actorRole: 'PLATFORM_ADMIN',
+      actorKeyId: null,
+    } satisfies Partial<TenantChange>);
   });
 });

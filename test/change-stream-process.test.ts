@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoKeysIn, startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
 import { openSse, type SseStream } from './helpers/sse.js';
 import { createTestDatabase } from './helpers/world.js';
 
@@ -22,7 +22,12 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
   beforeAll(async () => {
     const database = await createTestDatabase(serverUrl!);
     dropDatabase = database.drop;
-    const env = { DATABASE_URL: database.url, SECRETS_KEY: randomBytes(32).toString('hex'), RATE_LIMITS: 'off', RETENTION_SWEEP_INTERVAL_MS: '0' };
+    const env = {
+      DATABASE_URL: database.url,
+      SECRETS_KEY: randomBytes(32).toString('hex'),
+      RATE_LIMITS: 'off',
+      RETENTION_SWEEP_INTERVAL_MS: '0',
+    };
     // One after the other: the first migrates and creates the demo tenant.
     a = await startGateway(env);
     await a.waitForOutput(/GraphiQL: .*\n/, 150_000);
@@ -38,7 +43,12 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
   });
 
   const subscribeOn = async (g: GatewayProcess, variables: Record<string, unknown> = {}) => {
-    const stream = await openSse((r) => fetch(r), `${g.origin}/graphql`, { query: SUBSCRIPTION, variables }, { authorization: `Bearer ${keys.VIEWER}` });
+    const stream = await openSse(
+      (r) => fetch(r),
+      `${g.origin}/graphql`,
+      { query: SUBSCRIPTION, variables },
+      { authorization: `Bearer ${keys.VIEWER}` },
+    );
     streams.push(stream);
     return stream;
   };
@@ -58,7 +68,10 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
     expect(stream.status).toBe(200);
     await writeThrough(a, 3333);
     const payload = await stream.next(1000);
-    expect(payload.data.tenantChanges).toMatchObject({ action: 'config.update', paths: ['config.performance.cache_size_mb'] });
+    expect(payload.data.tenantChanges).toMatchObject({
+      action: 'config.update',
+      paths: ['config.performance.cache_size_mb'],
+    });
     await stream.close();
   });
 
@@ -77,7 +90,7 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
     expect(resumed.pending()).toEqual([]);
   });
 
-  it("revoking a key through A ends its stream on B within 1 s", async () => {
+  it('revoking a key through A ends its stream on B within 1 s', async () => {
     const created = await fetch(`${a.origin}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
@@ -86,18 +99,32 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
     const key = await fetch(`${a.origin}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
-      body: JSON.stringify({ query: `mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key apiKey { id } } }`, variables: { t: created.data.me.tenant.id } }),
+      body: JSON.stringify({
+        query: `mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key apiKey { id } } }`,
+        variables: { t: created.data.me.tenant.id },
+      }),
     }).then((r) => r.json());
-    const stream = await openSse((r) => fetch(r), `${b.origin}/graphql`, { query: SUBSCRIPTION }, { authorization: `Bearer ${key.data.createApiKey.key}` });
+    const stream = await openSse(
+      (r) => fetch(r),
+      `${b.origin}/graphql`,
+      { query: SUBSCRIPTION },
+      { authorization: `Bearer ${key.data.createApiKey.key}` },
+    );
     streams.push(stream);
     expect(stream.status).toBe(200);
     const revoked = await fetch(`${a.origin}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
-      body: JSON.stringify({ query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`, variables: { id: key.data.createApiKey.apiKey.id } }),
+      body: JSON.stringify({
+        query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`,
+        variables: { id: key.data.createApiKey.apiKey.id },
+      }),
     }).then((r) => r.json());
     expect(revoked.errors).toBeUndefined();
-    const outcome = await Promise.race([stream.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still open'), 1000))]);
+    const outcome = await Promise.race([
+      stream.ended.then(() => 'ended'),
+      new Promise((r) => setTimeout(() => r('still open'), 1000)),
+    ]);
     expect(outcome).toBe('ended');
   });
 

@@ -19,7 +19,12 @@ const streams: SseStream[] = [];
 
 async function subscribe(key: string, variables: Record<string, unknown> = {}): Promise<SseStream> {
   const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  const stream = await openSse((r) => world.app.fetch(r), 'http://gateway.test/graphql', { query: SUBSCRIPTION, variables }, headers);
+  const stream = await openSse(
+    (r) => world.app.fetch(r),
+    'http://gateway.test/graphql',
+    { query: SUBSCRIPTION, variables },
+    headers,
+  );
   streams.push(stream);
   return stream;
 }
@@ -30,7 +35,8 @@ async function ok(query: string, variables: Record<string, unknown>, key: string
   return res.body.data;
 }
 
-const setCache = (key: string, mb: number) => ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: mb } } }, key);
+const setCache = (key: string, mb: number) =>
+  ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: mb } } }, key);
 
 async function changes(stream: SseStream, n: number) {
   const got = [];
@@ -41,7 +47,6 @@ async function changes(stream: SseStream, n: number) {
   }
   return got;
 }
-
 
 beforeAll(async () => {
   world = await createWorld();
@@ -59,7 +64,10 @@ describe('Subscription.tenantChanges', () => {
     const write = await world.request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: Q.updateTenantConfig, variables: { input: { performance: { cache_size_mb: 4096 } } } }),
+      body: JSON.stringify({
+        query: Q.updateTenantConfig,
+        variables: { input: { performance: { cache_size_mb: 4096 } } },
+      }),
       key: t.keys.OPERATOR,
     });
     const body = await write.json();
@@ -87,7 +95,11 @@ describe('Subscription.tenantChanges', () => {
     // Missed while disconnected: a config write, a flag, a key.
     await setCache(t.keys.OPERATOR, 1001);
     await ok(Q.setFeatureFlag, { key: 'ml_features', enabled: true }, t.keys.ADMIN);
-    await ok(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, { input: { tenantId: t.id, role: 'VIEWER' } }, t.keys.ADMIN);
+    await ok(
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
+      { input: { tenantId: t.id, role: 'VIEWER' } },
+      t.keys.ADMIN,
+    );
     const resumed = await subscribe(t.keys.VIEWER, { after: seen.cursor });
     const missed = await changes(resumed, 3);
     expect(missed.map((c) => c.action)).toEqual(['config.update', 'feature_flag.update', 'api_key.create']);
@@ -104,7 +116,11 @@ describe('Subscription.tenantChanges', () => {
     const racing = Array.from({ length: 12 }, (_, i) => setCache(u.keys.OPERATOR, 2000 + i));
     const stream = await subscribe(u.keys.VIEWER, { after: '0' });
     await Promise.all(racing);
-    const { change_cursor } = await world.store.db.selectFrom('tenants').select('change_cursor').where('id', '=', u.id).executeTakeFirstOrThrow();
+    const { change_cursor } = await world.store.db
+      .selectFrom('tenants')
+      .select('change_cursor')
+      .where('id', '=', u.id)
+      .executeTakeFirstOrThrow();
     const total = Number(change_cursor);
     const got = await changes(stream, total);
     expect(got.map((c) => Number(c.cursor))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
@@ -119,7 +135,11 @@ describe('Subscription.tenantChanges', () => {
     const stream = await subscribe(t.keys.VIEWER);
     await ok(Q.updateTenantSettings, { input: { webhookSigningSecret: secret } }, t.keys.OPERATOR);
     const [change] = await changes(stream, 1);
-    expect(change).toMatchObject({ action: 'settings.update', document: 'SETTINGS', paths: ['settings.webhookSigningSecret'] });
+    expect(change).toMatchObject({
+      action: 'settings.update',
+      document: 'SETTINGS',
+      paths: ['settings.webhookSigningSecret'],
+    });
     expect(stream.raw()).not.toContain(secret);
     await stream.close();
   });
@@ -148,11 +168,22 @@ describe('Subscription.tenantChanges', () => {
   });
 
   it("ends a revoked key's stream within 1 s", async () => {
-    const created = await ok(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`, { input: { tenantId: t.id, role: 'VIEWER' } }, t.keys.ADMIN);
+    const created = await ok(
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+      { input: { tenantId: t.id, role: 'VIEWER' } },
+      t.keys.ADMIN,
+    );
     const stream = await subscribe(created.createApiKey.key);
     const other = await subscribe(t.keys.VIEWER);
-    await ok(`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`, { id: created.createApiKey.apiKey.id }, t.keys.ADMIN);
-    const outcome = await Promise.race([stream.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still open'), 1000))]);
+    await ok(
+      `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
+      { id: created.createApiKey.apiKey.id },
+      t.keys.ADMIN,
+    );
+    const outcome = await Promise.race([
+      stream.ended.then(() => 'ended'),
+      new Promise((r) => setTimeout(() => r('still open'), 1000)),
+    ]);
     expect(outcome).toBe('ended');
     // Another key's stream goes on, and sees the revocation.
     const [change] = await changes(other, 1);

@@ -6,7 +6,7 @@ import type { AppConfig } from '../src/config.js';
 import { openStore, type Store } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { isDatabaseUnavailable } from '../src/errors/domain-error.js';
-import { createApp, type App } from '../src/yoga.js';
+import { type App, createApp } from '../src/yoga.js';
 import { createTestDatabase, PLATFORM_KEY } from './helpers/world.js';
 
 /**
@@ -24,12 +24,26 @@ describe.runIf(serverUrl)('database timeouts', () => {
   beforeAll(async () => {
     const database = await createTestDatabase(serverUrl!);
     drop = database.drop;
-    store = await openStore({ databaseUrl: database.url, dataDir: 'memory://', statementTimeoutMs: 2_500, acquireTimeoutMs: 1_000 });
+    store = await openStore({
+      databaseUrl: database.url,
+      dataDir: 'memory://',
+      statementTimeoutMs: 2_500,
+      acquireTimeoutMs: 1_000,
+    });
     await migrateToLatest(store.db);
     const config: AppConfig = {
-      port: 0, databaseUrl: database.url, dataDir: 'memory://', platformAdminKey: PLATFORM_KEY, secretsKey: randomBytes(32),
-      corsOrigins: [], settingsEnv: {}, retentionSweepIntervalMs: 0, rateLimits: { enabled: false },
-      dbStatementTimeoutMs: 2_500, dbAcquireTimeoutMs: 1_000, http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
+      port: 0,
+      databaseUrl: database.url,
+      dataDir: 'memory://',
+      platformAdminKey: PLATFORM_KEY,
+      secretsKey: randomBytes(32),
+      corsOrigins: [],
+      settingsEnv: {},
+      retentionSweepIntervalMs: 0,
+      rateLimits: { enabled: false },
+      dbStatementTimeoutMs: 2_500,
+      dbAcquireTimeoutMs: 1_000,
+      http: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 },
     };
     app = createApp({ db: store.db, config, logger: pino({ level: 'silent' }) });
   }, 60_000);
@@ -39,7 +53,10 @@ describe.runIf(serverUrl)('database timeouts', () => {
   });
 
   it('cancels a statement past the statement timeout, as unavailable (503)', async () => {
-    const error = await sql`select pg_sleep(5)`.execute(store.db).then(() => null, (e: unknown) => e);
+    const error = await sql`select pg_sleep(5)`.execute(store.db).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((error as { code?: string }).code).toBe('57014');
     expect(isDatabaseUnavailable(error)).toBe(true);
   });
@@ -47,17 +64,21 @@ describe.runIf(serverUrl)('database timeouts', () => {
   it('answers 503 when no pooled connection frees up within the acquire timeout, and /health stays fast', async () => {
     // Ten open connections first (opening one counts against the acquire timeout too).
     for (let attempt = 0; attempt < 20; attempt++) {
-      const opened = await Promise.allSettled(Array.from({ length: 10 }, () => sql`select pg_sleep(0.05)`.execute(store.db)));
+      const opened = await Promise.allSettled(
+        Array.from({ length: 10 }, () => sql`select pg_sleep(0.05)`.execute(store.db)),
+      );
       if (opened.every((o) => o.status === 'fulfilled')) break;
     }
     // Ten slow statements (2 s, under the statement timeout) hold the whole pool.
     const holders = Array.from({ length: 10 }, () => sql`select pg_sleep(2)`.execute(store.db));
     await new Promise((r) => setTimeout(r, 20));
-    const res = await app.fetch(new Request('http://gateway.test/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${PLATFORM_KEY}` },
-      body: JSON.stringify({ query: '{ tenants { nodes { id } } }' }),
-    }));
+    const res = await app.fetch(
+      new Request('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${PLATFORM_KEY}` },
+        body: JSON.stringify({ query: '{ tenants { nodes { id } } }' }),
+      }),
+    );
     const started = performance.now();
     expect((await app.fetch(new Request('http://gateway.test/health'))).status).toBe(200);
     expect(performance.now() - started).toBeLessThan(200);

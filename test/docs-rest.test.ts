@@ -10,10 +10,11 @@ describe('docs/rest.md', () => {
     expect(committed === restDocsMarkdown(routes, schema), 'docs/rest.md is stale: run `npm run docs`').toBe(true);
   });
 
-  it('lists every route with its role from the schema\'s scopes', () => {
+  it("lists every route with its role from the schema's scopes", () => {
     const doc = restDocsMarkdown(routes, schema);
     for (const route of routes) expect(doc).toContain(`### ${route.method} \`${route.path}\``);
-    const role = (method: string, path: string) => routeRole(routes.find((r) => r.method === method && r.path === path)!, schema);
+    const role = (method: string, path: string) =>
+      routeRole(routes.find((r) => r.method === method && r.path === path)!, schema);
     expect(role('GET', '/api/v1/tenants/:id/config')).toMatch(/^viewer or above/);
     expect(role('PUT', '/api/v1/tenants/:id/config')).toMatch(/^operator or above/);
     expect(role('POST', '/api/admin/settings/reset/:category')).toMatch(/^admin/);

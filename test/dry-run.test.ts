@@ -18,14 +18,24 @@ afterAll(() => world.close());
 /** Every row of every table of the app's schema, and every sequence's position, as Postgres renders them. */
 async function databaseSnapshot(): Promise<string> {
   const db = world.store.db;
-  const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`.execute(db);
+  const tables = await sql<{
+    name: string;
+  }>`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`.execute(
+    db,
+  );
   expect(tables.rows.map((t) => t.name)).toContain('config_versions');
   const parts: string[] = [];
   for (const { name } of tables.rows) {
-    const rows = await sql<{ t: string }>`select row_to_json(x)::text as t from ${sql.table(name)} x order by 1`.execute(db);
+    const rows = await sql<{
+      t: string;
+    }>`select row_to_json(x)::text as t from ${sql.table(name)} x order by 1`.execute(db);
     parts.push(name, ...rows.rows.map((r) => r.t));
   }
-  const sequences = await sql<{ t: string }>`select sequencename || '=' || coalesce(last_value::text, 'null') as t from pg_sequences where schemaname = 'public' order by 1`.execute(db);
+  const sequences = await sql<{
+    t: string;
+  }>`select sequencename || '=' || coalesce(last_value::text, 'null') as t from pg_sequences where schemaname = 'public' order by 1`.execute(
+    db,
+  );
   expect(sequences.rows.length).toBeGreaterThan(0);
   parts.push(...sequences.rows.map((r) => r.t));
   return parts.join('\n');
@@ -37,7 +47,9 @@ function withoutVersionAndTime(value: unknown): unknown {
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value)
-        .filter(([k]) => !['version', 'updatedAt', 'resetAt', 'updated_at', 'reset_at', 'dryRun', 'dry_run'].includes(k))
+        .filter(
+          ([k]) => !['version', 'updatedAt', 'resetAt', 'updated_at', 'reset_at', 'dryRun', 'dry_run'].includes(k),
+        )
         .map(([k, v]) => [k, withoutVersionAndTime(v)]),
     );
   }
@@ -69,17 +81,41 @@ interface GqlCase {
 }
 
 const gqlCases: GqlCase[] = [
-  { name: 'updateTenantSettings', query: M.settings, variables: { input: { certExpiryDays: 33, webhookSigningSecret: 'dry-run-secret-77' } }, invalid: { input: { certExpiryDays: -4 } } },
-  { name: 'updateAdminSettings', query: M.admin, variables: { input: { authentication: { password_policy: { min_length: 16 } } } }, invalid: { input: { authentication: { password_policy: { min_length: 1 } } } } },
-  { name: 'updateTenantConfig', query: M.config, variables: { input: { performance: { cache_size_mb: 3333 }, custom_settings: { a: 1 } } }, invalid: { input: { compliance: { hipaa: true }, security: { encryption_at_rest: false } } } },
-  { name: 'setFeatureFlag', query: M.flag, variables: { key: 'advanced_mfa', enabled: false }, invalid: { key: 'ml_features', enabled: true } },
   {
-    name: 'resetSettingsCategory', query: M.reset, variables: { category: 'authentication' },
+    name: 'updateTenantSettings',
+    query: M.settings,
+    variables: { input: { certExpiryDays: 33, webhookSigningSecret: 'dry-run-secret-77' } },
+    invalid: { input: { certExpiryDays: -4 } },
+  },
+  {
+    name: 'updateAdminSettings',
+    query: M.admin,
+    variables: { input: { authentication: { password_policy: { min_length: 16 } } } },
+    invalid: { input: { authentication: { password_policy: { min_length: 1 } } } },
+  },
+  {
+    name: 'updateTenantConfig',
+    query: M.config,
+    variables: { input: { performance: { cache_size_mb: 3333 }, custom_settings: { a: 1 } } },
+    invalid: { input: { compliance: { hipaa: true }, security: { encryption_at_rest: false } } },
+  },
+  {
+    name: 'setFeatureFlag',
+    query: M.flag,
+    variables: { key: 'advanced_mfa', enabled: false },
+    invalid: { key: 'ml_features', enabled: true },
+  },
+  {
+    name: 'resetSettingsCategory',
+    query: M.reset,
+    variables: { category: 'authentication' },
     before: [[M.admin, { input: { authentication: { password_policy: { min_length: 20 } } } }]],
     invalid: { category: 'nope' },
   },
   {
-    name: 'rollback', query: M.rollback, variables: { doc: 'TENANT_CONFIG', to: 0 },
+    name: 'rollback',
+    query: M.rollback,
+    variables: { doc: 'TENANT_CONFIG', to: 0 },
     before: [[M.config, { input: { performance: { cache_size_mb: 4444 } } }]],
     invalid: { doc: 'TENANT_CONFIG', to: 0, paths: ['performance.unknown_field'] },
   },
@@ -90,7 +126,8 @@ describe('GraphQL dryRun', () => {
     // PRO: enabling ml_features (ENTERPRISE) is the refused flag write.
     const t = await world.createTenantWithKeys({ tier: 'PRO' });
     const key = t.keys.ADMIN;
-    for (const [query, variables] of c.before ?? []) expect((await world.gql(query, variables, key)).body.errors).toBeUndefined();
+    for (const [query, variables] of c.before ?? [])
+      expect((await world.gql(query, variables, key)).body.errors).toBeUndefined();
     // The key's first use stamps its last_used_at: let that happen before the snapshot.
     expect((await world.gql('{ me { tenant { id } } }', {}, key)).body.errors).toBeUndefined();
 
@@ -122,12 +159,20 @@ describe('GraphQL dryRun', () => {
     try {
       const t = await limited.createTenantWithKeys({ tier: 'ENTERPRISE' });
       for (let i = 0; i < 12; i++) {
-        const res = await limited.gql(M.config, { input: { performance: { cache_size_mb: 2000 + i } }, dryRun: true }, t.keys.OPERATOR);
+        const res = await limited.gql(
+          M.config,
+          { input: { performance: { cache_size_mb: 2000 + i } }, dryRun: true },
+          t.keys.OPERATOR,
+        );
         expect(res.body.errors, `dry run ${i}`).toBeUndefined();
       }
       const codes: string[] = [];
       for (let i = 0; i < 11; i++) {
-        const res = await limited.gql(M.config, { input: { performance: { cache_size_mb: 3000 + i } } }, t.keys.OPERATOR);
+        const res = await limited.gql(
+          M.config,
+          { input: { performance: { cache_size_mb: 3000 + i } } },
+          t.keys.OPERATOR,
+        );
         codes.push(res.body.errors?.[0]?.extensions?.code ?? 'OK');
       }
       expect(codes).toEqual([...Array(10).fill('OK'), 'RATE_LIMITED']);
@@ -147,19 +192,63 @@ interface RestCase {
 }
 
 const restCases: RestCase[] = [
-  { name: 'PUT /tenant/settings', method: 'PUT', path: () => '/tenant/settings', body: { certExpiryDays: 21, industry: 'financial' }, invalid: { certExpiryDays: 'soon' } },
-  { name: 'PATCH /tenant/settings', method: 'PATCH', path: () => '/tenant/settings', body: { benchmarkOptIn: true }, invalid: { certExpiryDays: 100000 } },
-  { name: 'PUT /api/admin/settings/authentication', method: 'PUT', path: () => '/api/admin/settings/authentication', body: { password_policy: { min_length: 15 } }, invalid: { password_policy: { min_length: 2 } } },
-  { name: 'PUT /api/admin/settings/feature-flags/advanced_mfa', method: 'PUT', path: () => '/api/admin/settings/feature-flags/advanced_mfa', body: { enabled: false }, invalid: { enabled: 'yes' } },
-  { name: 'POST /api/admin/settings/reset/authentication', method: 'POST', path: () => '/api/admin/settings/reset/authentication', before: [[M.admin, { input: { authentication: { password_policy: { min_length: 19 } } } }]], invalid: { unexpected: 1 } },
-  { name: 'PUT /api/v1/tenants/:id/config', method: 'PUT', path: (t) => `/api/v1/tenants/${t.id}/config`, body: { performance: { cache_size_mb: 5555 } }, invalid: { compliance: { hipaa: true }, security: { password_complexity: 1 } } },
   {
-    name: 'POST /api/v1/tenants/:id/config/rollback', method: 'POST', path: (t) => `/api/v1/tenants/${t.id}/config/rollback`, body: { to_version: 0 },
-    before: [[M.config, { input: { performance: { cache_size_mb: 6666 } } }]], invalid: { to_version: 0, paths: ['nope'] },
+    name: 'PUT /tenant/settings',
+    method: 'PUT',
+    path: () => '/tenant/settings',
+    body: { certExpiryDays: 21, industry: 'financial' },
+    invalid: { certExpiryDays: 'soon' },
   },
   {
-    name: 'POST /api/admin/settings/rollback', method: 'POST', path: () => '/api/admin/settings/rollback', body: { to_version: 0, paths: ['authentication'] },
-    before: [[M.admin, { input: { authentication: { password_policy: { min_length: 18 } } } }]], invalid: { to_version: 0, paths: ['authentication.nope'] },
+    name: 'PATCH /tenant/settings',
+    method: 'PATCH',
+    path: () => '/tenant/settings',
+    body: { benchmarkOptIn: true },
+    invalid: { certExpiryDays: 100000 },
+  },
+  {
+    name: 'PUT /api/admin/settings/authentication',
+    method: 'PUT',
+    path: () => '/api/admin/settings/authentication',
+    body: { password_policy: { min_length: 15 } },
+    invalid: { password_policy: { min_length: 2 } },
+  },
+  {
+    name: 'PUT /api/admin/settings/feature-flags/advanced_mfa',
+    method: 'PUT',
+    path: () => '/api/admin/settings/feature-flags/advanced_mfa',
+    body: { enabled: false },
+    invalid: { enabled: 'yes' },
+  },
+  {
+    name: 'POST /api/admin/settings/reset/authentication',
+    method: 'POST',
+    path: () => '/api/admin/settings/reset/authentication',
+    before: [[M.admin, { input: { authentication: { password_policy: { min_length: 19 } } } }]],
+    invalid: { unexpected: 1 },
+  },
+  {
+    name: 'PUT /api/v1/tenants/:id/config',
+    method: 'PUT',
+    path: (t) => `/api/v1/tenants/${t.id}/config`,
+    body: { performance: { cache_size_mb: 5555 } },
+    invalid: { compliance: { hipaa: true }, security: { password_complexity: 1 } },
+  },
+  {
+    name: 'POST /api/v1/tenants/:id/config/rollback',
+    method: 'POST',
+    path: (t) => `/api/v1/tenants/${t.id}/config/rollback`,
+    body: { to_version: 0 },
+    before: [[M.config, { input: { performance: { cache_size_mb: 6666 } } }]],
+    invalid: { to_version: 0, paths: ['nope'] },
+  },
+  {
+    name: 'POST /api/admin/settings/rollback',
+    method: 'POST',
+    path: () => '/api/admin/settings/rollback',
+    body: { to_version: 0, paths: ['authentication'] },
+    before: [[M.admin, { input: { authentication: { password_policy: { min_length: 18 } } } }]],
+    invalid: { to_version: 0, paths: ['authentication.nope'] },
   },
 ];
 
@@ -167,7 +256,8 @@ describe('REST ?dry_run=true', () => {
   it.each(restCases)('$name', async (c) => {
     const t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
     const key = t.keys.ADMIN;
-    for (const [query, variables] of c.before ?? []) expect((await world.gql(query, variables, key)).body.errors).toBeUndefined();
+    for (const [query, variables] of c.before ?? [])
+      expect((await world.gql(query, variables, key)).body.errors).toBeUndefined();
     // The key's first use stamps its last_used_at: let that happen before the snapshot.
     expect((await world.gql('{ me { tenant { id } } }', {}, key)).body.errors).toBeUndefined();
     const path = c.path(t);
@@ -194,7 +284,10 @@ describe('REST ?dry_run=true', () => {
     const t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
     await world.gql('{ me { tenant { id } } }', {}, t.keys.ADMIN);
     const before = await databaseSnapshot();
-    const res = await rest(world, 'PUT', `/api/v1/tenants/${t.id}/config?dry_run=yes`, { key: t.keys.ADMIN, body: { performance: { cache_size_mb: 2222 } } });
+    const res = await rest(world, 'PUT', `/api/v1/tenants/${t.id}/config?dry_run=yes`, {
+      key: t.keys.ADMIN,
+      body: { performance: { cache_size_mb: 2222 } },
+    });
     expect(res.status, res.text).toBe(400);
     expect(res.body.message).toMatch(/dry_run/);
     expect(await databaseSnapshot()).toBe(before);

@@ -56,7 +56,9 @@ describe('an unexpected error', () => {
     const ours = res.headers.get('x-request-id');
     expect(ours).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.errors[0].extensions.requestId).toBe(ours);
-    expect(world.logLines().find((l) => l.requestId === ours && 'status' in l)).toMatchObject({ clientRequestId: 'client-chosen-id-42' });
+    expect(world.logLines().find((l) => l.requestId === ours && 'status' in l)).toMatchObject({
+      clientRequestId: 'client-chosen-id-42',
+    });
   });
 
   it('while checking the key is masked the same way', async () => {

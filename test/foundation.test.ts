@@ -28,9 +28,17 @@ describe('foundation smoke', () => {
   });
 
   it('refuses a forged tenants cursor with BAD_USER_INPUT, not a database error', async () => {
-    for (const key of ['2026-01-01T00:00:00.000Z|not-a-uuid', 'not-a-date|00000000-0000-4000-8000-000000000000', 'no-separator']) {
+    for (const key of [
+      '2026-01-01T00:00:00.000Z|not-a-uuid',
+      'not-a-date|00000000-0000-4000-8000-000000000000',
+      'no-separator',
+    ]) {
       const after = Buffer.from(key).toString('base64url');
-      const res = await world.gql('query($a: String) { tenants(first: 2, after: $a) { nodes { id } } }', { a: after }, PLATFORM_KEY);
+      const res = await world.gql(
+        'query($a: String) { tenants(first: 2, after: $a) { nodes { id } } }',
+        { a: after },
+        PLATFORM_KEY,
+      );
       expect(res.status).toBe(400);
       expect(res.body.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
     }
@@ -42,7 +50,11 @@ describe('foundation smoke', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const res: any = await world.gql('query($a: String) { tenants(first: 1, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }', { a: after }, PLATFORM_KEY);
+      const res: any = await world.gql(
+        'query($a: String) { tenants(first: 1, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }',
+        { a: after },
+        PLATFORM_KEY,
+      );
       seen.push(...res.body.data.tenants.nodes.map((n: { id: string }) => n.id));
       if (!res.body.data.tenants.pageInfo.hasNextPage) break;
       after = res.body.data.tenants.pageInfo.endCursor;

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoKeysIn, ROOT, startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { demoKeysIn, type GatewayProcess, ROOT, startGateway } from './helpers/gateway-process.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // GraphiQL in a real browser (Debian's chromium, driven by playwright-core), against the real
@@ -66,7 +66,12 @@ afterAll(async () => {
 });
 
 /** The text of one of GraphiQL's editors (Monaco renders lines with non-breaking spaces). */
-const editorText = (selector: string) => page.locator(`${selector} .view-lines`).first().innerText().then((t) => t.replace(/\u00a0/g, ' '));
+const editorText = (selector: string) =>
+  page
+    .locator(`${selector} .view-lines`)
+    .first()
+    .innerText()
+    .then((t) => t.replace(/\u00a0/g, ' '));
 
 describe('GraphiQL in a browser', () => {
   it('runs { me { role tenant { name } } } with the demo viewer key typed into the key field', async () => {
@@ -90,8 +95,14 @@ describe('GraphiQL in a browser', () => {
   it('finds TenantConfig in the docs explorer; a screenshot is saved', async () => {
     await page.getByRole('button', { name: /Show Documentation Explorer/i }).click();
     await page.locator('[data-cy="doc-explorer-input"]').fill('TenantConfig');
-    await page.locator('[role="option"]').filter({ hasText: /^TenantConfig$/ }).first().click();
-    await expect.poll(() => page.locator('.graphiql-doc-explorer-title').first().innerText(), { timeout: 20_000 }).toBe('TenantConfig');
+    await page
+      .locator('[role="option"]')
+      .filter({ hasText: /^TenantConfig$/ })
+      .first()
+      .click();
+    await expect
+      .poll(() => page.locator('.graphiql-doc-explorer-title').first().innerText(), { timeout: 20_000 })
+      .toBe('TenantConfig');
     const file = join(OUTPUT, 'graphiql.png');
     await page.screenshot({ path: file });
     expect(statSync(file).size).toBeGreaterThan(10_000);
@@ -105,11 +116,21 @@ describe('GraphiQL in a browser', () => {
     const entries = await page.evaluate(() =>
       [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map((e) => {
         const r = e as PerformanceResourceTiming;
-        return { name: new URL(r.name).pathname, kind: r.initiatorType, transferSize: r.transferSize, bodySize: r.decodedBodySize };
+        return {
+          name: new URL(r.name).pathname,
+          kind: r.initiatorType,
+          transferSize: r.transferSize,
+          bodySize: r.decodedBodySize,
+        };
       }),
     );
     const transferred = entries.reduce((sum, e) => sum + e.transferSize, 0);
-    console.log(`GraphiQL reload: ${transferred} bytes transferred\n` + entries.map((e) => `  ${e.kind} ${e.name}: ${e.transferSize} transferred (${e.bodySize} bytes decoded)`).join('\n'));
+    console.log(
+      `GraphiQL reload: ${transferred} bytes transferred\n` +
+        entries
+          .map((e) => `  ${e.kind} ${e.name}: ${e.transferSize} transferred (${e.bodySize} bytes decoded)`)
+          .join('\n'),
+    );
     expect(entries.find((e) => e.kind === 'navigation')).toBeDefined();
     expect(entries.filter((e) => e.name.startsWith('/graphiql/')).length).toBeGreaterThanOrEqual(5);
     // No introspection of the endpoint on load: the schema is a cached file too.

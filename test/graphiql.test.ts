@@ -17,7 +17,9 @@ describe('GraphiQL', () => {
     const html = await res.text();
     expect(html).toContain('Tenant configuration gateway');
     // Any <script src> or <link href> must be relative: a CDN would break offline use.
-    const external = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)=["'](https?:)?\/\/[^"']+["']/gi)].map((m) => m[0]);
+    const external = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)=["'](https?:)?\/\/[^"']+["']/gi)].map(
+      (m) => m[0],
+    );
     expect(external).toEqual([]);
   });
 
@@ -33,7 +35,9 @@ describe('GraphiQL', () => {
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
 
-    const gz = await world.request('/graphql', { headers: { accept: 'text/html', 'accept-encoding': 'gzip, deflate' } });
+    const gz = await world.request('/graphql', {
+      headers: { accept: 'text/html', 'accept-encoding': 'gzip, deflate' },
+    });
     expect(gz.headers.get('content-encoding')).toBe('gzip');
     expect(gz.headers.get('etag')).toBe(etag);
     const gzBytes = Buffer.from(await gz.arrayBuffer());
@@ -44,7 +48,9 @@ describe('GraphiQL', () => {
     expect(br.headers.get('content-encoding')).toBe('br');
     expect(brotliDecompressSync(Buffer.from(await br.arrayBuffer())).toString('utf8')).toBe(html);
 
-    const refused = await world.request('/graphql', { headers: { accept: 'text/html', 'accept-encoding': 'br;q=0, gzip;q=0' } });
+    const refused = await world.request('/graphql', {
+      headers: { accept: 'text/html', 'accept-encoding': 'br;q=0, gzip;q=0' },
+    });
     expect(refused.headers.get('content-encoding')).toBeNull();
     expect(await refused.text()).toBe(html);
   });
@@ -57,7 +63,8 @@ describe('GraphiQL', () => {
 });
 
 describe('GraphiQL files', () => {
-  const page = async () => (await world.request('/graphql', { headers: { accept: 'text/html', 'accept-encoding': 'br' } }));
+  const page = async () =>
+    await world.request('/graphql', { headers: { accept: 'text/html', 'accept-encoding': 'br' } });
   const assetPaths = (html: string) => [...html.matchAll(/(?:src|href)="(\/graphiql\/[^"]+)"/g)].map((m) => m[1]);
 
   it('is a small page with an API key field and a one-line hint; scripts and styles are separate files named by content hash', async () => {
@@ -67,7 +74,9 @@ describe('GraphiQL files', () => {
     expect(compressed.length).toBeLessThan(20_000);
     expect(html.length).toBeLessThan(20_000);
     expect(html).toMatch(/<input id="api-key"[^>]*type="password"/);
-    expect(html).toContain('Sent as <code>Authorization: Bearer …</code> with every request; remembered in this browser only.');
+    expect(html).toContain(
+      'Sent as <code>Authorization: Bearer …</code> with every request; remembered in this browser only.',
+    );
     expect(html).not.toMatch(/<script>|<style>|data:/); // nothing inlined
     const paths = assetPaths(html);
     expect(paths).toHaveLength(5); // the icon, GraphiQL's and the page's style sheets, the boot script, GraphiQL's script

@@ -27,7 +27,12 @@ function appOver(db: Db) {
     get: (path: string) => app.fetch(buildRequest(path)),
     gql: async (query: string, key: string) => {
       const res = await app.fetch(
-        buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }), key }),
+        buildRequest('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query }),
+          key,
+        }),
       );
       return { status: res.status, body: await res.json() };
     },

@@ -17,7 +17,14 @@ const RENAME = JSON.stringify({ query: 'mutation { updateTenantSettings(input: {
 describe('CORS from an allow-list, without credentials', () => {
   it('sends no CORS headers to an origin not on the list (nor to "null"), preflight or not', async () => {
     for (const origin of ['https://evil.example', 'null']) {
-      const pre = await world.request('/graphql', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+      const pre = await world.request('/graphql', {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,authorization',
+        },
+      });
       expect(pre.headers.get('access-control-allow-origin')).toBeNull();
       expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
       const res = await world.request('/tenant/me', { headers: { origin }, key: tenant.keys.VIEWER });
@@ -27,7 +34,10 @@ describe('CORS from an allow-list, without credentials', () => {
   });
 
   it('allows a listed origin, never with credentials', async () => {
-    const pre = await world.request('/graphql', { method: 'OPTIONS', headers: { origin: 'https://app.example.test', 'access-control-request-method': 'POST' } });
+    const pre = await world.request('/graphql', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.test', 'access-control-request-method': 'POST' },
+    });
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example.test');
     expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
   });
@@ -40,7 +50,16 @@ describe('CSRF: GraphQL POST only as JSON, no mutation over GET', () => {
       ['text/plain', RENAME],
     ];
     for (const [type, body] of bodies) {
-      const res = await whileHealthy(healthOf(world), () => Promise.resolve(world.request('/graphql', { method: 'POST', headers: { 'content-type': type }, body, key: tenant.keys.ADMIN })));
+      const res = await whileHealthy(healthOf(world), () =>
+        Promise.resolve(
+          world.request('/graphql', {
+            method: 'POST',
+            headers: { 'content-type': type },
+            body,
+            key: tenant.keys.ADMIN,
+          }),
+        ),
+      );
       expect(res.status, type).toBe(415);
       expect((await res.json()).errors[0].extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     }
@@ -48,11 +67,18 @@ describe('CSRF: GraphQL POST only as JSON, no mutation over GET', () => {
     form.set('operations', RENAME);
     const multipart = await world.request('/graphql', { method: 'POST', body: form, key: tenant.keys.ADMIN });
     expect(multipart.status).toBe(415);
-    const get = await world.request(`/graphql?query=${encodeURIComponent(JSON.parse(RENAME).query)}`, { key: tenant.keys.ADMIN });
+    const get = await world.request(`/graphql?query=${encodeURIComponent(JSON.parse(RENAME).query)}`, {
+      key: tenant.keys.ADMIN,
+    });
     expect(get.status).toBe(405);
     const settings = await world.gql('{ currentTenant { industry } }', {}, tenant.keys.ADMIN);
     expect(settings.body.data.currentTenant.industry).not.toBe('csrf');
-    const ok = await world.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/graphql-response+json' }, body: JSON.stringify({ query: '{ me { role } }' }), key: tenant.keys.VIEWER });
+    const ok = await world.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/graphql-response+json' },
+      body: JSON.stringify({ query: '{ me { role } }' }),
+      key: tenant.keys.VIEWER,
+    });
     expect(ok.status).toBe(200);
   });
 });
@@ -60,14 +86,18 @@ describe('CSRF: GraphQL POST only as JSON, no mutation over GET', () => {
 describe('headers', () => {
   it('sends nosniff everywhere, and the share page a strict CSP that forbids framing', async () => {
     for (const path of ['/health', '/graphql?query=%7B__typename%7D', '/tenant/me', '/no/such/path', '/openapi.json']) {
-      expect((await world.request(path, { key: tenant.keys.VIEWER })).headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect((await world.request(path, { key: tenant.keys.VIEWER })).headers.get('x-content-type-options'), path).toBe(
+        'nosniff',
+      );
     }
     const scan = await seedScan(world, tenant);
     const { token } = await seedShareLink(world, tenant, scan.id);
     const page = await world.request(`/share/${token}`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    expect(page.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
   });
@@ -77,7 +107,11 @@ describe('headers', () => {
     const res = await world.app.fetch(
       new Request('http://attacker.example/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys.OPERATOR}`, host: 'attacker.example' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tenant.keys.OPERATOR}`,
+          host: 'attacker.example',
+        },
         body: JSON.stringify({ query: `mutation { createShareLink(scanId: "${scan.id}") { url } }` }),
       }),
     );
@@ -86,7 +120,7 @@ describe('headers', () => {
     expect(url).not.toContain('attacker');
   });
 
-  it('stores our request id in the audit entry, and logs the client\'s beside it', async () => {
+  it("stores our request id in the audit entry, and logs the client's beside it", async () => {
     const res = await world.request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'client-id-7' },
@@ -96,9 +130,15 @@ describe('headers', () => {
     expect(res.status).toBe(200);
     const ours = res.headers.get('x-request-id')!;
     expect(ours).not.toBe('client-id-7');
-    const audit = await world.gql('{ currentTenant { auditLog(first: 1) { nodes { requestId } } } }', {}, tenant.keys.ADMIN);
+    const audit = await world.gql(
+      '{ currentTenant { auditLog(first: 1) { nodes { requestId } } } }',
+      {},
+      tenant.keys.ADMIN,
+    );
     expect(audit.body.data.currentTenant.auditLog.nodes[0].requestId).toBe(ours);
-    expect(world.logLines().find((l) => l.requestId === ours && 'status' in l)).toMatchObject({ clientRequestId: 'client-id-7' });
+    expect(world.logLines().find((l) => l.requestId === ours && 'status' in l)).toMatchObject({
+      clientRequestId: 'client-id-7',
+    });
   });
 });
 

@@ -1,4 +1,6 @@
 import {
+  type GraphQLField,
+  type GraphQLInputType,
   getNamedType,
   isEnumType,
   isInputObjectType,
@@ -6,8 +8,6 @@ import {
   isNonNullType,
   isObjectType,
   isScalarType,
-  type GraphQLField,
-  type GraphQLInputType,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApi } from '../src/rest/openapi.js';
@@ -57,7 +57,11 @@ function sample(type: GraphQLInputType, name: string): unknown {
   const inner = isNonNullType(type) ? type.ofType : type;
   if (isListType(inner)) return [sample(inner.ofType, name)];
   if (isInputObjectType(inner)) {
-    return Object.fromEntries(Object.values(inner.getFields()).filter((f) => isNonNullType(f.type)).map((f) => [f.name, sample(f.type, f.name)]));
+    return Object.fromEntries(
+      Object.values(inner.getFields())
+        .filter((f) => isNonNullType(f.type))
+        .map((f) => [f.name, sample(f.type, f.name)]),
+    );
   }
   if (isEnumType(inner)) return inner.getValues()[0].value;
   switch (inner.name) {
@@ -107,8 +111,12 @@ function expectNo5xx(status: number, body: string, what: string) {
 describe('no 5xx from text and times Postgres refuses', () => {
   it('GraphQL: every argument leaf of every query and mutation field', async () => {
     const fields: [string, GraphQLField<unknown, unknown>][] = [
-      ...Object.values(schema.getQueryType()!.getFields()).map((f) => ['query', f] as [string, GraphQLField<unknown, unknown>]),
-      ...Object.values(schema.getMutationType()!.getFields()).map((f) => ['mutation', f] as [string, GraphQLField<unknown, unknown>]),
+      ...Object.values(schema.getQueryType()!.getFields()).map(
+        (f) => ['query', f] as [string, GraphQLField<unknown, unknown>],
+      ),
+      ...Object.values(schema.getMutationType()!.getFields()).map(
+        (f) => ['mutation', f] as [string, GraphQLField<unknown, unknown>],
+      ),
     ];
     let sent = 0;
     for (const [kind, field] of fields) {
@@ -116,12 +124,21 @@ describe('no 5xx from text and times Postgres refuses', () => {
       const decl = field.args.map((a) => `$${a.name}: ${a.type}`).join(', ');
       const call = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
       const query = `${kind}${decl ? `(${decl})` : ''} { ${field.name}${call ? `(${call})` : ''}${selection} }`;
-      const base = Object.fromEntries(field.args.filter((a) => isNonNullType(a.type) || a.name === 'tenantId').map((a) => [a.name, sample(a.type, a.name)]));
+      const base = Object.fromEntries(
+        field.args
+          .filter((a) => isNonNullType(a.type) || a.name === 'tenantId')
+          .map((a) => [a.name, sample(a.type, a.name)]),
+      );
       for (const arg of field.args) {
         for (const leaf of leavesOf(arg.type, [arg.name])) {
           for (const attack of attacksFor(leaf.kind)) {
             const variables = setAt(base, leaf.path, attack);
-            const res = await world.request('/graphql', { method: 'POST', key: PLATFORM_KEY, headers: { 'content-type': 'application/json' }, body: `{"query":${JSON.stringify(query)},"variables":${rawJson(variables)}}` });
+            const res = await world.request('/graphql', {
+              method: 'POST',
+              key: PLATFORM_KEY,
+              headers: { 'content-type': 'application/json' },
+              body: `{"query":${JSON.stringify(query)},"variables":${rawJson(variables)}}`,
+            });
             expectNo5xx(res.status, await res.text(), `${field.name} ${leaf.path.join('.')} ${JSON.stringify(attack)}`);
             sent++;
           }
@@ -133,8 +150,17 @@ describe('no 5xx from text and times Postgres refuses', () => {
 
   it('GraphQL: the same text as literals in the document', async () => {
     for (const text of ['\\u0000', '\\ud800', '\\udc00x']) {
-      for (const query of [`{ sharedScan(token: "a${text}") }`, `mutation { createScan(tenantId: "${tenant.id}", input: { target: "https://x${text}", report: { k: "${text}" } }) { scan { id } } }`, `mutation { createScan(tenantId: "${tenant.id}", input: { target: "https://x", report: { k: 1e309 } }) { scan { id } } }`]) {
-        const res = await world.request('/graphql', { method: 'POST', key: PLATFORM_KEY, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      for (const query of [
+        `{ sharedScan(token: "a${text}") }`,
+        `mutation { createScan(tenantId: "${tenant.id}", input: { target: "https://x${text}", report: { k: "${text}" } }) { scan { id } } }`,
+        `mutation { createScan(tenantId: "${tenant.id}", input: { target: "https://x", report: { k: 1e309 } }) { scan { id } } }`,
+      ]) {
+        const res = await world.request('/graphql', {
+          method: 'POST',
+          key: PLATFORM_KEY,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query }),
+        });
         const body = await res.text();
         expectNo5xx(res.status, body, query);
         // Refused by us (BAD_USER_INPUT) or by graphql-js' lexer, which refuses a lone surrogate escape.
@@ -160,21 +186,31 @@ describe('no 5xx from text and times Postgres refuses', () => {
         return 'x';
       };
       const pathWith = (override?: [string, string]) =>
-        route.path.replace(/:([A-Za-z_]+)/g, (_, name) => (override && override[0] === name ? override[1] : encodeURIComponent(sampleParam(name))));
+        route.path.replace(/:([A-Za-z_]+)/g, (_, name) =>
+          override && override[0] === name ? override[1] : encodeURIComponent(sampleParam(name)),
+        );
       const tenantQuery = route.query?.tenant_id ? `tenant_id=${tenant.id}` : '';
       const send = async (path: string, body?: string) => {
         const sep = path.includes('?') ? '&' : '?';
-        const res = await world.request(tenantQuery ? `${path}${sep}${tenantQuery}` : path, { method: route.method, key: PLATFORM_KEY, headers: body ? { 'content-type': 'application/json' } : {}, body });
+        const res = await world.request(tenantQuery ? `${path}${sep}${tenantQuery}` : path, {
+          method: route.method,
+          key: PLATFORM_KEY,
+          headers: body ? { 'content-type': 'application/json' } : {},
+          body,
+        });
         expectNo5xx(res.status, await res.text(), `${route.method} ${path} ${body ?? ''}`);
         sent++;
       };
       const okBody = route.body?.required ? '{}' : undefined;
-      for (const name of Object.keys(route.params ?? {})) for (const bad of badSegments) await send(pathWith([name, bad]), okBody);
+      for (const name of Object.keys(route.params ?? {}))
+        for (const bad of badSegments) await send(pathWith([name, bad]), okBody);
       for (const [name, spec] of Object.entries(route.query ?? {})) {
         if (name === 'tenant_id') continue;
         for (const bad of badQuery[spec.type]) await send(`${pathWith()}?${name}=${bad}`, okBody);
       }
-      const bodySchema = openApi.paths[route.path.replace(/:([A-Za-z_]+)/g, '{$1}')]?.[route.method.toLowerCase()]?.requestBody?.content?.['application/json']?.schema;
+      const bodySchema =
+        openApi.paths[route.path.replace(/:([A-Za-z_]+)/g, '{$1}')]?.[route.method.toLowerCase()]?.requestBody
+          ?.content?.['application/json']?.schema;
       if (bodySchema) {
         for (const leaf of jsonSchemaLeaves(bodySchema, [])) {
           const attacks = leaf.type === 'number' || leaf.type === 'integer' ? [INFINITY] : [...BAD_TEXT, ...BAD_JSON];
@@ -188,31 +224,53 @@ describe('no 5xx from text and times Postgres refuses', () => {
 });
 
 describe('the findings of issue 10, each a 4xx naming the field', () => {
-  it('a timestamp past Postgres\' range in ?since=', async () => {
-    const res = await world.request(`/api/admin/audit-logs?since=253402300800&tenant_id=${tenant.id}`, { key: PLATFORM_KEY });
+  it("a timestamp past Postgres' range in ?since=", async () => {
+    const res = await world.request(`/api/admin/audit-logs?since=253402300800&tenant_id=${tenant.id}`, {
+      key: PLATFORM_KEY,
+    });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'since must be a time between years 0001 and 9999' });
+    expect((await res.json()).error).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'since must be a time between years 0001 and 9999',
+    });
   });
 
   it('1e309 in a config value: "must be a finite number", not "must not be null"', async () => {
-    const res = await world.request(`/api/v1/tenants/${tenant.id}/config`, { method: 'PUT', key: tenant.keys.ADMIN, headers: { 'content-type': 'application/json' }, body: '{"performance":{"cache_size_mb":1e309}}' });
+    const res = await world.request(`/api/v1/tenants/${tenant.id}/config`, {
+      method: 'PUT',
+      key: tenant.keys.ADMIN,
+      headers: { 'content-type': 'application/json' },
+      body: '{"performance":{"cache_size_mb":1e309}}',
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).message).toBe('performance.cache_size_mb must be a finite number');
   });
 
   it('a NUL in a share-link label and a lone surrogate in ?action=', async () => {
-    const res = await world.gql(`mutation($s: ID!, $i: CreateShareLinkInput) { createShareLink(scanId: $s, input: $i) { url } }`, { s: scanId, i: { label: 'a\u0000b' } }, tenant.keys.OPERATOR);
+    const res = await world.gql(
+      `mutation($s: ID!, $i: CreateShareLinkInput) { createShareLink(scanId: $s, input: $i) { url } }`,
+      { s: scanId, i: { label: 'a\u0000b' } },
+      tenant.keys.OPERATOR,
+    );
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', details: [{ path: 'i.label', message: 'i.label must not contain a NUL character' }] });
+    expect(res.body.errors[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      details: [{ path: 'i.label', message: 'i.label must not contain a NUL character' }],
+    });
     const action = await world.request('/api/admin/audit-logs?action=%ED%A0%80', { key: tenant.keys.ADMIN });
     expect(action.status).toBeLessThan(500);
-    const surrogate = await world.gql(`query($a: String) { currentTenant { auditLog(filter: { action: $a }) { nodes { id } } } }`, { a: 'x\ud800' }, tenant.keys.ADMIN);
+    const surrogate = await world.gql(
+      `query($a: String) { currentTenant { auditLog(filter: { action: $a }) { nodes { id } } } }`,
+      { a: 'x\ud800' },
+      tenant.keys.ADMIN,
+    );
     expect(surrogate.status).toBe(400);
     expect(surrogate.body.errors[0].message).toBe('a must not contain a lone UTF-16 surrogate');
   });
 });
 
 function jsonSchemaLeaves(node: any, path: string[], depth = 0): { path: string[]; type: string }[] {
-  if (node?.properties && depth < 5) return Object.entries(node.properties).flatMap(([k, v]) => jsonSchemaLeaves(v, [...path, k], depth + 1));
+  if (node?.properties && depth < 5)
+    return Object.entries(node.properties).flatMap(([k, v]) => jsonSchemaLeaves(v, [...path, k], depth + 1));
   return path.length ? [{ path, type: node?.type ?? 'any' }] : [];
 }

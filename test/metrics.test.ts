@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoKeysIn, startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // GET /metrics on the real process: counters read after a known sequence of requests.
@@ -11,7 +11,12 @@ const dataDir = mkdtempSync(join(tmpdir(), 'gateway-metrics-'));
 const platformKey = `platform-${randomBytes(12).toString('hex')}`;
 const metricsToken = `metrics-${randomBytes(12).toString('hex')}`;
 // 0.1 × the declared maxima: one configuration update a minute per tenant, so the second is refused.
-const env: Record<string, string> = { DATA_DIR: dataDir, PLATFORM_ADMIN_KEY: platformKey, METRICS_TOKEN: metricsToken, RATE_LIMIT_SCALE: '0.1' };
+const env: Record<string, string> = {
+  DATA_DIR: dataDir,
+  PLATFORM_ADMIN_KEY: platformKey,
+  METRICS_TOKEN: metricsToken,
+  RATE_LIMIT_SCALE: '0.1',
+};
 let dropDatabase = async () => {};
 let gateway: GatewayProcess;
 let keys: ReturnType<typeof demoKeysIn>;
@@ -36,7 +41,13 @@ afterAll(async () => {
 });
 
 const call = (path: string, init: RequestInit & { key?: string } = {}) =>
-  fetch(`${gateway.origin}${path}`, { ...init, headers: { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}), ...(init.headers as Record<string, string>) } });
+  fetch(`${gateway.origin}${path}`, {
+    ...init,
+    headers: {
+      ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+      ...(init.headers as Record<string, string>),
+    },
+  });
 
 /** The sample lines of a metric, as `{labels} value` strings keyed by the label text. */
 async function scrape(key = metricsToken): Promise<string> {
@@ -74,15 +85,27 @@ describe('GET /metrics', () => {
     const before = await scrape();
     const configRoute = { method: 'GET', route: 'GET /api/v1/tenants/:id/config' };
     const putRoute = { method: 'PUT', route: 'PUT /api/v1/tenants/:id/config' };
-    const count = (text: string, labels: Record<string, string>) => sample(text, 'gateway_http_requests_total', labels) ?? 0;
+    const count = (text: string, labels: Record<string, string>) =>
+      sample(text, 'gateway_http_requests_total', labels) ?? 0;
 
-    for (let i = 0; i < 2; i++) expect((await call(`/api/v1/tenants/${tenantId}/config`, { key: keys.OPERATOR })).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect((await call(`/api/v1/tenants/${tenantId}/config`, { key: keys.OPERATOR })).status).toBe(200);
     const put = (body: unknown) =>
-      call(`/api/v1/tenants/${tenantId}/config`, { method: 'PUT', key: keys.OPERATOR, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      call(`/api/v1/tenants/${tenantId}/config`, {
+        method: 'PUT',
+        key: keys.OPERATOR,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await put({ performance: { cache_size_mb: 1024 } })).status).toBe(200);
     expect((await put({ performance: { cache_size_mb: 2048 } })).status).toBe(429);
     for (let i = 0; i < 3; i++) {
-      const res = await call('/graphql', { method: 'POST', key: keys.VIEWER, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { role } }' }) });
+      const res = await call('/graphql', {
+        method: 'POST',
+        key: keys.VIEWER,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ me { role } }' }),
+      });
       expect(res.status).toBe(200);
     }
     const shareToken = `tok${randomBytes(16).toString('hex')}`;
@@ -99,13 +122,27 @@ describe('GET /metrics', () => {
     expect(grew({ method: 'GET', route: 'GET /share/:token', status: '404' })).toBe(1);
     expect(grew({ method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
     // The operation of a REST route is the GraphQL operation it ran, by root field.
-    expect(after).toMatch(/gateway_http_requests_total\{method="GET",route="GET \/api\/v1\/tenants\/:id\/config",operation="query:[a-zA-Z,]+",status="200"\}/);
+    expect(after).toMatch(
+      /gateway_http_requests_total\{method="GET",route="GET \/api\/v1\/tenants\/:id\/config",operation="query:[a-zA-Z,]+",status="200"\}/,
+    );
 
-    const histogramCount = (text: string) => sample(text, 'gateway_http_request_duration_seconds_count', { method: 'POST', route: '/graphql', operation: 'query:me' }) ?? 0;
+    const histogramCount = (text: string) =>
+      sample(text, 'gateway_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/graphql',
+        operation: 'query:me',
+      }) ?? 0;
     expect(histogramCount(after) - histogramCount(before)).toBe(3);
-    expect(sample(after, 'gateway_http_request_duration_seconds_bucket', { route: '/graphql', operation: 'query:me', le: '+Inf' })).toBeGreaterThanOrEqual(3);
+    expect(
+      sample(after, 'gateway_http_request_duration_seconds_bucket', {
+        route: '/graphql',
+        operation: 'query:me',
+        le: '+Inf',
+      }),
+    ).toBeGreaterThanOrEqual(3);
 
-    const refusals = (text: string) => sample(text, 'gateway_rate_limit_refusals_total', { policy: 'config-updates' }) ?? 0;
+    const refusals = (text: string) =>
+      sample(text, 'gateway_rate_limit_refusals_total', { policy: 'config-updates' }) ?? 0;
     expect(refusals(after) - refusals(before)).toBe(1);
 
     // The repeated reads were served from the read cache, and it says so.
@@ -116,7 +153,8 @@ describe('GET /metrics', () => {
     expect(after).toMatch(/^# TYPE gateway_webhook_delivery_attempts_total counter$/m);
 
     // Nothing that names a tenant, a key or a token: no raw path ever becomes a label.
-    for (const secret of [tenantId, shareToken, strayId, platformKey, metricsToken, ...Object.values(keys)]) expect(after).not.toContain(secret);
+    for (const secret of [tenantId, shareToken, strayId, platformKey, metricsToken, ...Object.values(keys)])
+      expect(after).not.toContain(secret);
   });
 
   it('reports the store, the pg pool on a server, and the process', async () => {

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../src/yoga.js';
+import { type App, createApp } from '../src/yoga.js';
 import { buildRequest, createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 /** GET /ofrep/v1/events (src/plugins/use-ofrep-events.ts), through an app with a short heartbeat. */
@@ -10,7 +10,13 @@ let app: App;
 beforeAll(async () => {
   world = await createWorld();
   // Writes go through this app too: its change feed is the one the stream hears.
-  app = createApp({ db: world.store.db, config: world.config, logger: pino({ level: 'silent' }), now: world.clock.now, ofrepHeartbeatMs: 100 });
+  app = createApp({
+    db: world.store.db,
+    config: world.config,
+    logger: pino({ level: 'silent' }),
+    now: world.clock.now,
+    ofrepHeartbeatMs: 100,
+  });
 });
 afterAll(async () => {
   await app.dispose();
@@ -26,7 +32,13 @@ interface SseEvent {
 /** An open stream: its events as they arrive. */
 async function openStream(key: string | undefined, lastEventId?: string, extraHeaders: Record<string, string> = {}) {
   const controller = new AbortController();
-  const res = await app.fetch(buildRequest('/ofrep/v1/events', { key, signal: controller.signal, headers: { ...(lastEventId ? { 'last-event-id': lastEventId } : {}), ...extraHeaders } }));
+  const res = await app.fetch(
+    buildRequest('/ofrep/v1/events', {
+      key,
+      signal: controller.signal,
+      headers: { ...(lastEventId ? { 'last-event-id': lastEventId } : {}), ...extraHeaders },
+    }),
+  );
   const events: SseEvent[] = [];
   const waiters = new Set<() => void>();
   if (res.status === 200) {
@@ -75,13 +87,29 @@ async function openStream(key: string | undefined, lastEventId?: string, extraHe
 }
 
 const gql = async (query: string, key: string) => {
-  const res = await app.fetch(buildRequest('/graphql', { method: 'POST', key, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) }));
+  const res = await app.fetch(
+    buildRequest('/graphql', {
+      method: 'POST',
+      key,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    }),
+  );
   const body = await res.json();
   expect(body.errors).toBeUndefined();
   return body.data;
 };
 const bulkEtag = async (t: TestTenant) =>
-  (await app.fetch(buildRequest('/ofrep/v1/evaluate/flags', { method: 'POST', key: t.keys.VIEWER, headers: { 'content-type': 'application/json' }, body: '{"context":{}}' }))).headers.get('etag');
+  (
+    await app.fetch(
+      buildRequest('/ofrep/v1/evaluate/flags', {
+        method: 'POST',
+        key: t.keys.VIEWER,
+        headers: { 'content-type': 'application/json' },
+        body: '{"context":{}}',
+      }),
+    )
+  ).headers.get('etag');
 
 describe('OFREP event stream', () => {
   it('sends refetchEvaluation with the new ETag within 1 s of a write; ids are feed cursors; heartbeats', async () => {
@@ -91,7 +119,10 @@ describe('OFREP event stream', () => {
     expect(stream.res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     await stream.waitFor(() => stream.events.some((e) => e.comment === 'heartbeat'));
 
-    await gql('mutation { updateTenantConfig(input: { performance: { cache_size_mb: 333 } }) { version } }', t.keys.OPERATOR);
+    await gql(
+      'mutation { updateTenantConfig(input: { performance: { cache_size_mb: 333 } }) { version } }',
+      t.keys.OPERATOR,
+    );
     const startedAt = performance.now();
     await stream.waitFor(() => stream.refetches().length === 1);
     expect(performance.now() - startedAt).toBeLessThan(1000);
@@ -111,12 +142,15 @@ describe('OFREP event stream', () => {
     stream.close();
   });
 
-  it('another tenant\'s writes never reach the stream', async () => {
+  it("another tenant's writes never reach the stream", async () => {
     const a = await world.createTenantWithKeys();
     const b = await world.createTenantWithKeys();
     const stream = await openStream(a.keys.VIEWER);
     await stream.waitFor(() => stream.events.some((e) => e.comment === 'heartbeat'));
-    await gql('mutation { updateTenantConfig(input: { performance: { cache_size_mb: 444 } }) { version } }', b.keys.OPERATOR);
+    await gql(
+      'mutation { updateTenantConfig(input: { performance: { cache_size_mb: 444 } }) { version } }',
+      b.keys.OPERATOR,
+    );
     await gql('mutation { updateTenantSettings(input: { certExpiryDays: 44 }) { version } }', a.keys.OPERATOR);
     await stream.waitFor(() => stream.refetches().length === 1);
     expect(stream.refetches()[0].etag).toBe(await bulkEtag(a));
@@ -151,7 +185,10 @@ describe('OFREP event stream', () => {
 
   it("CORS: the tenant's allowed origins only", async () => {
     const t = await world.createTenantWithKeys();
-    await gql('mutation { updateAdminSettings(input: { security: { allowed_origins: ["https://app.example.com"] } }) { version } }', t.keys.OPERATOR);
+    await gql(
+      'mutation { updateAdminSettings(input: { security: { allowed_origins: ["https://app.example.com"] } }) { version } }',
+      t.keys.OPERATOR,
+    );
     const allowed = await openStream(t.keys.VIEWER, undefined, { origin: 'https://app.example.com' });
     expect(allowed.res.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     allowed.close();
@@ -162,7 +199,11 @@ describe('OFREP event stream', () => {
   });
 
   it('401 without a valid key, 403 for the platform admin, no body; the stream ends when its key is revoked', async () => {
-    for (const [key, status] of [[undefined, 401], ['nope', 401], [PLATFORM_KEY, 403]] as const) {
+    for (const [key, status] of [
+      [undefined, 401],
+      ['nope', 401],
+      [PLATFORM_KEY, 403],
+    ] as const) {
       const s = await openStream(key);
       expect(s.res.status).toBe(status);
       expect(await s.res.text()).toBe('');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { ErrorCode, OpenFeature } from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoKeysIn, startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
 import { createTestDatabase } from './helpers/world.js';
 
 /**
@@ -30,7 +30,8 @@ async function gql(query: string, key: string, variables: Record<string, unknown
   return body.data;
 }
 
-const providerFor = (key: string) => new OFREPProvider({ baseUrl: gateway.origin, headers: [['Authorization', `Bearer ${key}`]] });
+const providerFor = (key: string) =>
+  new OFREPProvider({ baseUrl: gateway.origin, headers: [['Authorization', `Bearer ${key}`]] });
 
 beforeAll(async () => {
   if (process.env.TEST_DATABASE_URL) {
@@ -57,7 +58,11 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
   it('reads boolean, number, string and object values with the demo viewer key', async () => {
     const client = OpenFeature.getClient();
     const mfa = await client.getBooleanDetails('advanced_mfa', false);
-    expect(mfa).toMatchObject({ value: true, reason: 'STATIC', flagMetadata: { tierRequired: 'PRO', available: true, category: 'security' } });
+    expect(mfa).toMatchObject({
+      value: true,
+      reason: 'STATIC',
+      flagMetadata: { tierRequired: 'PRO', available: true, category: 'security' },
+    });
     expect(mfa.errorCode).toBeUndefined();
     const cache = await client.getNumberDetails('config.performance.cache_size_mb', 0);
     expect(cache).toMatchObject({ value: 1024, reason: 'STATIC', flagMetadata: { source: 'default', version: 0 } });
@@ -72,7 +77,10 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
     const client = OpenFeature.getClient();
     expect(await client.getNumberValue('settings.certExpiryDays', 0)).toBe(30);
     await gql('mutation { updateTenantSettings(input: { certExpiryDays: 45 }) { version } }', keys.OPERATOR);
-    await gql('mutation { updateTenantConfig(input: { custom_settings: { region: "eu-west" } }) { version } }', keys.OPERATOR);
+    await gql(
+      'mutation { updateTenantConfig(input: { custom_settings: { region: "eu-west" } }) { version } }',
+      keys.OPERATOR,
+    );
     const days = await client.getNumberDetails('settings.certExpiryDays', 0);
     expect(days).toMatchObject({ value: 45, flagMetadata: { source: 'stored' } });
     expect(await client.getObjectValue('config.custom_settings', {})).toEqual({ region: 'eu-west' });
@@ -80,7 +88,11 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
 
   it('a flag above the tier is false with reason DISABLED', async () => {
     const details = await OpenFeature.getClient().getBooleanDetails('rebac_enabled', true);
-    expect(details).toMatchObject({ value: false, reason: 'DISABLED', flagMetadata: { tierRequired: 'ENTERPRISE', available: false } });
+    expect(details).toMatchObject({
+      value: false,
+      reason: 'DISABLED',
+      flagMetadata: { tierRequired: 'ENTERPRISE', available: false },
+    });
     expect(details.errorCode).toBeUndefined();
   });
 
@@ -93,11 +105,17 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
   });
 
   it('a revoked key gets 401 and the SDK reports an error', async () => {
-    const created = await gql('mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER, label: "sdk" }) { key apiKey { id } } }', keys.ADMIN, { id: tenantId });
+    const created = await gql(
+      'mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER, label: "sdk" }) { key apiKey { id } } }',
+      keys.ADMIN,
+      { id: tenantId },
+    );
     await OpenFeature.setProviderAndWait('revocable', providerFor(created.createApiKey.key));
     const client = OpenFeature.getClient('revocable');
     expect(await client.getBooleanValue('advanced_mfa', false)).toBe(true);
-    await gql('mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }', keys.ADMIN, { id: created.createApiKey.apiKey.id });
+    await gql('mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }', keys.ADMIN, {
+      id: created.createApiKey.apiKey.id,
+    });
 
     const raw = await fetch(`${gateway.origin}/ofrep/v1/evaluate/flags/advanced_mfa`, {
       method: 'POST',
@@ -115,7 +133,9 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
 
   it('never logs a key given in the URL of the event stream', async () => {
     const controller = new AbortController();
-    const res = await fetch(`${gateway.origin}/ofrep/v1/events?api_key=${encodeURIComponent(keys.VIEWER)}`, { signal: controller.signal });
+    const res = await fetch(`${gateway.origin}/ofrep/v1/events?api_key=${encodeURIComponent(keys.VIEWER)}`, {
+      signal: controller.signal,
+    });
     expect(res.status).toBe(200);
     const requestId = res.headers.get('x-request-id');
     await gateway.waitForOutput(new RegExp(`"requestId":"${requestId}"`));

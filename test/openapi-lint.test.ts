@@ -7,7 +7,11 @@ import { schema } from '../src/schema/index.js';
 describe('the OpenAPI document (GET /openapi.json)', () => {
   it("is clean under redocly's recommended rules: no error, no warning", async () => {
     const config = await createConfig({ extends: ['recommended'] });
-    const problems = await lintFromString({ source: JSON.stringify(buildOpenApi(routes, schema)), absoluteRef: 'openapi.json', config });
+    const problems = await lintFromString({
+      source: JSON.stringify(buildOpenApi(routes, schema)),
+      absoluteRef: 'openapi.json',
+      config,
+    });
     expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'graphql';
-import { DEFAULT_OPERATION_LIMITS as LIMITS, documentShape, operationCost } from '../src/limits/operation-limits.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentShape, DEFAULT_OPERATION_LIMITS as LIMITS, operationCost } from '../src/limits/operation-limits.js';
 import { routes } from '../src/rest/routes/index.js';
 import { schema } from '../src/schema/index.js';
 import { fragmentBomb, healthOf, whileHealthy } from './helpers/attack.js';
@@ -51,14 +51,16 @@ describe('operation limits', () => {
   });
 
   it('refuses too many aliases, directives and too deep a query, anonymous or not', async () => {
-    const aliases = '{ ' + Array.from({ length: LIMITS.maxAliases + 1 }, (_, i) => `a${i}: me { role }`).join(' ') + ' }';
+    const aliases =
+      '{ ' + Array.from({ length: LIMITS.maxAliases + 1 }, (_, i) => `a${i}: me { role }`).join(' ') + ' }';
     expectLimit(await post(aliases), 'maxAliases');
     expectLimit(await post(aliases, tenant.keys.VIEWER), 'maxAliases');
     // Aliases hidden in a fragment spread twice count twice.
     const half = Math.ceil((LIMITS.maxAliases + 1) / 2);
     const viaFragment = `{ ...A ...A } fragment A on Query { ${Array.from({ length: half }, (_, i) => `a${i}: me { role }`).join(' ')} }`;
     expectLimit(await post(viaFragment, tenant.keys.VIEWER), 'maxAliases');
-    const directives = '{ me { ' + Array.from({ length: LIMITS.maxDirectives + 1 }, () => 'role @include(if: true)').join(' ') + ' } }';
+    const directives =
+      '{ me { ' + Array.from({ length: LIMITS.maxDirectives + 1 }, () => 'role @include(if: true)').join(' ') + ' } }';
     expectLimit(await post(directives), 'maxDirectives');
     const deep = '{ ' + 'a { '.repeat(LIMITS.maxDepth + 1) + 'b' + ' }'.repeat(LIMITS.maxDepth + 1) + ' }';
     expectLimit(await post(deep), 'maxDepth');
@@ -89,7 +91,7 @@ describe('operation limits', () => {
     }
   });
 
-  it('refuses a keyless caller\'s large variables as unauthenticated before coercing them', async () => {
+  it("refuses a keyless caller's large variables as unauthenticated before coercing them", async () => {
     const variables = { token: 'x'.repeat(LIMITS.maxAnonymousVariablesBytes + 10) };
     const res = await post(`query($token: String!) { sharedScan(token: $token) }`, undefined, variables);
     expect(res.status).toBe(401);
@@ -99,7 +101,9 @@ describe('operation limits', () => {
   });
 
   it('refuses variables over maxVariablesBytes', async () => {
-    const res = await post(`query($x: String) { me { role } }`, tenant.keys.VIEWER, { x: 'y'.repeat(LIMITS.maxVariablesBytes) });
+    const res = await post(`query($x: String) { me { role } }`, tenant.keys.VIEWER, {
+      x: 'y'.repeat(LIMITS.maxVariablesBytes),
+    });
     expect([400, 413]).toContain(res.status);
     expect(['OPERATION_LIMIT_EXCEEDED', 'PAYLOAD_TOO_LARGE']).toContain(res.body.errors[0].extensions.code);
   });

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest, Agent } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoKeysIn, startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // The real process, as `npm start` runs it: the embedded store in a temp data folder, or
@@ -52,7 +52,12 @@ describe('the gateway process', () => {
   });
 
   it('logs one JSON line per request with id, method, path, operation, principal, status, duration', async () => {
-    const res = await post(gateway, { query: 'query WhoAmI { me { role keyId tenant { id } } }', operationName: 'WhoAmI' }, {}, `?api_key=${encodeURIComponent(keys.OPERATOR)}`);
+    const res = await post(
+      gateway,
+      { query: 'query WhoAmI { me { role keyId tenant { id } } }', operationName: 'WhoAmI' },
+      {},
+      `?api_key=${encodeURIComponent(keys.OPERATOR)}`,
+    );
     expect(res.status).toBe(200);
     const me = res.body.data.me;
     await gateway.waitForOutput(new RegExp(`"requestId":"${res.requestId}"`));
@@ -70,13 +75,22 @@ describe('the gateway process', () => {
 
     const refused = await post(gateway, { query: '{ me { role } }' }, { 'x-api-key': 'not-a-key' });
     await gateway.waitForOutput(new RegExp(`"requestId":"${refused.requestId}"`));
-    expect(gateway.logLines().find((l) => l.requestId === refused.requestId)).toMatchObject({ status: 401, principal: { anonymous: 'invalid' } });
+    expect(gateway.logLines().find((l) => l.requestId === refused.requestId)).toMatchObject({
+      status: 401,
+      principal: { anonymous: 'invalid' },
+    });
   });
 
   it('never writes a key to the log, whatever the transport', async () => {
     const created = await post(
       gateway,
-      { query: 'mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }', variables: { t: (await post(gateway, { query: '{ me { tenant { id } } }' }, { 'x-api-key': keys.ADMIN })).body.data.me.tenant.id } },
+      {
+        query: 'mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }',
+        variables: {
+          t: (await post(gateway, { query: '{ me { tenant { id } } }' }, { 'x-api-key': keys.ADMIN })).body.data.me
+            .tenant.id,
+        },
+      },
       { authorization: `Bearer ${keys.ADMIN}` },
     );
     const fresh: string = created.body.data.createApiKey.key;
@@ -92,7 +106,10 @@ describe('the gateway process', () => {
     // The fresh key was never printed at all; the demo keys only in the first-start banner.
     expect(gateway.output()).not.toContain(fresh);
     expect(gateway.output()).not.toContain(encodeURIComponent(fresh));
-    const log = gateway.logLines().map((l) => JSON.stringify(l)).join('\n');
+    const log = gateway
+      .logLines()
+      .map((l) => JSON.stringify(l))
+      .join('\n');
     for (const key of Object.values(keys)) expect(log).not.toContain(key);
   });
 
@@ -103,7 +120,15 @@ describe('the gateway process', () => {
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = httpRequest(
         `${gateway.origin}/graphql`,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${keys.VIEWER}` } },
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${keys.VIEWER}`,
+          },
+        },
         (res) => {
           let text = '';
           res.on('data', (c) => (text += c));

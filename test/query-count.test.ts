@@ -44,7 +44,13 @@ beforeAll(async () => {
     const t = await world.createTenantWithKeys({ tier: 'PRO' });
     tenants.push(t);
     await ok(world.gql(Q.updateTenantSettings, { input: { certExpiryDays: 40 + i } }, t.keys.ADMIN));
-    await ok(world.gql(Q.updateAdminSettings, { input: { authentication: { password_policy: { min_length: 10 + i } } } }, t.keys.ADMIN));
+    await ok(
+      world.gql(
+        Q.updateAdminSettings,
+        { input: { authentication: { password_policy: { min_length: 10 + i } } } },
+        t.keys.ADMIN,
+      ),
+    );
     await ok(world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 256 + i } } }, t.keys.ADMIN));
     await ok(world.gql(Q.setFeatureFlag, { key: 'passwordless_enabled', enabled: true }, t.keys.OPERATOR));
     for (let s = 0; s < (SCAN_COUNTS[i] ?? 1); s++) {
@@ -78,7 +84,7 @@ describe('statements per request do not grow with the size of a list', () => {
     expect(eight.count, eight.log.join(', ')).toBeLessThanOrEqual(4);
   });
 
-  it("Tenant.scans { shareLinks }: the same count for a tenant with 2 scans and one with 8", async () => {
+  it('Tenant.scans { shareLinks }: the same count for a tenant with 2 scans and one with 8', async () => {
     const two = await measure(SCANS, { id: tenants[0]!.id }, PLATFORM_KEY);
     const eight = await measure(SCANS, { id: tenants[1]!.id }, PLATFORM_KEY);
     expect(two.data.tenant.scans.nodes).toHaveLength(2);
@@ -125,7 +131,10 @@ describe('statements per request do not grow with the size of a list', () => {
     expect(data.me.entitlements.passwordless_enabled).toBe(true);
     // key lookup (+ last_used_at at most once a minute), tenant, setting rows, feature flag rows.
     expect(count, log.join(', ')).toBeLessThanOrEqual(5);
-    expect(log.filter((q) => q === 'select tenants'), log.join(', ')).toHaveLength(1);
+    expect(
+      log.filter((q) => q === 'select tenants'),
+      log.join(', '),
+    ).toHaveLength(1);
   });
 });
 
@@ -135,10 +144,16 @@ describe('write paths read each row once', () => {
     world.resetQueryCount();
     await ok(world.gql(CREATE_SCAN, { input: { target: 'https://count.test' } }, t.keys.OPERATOR));
     const log = world.queryLog();
-    expect(log.filter((q) => q === 'select tenants'), log.join(', ')).toHaveLength(1);
+    expect(
+      log.filter((q) => q === 'select tenants'),
+      log.join(', '),
+    ).toHaveLength(1);
     // Once for the scan, once by the webhook outbox (the tenant's webhooks settings, read in the
     // change's transaction to decide what to queue).
-    expect(log.filter((q) => q === 'select setting_values'), log.join(', ')).toHaveLength(2);
+    expect(
+      log.filter((q) => q === 'select setting_values'),
+      log.join(', '),
+    ).toHaveLength(2);
   });
 
   it('a settings write reads the setting rows once (in its transaction) and its payload shows the new value', async () => {
@@ -148,14 +163,17 @@ describe('write paths read each row once', () => {
     const log = world.queryLog();
     expect(data.updateTenantSettings.settings.tenantSettings.certExpiryDays).toBe(99);
     // Once for the write, once by the webhook outbox after it (the webhooks settings as just written).
-    expect(log.filter((q) => q === 'select setting_values'), log.join(', ')).toHaveLength(2);
+    expect(
+      log.filter((q) => q === 'select setting_values'),
+      log.join(', '),
+    ).toHaveLength(2);
     // The payload is what a fresh read sees.
     const fresh = await ok(world.gql(Q.settings, { id: t.id }, t.keys.ADMIN));
     expect(fresh.tenant.settings.tenantSettings).toEqual(data.updateTenantSettings.settings.tenantSettings);
     expect(fresh.tenant.settings.version).toBe(data.updateTenantSettings.settings.version);
   });
 
-  it('a config write and a settings write in one request each see the other\'s result', async () => {
+  it("a config write and a settings write in one request each see the other's result", async () => {
     const t = tenants[5]!;
     const both = `mutation {
       s: updateTenantSettings(input: { certExpiryDays: 77 }) { settings { tenantSettings } }
@@ -166,7 +184,13 @@ describe('write paths read each row once', () => {
     expect(data.s.settings.tenantSettings.certExpiryDays).toBe(77);
     expect(data.c.config.document.performance.cache_size_mb).toBe(2048);
     expect(data.r.changes.map((c: any) => c.path)).toEqual(['password_policy.min_length']);
-    const fresh = await ok(world.gql(`query($id: ID!) { tenant(id: $id) { settings { tenantSettings authentication { password_policy { min_length } } } config { document } } }`, { id: t.id }, t.keys.ADMIN));
+    const fresh = await ok(
+      world.gql(
+        `query($id: ID!) { tenant(id: $id) { settings { tenantSettings authentication { password_policy { min_length } } } config { document } } }`,
+        { id: t.id },
+        t.keys.ADMIN,
+      ),
+    );
     expect(fresh.tenant.settings.tenantSettings.certExpiryDays).toBe(77);
     expect(fresh.tenant.config.document).toEqual(data.c.config.document);
     expect(fresh.tenant.settings.authentication.password_policy.min_length).toBe(8); // reset: back to the default

@@ -12,21 +12,37 @@ import { buildRequest, createWorld, type TestTenant, type World } from './helper
 let world: World;
 beforeAll(async () => {
   // Aliases and cost are bounded by the operation limits too; these tests are about the rate limits.
-  world = await createWorld({ rateLimits: true, operationLimits: { maxAliases: 2_000, maxCost: 1_000_000, maxTokens: 100_000, maxQueryBytes: 1024 * 1024 } });
+  world = await createWorld({
+    rateLimits: true,
+    operationLimits: { maxAliases: 2_000, maxCost: 1_000_000, maxTokens: 100_000, maxQueryBytes: 1024 * 1024 },
+  });
 });
 afterAll(() => world.close());
 
 /** POST /graphql as if from `remoteAddress`, with `key` as Bearer. */
-async function post(app: App, query: string, variables: Record<string, unknown> = {}, key?: string, remoteAddress?: string) {
-  const request = buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), key });
+async function post(
+  app: App,
+  query: string,
+  variables: Record<string, unknown> = {},
+  key?: string,
+  remoteAddress?: string,
+) {
+  const request = buildRequest('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    key,
+  });
   const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
   return { status: res.status, body: await res.json(), headers: res.headers };
 }
 
-const aliased = (n: number, field: (i: number) => string, head = 'query') => `${head} { ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
+const aliased = (n: number, field: (i: number) => string, head = 'query') =>
+  `${head} { ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
 const update = (i: number) => `updateTenantConfig(input: { performance: { cache_size_mb: ${1024 + i} } }) { version }`;
 const configVersion = async (t: TestTenant) =>
-  (await post(world.app, 'query($id: ID!) { tenant(id: $id) { config { version } } }', { id: t.id }, t.keys.VIEWER)).body.data.tenant.config.version as number;
+  (await post(world.app, 'query($id: ID!) { tenant(id: $id) { config { version } } }', { id: t.id }, t.keys.VIEWER))
+    .body.data.tenant.config.version as number;
 
 function expectRefused(res: Awaited<ReturnType<typeof post>>, policy: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(429);
@@ -65,7 +81,10 @@ describe('aliases count against the configuration limits (10 updates, 100 reads,
     expect((await post(world.app, aliased(60, read), {}, t.keys.VIEWER)).status).toBe(200);
     expectRefused(await post(world.app, aliased(41, read), {}, t.keys.VIEWER), 'config-reads');
     expect((await post(world.app, aliased(40, read), {}, t.keys.VIEWER)).status).toBe(200);
-    expectRefused(await post(world.app, `{ tenant(id: "${t.id}") { config { version } } }`, {}, t.keys.VIEWER), 'config-reads');
+    expectRefused(
+      await post(world.app, `{ tenant(id: "${t.id}") { config { version } } }`, {}, t.keys.VIEWER),
+      'config-reads',
+    );
   });
 
   it('fragment spreads count once per spread', async () => {
@@ -80,11 +99,23 @@ describe('aliases count against the configuration limits (10 updates, 100 reads,
 
   it('entitlements count as feature queries: currentTenant { entitlements } and me { entitlements }', async () => {
     const t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
-    expect((await post(world.app, aliased(99, () => 'currentTenant { entitlements }'), {}, t.keys.VIEWER)).status).toBe(200);
+    expect(
+      (
+        await post(
+          world.app,
+          aliased(99, () => 'currentTenant { entitlements }'),
+          {},
+          t.keys.VIEWER,
+        )
+      ).status,
+    ).toBe(200);
     expect((await post(world.app, '{ me { entitlements } }', {}, t.keys.VIEWER)).status).toBe(200);
     expectRefused(await post(world.app, '{ me { entitlements } }', {}, t.keys.VIEWER), 'feature-queries');
     expectRefused(await post(world.app, '{ currentTenant { entitlements } }', {}, t.keys.VIEWER), 'feature-queries');
-    expectRefused(await post(world.app, '{ currentTenant { featureFlags { key } } }', {}, t.keys.VIEWER), 'feature-queries');
+    expectRefused(
+      await post(world.app, '{ currentTenant { featureFlags { key } } }', {}, t.keys.VIEWER),
+      'feature-queries',
+    );
   });
 });
 
@@ -93,16 +124,36 @@ describe('calls without a valid key and invalid documents count per address', ()
     const t = await world.createTenantWithKeys();
     const scan = await seedScan(world, t);
     const { token } = await seedShareLink(world, t, scan.id);
-    const res = await post(world.app, aliased(1000, () => 'sharedScan(token: $token)', 'query($token: String!)'), { token }, undefined, '198.51.100.1');
+    const res = await post(
+      world.app,
+      aliased(1000, () => 'sharedScan(token: $token)', 'query($token: String!)'),
+      { token },
+      undefined,
+      '198.51.100.1',
+    );
     expectRefused(res, 'share-link-views');
     expect(res.body.errors[0].message).toMatch(/counts 1000/);
-    expect((await post(world.app, 'query($token: String!) { sharedScan(token: $token) }', { token }, undefined, '198.51.100.1')).status).toBe(200);
+    expect(
+      (
+        await post(
+          world.app,
+          'query($token: String!) { sharedScan(token: $token) }',
+          { token },
+          undefined,
+          '198.51.100.1',
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('anonymous and invalid-key calls share 120 a minute per address; keyed calls from there are not counted', async () => {
     const t = await world.createTenantWithKeys();
     const address = '198.51.100.2';
-    const calls = await Promise.all(Array.from({ length: 120 }, (_, i) => post(world.app, '{ me { role } }', {}, i % 2 ? 'cfg_not_a_real_key' : undefined, address)));
+    const calls = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        post(world.app, '{ me { role } }', {}, i % 2 ? 'cfg_not_a_real_key' : undefined, address),
+      ),
+    );
     expect(calls.every((c) => c.status !== 429)).toBe(true);
     expectRefused(await post(world.app, '{ me { role } }', {}, undefined, address), 'keyless-calls');
     expectRefused(await post(world.app, '{ me { role } }', {}, 'cfg_not_a_real_key', address), 'keyless-calls');
@@ -113,8 +164,14 @@ describe('calls without a valid key and invalid documents count per address', ()
   it('invalid documents: 60 a minute per address, then the address is refused before parsing until its wait has passed', async () => {
     const t = await world.createTenantWithKeys();
     const address = '198.51.100.4';
-    for (let i = 0; i < 30; i++) expect((await post(world.app, '{ me { role ', {}, t.keys.VIEWER, address)).body.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
-    for (let i = 0; i < 30; i++) expect((await post(world.app, '{ nope }', {}, t.keys.VIEWER, address)).body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    for (let i = 0; i < 30; i++)
+      expect((await post(world.app, '{ me { role ', {}, t.keys.VIEWER, address)).body.errors[0].extensions.code).toBe(
+        'GRAPHQL_PARSE_FAILED',
+      );
+    for (let i = 0; i < 30; i++)
+      expect((await post(world.app, '{ nope }', {}, t.keys.VIEWER, address)).body.errors[0].extensions.code).toBe(
+        'GRAPHQL_VALIDATION_FAILED',
+      );
     const refused = await post(world.app, '{ nope }', {}, t.keys.VIEWER, address);
     expectRefused(refused, 'invalid-documents');
     // Even a valid document: the address waits (no store call, nothing parsed).

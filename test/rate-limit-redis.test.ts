@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimitStore } from '../src/rate-limit/redis-store.js';
-import { createApp, type App } from '../src/yoga.js';
+import { type App, createApp } from '../src/yoga.js';
 import { buildRequest, createWorld, TestClock, type TestTenant, type World } from './helpers/world.js';
 
 /**
@@ -37,7 +37,12 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
   });
 
   /** Another app on the world's database and clock, its rate limits in Redis at `url` (under the world's prefix unless given). */
-  function appBeside(w: World, url: string, logger: pino.Logger, keyPrefix = w.config.rateLimits.redis!.keyPrefix): App {
+  function appBeside(
+    w: World,
+    url: string,
+    logger: pino.Logger,
+    keyPrefix = w.config.rateLimits.redis!.keyPrefix,
+  ): App {
     const app = createApp({
       db: w.store.db,
       config: { ...w.config, rateLimits: { ...w.config.rateLimits, redis: { url, keyPrefix } } },
@@ -50,13 +55,21 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
 
   const ME = '{ me { role } }';
   async function ask(app: App, key: string) {
-    const res = await app.fetch(buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: ME }), key }));
+    const res = await app.fetch(
+      buildRequest('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: ME }),
+        key,
+      }),
+    );
     return { status: res.status, headers: res.headers, body: await res.json() };
   }
   const count = (results: { status: number }[], status: number) => results.filter((r) => r.status === status).length;
 
   describe('the store: one script per call checks and records atomically', () => {
-    const store = (clock: TestClock, keyPrefix: string) => new RedisRateLimitStore({ url: redisUrl!, keyPrefix, now: clock.now, logger: pino({ level: 'silent' }) });
+    const store = (clock: TestClock, keyPrefix: string) =>
+      new RedisRateLimitStore({ url: redisUrl!, keyPrefix, now: clock.now, logger: pino({ level: 'silent' }) });
 
     it('20 concurrent calls at max 5 allow exactly 5, also when they come over two connections', async () => {
       const clock = new TestClock();
@@ -65,10 +78,14 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
       try {
         const alone = await Promise.all(Array.from({ length: 20 }, () => one.hit('p', 'same', 5, 60_000)));
         expect(alone.filter((d) => d.allowed)).toHaveLength(5);
-        const both = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).hit('p', 'other', 5, 60_000)));
+        const both = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).hit('p', 'other', 5, 60_000)),
+        );
         expect(both.filter((d) => d.allowed)).toHaveLength(5);
         // 5 a minute, full: a sixth fits once a fifth of the window has passed after it, at 72 s.
-        expect(both.filter((d) => !d.allowed).every((d) => d.retryAfterMs > 71_000 && d.retryAfterMs <= 72_000)).toBe(true);
+        expect(both.filter((d) => !d.allowed).every((d) => d.retryAfterMs > 71_000 && d.retryAfterMs <= 72_000)).toBe(
+          true,
+        );
       } finally {
         await Promise.all([one.close(), two.close()]);
       }
@@ -102,7 +119,9 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
 
   describe('through the app (production per-key policy: 300 a minute)', () => {
     it('two gateway processes share one budget: 310 concurrent requests over both, exactly 300 allowed', async () => {
-      const results = await Promise.all(Array.from({ length: 310 }, (_, i) => ask(i % 2 ? second : world.app, tenant.keys.VIEWER)));
+      const results = await Promise.all(
+        Array.from({ length: 310 }, (_, i) => ask(i % 2 ? second : world.app, tenant.keys.VIEWER)),
+      );
       expect(count(results, 200)).toBe(300);
       expect(count(results, 429)).toBe(10);
       // Each process refuses the key now, whichever served its calls.
@@ -113,7 +132,11 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
 
     it('keeps three numbers in rl:{policy}:{identity} under the prefix, expiring after two windows', async () => {
       const key = `${world.config.rateLimits.redis!.keyPrefix}rl:per-key:key:${tenant.keyIds.VIEWER}`;
-      expect(await redis.hgetall(key)).toEqual({ start: expect.stringMatching(/^\d+$/), previous: '0', current: '300' });
+      expect(await redis.hgetall(key)).toEqual({
+        start: expect.stringMatching(/^\d+$/),
+        previous: '0',
+        current: '300',
+      });
       const ttl = await redis.pttl(key);
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(120_000);
@@ -131,7 +154,10 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
       const secondWait = Number((await ask(world.app, tenant.keys.VIEWER)).headers.get('retry-after'));
       expect(secondWait).toBeLessThanOrEqual(firstWait - 29);
       world.clock.advance(secondWait * 1000);
-      expect(await ask(second, tenant.keys.VIEWER)).toMatchObject({ status: 200, body: { data: { me: { role: 'VIEWER' } } } });
+      expect(await ask(second, tenant.keys.VIEWER)).toMatchObject({
+        status: 200,
+        body: { data: { me: { role: 'VIEWER' } } },
+      });
     });
   });
 

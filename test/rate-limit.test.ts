@@ -1,14 +1,14 @@
 import type { GraphQLObjectType } from 'graphql';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InProcessRateLimitStore } from '../src/rate-limit/in-process-store.js';
 import type { RateLimitPolicy } from '../src/rate-limit/policies.js';
 import { FIELD_POLICIES } from '../src/rate-limit/policies.js';
 import { slidingWindow } from '../src/rate-limit/sliding-window.js';
-import { InProcessRateLimitStore } from '../src/rate-limit/in-process-store.js';
 import { schema } from '../src/schema/index.js';
-import { createApp, type App } from '../src/yoga.js';
+import { type App, createApp } from '../src/yoga.js';
 import { Q, snapshot } from './helpers/config-domain.js';
-import { seedScan, seedShareLink, SHARED_SCAN } from './helpers/scans.js';
+import { SHARED_SCAN, seedScan, seedShareLink } from './helpers/scans.js';
 import { buildRequest, createWorld, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -27,8 +27,19 @@ const statuses = (results: { status: number }[]) =>
   results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 
 /** POST /graphql to `app`, as if from `remoteAddress` (the node server puts its request in the server context). */
-async function fetchFrom(app: App, query: string, variables: Record<string, unknown> = {}, key?: string, remoteAddress?: string) {
-  const request = buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), key });
+async function fetchFrom(
+  app: App,
+  query: string,
+  variables: Record<string, unknown> = {},
+  key?: string,
+  remoteAddress?: string,
+) {
+  const request = buildRequest('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    key,
+  });
   const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
   return { status: res.status, body: await res.json(), headers: res.headers };
 }
@@ -59,7 +70,11 @@ describe('per key: 300 requests a minute (the production policy)', () => {
     for (const transport of ['bearer', 'x-api-key', 'query'] as const) {
       expectRateLimited(await world.gql(ME, {}, a.keys.VIEWER, transport), 'per-key', 300);
     }
-    const refusedWrite = await world.gql('mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }', { t: a.id }, a.keys.VIEWER);
+    const refusedWrite = await world.gql(
+      'mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }',
+      { t: a.id },
+      a.keys.VIEWER,
+    );
     expect(refusedWrite.status).toBe(429);
   });
 
@@ -75,7 +90,10 @@ describe('per key: 300 requests a minute (the production policy)', () => {
     const second = expectRateLimited(await world.gql(ME, {}, a.keys.VIEWER), 'per-key', 300);
     expect(second).toBeLessThanOrEqual(first - 29);
     world.clock.advance(second * 1000);
-    expect(await world.gql(ME, {}, a.keys.VIEWER)).toMatchObject({ status: 200, body: { data: { me: { role: 'VIEWER' } } } });
+    expect(await world.gql(ME, {}, a.keys.VIEWER)).toMatchObject({
+      status: 200,
+      body: { data: { me: { role: 'VIEWER' } } },
+    });
   });
 });
 
@@ -103,10 +121,15 @@ describe('configuration API, per tenant (seed 003: reads 100, feature queries 10
   });
 
   it('config reads: the keys of a tenant share 100 a minute; features, other queries and other tenants unaffected', async () => {
-    const reads = await Promise.all(Array.from({ length: 100 }, (_, i) => world.gql(Q.config, { id: c.id }, i % 2 ? c.keys.VIEWER : c.keys.OPERATOR)));
+    const reads = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => world.gql(Q.config, { id: c.id }, i % 2 ? c.keys.VIEWER : c.keys.OPERATOR)),
+    );
     expect(statuses(reads)).toEqual({ 200: 100 });
     expectRateLimited(await world.gql(Q.config, { id: c.id }, c.keys.ADMIN), 'config-reads', 100);
-    expect((await world.gql('query($id: ID!) { tenant(id: $id) { featureFlags { key } } }', { id: c.id }, c.keys.VIEWER)).status).toBe(200);
+    expect(
+      (await world.gql('query($id: ID!) { tenant(id: $id) { featureFlags { key } } }', { id: c.id }, c.keys.VIEWER))
+        .status,
+    ).toBe(200);
     expect((await world.gql(ME, {}, c.keys.VIEWER)).status).toBe(200);
     expect((await world.gql(Q.config, { id: d.id }, d.keys.VIEWER)).status).toBe(200);
   });
@@ -120,22 +143,43 @@ describe('configuration API, per tenant (seed 003: reads 100, feature queries 10
 
   it('config updates: 10 a minute per tenant; a refused update writes nothing', async () => {
     for (let i = 1; i <= 10; i++) {
-      const res = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 1024 + i } } }, d.keys.OPERATOR);
+      const res = await world.gql(
+        Q.updateTenantConfig,
+        { input: { performance: { cache_size_mb: 1024 + i } } },
+        d.keys.OPERATOR,
+      );
       expect(res.body.errors).toBeUndefined();
     }
     const before = await snapshot(world, d.id);
-    const refused = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN);
+    const refused = await world.gql(
+      Q.updateTenantConfig,
+      { input: { performance: { cache_size_mb: 4096 } } },
+      d.keys.ADMIN,
+    );
     const wait = expectRateLimited(refused, 'config-updates', 10);
     expect(await snapshot(world, d.id)).toBe(before);
-    const other = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 2048 } } }, c.keys.OPERATOR);
+    const other = await world.gql(
+      Q.updateTenantConfig,
+      { input: { performance: { cache_size_mb: 2048 } } },
+      c.keys.OPERATOR,
+    );
     expect(other.body.errors).toBeUndefined();
     world.clock.advance(wait * 1000);
-    expect((await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN)).body.data.updateTenantConfig.version).toBe(11);
+    expect(
+      (await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 4096 } } }, d.keys.ADMIN)).body
+        .data.updateTenantConfig.version,
+    ).toBe(11);
   });
 });
 
 describe('field policies (the mechanism, with small policies on fields that exist today)', () => {
-  const policy = (name: string, per: RateLimitPolicy['per'], max: number): RateLimitPolicy => ({ name, per, max, windowSeconds: 60, description: `at most ${max} of ${name}` });
+  const policy = (name: string, per: RateLimitPolicy['per'], max: number): RateLimitPolicy => ({
+    name,
+    per,
+    max,
+    windowSeconds: 60,
+    description: `at most ${max} of ${name}`,
+  });
   let app: ReturnType<typeof createApp>;
   const ask = (query: string, key?: string, remoteAddress?: string) => fetchFrom(app, query, {}, key, remoteAddress);
 
@@ -171,7 +215,8 @@ describe('field policies (the mechanism, with small policies on fields that exis
   });
 
   it('counts a field once per request, even under a list of many parents', async () => {
-    for (let i = 0; i < 3; i++) expect((await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY)).status).toBe(200);
     expectRateLimited(await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY), 'tenant-names', 3);
   });
 
@@ -187,12 +232,24 @@ describe('field policies (the mechanism, with small policies on fields that exis
 
 describe('declared policies', () => {
   it('name fields of the schema', () => {
-    expect(Object.keys(FIELD_POLICIES).sort()).toEqual(['Me.entitlements', 'Mutation.updateTenantConfig', 'Query.flagEvaluations', 'Query.sharedScan', 'Tenant.config', 'Tenant.entitlements', 'Tenant.featureFlags']);
+    expect(Object.keys(FIELD_POLICIES).sort()).toEqual([
+      'Me.entitlements',
+      'Mutation.updateTenantConfig',
+      'Query.flagEvaluations',
+      'Query.sharedScan',
+      'Tenant.config',
+      'Tenant.entitlements',
+      'Tenant.featureFlags',
+    ]);
     for (const coordinate of Object.keys(FIELD_POLICIES)) {
       const [type, field] = coordinate.split('.');
       expect((schema.getType(type) as GraphQLObjectType | undefined)?.getFields()[field], coordinate).toBeDefined();
     }
-    const quotas = Object.fromEntries(Object.values(FIELD_POLICIES).flat().map((p) => [p.name, [p.max, p.windowSeconds, p.per]]));
+    const quotas = Object.fromEntries(
+      Object.values(FIELD_POLICIES)
+        .flat()
+        .map((p) => [p.name, [p.max, p.windowSeconds, p.per]]),
+    );
     expect(quotas).toEqual({
       'config-reads': [100, 60, 'tenant'],
       'feature-queries': [100, 60, 'tenant'],

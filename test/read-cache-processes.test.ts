@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoKeysIn, startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // Two real gateway processes (`npm start`) on one Postgres server, each with its read cache and
@@ -26,7 +26,10 @@ describe.runIf(serverUrl)('two gateway processes on one Postgres server', () => 
   const call = async (gw: GatewayProcess, method: string, path: string, key: string, body?: unknown) => {
     const res = await fetch(gw.origin + path, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as any };
@@ -43,7 +46,11 @@ describe.runIf(serverUrl)('two gateway processes on one Postgres server', () => 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   /** B's LISTEN connection, by the application_name the change feed gives it. */
   const listenersOfB = async () =>
-    (await admin.query(`select pid from pg_stat_activity where application_name = $1`, [`tcg-change-feed/${b.child.pid}`])).rows as { pid: number }[];
+    (
+      await admin.query(`select pid from pg_stat_activity where application_name = $1`, [
+        `tcg-change-feed/${b.child.pid}`,
+      ])
+    ).rows as { pid: number }[];
   const waitForListenerOfB = async () => {
     const deadline = Date.now() + 10_000;
     while ((await listenersOfB()).length !== 1) {
@@ -55,7 +62,13 @@ describe.runIf(serverUrl)('two gateway processes on one Postgres server', () => 
   beforeAll(async () => {
     const database = await createTestDatabase(serverUrl!);
     drop = database.drop;
-    const env = { DATABASE_URL: database.url, SECRETS_KEY: randomBytes(32).toString('hex'), PLATFORM_ADMIN_KEY: PLATFORM_KEY, RATE_LIMIT_SCALE: '100', LOG_LEVEL: 'warn' };
+    const env = {
+      DATABASE_URL: database.url,
+      SECRETS_KEY: randomBytes(32).toString('hex'),
+      PLATFORM_ADMIN_KEY: PLATFORM_KEY,
+      RATE_LIMIT_SCALE: '100',
+      LOG_LEVEL: 'warn',
+    };
     a = await startGateway(env);
     await a.waitUntilReady();
     keys = demoKeysIn(await a.waitForOutput(/admin:\s+\S+\s*\n/).then(() => a.output()));
@@ -103,7 +116,10 @@ describe.runIf(serverUrl)('two gateway processes on one Postgres server', () => 
     const { key, apiKey } = created.body.data.createApiKey;
     expect(await certExpiryDaysAt(b, key)).toBeGreaterThan(0);
     expect(await certExpiryDaysAt(b, key)).toBeGreaterThan(0);
-    const revoked = await call(a, 'POST', '/graphql', keys.ADMIN, { query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`, variables: { id: apiKey.id } });
+    const revoked = await call(a, 'POST', '/graphql', keys.ADMIN, {
+      query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
+      variables: { id: apiKey.id },
+    });
     expect(revoked.body.errors).toBeUndefined();
     await sleep(1000);
     expect((await call(b, 'GET', '/tenant/settings', key)).status).toBe(401);

@@ -19,7 +19,8 @@ beforeAll(async () => {
 });
 afterAll(() => world?.close());
 
-const settingsOf = async (t: TestTenant, key = t.keys.VIEWER) => (await rest(world, 'GET', '/tenant/settings', { key })).body.settings;
+const settingsOf = async (t: TestTenant, key = t.keys.VIEWER) =>
+  (await rest(world, 'GET', '/tenant/settings', { key })).body.settings;
 
 /** The statements one call issued (the key lookup included). */
 async function statementsOf<T>(call: () => Promise<T>): Promise<{ result: T; count: number; log: string[] }> {
@@ -42,14 +43,21 @@ describe('a cached read is never stale in its own process', () => {
 
     await world.gql(Q.config, { id: t.id }, t.keys.VIEWER);
     await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 1024 } } }, t.keys.OPERATOR);
-    expect((await world.gql(Q.config, { id: t.id }, t.keys.VIEWER)).body.data.tenant.config.document.performance.cache_size_mb).toBe(1024);
+    expect(
+      (await world.gql(Q.config, { id: t.id }, t.keys.VIEWER)).body.data.tenant.config.document.performance
+        .cache_size_mb,
+    ).toBe(1024);
 
     const me = `{ me { entitlements } }`;
     expect((await world.gql(me, {}, t.keys.VIEWER)).body.data.me.entitlements.passwordless_enabled).toBe(false);
     await world.gql(Q.setFeatureFlag, { key: 'passwordless_enabled', enabled: true }, t.keys.OPERATOR);
     expect((await world.gql(me, {}, t.keys.VIEWER)).body.data.me.entitlements.passwordless_enabled).toBe(true);
 
-    await world.gql(Q.updateAdminSettings, { input: { authentication: { password_policy: { min_length: 16 } } } }, t.keys.ADMIN);
+    await world.gql(
+      Q.updateAdminSettings,
+      { input: { authentication: { password_policy: { min_length: 16 } } } },
+      t.keys.ADMIN,
+    );
     const admin = await rest(world, 'GET', '/api/admin/settings/authentication', { key: t.keys.VIEWER });
     expect(JSON.stringify(admin.body)).toContain('"min_length":16');
     await world.gql(Q.reset, { category: 'authentication' }, t.keys.ADMIN);
@@ -64,12 +72,20 @@ describe('a cached read is never stale in its own process', () => {
     const before = await read();
     expect(before.document.performance.cache_size_mb).toBe(300);
 
-    const stale = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 999 } }, v: 0 }, t.keys.OPERATOR);
+    const stale = await world.gql(
+      Q.updateTenantConfig,
+      { input: { performance: { cache_size_mb: 999 } }, v: 0 },
+      t.keys.OPERATOR,
+    );
     expect(stale.body.errors[0].extensions.code).toBe('CONFLICT');
     expect(await read()).toEqual(before);
 
     // Checked on the merged configuration, under the tenant row's lock: refused mid-transaction.
-    const refused = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 777 }, backup: { retention_days: 1, pitr_retention_days: 7 } } }, t.keys.OPERATOR);
+    const refused = await world.gql(
+      Q.updateTenantConfig,
+      { input: { performance: { cache_size_mb: 777 }, backup: { retention_days: 1, pitr_retention_days: 7 } } },
+      t.keys.OPERATOR,
+    );
     expect(refused.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(await read()).toEqual(before);
     // And that old value is still served from memory: the refused write dropped nothing.
@@ -79,14 +95,22 @@ describe('a cached read is never stale in its own process', () => {
 
   it('a revoked key is refused on the next request, though its principal was cached', async () => {
     const t = await world.createTenantWithKeys();
-    const created = await world.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`, { input: { tenantId: t.id, role: 'VIEWER' } }, t.keys.ADMIN);
+    const created = await world.gql(
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+      { input: { tenantId: t.id, role: 'VIEWER' } },
+      t.keys.ADMIN,
+    );
     const { key, apiKey } = created.body.data.createApiKey;
     expect((await rest(world, 'GET', '/tenant/me', { key })).status).toBe(200);
     const cached = await statementsOf(() => rest(world, 'GET', '/tenant/me', { key }));
     expect(cached.result.status).toBe(200);
     expect(cached.count, cached.log.join(', ')).toBe(0);
 
-    const revoked = await world.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`, { id: apiKey.id }, t.keys.ADMIN);
+    const revoked = await world.gql(
+      `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`,
+      { id: apiKey.id },
+      t.keys.ADMIN,
+    );
     expect(revoked.body.errors).toBeUndefined();
     const next = await rest(world, 'GET', '/tenant/me', { key });
     expect(next.status).toBe(401);
@@ -97,18 +121,30 @@ describe('a cached read is never stale in its own process', () => {
 
 describe('the race of a read that began before a commit', () => {
   it('what it read is not stored once the commit dropped its tenant; a read begun after the commit is', async () => {
-    const feed = openChangeFeed(world.store.db, { databaseUrl: world.config.databaseUrl, logger: pino({ level: 'silent' }) });
+    const feed = openChangeFeed(world.store.db, {
+      databaseUrl: world.config.databaseUrl,
+      logger: pino({ level: 'silent' }),
+    });
     await feed.whenLive();
     const cache = new ReadCache(feed, 1 << 20);
     try {
       const t = await world.createTenantWithKeys();
-      const read = () => world.store.db.selectFrom('tenants').selectAll().where('id', '=', t.id).executeTakeFirstOrThrow();
+      const read = () =>
+        world.store.db.selectFrom('tenants').selectAll().where('id', '=', t.id).executeTakeFirstOrThrow();
       // A read takes its ticket, then queries: it gets the row as it was before the commit.
       const early = cache.begin();
       const before = await read();
       // Meanwhile a write of that tenant commits and is announced.
       const actor = { principal: { kind: 'platform' } as const, requestId: null, now: () => new Date() };
-      await feed.transaction(world.store.db, (trx) => recordChange(trx, actor, { tenantId: t.id, action: 'settings.update', document: 'SETTINGS', version: 1, paths: [] }));
+      await feed.transaction(world.store.db, (trx) =>
+        recordChange(trx, actor, {
+          tenantId: t.id,
+          action: 'settings.update',
+          document: 'SETTINGS',
+          version: 1,
+          paths: [],
+        }),
+      );
       cache.storeTenant(early, before);
       cache.end();
       expect(cache.tenant(t.id)).toBeUndefined();
@@ -149,7 +185,13 @@ describe('cached reads keep tenant isolation and the rate limits', () => {
   });
 
   it('cached reads are still counted by the rate limits', async () => {
-    const policy = { name: 'tenant-names', per: 'tenant' as const, max: 3, windowSeconds: 60, description: 'at most 3 tenant names' };
+    const policy = {
+      name: 'tenant-names',
+      per: 'tenant' as const,
+      max: 3,
+      windowSeconds: 60,
+      description: 'at most 3 tenant names',
+    };
     const limited = createApp({
       db: world.store.db,
       config: { ...world.config, rateLimits: { enabled: true, fieldPolicies: { 'Tenant.name': [policy] } } },
@@ -159,7 +201,14 @@ describe('cached reads keep tenant isolation and the rate limits', () => {
     try {
       const t = await world.createTenantWithKeys();
       const ask = async () => {
-        const res = await limited.fetch(buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { tenant { name } } }' }), key: t.keys.VIEWER }));
+        const res = await limited.fetch(
+          buildRequest('/graphql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: '{ me { tenant { name } } }' }),
+            key: t.keys.VIEWER,
+          }),
+        );
         return (await res.json()) as { data?: any; errors?: any[] };
       };
       for (let i = 0; i < 3; i++) expect((await ask()).data?.me.tenant.name).toBe(t.name);
@@ -176,10 +225,18 @@ describe('statements per request', () => {
     await settingsOf(t); // the viewer key's first use stamps its last_used_at
     await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 44 } });
     // A key change of the tenant drops its keys' principals too (and the write its rows): a full miss.
-    await world.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, { input: { tenantId: t.id, role: 'VIEWER' } }, t.keys.ADMIN);
+    await world.gql(
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
+      { input: { tenantId: t.id, role: 'VIEWER' } },
+      t.keys.ADMIN,
+    );
     const miss = await statementsOf(() => settingsOf(t));
     expect(miss.result.certExpiryDays).toBe(44);
-    expect(miss.log.sort(), miss.log.join(', ')).toEqual(['select api_keys', 'select setting_values', 'select tenants']);
+    expect(miss.log.sort(), miss.log.join(', ')).toEqual([
+      'select api_keys',
+      'select setting_values',
+      'select tenants',
+    ]);
     const hit = await statementsOf(() => settingsOf(t));
     expect(hit.result).toEqual(miss.result);
     expect(hit.count, hit.log.join(', ')).toBe(0);
@@ -187,14 +244,19 @@ describe('statements per request', () => {
     world.clock.advance(61_000);
     const stamped = await statementsOf(() => settingsOf(t));
     expect(stamped.log).toEqual(['update api_keys']);
-    const row = await world.store.db.selectFrom('api_keys').select('last_used_at').where('id', '=', t.keyIds.VIEWER).executeTakeFirstOrThrow();
+    const row = await world.store.db
+      .selectFrom('api_keys')
+      .select('last_used_at')
+      .where('id', '=', t.keyIds.VIEWER)
+      .executeTakeFirstOrThrow();
     expect(row.last_used_at!.getTime()).toBeGreaterThan(Date.now() + 60_000);
     expect((await statementsOf(() => settingsOf(t))).count).toBe(0);
   });
 
   it('listing N tenants with their flags and config: the same statements for N = 1, 10, 100 and for 500 (5 pages of 100)', async () => {
     const LIST = `query($first: Int, $after: String) { tenants(first: $first, after: $after) { nodes { id featureFlags { key enabled } config { document } } pageInfo { endCursor hasNextPage } } }`;
-    const page = (first: number, after?: string | null) => statementsOf(async () => (await world.gql(LIST, { first, after }, PLATFORM_KEY)).body.data.tenants);
+    const page = (first: number, after?: string | null) =>
+      statementsOf(async () => (await world.gql(LIST, { first, after }, PLATFORM_KEY)).body.data.tenants);
     // The tenants of the other tests come first: start after them.
     let start: string | null = null;
     for (let more = true; more; ) {
@@ -206,11 +268,23 @@ describe('statements per request', () => {
     const later = new Date(Date.now() + 10 * 86_400_000);
     const ids: string[] = [];
     for (let i = 0; i < 500; i += 100) {
-      const values = Array.from({ length: 100 }, (_, j) => ({ name: `List ${i + j}`, tier: 'PRO' as const, created_at: new Date(later.getTime() + i + j) }));
-      ids.push(...(await world.store.db.insertInto('tenants').values(values).returning('id').execute()).map((r) => r.id));
+      const values = Array.from({ length: 100 }, (_, j) => ({
+        name: `List ${i + j}`,
+        tier: 'PRO' as const,
+        created_at: new Date(later.getTime() + i + j),
+      }));
+      ids.push(
+        ...(await world.store.db.insertInto('tenants').values(values).returning('id').execute()).map((r) => r.id),
+      );
     }
-    await world.store.db.insertInto('setting_values').values(ids.map((id) => ({ tenant_id: id, path: 'config.performance.cache_size_mb', value: '2048' }))).execute();
-    await world.store.db.insertInto('feature_flags').values(ids.map((id) => ({ tenant_id: id, key: 'passwordless_enabled', enabled: true }))).execute();
+    await world.store.db
+      .insertInto('setting_values')
+      .values(ids.map((id) => ({ tenant_id: id, path: 'config.performance.cache_size_mb', value: '2048' })))
+      .execute();
+    await world.store.db
+      .insertInto('feature_flags')
+      .values(ids.map((id) => ({ tenant_id: id, key: 'passwordless_enabled', enabled: true })))
+      .execute();
 
     const counts: Record<number, number[]> = {};
     for (const n of [1, 10, 100]) {
@@ -249,14 +323,26 @@ describe('statements per request', () => {
 
 describe('bounded by size', () => {
   it('CACHE_MAX_MB holds: a tiny cache evicts, never holds more than its bound, and still answers right', async () => {
-    const tiny = createApp({ db: world.store.db, config: { ...world.config, cacheMaxMb: 0.004 }, logger: pino({ level: 'silent' }), now: world.clock.now });
+    const tiny = createApp({
+      db: world.store.db,
+      config: { ...world.config, cacheMaxMb: 0.004 },
+      logger: pino({ level: 'silent' }),
+      now: world.clock.now,
+    });
     try {
       const before = readCacheStats();
       const tenants: TestTenant[] = [];
       for (let i = 0; i < 8; i++) tenants.push(await world.createTenantWithKeys());
       for (let round = 0; round < 3; round++) {
         for (const t of tenants) {
-          const res = await tiny.fetch(buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: Q.settings, variables: { id: t.id } }), key: t.keys.VIEWER }));
+          const res = await tiny.fetch(
+            buildRequest('/graphql', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ query: Q.settings, variables: { id: t.id } }),
+              key: t.keys.VIEWER,
+            }),
+          );
           const body = (await res.json()) as any;
           expect(body.data.tenant.settings.tenantSettings.certExpiryDays).toBe(30);
         }
@@ -283,7 +369,12 @@ describe('CACHE_MAX_MB', () => {
 
   it('with the cache off every read goes to the database', async () => {
     const counter = new QueryCounter();
-    const uncached = createApp({ db: world.store.db.withPlugin(counter), config: { ...world.config, cacheMaxMb: 0 }, logger: pino({ level: 'silent' }), now: world.clock.now });
+    const uncached = createApp({
+      db: world.store.db.withPlugin(counter),
+      config: { ...world.config, cacheMaxMb: 0 },
+      logger: pino({ level: 'silent' }),
+      now: world.clock.now,
+    });
     try {
       const t = await world.createTenantWithKeys();
       const ask = async () => (await uncached.fetch(buildRequest('/tenant/settings', { key: t.keys.VIEWER }))).status;

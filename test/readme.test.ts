@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoKeysIn, startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // The README is a newcomer's first contact: its configuration table must list every variable
@@ -20,8 +20,17 @@ function blocks(lang: string): string[] {
 
 describe('README: configuration', () => {
   // Derived from the code, so a variable someone adds to src/config.ts without a row fails here.
-  const read = [...new Set([...configSource.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\]|, '([A-Z][A-Z0-9_]*)')/g)].map((m) => m[1] ?? m[2] ?? m[3]))].sort();
-  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 3));
+  const read = [
+    ...new Set(
+      [
+        ...configSource.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\]|, '([A-Z][A-Z0-9_]*)')/g),
+      ].map((m) => m[1] ?? m[2] ?? m[3]),
+    ),
+  ].sort();
+  const section = readme.slice(
+    readme.indexOf('## Configuration'),
+    readme.indexOf('\n## ', readme.indexOf('## Configuration') + 3),
+  );
   const rows = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]).sort();
 
   it('src/config.ts reads the variables this test expects to find (the scan works)', () => {
@@ -84,7 +93,13 @@ describe('README: every curl and GraphQL example, against the real process', () 
     // Every curl fails the script on an HTTP error; a GraphQL error (HTTP 200) is caught below.
     const prelude = 'set -euo pipefail\ncurl() { command curl --fail-with-body --show-error "$@"; echo; }\n';
     const { stdout } = await promisify(execFile)('bash', ['-c', prelude + script], {
-      env: { PATH: process.env.PATH ?? '', VIEWER_KEY: keys.VIEWER, OPERATOR_KEY: keys.OPERATOR, ADMIN_KEY: keys.ADMIN, PLATFORM_ADMIN_KEY: platformKey },
+      env: {
+        PATH: process.env.PATH ?? '',
+        VIEWER_KEY: keys.VIEWER,
+        OPERATOR_KEY: keys.OPERATOR,
+        ADMIN_KEY: keys.ADMIN,
+        PLATFORM_ADMIN_KEY: platformKey,
+      },
       timeout: 60_000,
     });
     expect(stdout).not.toContain('"errors"');

@@ -15,8 +15,16 @@ let token: string;
 beforeAll(async () => {
   world = await createWorld();
   tenant = await world.createTenantWithKeys({ name: 'Broken Tenant' });
-  const scan = await world.gql('mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }', { input: { target: 'example.com' } }, tenant.keys.ADMIN);
-  const link = await world.gql('mutation($id: ID!) { createShareLink(scanId: $id) { token } }', { id: scan.body.data.createScan.scan.id }, tenant.keys.ADMIN);
+  const scan = await world.gql(
+    'mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }',
+    { input: { target: 'example.com' } },
+    tenant.keys.ADMIN,
+  );
+  const link = await world.gql(
+    'mutation($id: ID!) { createShareLink(scanId: $id) { token } }',
+    { id: scan.body.data.createScan.scan.id },
+    tenant.keys.ADMIN,
+  );
   token = link.body.data.createShareLink.token;
 });
 afterAll(() => world.close());
@@ -41,7 +49,13 @@ describe('500: an unexpected failure is masked and carries the request id', () =
     const requestId = res.headers.get('x-request-id');
     expect(requestId).toBeTruthy();
     if (family === 'v1') {
-      expect(res.body).toEqual({ error: 'Internal Server Error', message: 'Unexpected error.', code: 500, tenant_id: tenant.id, request_id: requestId });
+      expect(res.body).toEqual({
+        error: 'Internal Server Error',
+        message: 'Unexpected error.',
+        code: 500,
+        tenant_id: tenant.id,
+        request_id: requestId,
+      });
     } else {
       expect(res.body).toEqual({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.', requestId } });
     }
@@ -62,7 +76,12 @@ describe('503: the database is unreachable', () => {
     const res = await rest(world, 'GET', call.path, { key: family === 'public' ? undefined : tenant.keys.VIEWER });
     expect(res.status).toBe(503);
     if (family === 'v1') {
-      expect(res.body).toMatchObject({ error: 'Service Unavailable', code: 503, tenant_id: tenant.id, message: expect.any(String) });
+      expect(res.body).toMatchObject({
+        error: 'Service Unavailable',
+        code: 503,
+        tenant_id: tenant.id,
+        message: expect.any(String),
+      });
     } else {
       expect(res.body.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.any(String) });
     }

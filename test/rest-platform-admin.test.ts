@@ -66,8 +66,17 @@ describe('platform admin without tenant_id: one answer for reads and writes', ()
   it('a malformed tenant_id is invalid input in the parameter name; an unknown one is 404', async () => {
     const bad = await rest(world, 'GET', '/tenant/settings?tenant_id=nope', { key: PLATFORM_KEY });
     expect(bad.status).toBe(422);
-    expect(bad.body.error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'The tenant_id query parameter must be a UUID', details: [{ path: 'tenant_id', message: 'must be a UUID' }] });
-    const unknown = await rest(world, 'PUT', '/api/admin/settings/branding?tenant_id=00000000-0000-4000-8000-000000000000', { key: PLATFORM_KEY, body: { company_name: 'X' } });
+    expect(bad.body.error).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'The tenant_id query parameter must be a UUID',
+      details: [{ path: 'tenant_id', message: 'must be a UUID' }],
+    });
+    const unknown = await rest(
+      world,
+      'PUT',
+      '/api/admin/settings/branding?tenant_id=00000000-0000-4000-8000-000000000000',
+      { key: PLATFORM_KEY, body: { company_name: 'X' } },
+    );
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('NOT_FOUND');
   });
@@ -78,14 +87,25 @@ describe('platform admin with tenant_id: acts on that tenant', () => {
     const res = await rest(world, 'GET', withTenant('/tenant/me', tenant.id), { key: PLATFORM_KEY });
     expect(res.status, res.text).toBe(200);
     const own = await rest(world, 'GET', '/tenant/me', { key: tenant.keys.VIEWER });
-    expect(res.body).toEqual({ status: 'success', tenantId: tenant.id, role: 'platform_admin', entitlements: own.body.entitlements });
+    expect(res.body).toEqual({
+      status: 'success',
+      tenantId: tenant.id,
+      role: 'platform_admin',
+      entitlements: own.body.entitlements,
+    });
   });
 
   it('/tenant/settings: writes land on the named tenant, reads see them, the other tenant is untouched', async () => {
-    const put = await rest(world, 'PUT', withTenant('/tenant/settings', tenant.id), { key: PLATFORM_KEY, body: { certExpiryDays: 45 } });
+    const put = await rest(world, 'PUT', withTenant('/tenant/settings', tenant.id), {
+      key: PLATFORM_KEY,
+      body: { certExpiryDays: 45 },
+    });
     expect(put.status, put.text).toBe(200);
     expect(put.body.settings.certExpiryDays).toBe(45);
-    const patch = await rest(world, 'PATCH', withTenant('/tenant/settings', tenant.id), { key: PLATFORM_KEY, body: { benchmarkOptIn: true } });
+    const patch = await rest(world, 'PATCH', withTenant('/tenant/settings', tenant.id), {
+      key: PLATFORM_KEY,
+      body: { benchmarkOptIn: true },
+    });
     expect(patch.status, patch.text).toBe(200);
     const read = await rest(world, 'GET', withTenant('/tenant/settings', tenant.id), { key: PLATFORM_KEY });
     expect(read.status).toBe(200);
@@ -93,14 +113,26 @@ describe('platform admin with tenant_id: acts on that tenant', () => {
     expect(read.headers.get('etag')).toMatch(/^"\d+"$/);
     // The tenant's own key sees the same values; the other tenant kept its defaults.
     expect((await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER })).body).toEqual(read.body);
-    expect((await rest(world, 'GET', '/tenant/settings', { key: other.keys.VIEWER })).body.settings).toMatchObject({ certExpiryDays: 30, benchmarkOptIn: false });
+    expect((await rest(world, 'GET', '/tenant/settings', { key: other.keys.VIEWER })).body.settings).toMatchObject({
+      certExpiryDays: 30,
+      benchmarkOptIn: false,
+    });
   });
 
   it('/api/admin/*: category, flag, reset and audit log of the named tenant', async () => {
-    const put = await rest(world, 'PUT', withTenant('/api/admin/settings/branding', tenant.id), { key: PLATFORM_KEY, body: { company_name: 'Named Inc' } });
+    const put = await rest(world, 'PUT', withTenant('/api/admin/settings/branding', tenant.id), {
+      key: PLATFORM_KEY,
+      body: { company_name: 'Named Inc' },
+    });
     expect(put.status, put.text).toBe(200);
-    expect(put.body).toMatchObject({ updated: true, category: 'branding', changes: { company_name: { new: 'Named Inc' } } });
-    const category = await rest(world, 'GET', withTenant('/api/admin/settings/branding', tenant.id), { key: PLATFORM_KEY });
+    expect(put.body).toMatchObject({
+      updated: true,
+      category: 'branding',
+      changes: { company_name: { new: 'Named Inc' } },
+    });
+    const category = await rest(world, 'GET', withTenant('/api/admin/settings/branding', tenant.id), {
+      key: PLATFORM_KEY,
+    });
     expect(category.status).toBe(200);
     expect(category.body.company_name).toBe('Named Inc');
     const all = await rest(world, 'GET', withTenant('/api/admin/settings', tenant.id), { key: PLATFORM_KEY });
@@ -109,18 +141,27 @@ describe('platform admin with tenant_id: acts on that tenant', () => {
     expect(otherBranding.status, otherBranding.text).toBe(200);
     expect(otherBranding.body.company_name).toBeNull(); // the default: the other tenant never set it
 
-    const flag = await rest(world, 'PUT', withTenant('/api/admin/settings/feature-flags/advanced_mfa', tenant.id), { key: PLATFORM_KEY, body: { enabled: true } });
+    const flag = await rest(world, 'PUT', withTenant('/api/admin/settings/feature-flags/advanced_mfa', tenant.id), {
+      key: PLATFORM_KEY,
+      body: { enabled: true },
+    });
     expect(flag.status, flag.text).toBe(200);
-    const flags = await rest(world, 'GET', withTenant('/api/admin/settings/feature-flags', tenant.id), { key: PLATFORM_KEY });
+    const flags = await rest(world, 'GET', withTenant('/api/admin/settings/feature-flags', tenant.id), {
+      key: PLATFORM_KEY,
+    });
     expect(flags.body.flags.find((f: any) => f.key === 'advanced_mfa').enabled).toBe(true);
 
-    const reset = await rest(world, 'POST', withTenant('/api/admin/settings/reset/branding', tenant.id), { key: PLATFORM_KEY });
+    const reset = await rest(world, 'POST', withTenant('/api/admin/settings/reset/branding', tenant.id), {
+      key: PLATFORM_KEY,
+    });
     expect(reset.status, reset.text).toBe(200);
     const afterReset = await rest(world, 'GET', '/api/admin/settings/branding', { key: tenant.keys.VIEWER });
     expect(afterReset.status, afterReset.text).toBe(200);
     expect(afterReset.body.company_name).toBeNull(); // back to the default
 
-    const audit = await rest(world, 'GET', withTenant('/api/admin/audit-logs?action=settings.update', tenant.id), { key: PLATFORM_KEY });
+    const audit = await rest(world, 'GET', withTenant('/api/admin/audit-logs?action=settings.update', tenant.id), {
+      key: PLATFORM_KEY,
+    });
     expect(audit.status, audit.text).toBe(200);
     expect(audit.body.entries.length).toBeGreaterThan(0);
     expect(audit.body.entries.every((e: any) => e.action === 'settings.update')).toBe(true);
@@ -134,9 +175,12 @@ describe('tenant keys and tenant_id', () => {
     expect(named.body).toEqual((await rest(world, 'GET', '/tenant/me', { key: tenant.keys.VIEWER })).body);
   });
 
-  it.each([...TENANT_FAMILY, ...ADMIN_FAMILY])("another tenant's id is 403, read or write: %s %s", async (method, path, body) => {
-    const res = await rest(world, method, withTenant(path, other.id), { key: tenant.keys.ADMIN, body });
-    expect(res.status, res.text).toBe(403);
-    expect(res.body.error.code).toBe('FORBIDDEN');
-  });
+  it.each([...TENANT_FAMILY, ...ADMIN_FAMILY])(
+    "another tenant's id is 403, read or write: %s %s",
+    async (method, path, body) => {
+      const res = await rest(world, method, withTenant(path, other.id), { key: tenant.keys.ADMIN, body });
+      expect(res.status, res.text).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
+    },
+  );
 });

@@ -39,7 +39,10 @@ describe('429 per family', () => {
   });
 
   it('/tenant/*: the per-key limit, { error: { code: RATE_LIMITED } }', async () => {
-    const { passed, limited } = await untilLimited(() => rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER }), 40);
+    const { passed, limited } = await untilLimited(
+      () => rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER }),
+      40,
+    );
     expect(passed).toBe(30);
     expect(limited.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
     expectLimitHeaders(limited, 'per-key');
@@ -53,16 +56,30 @@ describe('429 per family', () => {
   });
 
   it('/api/v1/*: the per-tenant configuration read limit, { error, message, code: 429, tenant_id }', async () => {
-    const { passed, limited: second } = await untilLimited(() => rest(world, 'GET', `/api/v1/tenants/${tenant.id}/config`, { key: tenant.keys.ADMIN }), 20);
+    const { passed, limited: second } = await untilLimited(
+      () => rest(world, 'GET', `/api/v1/tenants/${tenant.id}/config`, { key: tenant.keys.ADMIN }),
+      20,
+    );
     expect(passed).toBe(10);
-    expect(second.body).toEqual({ error: 'Too Many Requests', message: expect.any(String), code: 429, tenant_id: tenant.id });
+    expect(second.body).toEqual({
+      error: 'Too Many Requests',
+      message: expect.any(String),
+      code: 429,
+      tenant_id: tenant.id,
+    });
     expectLimitHeaders(second, 'config-reads');
   });
 
   it('/share/*: the per-address view limit, no-store kept', async () => {
     const t = await world.createTenantWithKeys({ name: 'Sharer' });
-    const scan = await world.gql('mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }', { input: { target: 'limits.example' } }, t.keys.ADMIN);
-    const link = await rest(world, 'POST', `/tenant/scans/${scan.body.data.createScan.scan.id}/share`, { key: t.keys.ADMIN });
+    const scan = await world.gql(
+      'mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }',
+      { input: { target: 'limits.example' } },
+      t.keys.ADMIN,
+    );
+    const link = await rest(world, 'POST', `/tenant/scans/${scan.body.data.createScan.scan.id}/share`, {
+      key: t.keys.ADMIN,
+    });
     const { passed, limited } = await untilLimited(() => rest(world, 'GET', `/share/${link.body.token}`), 10);
     expect(passed).toBe(6);
     expect(limited.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
@@ -72,7 +89,8 @@ describe('429 per family', () => {
 
   it('a REST call counts once against the key, like one GraphQL request', async () => {
     const t = await world.createTenantWithKeys({ name: 'Counted once' });
-    for (let i = 0; i < 15; i++) expect((await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER })).status).toBe(200);
+    for (let i = 0; i < 15; i++)
+      expect((await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER })).status).toBe(200);
     for (let i = 0; i < 15; i++) expect((await world.gql('{ me { role } }', {}, t.keys.VIEWER)).status).toBe(200);
     expect((await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER })).status).toBe(429);
   });

@@ -12,7 +12,11 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 async function newScan(t: TestTenant = tenant): Promise<string> {
-  const res = await world.gql('mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }', { input: { target: 'bank.example', report: { quantumVulnerable: 3 } } }, t.keys.OPERATOR);
+  const res = await world.gql(
+    'mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }',
+    { input: { target: 'bank.example', report: { quantumVulnerable: 3 } } },
+    t.keys.OPERATOR,
+  );
   if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
   return res.body.data.createScan.scan.id;
 }
@@ -22,14 +26,21 @@ const HOUR = 3_600_000;
 describe('seed 002: POST /tenant/scans/{scan_id}/share', () => {
   it('replays the documented example: 201 { url, token }, and the url serves the scan', async () => {
     const scanId = await newScan();
-    const res = await rest(world, 'POST', `/tenant/scans/${scanId}/share`, { key: tenant.keys.OPERATOR, body: { label: 'Auditor handoff', scope: 'passport' } });
+    const res = await rest(world, 'POST', `/tenant/scans/${scanId}/share`, {
+      key: tenant.keys.OPERATOR,
+      body: { label: 'Auditor handoff', scope: 'passport' },
+    });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(['token', 'url']);
     expect(res.body.token).toMatch(/^[A-Za-z0-9_-]{22,}$/);
     expect(res.body.url).toBe(`http://gateway.test/share/${res.body.token}`);
     const view = await rest(world, 'GET', new URL(res.body.url).pathname);
     expect(view.status).toBe(200);
-    expect(view.body).toMatchObject({ scope: 'passport', scan: { id: scanId, target: 'bank.example' }, link: { label: 'Auditor handoff' } });
+    expect(view.body).toMatchObject({
+      scope: 'passport',
+      scan: { id: scanId, target: 'bank.example' },
+      link: { label: 'Auditor handoff' },
+    });
   });
 
   it('takes an empty body (defaults: 168 hours, passport)', async () => {
@@ -43,9 +54,18 @@ describe('seed 002: POST /tenant/scans/{scan_id}/share', () => {
 
   it('the canonical route returns the link id, scope and expiry too; DELETE revokes it', async () => {
     const scanId = await newScan();
-    const res = await rest(world, 'POST', `/tenant/scans/${scanId}/share-links`, { key: tenant.keys.OPERATOR, body: { expiresHours: 2, scope: 'report', label: 'Quick look' } });
+    const res = await rest(world, 'POST', `/tenant/scans/${scanId}/share-links`, {
+      key: tenant.keys.OPERATOR,
+      body: { expiresHours: 2, scope: 'report', label: 'Quick look' },
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ url: expect.stringContaining('/share/'), token: expect.any(String), id: expect.any(String), scope: 'report', label: 'Quick look' });
+    expect(res.body).toMatchObject({
+      url: expect.stringContaining('/share/'),
+      token: expect.any(String),
+      id: expect.any(String),
+      scope: 'report',
+      label: 'Quick look',
+    });
     expect(res.body.expiresAt).toMatch(ISO_DATE);
     expect(Math.abs(Date.parse(res.body.expiresAt) - (world.clock.now().getTime() + 2 * HOUR))).toBeLessThan(60_000);
     expect((await rest(world, 'GET', `/share/${res.body.token}`)).status).toBe(200);
@@ -59,19 +79,39 @@ describe('seed 002: POST /tenant/scans/{scan_id}/share', () => {
 
 describe('/tenant/* errors of share links', () => {
   it('401 without a key', async () => {
-    expectTenantError(await rest(world, 'POST', `/tenant/scans/${await newScan()}/share`, { body: {} }), 401, 'UNAUTHENTICATED');
+    expectTenantError(
+      await rest(world, 'POST', `/tenant/scans/${await newScan()}/share`, { body: {} }),
+      401,
+      'UNAUTHENTICATED',
+    );
   });
 
   it('403 for a viewer', async () => {
-    expectTenantError(await rest(world, 'POST', `/tenant/scans/${await newScan()}/share`, { key: tenant.keys.VIEWER, body: {} }), 403, 'FORBIDDEN');
+    expectTenantError(
+      await rest(world, 'POST', `/tenant/scans/${await newScan()}/share`, { key: tenant.keys.VIEWER, body: {} }),
+      403,
+      'FORBIDDEN',
+    );
   });
 
   it("404 for an unknown scan and for another tenant's scan", async () => {
-    expectTenantError(await rest(world, 'POST', `/tenant/scans/${randomUUID()}/share`, { key: tenant.keys.OPERATOR, body: {} }), 404, 'NOT_FOUND');
+    expectTenantError(
+      await rest(world, 'POST', `/tenant/scans/${randomUUID()}/share`, { key: tenant.keys.OPERATOR, body: {} }),
+      404,
+      'NOT_FOUND',
+    );
     const other = await world.createTenantWithKeys({ name: 'Other share tenant' });
     const theirs = await newScan(other);
-    expectTenantError(await rest(world, 'POST', `/tenant/scans/${theirs}/share-links`, { key: tenant.keys.OPERATOR, body: {} }), 404, 'NOT_FOUND');
-    expectTenantError(await rest(world, 'DELETE', `/tenant/share-links/${randomUUID()}`, { key: tenant.keys.OPERATOR }), 404, 'NOT_FOUND');
+    expectTenantError(
+      await rest(world, 'POST', `/tenant/scans/${theirs}/share-links`, { key: tenant.keys.OPERATOR, body: {} }),
+      404,
+      'NOT_FOUND',
+    );
+    expectTenantError(
+      await rest(world, 'DELETE', `/tenant/share-links/${randomUUID()}`, { key: tenant.keys.OPERATOR }),
+      404,
+      'NOT_FOUND',
+    );
   });
 
   it.each([
@@ -80,9 +120,14 @@ describe('/tenant/* errors of share links', () => {
     ['expiresHours 721', { expiresHours: 721 }, 'expiresHours'],
     ['an unknown field', { expires: 5 }, 'expires'],
   ])('422 with field details for %s', async (_what, body, path) => {
-    const res = await rest(world, 'POST', `/tenant/scans/${await newScan()}/share`, { key: tenant.keys.OPERATOR, body });
+    const res = await rest(world, 'POST', `/tenant/scans/${await newScan()}/share`, {
+      key: tenant.keys.OPERATOR,
+      body,
+    });
     expectTenantError(res, 422, 'BAD_USER_INPUT');
-    expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.stringContaining(path) })]));
+    expect(res.body.error.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: expect.stringContaining(path) })]),
+    );
   });
 
   it('405 with Allow', async () => {
@@ -97,7 +142,12 @@ describe('public GET /share/{token}', () => {
   let scanId: string;
   beforeAll(async () => {
     scanId = await newScan();
-    token = (await rest(world, 'POST', `/tenant/scans/${scanId}/share`, { key: tenant.keys.OPERATOR, body: { label: 'Public', expiresHours: 1 } })).body.token;
+    token = (
+      await rest(world, 'POST', `/tenant/scans/${scanId}/share`, {
+        key: tenant.keys.OPERATOR,
+        body: { label: 'Public', expiresHours: 1 },
+      })
+    ).body.token;
   });
 
   it('JSON by default, no-store and no-referrer, no key needed', async () => {
@@ -111,25 +161,37 @@ describe('public GET /share/{token}', () => {
   });
 
   it('an HTML page when the client prefers text/html', async () => {
-    const res = await rest(world, 'GET', `/share/${token}`, { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+    const res = await rest(world, 'GET', `/share/${token}`, {
+      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.text).toMatch(/^<!doctype html>/i);
     expect(res.text).toContain('bank.example');
-    const json = await rest(world, 'GET', `/share/${token}`, { headers: { accept: 'application/json, text/html;q=0.5' } });
+    const json = await rest(world, 'GET', `/share/${token}`, {
+      headers: { accept: 'application/json, text/html;q=0.5' },
+    });
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
   });
 
   it('unknown, tampered, revoked and expired tokens all get the same 404', async () => {
     const scan = await newScan();
-    const revoke = (await rest(world, 'POST', `/tenant/scans/${scan}/share-links`, { key: tenant.keys.OPERATOR, body: {} })).body;
+    const revoke = (
+      await rest(world, 'POST', `/tenant/scans/${scan}/share-links`, { key: tenant.keys.OPERATOR, body: {} })
+    ).body;
     await rest(world, 'DELETE', `/tenant/share-links/${revoke.id}`, { key: tenant.keys.OPERATOR });
-    const expiring = (await rest(world, 'POST', `/tenant/scans/${scan}/share-links`, { key: tenant.keys.OPERATOR, body: { expiresHours: 1 } })).body.token;
+    const expiring = (
+      await rest(world, 'POST', `/tenant/scans/${scan}/share-links`, {
+        key: tenant.keys.OPERATOR,
+        body: { expiresHours: 1 },
+      })
+    ).body.token;
     const tampered = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
     const answers = [];
-    for (const t of ['unknown-token-' + randomUUID(), tampered, revoke.token]) answers.push(await rest(world, 'GET', `/share/${t}`));
+    for (const t of ['unknown-token-' + randomUUID(), tampered, revoke.token])
+      answers.push(await rest(world, 'GET', `/share/${t}`));
     world.clock.advance(2 * HOUR);
     answers.push(await rest(world, 'GET', `/share/${expiring}`));
     for (const res of answers) {

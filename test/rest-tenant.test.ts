@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectTenantError, logLineOf, rest } from './helpers/rest.js';
-import { createWorld, PLATFORM_KEY, TRANSPORTS, type TestTenant, type World } from './helpers/world.js';
+import { createWorld, PLATFORM_KEY, type TestTenant, TRANSPORTS, type World } from './helpers/world.js';
 
 let world: World;
 let tenant: TestTenant;
@@ -43,7 +43,13 @@ describe('seed 004: GET /tenant/me', () => {
   it('writes one log line for the REST request and its GraphQL operation, without the key', async () => {
     const res = await rest(world, 'GET', '/tenant/me', { key: tenant.keys.VIEWER, transport: 'query' });
     const line = logLineOf(world, res.headers.get('x-request-id'));
-    expect(line).toMatchObject({ method: 'GET', path: '/tenant/me', operation: 'RestTenantMe', status: 200, principal: { tenantId: tenant.id, role: 'VIEWER' } });
+    expect(line).toMatchObject({
+      method: 'GET',
+      path: '/tenant/me',
+      operation: 'RestTenantMe',
+      status: 200,
+      principal: { tenantId: tenant.id, role: 'VIEWER' },
+    });
     expect(world.logText()).not.toContain(tenant.keys.VIEWER);
   });
 
@@ -55,10 +61,17 @@ describe('seed 004: GET /tenant/me', () => {
   });
 
   it('logs a client x-request-id beside our own id, never as it', async () => {
-    const res = await rest(world, 'GET', '/tenant/me', { key: tenant.keys.VIEWER, headers: { 'x-request-id': 'client-abc-123' } });
+    const res = await rest(world, 'GET', '/tenant/me', {
+      key: tenant.keys.VIEWER,
+      headers: { 'x-request-id': 'client-abc-123' },
+    });
     const ours = res.headers.get('x-request-id');
     expect(ours).not.toBe('client-abc-123');
-    expect(logLineOf(world, ours)).toMatchObject({ path: '/tenant/me', operation: 'RestTenantMe', clientRequestId: 'client-abc-123' });
+    expect(logLineOf(world, ours)).toMatchObject({
+      path: '/tenant/me',
+      operation: 'RestTenantMe',
+      clientRequestId: 'client-abc-123',
+    });
   });
 });
 
@@ -97,13 +110,26 @@ describe('/tenant/* error dialect', () => {
   });
 
   it('422 with details for malformed JSON, never a 500', async () => {
-    const res = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, rawBody: '{"benchmarkOptIn": tru', headers: { 'content-type': 'application/json' } });
+    const res = await rest(world, 'PUT', '/tenant/settings', {
+      key: tenant.keys.OPERATOR,
+      rawBody: '{"benchmarkOptIn": tru',
+      headers: { 'content-type': 'application/json' },
+    });
     expectTenantError(res, 422, 'BAD_USER_INPUT');
     expect(res.body.error.details).toEqual([{ path: '', message: 'The body is not valid JSON' }]);
   });
 
-  it.each([['an array', '[1,2]'], ['a string', '"x"'], ['null', 'null'], ['a number', '42']])('422 for a body that is %s, not an object', async (_what, raw) => {
-    const res = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, rawBody: raw, headers: { 'content-type': 'application/json' } });
+  it.each([
+    ['an array', '[1,2]'],
+    ['a string', '"x"'],
+    ['null', 'null'],
+    ['a number', '42'],
+  ])('422 for a body that is %s, not an object', async (_what, raw) => {
+    const res = await rest(world, 'PUT', '/tenant/settings', {
+      key: tenant.keys.OPERATOR,
+      rawBody: raw,
+      headers: { 'content-type': 'application/json' },
+    });
     expectTenantError(res, 422, 'BAD_USER_INPUT');
     expect(res.body.error.message).toBe('The body must be a JSON object');
   });
@@ -114,12 +140,19 @@ describe('/tenant/* error dialect', () => {
   });
 
   it('415 for a body that is not JSON', async () => {
-    const res = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, rawBody: 'benchmarkOptIn=true', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await rest(world, 'PUT', '/tenant/settings', {
+      key: tenant.keys.OPERATOR,
+      rawBody: 'benchmarkOptIn=true',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expectTenantError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('422 for a body on a path that takes none', async () => {
-    const res = await rest(world, 'DELETE', '/tenant/share-links/8d6f8b7e-0000-4000-8000-000000000000', { key: tenant.keys.OPERATOR, body: { why: 'because' } });
+    const res = await rest(world, 'DELETE', '/tenant/share-links/8d6f8b7e-0000-4000-8000-000000000000', {
+      key: tenant.keys.OPERATOR,
+      body: { why: 'because' },
+    });
     expectTenantError(res, 422, 'BAD_USER_INPUT');
     expect(res.body.error.details).toEqual([{ path: 'why', message: 'Unknown field' }]);
   });
@@ -132,17 +165,32 @@ describe('/tenant/* error dialect', () => {
   });
 
   it('413 for a body above the size limit', async () => {
-    const res = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, body: { industry: 'x'.repeat(300 * 1024) } });
+    const res = await rest(world, 'PUT', '/tenant/settings', {
+      key: tenant.keys.OPERATOR,
+      body: { industry: 'x'.repeat(300 * 1024) },
+    });
     expectTenantError(res, 413, 'PAYLOAD_TOO_LARGE');
   });
 });
 
 describe('seed 000: /tenant/settings', () => {
-  const SEED_000_FIELDS = ['readinessDropThreshold', 'alertOnNewQuantumVulnerable', 'certExpiryDays', 'webhookSigningSecret', 'autoRetainScans', 'evidenceRetentionMonths', 'benchmarkOptIn', 'industry'];
+  const SEED_000_FIELDS = [
+    'readinessDropThreshold',
+    'alertOnNewQuantumVulnerable',
+    'certExpiryDays',
+    'webhookSigningSecret',
+    'autoRetainScans',
+    'evidenceRetentionMonths',
+    'benchmarkOptIn',
+    'industry',
+  ];
 
   it('PUT replays the documented example and answers { settings } with the persisted record', async () => {
     const t = await world.createTenantWithKeys({ name: 'Seed 000' });
-    const res = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { benchmarkOptIn: true, industry: 'financial' } });
+    const res = await rest(world, 'PUT', '/tenant/settings', {
+      key: t.keys.OPERATOR,
+      body: { benchmarkOptIn: true, industry: 'financial' },
+    });
     expect(res.status).toBe(200);
     expect(Object.keys(res.body)).toEqual(['settings']);
     expect(Object.keys(res.body.settings).sort()).toEqual([...SEED_000_FIELDS].sort());
@@ -160,7 +208,10 @@ describe('seed 000: /tenant/settings', () => {
   it('PATCH is the same partial update; other fields keep their values', async () => {
     const t = await world.createTenantWithKeys({ name: 'Patch' });
     await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 60 } });
-    const res = await rest(world, 'PATCH', '/tenant/settings', { key: t.keys.ADMIN, body: { evidenceRetentionMonths: 24 } });
+    const res = await rest(world, 'PATCH', '/tenant/settings', {
+      key: t.keys.ADMIN,
+      body: { evidenceRetentionMonths: 24 },
+    });
     expect(res.status).toBe(200);
     expect(res.body.settings).toMatchObject({ certExpiryDays: 60, evidenceRetentionMonths: 24 });
   });
@@ -168,7 +219,10 @@ describe('seed 000: /tenant/settings', () => {
   it('never returns the webhook signing secret', async () => {
     const t = await world.createTenantWithKeys({ name: 'Secret' });
     const canary = 'whsec-canary-' + Math.random().toString(36).slice(2);
-    const res = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { webhookSigningSecret: canary } });
+    const res = await rest(world, 'PUT', '/tenant/settings', {
+      key: t.keys.OPERATOR,
+      body: { webhookSigningSecret: canary },
+    });
     expect(res.status).toBe(200);
     expect(res.text).not.toContain(canary);
     const read = await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER });
@@ -179,31 +233,48 @@ describe('seed 000: /tenant/settings', () => {
 
   it('answers 304 to If-None-Match with the current ETag', async () => {
     const first = await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER });
-    const again = await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER, headers: { 'if-none-match': first.headers.get('etag')! } });
+    const again = await rest(world, 'GET', '/tenant/settings', {
+      key: tenant.keys.VIEWER,
+      headers: { 'if-none-match': first.headers.get('etag')! },
+    });
     expect(again.status).toBe(304);
     expect(again.text).toBe('');
   });
 
   it('403 for a viewer writing', async () => {
-    const res = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.VIEWER, body: { benchmarkOptIn: true } });
+    const res = await rest(world, 'PUT', '/tenant/settings', {
+      key: tenant.keys.VIEWER,
+      body: { benchmarkOptIn: true },
+    });
     expectTenantError(res, 403, 'FORBIDDEN');
   });
 
   it('422 with field details for an out-of-range value, and nothing is written', async () => {
     const before = await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER });
-    const res = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, body: { evidenceRetentionMonths: 121, benchmarkOptIn: true } });
+    const res = await rest(world, 'PUT', '/tenant/settings', {
+      key: tenant.keys.OPERATOR,
+      body: { evidenceRetentionMonths: 121, benchmarkOptIn: true },
+    });
     expectTenantError(res, 422, 'BAD_USER_INPUT');
-    expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.stringContaining('evidenceRetentionMonths') })]));
+    expect(res.body.error.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: expect.stringContaining('evidenceRetentionMonths') })]),
+    );
     const after = await rest(world, 'GET', '/tenant/settings', { key: tenant.keys.VIEWER });
     expect(after.body).toEqual(before.body);
     expect(after.headers.get('etag')).toBe(before.headers.get('etag'));
   });
 
   it('422 with field details for an unknown field or a wrong type', async () => {
-    const unknown = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, body: { notASetting: 1 } });
+    const unknown = await rest(world, 'PUT', '/tenant/settings', {
+      key: tenant.keys.OPERATOR,
+      body: { notASetting: 1 },
+    });
     expectTenantError(unknown, 422, 'BAD_USER_INPUT');
     expect(unknown.body.error.details).toEqual([expect.objectContaining({ path: 'notASetting' })]);
-    const wrongType = await rest(world, 'PUT', '/tenant/settings', { key: tenant.keys.OPERATOR, body: { certExpiryDays: 'soon' } });
+    const wrongType = await rest(world, 'PUT', '/tenant/settings', {
+      key: tenant.keys.OPERATOR,
+      body: { certExpiryDays: 'soon' },
+    });
     expectTenantError(wrongType, 422, 'BAD_USER_INPUT');
     expect(wrongType.body.error.details).toEqual([expect.objectContaining({ path: 'certExpiryDays' })]);
   });
@@ -212,15 +283,27 @@ describe('seed 000: /tenant/settings', () => {
     const t = await world.createTenantWithKeys({ name: 'Precondition' });
     const read = await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER });
     const etag = read.headers.get('etag')!;
-    const first = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 90 }, headers: { 'if-match': etag } });
+    const first = await rest(world, 'PUT', '/tenant/settings', {
+      key: t.keys.OPERATOR,
+      body: { certExpiryDays: 90 },
+      headers: { 'if-match': etag },
+    });
     expect(first.status).toBe(200);
     expect(first.headers.get('etag')).not.toBe(etag);
-    const stale = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 7 }, headers: { 'if-match': etag } });
+    const stale = await rest(world, 'PUT', '/tenant/settings', {
+      key: t.keys.OPERATOR,
+      body: { certExpiryDays: 7 },
+      headers: { 'if-match': etag },
+    });
     expectTenantError(stale, 412, 'PRECONDITION_FAILED');
     const after = await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER });
     expect(after.body.settings.certExpiryDays).toBe(90);
     expect(after.headers.get('etag')).toBe(first.headers.get('etag'));
-    const garbage = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 7 }, headers: { 'if-match': 'not-a-tag' } });
+    const garbage = await rest(world, 'PUT', '/tenant/settings', {
+      key: t.keys.OPERATOR,
+      body: { certExpiryDays: 7 },
+      headers: { 'if-match': 'not-a-tag' },
+    });
     expect(garbage.status).toBe(412);
   });
 });

@@ -20,7 +20,13 @@ async function scanIdsOf(tenantId: string) {
 }
 
 async function sweepAudits(tenantId: string) {
-  return world.store.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenantId).where('action', '=', 'retention.sweep').orderBy('id').execute();
+  return world.store.db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('action', '=', 'retention.sweep')
+    .orderBy('id')
+    .execute();
 }
 
 describe('calendar months', () => {
@@ -61,7 +67,11 @@ describe('runRetentionSweep (on demand)', () => {
     expect(result.body.errors).toBeUndefined();
     expect(result.body.data.runRetentionSweep).toEqual({ deletedScans: 1, deletedShareLinks: 2 });
     expect(await scanIdsOf(t.id)).toEqual([oldRetained.id, recent.id].sort());
-    const links = await world.store.db.selectFrom('share_links').select('scan_id').where('tenant_id', '=', t.id).execute();
+    const links = await world.store.db
+      .selectFrom('share_links')
+      .select('scan_id')
+      .where('tenant_id', '=', t.id)
+      .execute();
     expect(links.map((l) => l.scan_id)).toEqual([recent.id]);
   });
 
@@ -78,7 +88,12 @@ describe('runRetentionSweep (on demand)', () => {
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ actor_role: 'ADMIN', actor_key_id: t.keyIds.ADMIN, target: t.id });
     const changes = audits[0]!.changes as any;
-    expect(changes).toMatchObject({ evidenceRetentionMonths: 3, deletedScans: 1, deletedShareLinks: 2, scanIds: [old.id] });
+    expect(changes).toMatchObject({
+      evidenceRetentionMonths: 3,
+      deletedScans: 1,
+      deletedShareLinks: 2,
+      scanIds: [old.id],
+    });
     expect(changes.shareLinkIds).toHaveLength(2);
     expect(JSON.stringify(changes)).not.toContain(oldLinkToken);
   });
@@ -118,7 +133,15 @@ describe('default retention and the timer sweep', () => {
     const bToken = (await seedShareLink(world, b, bScan.id, { expiresHours: 720 })).token;
     await storeSetting(world, b, 'evidenceRetentionMonths', 24);
     // b keeps its audit entries for 10 years, so nothing of b's is due (audit retention is tested below).
-    expect((await world.gql(`mutation { updateAdminSettings(input: { compliance: { audit_log_retention_days: 3650 } }) { version } }`, {}, b.keys.ADMIN)).body.errors).toBeUndefined();
+    expect(
+      (
+        await world.gql(
+          `mutation { updateAdminSettings(input: { compliance: { audit_log_retention_days: 3650 } }) { version } }`,
+          {},
+          b.keys.ADMIN,
+        )
+      ).body.errors,
+    ).toBeUndefined();
 
     world.clock.advance(360 * DAY);
     expect((await world.gql(SWEEP, {}, a.keys.ADMIN)).body.data.runRetentionSweep.deletedScans).toBe(0);
@@ -160,35 +183,95 @@ describe('default retention and the timer sweep', () => {
 });
 
 describe('audit retention (compliance.audit_log_retention_days)', () => {
-  it('deletes audit entries older than the setting, with history versions of the same age, but keeps each document\'s newest version', async () => {
+  it("deletes audit entries older than the setting, with history versions of the same age, but keeps each document's newest version", async () => {
     const t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
     const config = `mutation($input: TenantConfigPatch!) { updateTenantConfig(input: $input) { version } }`;
-    for (const size of [2000, 3000, 4000]) expect((await world.gql(config, { input: { performance: { cache_size_mb: size } } }, t.keys.OPERATOR)).body.errors).toBeUndefined();
+    for (const size of [2000, 3000, 4000])
+      expect(
+        (await world.gql(config, { input: { performance: { cache_size_mb: size } } }, t.keys.OPERATOR)).body.errors,
+      ).toBeUndefined();
     const admin = `mutation($input: AdminSettingsPatch!) { updateAdminSettings(input: $input) { version } }`;
-    expect((await world.gql(admin, { input: { compliance: { audit_log_retention_days: 100 } } }, t.keys.ADMIN)).body.errors).toBeUndefined();
+    expect(
+      (await world.gql(admin, { input: { compliance: { audit_log_retention_days: 100 } } }, t.keys.ADMIN)).body.errors,
+    ).toBeUndefined();
     const db = world.store.db;
     // Config versions 1 and 2 (and their audit entries) are 200 days old; version 3 is too, but it is the newest.
     const old = new Date(Date.now() - 200 * DAY);
-    await db.updateTable('config_versions').set({ created_at: old }).where('tenant_id', '=', t.id).where('document', '=', 'TENANT_CONFIG').execute();
-    await db.updateTable('audit_log').set({ created_at: old }).where('tenant_id', '=', t.id).where('action', '=', 'config.update').execute();
-    const keptAudit = await db.selectFrom('audit_log').select('id').where('tenant_id', '=', t.id).where('action', '!=', 'config.update').execute();
+    await db
+      .updateTable('config_versions')
+      .set({ created_at: old })
+      .where('tenant_id', '=', t.id)
+      .where('document', '=', 'TENANT_CONFIG')
+      .execute();
+    await db
+      .updateTable('audit_log')
+      .set({ created_at: old })
+      .where('tenant_id', '=', t.id)
+      .where('action', '=', 'config.update')
+      .execute();
+    const keptAudit = await db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('tenant_id', '=', t.id)
+      .where('action', '!=', 'config.update')
+      .execute();
 
-    const res = await world.gql(`mutation($tenantId: ID) { runRetentionSweep(tenantId: $tenantId) { deletedScans deletedAuditEntries } }`, {}, t.keys.ADMIN);
+    const res = await world.gql(
+      `mutation($tenantId: ID) { runRetentionSweep(tenantId: $tenantId) { deletedScans deletedAuditEntries } }`,
+      {},
+      t.keys.ADMIN,
+    );
     expect(res.body.data.runRetentionSweep).toEqual({ deletedScans: 0, deletedAuditEntries: 3 });
-    const left = await db.selectFrom('audit_log').select(['id', 'action']).where('tenant_id', '=', t.id).orderBy('id').execute();
+    const left = await db
+      .selectFrom('audit_log')
+      .select(['id', 'action'])
+      .where('tenant_id', '=', t.id)
+      .orderBy('id')
+      .execute();
     expect(left.map((r) => String(r.id))).toEqual([...keptAudit.map((r) => String(r.id)), expect.any(String)]);
     expect(left[left.length - 1].action).toBe('retention.sweep');
-    const versions = await db.selectFrom('config_versions').select(['document', 'version']).where('tenant_id', '=', t.id).orderBy('document').orderBy('version').execute();
-    expect(versions).toEqual([{ document: 'SETTINGS', version: 1 }, { document: 'TENANT_CONFIG', version: 3 }]);
+    const versions = await db
+      .selectFrom('config_versions')
+      .select(['document', 'version'])
+      .where('tenant_id', '=', t.id)
+      .orderBy('document')
+      .orderBy('version')
+      .execute();
+    expect(versions).toEqual([
+      { document: 'SETTINGS', version: 1 },
+      { document: 'TENANT_CONFIG', version: 3 },
+    ]);
     // The newest version still shows the document as it stands.
-    const at3 = await world.gql(`query($id: ID!) { tenant(id: $id) { documentAt(document: TENANT_CONFIG, version: 3) } }`, { id: t.id }, t.keys.VIEWER);
+    const at3 = await world.gql(
+      `query($id: ID!) { tenant(id: $id) { documentAt(document: TENANT_CONFIG, version: 3) } }`,
+      { id: t.id },
+      t.keys.VIEWER,
+    );
     expect(at3.body.data.tenant.documentAt.performance.cache_size_mb).toBe(4000);
 
     // The timer finds tenants by their old audit entries too (no scans here).
-    await db.updateTable('audit_log').set({ created_at: old }).where('tenant_id', '=', t.id).where('action', '=', 'settings.update').execute();
+    await db
+      .updateTable('audit_log')
+      .set({ created_at: old })
+      .where('tenant_id', '=', t.id)
+      .where('action', '=', 'settings.update')
+      .execute();
     const silent = pino({ level: 'silent' });
-    const total = await sweepAllTenants(world.store.db, openChangeFeed(world.store.db, { logger: silent }), () => new Date(), silent, {});
+    const total = await sweepAllTenants(
+      world.store.db,
+      openChangeFeed(world.store.db, { logger: silent }),
+      () => new Date(),
+      silent,
+      {},
+    );
     expect(total.deletedAuditEntries).toBeGreaterThanOrEqual(1);
-    expect(await db.selectFrom('audit_log').select('id').where('tenant_id', '=', t.id).where('action', '=', 'settings.update').execute()).toEqual([]);
+    expect(
+      await db
+        .selectFrom('audit_log')
+        .select('id')
+        .where('tenant_id', '=', t.id)
+        .where('action', '=', 'settings.update')
+        .execute(),
+    ).toEqual([]);
   });
 });

@@ -14,17 +14,42 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 async function scanCount(tenantId: string) {
-  const row = await world.store.db.selectFrom('scans').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+  const row = await world.store.db
+    .selectFrom('scans')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 describe('createScan', () => {
   it('records a scan for the operator, with defaults, and audits it', async () => {
-    const res = await world.gql(CREATE_SCAN, { input: { target: '  api.acme.test  ', report: { findings: [{ id: 'F1', severity: 'high' }] }, summary: { high: 1 } } }, acme.keys.OPERATOR);
+    const res = await world.gql(
+      CREATE_SCAN,
+      {
+        input: {
+          target: '  api.acme.test  ',
+          report: { findings: [{ id: 'F1', severity: 'high' }] },
+          summary: { high: 1 },
+        },
+      },
+      acme.keys.OPERATOR,
+    );
     expect(res.body.errors).toBeUndefined();
     const scan = res.body.data.createScan.scan;
-    expect(scan).toMatchObject({ target: 'api.acme.test', status: 'COMPLETED', retained: false, summary: { high: 1 }, report: { findings: [{ id: 'F1', severity: 'high' }] } });
-    const audit = await world.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'scan.create').where('target', '=', scan.id).execute();
+    expect(scan).toMatchObject({
+      target: 'api.acme.test',
+      status: 'COMPLETED',
+      retained: false,
+      summary: { high: 1 },
+      report: { findings: [{ id: 'F1', severity: 'high' }] },
+    });
+    const audit = await world.store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'scan.create')
+      .where('target', '=', scan.id)
+      .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ tenant_id: acme.id, actor_key_id: acme.keyIds.OPERATOR, actor_role: 'OPERATOR' });
   });
@@ -58,7 +83,9 @@ describe('createScan', () => {
     for (const target of ['', '   ', 'x'.repeat(2049)]) {
       const res = await world.gql(CREATE_SCAN, { input: { target } }, acme.keys.OPERATOR);
       expect(res.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
-      expect(res.body.errors![0].extensions.details).toEqual([{ path: 'target', message: 'must be 1-2048 characters' }]);
+      expect(res.body.errors![0].extensions.details).toEqual([
+        { path: 'target', message: 'must be 1-2048 characters' },
+      ]);
     }
     const ok = await world.gql(CREATE_SCAN, { input: { target: 'x'.repeat(2048) } }, acme.keys.OPERATOR);
     expect(ok.body.errors).toBeUndefined();
@@ -118,7 +145,11 @@ describe('Tenant.scans and Query.scan', () => {
   });
 
   it('refuses a malformed cursor', async () => {
-    const res = await world.gql(`query($id: ID!) { tenant(id: $id) { scans(after: "nonsense!") { nodes { id } } } }`, { id: acme.id }, acme.keys.VIEWER);
+    const res = await world.gql(
+      `query($id: ID!) { tenant(id: $id) { scans(after: "nonsense!") { nodes { id } } } }`,
+      { id: acme.id },
+      acme.keys.VIEWER,
+    );
     expect(res.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
   });
 

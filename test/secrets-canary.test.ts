@@ -26,13 +26,22 @@ async function send(query: string, variables: Record<string, unknown>, key: stri
 }
 
 const status = async () =>
-  (await send(`query($id: ID!) { tenant(id: $id) { settings { webhookSigningSecret { isSet updatedAt } webhooks { signing_secret { isSet updatedAt } } tenantSettings categories values { path value } } } }`, { id: tenant.id }, tenant.keys.VIEWER))
-    .body.data.tenant.settings;
+  (
+    await send(
+      `query($id: ID!) { tenant(id: $id) { settings { webhookSigningSecret { isSet updatedAt } webhooks { signing_secret { isSet updatedAt } } tenantSettings categories values { path value } } } }`,
+      { id: tenant.id },
+      tenant.keys.VIEWER,
+    )
+  ).body.data.tenant.settings;
 
 /** Every table's contents as text, as Postgres itself renders them. */
 async function databaseText(): Promise<string> {
   const tables = ['tenants', 'api_keys', 'setting_values', 'feature_flags', 'audit_log'];
-  const parts = await Promise.all(tables.map((t) => sql<{ t: string }>`select coalesce(json_agg(x)::text, '') as t from ${sql.table(t)} x`.execute(world.store.db)));
+  const parts = await Promise.all(
+    tables.map((t) =>
+      sql<{ t: string }>`select coalesce(json_agg(x)::text, '') as t from ${sql.table(t)} x`.execute(world.store.db),
+    ),
+  );
   return parts.map((p) => p.rows[0].t).join('\n');
 }
 
@@ -42,7 +51,9 @@ describe('the webhook signing secret: one value, encrypted at rest, never shown'
     canaries.push(secret);
     const res = await send(Q.updateTenantSettings, { input: { webhookSigningSecret: secret } }, tenant.keys.OPERATOR);
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.updateTenantSettings.changes).toEqual([{ path: 'webhookSigningSecret', category: null, old: null, new: '[redacted]' }]);
+    expect(res.body.data.updateTenantSettings.changes).toEqual([
+      { path: 'webhookSigningSecret', category: null, old: null, new: '[redacted]' },
+    ]);
     const s = await status();
     expect(s.webhookSigningSecret.isSet).toBe(true);
     expect(s.webhooks.signing_secret).toEqual(s.webhookSigningSecret); // one value under both names
@@ -54,22 +65,39 @@ describe('the webhook signing secret: one value, encrypted at rest, never shown'
   it('set through the webhooks category (updateAdminSettings) replaces the same value', async () => {
     const secret = canary();
     canaries.push(secret);
-    const res = await send(Q.updateAdminSettings, { input: { webhooks: { signing_secret: secret, enabled: true } } }, tenant.keys.ADMIN);
+    const res = await send(
+      Q.updateAdminSettings,
+      { input: { webhooks: { signing_secret: secret, enabled: true } } },
+      tenant.keys.ADMIN,
+    );
     expect(res.body.data.updateAdminSettings.changes).toEqual([
       { path: 'enabled', category: 'webhooks', old: false, new: true },
       { path: 'signing_secret', category: 'webhooks', old: '[redacted]', new: '[redacted]' },
     ]);
-    const rows = await world.store.db.selectFrom('setting_values').selectAll().where('tenant_id', '=', tenant.id).where('path', 'like', '%ecret%').execute();
+    const rows = await world.store.db
+      .selectFrom('setting_values')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('path', 'like', '%ecret%')
+      .execute();
     expect(rows.map((r) => r.path)).toEqual(['settings.webhookSigningSecret']);
     expect(rows[0].value).toBeNull();
     // Encrypted with the configured key and bound to this tenant and path (AES-256-GCM).
-    expect(openSecret(world.config.secretsKey, rows[0].encrypted_value!, `${tenant.id}:settings.webhookSigningSecret`)).toBe(secret);
-    expect(() => openSecret(world.config.secretsKey, rows[0].encrypted_value!, `${tenant.id}:settings.other`)).toThrow();
+    expect(
+      openSecret(world.config.secretsKey, rows[0].encrypted_value!, `${tenant.id}:settings.webhookSigningSecret`),
+    ).toBe(secret);
+    expect(() =>
+      openSecret(world.config.secretsKey, rows[0].encrypted_value!, `${tenant.id}:settings.other`),
+    ).toThrow();
   });
 
   it('writing the same secret again is not a change (no version bump, no audit entry)', async () => {
     const before = (await status()).webhookSigningSecret.updatedAt;
-    const res = await send(Q.updateTenantSettings, { input: { webhookSigningSecret: canaries[1] } }, tenant.keys.OPERATOR);
+    const res = await send(
+      Q.updateTenantSettings,
+      { input: { webhookSigningSecret: canaries[1] } },
+      tenant.keys.OPERATOR,
+    );
     expect(res.body.data.updateTenantSettings.changes).toEqual([]);
     expect((await status()).webhookSigningSecret.updatedAt).toBe(before);
   });
@@ -77,15 +105,28 @@ describe('the webhook signing secret: one value, encrypted at rest, never shown'
   it('through the platform admin, a refused (too short) write, and a clear', async () => {
     const secret = canary();
     canaries.push(secret);
-    expect((await send(Q.updateTenantSettings, { tenantId: tenant.id, input: { webhookSigningSecret: secret } }, PLATFORM_KEY)).body.errors).toBeUndefined();
+    expect(
+      (
+        await send(
+          Q.updateTenantSettings,
+          { tenantId: tenant.id, input: { webhookSigningSecret: secret } },
+          PLATFORM_KEY,
+        )
+      ).body.errors,
+    ).toBeUndefined();
     const short = canary().slice(0, 12);
     canaries.push(short);
-    expect((await send(Q.updateTenantSettings, { input: { webhookSigningSecret: short } }, tenant.keys.OPERATOR)).body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(
+      (await send(Q.updateTenantSettings, { input: { webhookSigningSecret: short } }, tenant.keys.OPERATOR)).body
+        .errors![0].extensions.code,
+    ).toBe('BAD_USER_INPUT');
     const last = canary();
     canaries.push(last);
     await send(Q.updateAdminSettings, { input: { webhooks: { signing_secret: last } } }, tenant.keys.OPERATOR);
     const cleared = await send(Q.updateTenantSettings, { input: { webhookSigningSecret: null } }, tenant.keys.OPERATOR);
-    expect(cleared.body.data.updateTenantSettings.changes).toEqual([{ path: 'webhookSigningSecret', category: null, old: '[redacted]', new: null }]);
+    expect(cleared.body.data.updateTenantSettings.changes).toEqual([
+      { path: 'webhookSigningSecret', category: null, old: '[redacted]', new: null },
+    ]);
     expect((await status()).webhookSigningSecret).toEqual({ isSet: false, updatedAt: null });
     const again = canary();
     canaries.push(again);
@@ -95,7 +136,12 @@ describe('the webhook signing secret: one value, encrypted at rest, never shown'
 
   it('resetting the webhooks category clears it (it is part of that category)', async () => {
     const res = await send(Q.reset, { category: 'webhooks' }, tenant.keys.ADMIN);
-    expect(res.body.data.resetSettingsCategory.changes).toContainEqual({ path: 'signing_secret', category: 'webhooks', old: '[redacted]', new: null });
+    expect(res.body.data.resetSettingsCategory.changes).toContainEqual({
+      path: 'signing_secret',
+      category: 'webhooks',
+      old: '[redacted]',
+      new: null,
+    });
     expect((await status()).webhookSigningSecret.isSet).toBe(false);
     const last = canary();
     canaries.push(last);
@@ -107,7 +153,10 @@ describe('the webhook signing secret: one value, encrypted at rest, never shown'
     const entries = audit.body.data.tenant.auditLog.nodes;
     const secretEntries = entries.filter((e: any) => e.changes && 'settings.webhookSigningSecret' in e.changes);
     expect(secretEntries).toHaveLength(8); // 6 sets, 1 clear, 1 reset; the refused and the repeated write left none
-    for (const e of secretEntries) expect(Object.values(e.changes['settings.webhookSigningSecret']).every((v) => v === null || v === '[redacted]')).toBe(true);
+    for (const e of secretEntries)
+      expect(
+        Object.values(e.changes['settings.webhookSigningSecret']).every((v) => v === null || v === '[redacted]'),
+      ).toBe(true);
     expect(JSON.stringify(entries)).toContain('[redacted]');
     const logs = world.logText();
     expect(logs.length).toBeGreaterThan(0);

@@ -37,7 +37,10 @@ async function gql(query: string, variables: Record<string, unknown>, key: strin
 }
 
 async function call(method: string, path: string, options: { body?: unknown; key?: string | null } = {}) {
-  const res = await rest(world, method, path, { body: options.body, key: options.key === null ? undefined : (options.key ?? tenant.keys.ADMIN) });
+  const res = await rest(world, method, path, {
+    body: options.body,
+    key: options.key === null ? undefined : (options.key ?? tenant.keys.ADMIN),
+  });
   record(res.text, res.headers);
   return res;
 }
@@ -52,11 +55,30 @@ afterAll(() => world.close());
 describe('the webhook signing secret through every write path', () => {
   it('PUT /tenant/settings, PATCH /tenant/settings, PUT /api/admin/settings/webhooks, and both GraphQL mutations', async () => {
     const writes: Array<(s: string) => Promise<{ ok: boolean; text: string }>> = [
-      async (s) => { const r = await call('PUT', '/tenant/settings', { body: { webhookSigningSecret: s } }); return { ok: r.status === 200, text: r.text }; },
-      async (s) => { const r = await call('PATCH', '/tenant/settings', { body: { webhookSigningSecret: s, certExpiryDays: 45 } }); return { ok: r.status === 200, text: r.text }; },
-      async (s) => { const r = await call('PUT', '/api/admin/settings/webhooks', { body: { signing_secret: s, enabled: true } }); return { ok: r.status === 200, text: r.text }; },
-      async (s) => { const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: s } }, tenant.keys.OPERATOR); return { ok: !r.body.errors, text: JSON.stringify(r.body) }; },
-      async (s) => { const r = await gql(Q.updateAdminSettings, { input: { webhooks: { signing_secret: s } } }, tenant.keys.OPERATOR); return { ok: !r.body.errors, text: JSON.stringify(r.body) }; },
+      async (s) => {
+        const r = await call('PUT', '/tenant/settings', { body: { webhookSigningSecret: s } });
+        return { ok: r.status === 200, text: r.text };
+      },
+      async (s) => {
+        const r = await call('PATCH', '/tenant/settings', { body: { webhookSigningSecret: s, certExpiryDays: 45 } });
+        return { ok: r.status === 200, text: r.text };
+      },
+      async (s) => {
+        const r = await call('PUT', '/api/admin/settings/webhooks', { body: { signing_secret: s, enabled: true } });
+        return { ok: r.status === 200, text: r.text };
+      },
+      async (s) => {
+        const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: s } }, tenant.keys.OPERATOR);
+        return { ok: !r.body.errors, text: JSON.stringify(r.body) };
+      },
+      async (s) => {
+        const r = await gql(
+          Q.updateAdminSettings,
+          { input: { webhooks: { signing_secret: s } } },
+          tenant.keys.OPERATOR,
+        );
+        return { ok: !r.body.errors, text: JSON.stringify(r.body) };
+      },
     ];
     for (const write of writes) {
       const secret = canary();
@@ -69,31 +91,78 @@ describe('the webhook signing secret through every write path', () => {
   });
 
   it('a refused write never echoes the secret it carried, and still names the field and the reason', async () => {
-    const refusals: Array<{ send: (s: string) => Promise<{ status: number; text: string }>; status: number; mentions: RegExp[] }> = [
+    const refusals: Array<{
+      send: (s: string) => Promise<{ status: number; text: string }>;
+      status: number;
+      mentions: RegExp[];
+    }> = [
       // Domain validation (out of range next to the secret).
-      { send: (s) => call('PUT', '/tenant/settings', { body: { webhookSigningSecret: s, certExpiryDays: 9999 } }), status: 422, mentions: [/certExpiryDays must be between 1 and 365/] },
-      { send: (s) => call('PUT', '/api/admin/settings/webhooks', { body: { signing_secret: s, timeout_seconds: 999 } }), status: 400, mentions: [/timeout_seconds/] },
-      // GraphQL variable coercion (an unknown field or a wrong type in the same input object).
-      { send: (s) => call('PUT', '/tenant/settings', { body: { webhookSigningSecret: s, bogus: 1 } }), status: 422, mentions: [/Field "bogus" is not defined/, /"path":"bogus"/] },
-      { send: (s) => call('PUT', '/tenant/settings', { body: { webhookSigningSecret: s, certExpiryDays: 'x' } }), status: 422, mentions: [/"path":"certExpiryDays"/, /Int cannot represent non-integer value/] },
-      { send: (s) => call('PUT', '/api/admin/settings/webhooks', { body: { signing_secret: s, nope: true } }), status: 400, mentions: [/Field "nope" is not defined/, /"path":"webhooks.nope"/] },
-      { send: (s) => call('PUT', `/api/v1/tenants/${tenant.id}/config`, { body: { security: { webhook: s } } }), status: 400, mentions: [/Field "webhook" is not defined/] },
       {
-        send: async (s) => { const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: s, bogus: 1 } }); return { status: r.status, text: JSON.stringify(r.body) }; },
-        status: 400, mentions: [/Variable "\$input" got invalid value; Field "bogus" is not defined by type "TenantSettingsPatch"/, /BAD_USER_INPUT/],
+        send: (s) => call('PUT', '/tenant/settings', { body: { webhookSigningSecret: s, certExpiryDays: 9999 } }),
+        status: 422,
+        mentions: [/certExpiryDays must be between 1 and 365/],
       },
       {
-        send: async (s) => { const r = await gql(Q.updateAdminSettings, { input: { webhooks: { signing_secret: s, nope: 1 } } }); return { status: r.status, text: JSON.stringify(r.body) }; },
-        status: 400, mentions: [/at "input.webhooks"; Field "nope" is not defined/],
+        send: (s) => call('PUT', '/api/admin/settings/webhooks', { body: { signing_secret: s, timeout_seconds: 999 } }),
+        status: 400,
+        mentions: [/timeout_seconds/],
+      },
+      // GraphQL variable coercion (an unknown field or a wrong type in the same input object).
+      {
+        send: (s) => call('PUT', '/tenant/settings', { body: { webhookSigningSecret: s, bogus: 1 } }),
+        status: 422,
+        mentions: [/Field "bogus" is not defined/, /"path":"bogus"/],
+      },
+      {
+        send: (s) => call('PUT', '/tenant/settings', { body: { webhookSigningSecret: s, certExpiryDays: 'x' } }),
+        status: 422,
+        mentions: [/"path":"certExpiryDays"/, /Int cannot represent non-integer value/],
+      },
+      {
+        send: (s) => call('PUT', '/api/admin/settings/webhooks', { body: { signing_secret: s, nope: true } }),
+        status: 400,
+        mentions: [/Field "nope" is not defined/, /"path":"webhooks.nope"/],
+      },
+      {
+        send: (s) => call('PUT', `/api/v1/tenants/${tenant.id}/config`, { body: { security: { webhook: s } } }),
+        status: 400,
+        mentions: [/Field "webhook" is not defined/],
+      },
+      {
+        send: async (s) => {
+          const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: s, bogus: 1 } });
+          return { status: r.status, text: JSON.stringify(r.body) };
+        },
+        status: 400,
+        mentions: [
+          /Variable "\$input" got invalid value; Field "bogus" is not defined by type "TenantSettingsPatch"/,
+          /BAD_USER_INPUT/,
+        ],
+      },
+      {
+        send: async (s) => {
+          const r = await gql(Q.updateAdminSettings, { input: { webhooks: { signing_secret: s, nope: 1 } } });
+          return { status: r.status, text: JSON.stringify(r.body) };
+        },
+        status: 400,
+        mentions: [/at "input.webhooks"; Field "nope" is not defined/],
       },
       {
         // A number where the secret's string goes: graphql-js repeats it in the reason too.
-        send: async (s) => { const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: Number(s) } }); return { status: r.status, text: JSON.stringify(r.body) }; },
-        status: 400, mentions: [/at "input.webhookSigningSecret"; String cannot represent a non string value/],
+        send: async (s) => {
+          const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: Number(s) } });
+          return { status: r.status, text: JSON.stringify(r.body) };
+        },
+        status: 400,
+        mentions: [/at "input.webhookSigningSecret"; String cannot represent a non string value/],
       },
       {
-        send: async (s) => { const r = await gql(Q.auditLog, { id: tenant.id, filter: { since: s } }); return { status: r.status, text: JSON.stringify(r.body) }; },
-        status: 400, mentions: [/at "filter.since"; DateTime must be an ISO-8601 string/],
+        send: async (s) => {
+          const r = await gql(Q.auditLog, { id: tenant.id, filter: { since: s } });
+          return { status: r.status, text: JSON.stringify(r.body) };
+        },
+        status: 400,
+        mentions: [/at "filter.since"; DateTime must be an ISO-8601 string/],
       },
     ];
     for (const [i, r] of refusals.entries()) {
@@ -106,17 +175,27 @@ describe('the webhook signing secret through every write path', () => {
       expect(res.text, `refusal ${i} echoes the secret`).not.toContain(secret);
       const plain = res.text.split(`\\"`).join(`"`); // JSON text, quotes unescaped for the patterns
       for (const m of r.mentions) expect(plain, `refusal ${i}`).toMatch(m);
-      expect((await gql(`{ me { tenant { settings { version } } } }`, {})).body.data.me.tenant.settings.version).toBe(before);
+      expect((await gql(`{ me { tenant { settings { version } } } }`, {})).body.data.me.tenant.settings.version).toBe(
+        before,
+      );
     }
   });
 });
 
 describe('API keys and share tokens', () => {
   it('are created through GraphQL and REST, and used', async () => {
-    const key = await world.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id prefix } } }`, { input: { tenantId: tenant.id, role: 'VIEWER', label: 'canary key' } }, tenant.keys.ADMIN);
+    const key = await world.gql(
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id prefix } } }`,
+      { input: { tenantId: tenant.id, role: 'VIEWER', label: 'canary key' } },
+      tenant.keys.ADMIN,
+    );
     credentials.push(key.body.data.createApiKey.key);
     const scan = await seedScan(world, tenant, { report: { ok: true } });
-    const viaGraphql = await world.gql(CREATE_SHARE_LINK, { scanId: scan.id, input: { label: 'canary link' } }, tenant.keys.OPERATOR);
+    const viaGraphql = await world.gql(
+      CREATE_SHARE_LINK,
+      { scanId: scan.id, input: { label: 'canary link' } },
+      tenant.keys.OPERATOR,
+    );
     credentials.push(viaGraphql.body.data.createShareLink.token);
     for (const path of [`/tenant/scans/${scan.id}/share`, `/tenant/scans/${scan.id}/share-links`]) {
       const res = await rest(world, 'POST', path, { key: tenant.keys.OPERATOR, body: { scope: 'bundle' } });
@@ -154,7 +233,10 @@ describe('reading everything back', () => {
     const byId = await gql(`query($id: ID!) { tenant(id: $id) { ${FULL_TENANT} } }`, { id: tenant.id });
     expect(byId.body.errors).toBeUndefined();
     const scanId = byId.body.data.tenant.scans.nodes[0].id;
-    expect((await gql(`query($id: ID!) { scan(id: $id) { id report summary shareLinks { id label } } }`, { id: scanId })).body.errors).toBeUndefined();
+    expect(
+      (await gql(`query($id: ID!) { scan(id: $id) { id report summary shareLinks { id label } } }`, { id: scanId }))
+        .body.errors,
+    ).toBeUndefined();
   });
 
   it('every REST GET route, and /openapi.json', async () => {
@@ -183,7 +265,10 @@ describe('the search', () => {
     const audit = JSON.stringify(await world.store.db.selectFrom('audit_log').selectAll().execute());
     expect(audit).toContain('[redacted]');
     for (const needle of [...secrets, ...credentials]) {
-      expect(responses.filter((r) => r.includes(needle)).map((r) => r.slice(0, 300)), `a response holds ${needle}`).toEqual([]);
+      expect(
+        responses.filter((r) => r.includes(needle)).map((r) => r.slice(0, 300)),
+        `a response holds ${needle}`,
+      ).toEqual([]);
       expect(logs, `the log holds ${needle}`).not.toContain(needle);
       expect(audit, `the audit log holds ${needle}`).not.toContain(needle);
     }

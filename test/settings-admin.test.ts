@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS_CATEGORIES } from '../src/catalog/admin-settings.js';
-import { at, casesOf, expectBadInput, expectCode, expectRefusedByGraphQL, generatedEntries, patchAt, Q, snapshot } from './helpers/config-domain.js';
+import {
+  at,
+  casesOf,
+  expectBadInput,
+  expectCode,
+  expectRefusedByGraphQL,
+  generatedEntries,
+  patchAt,
+  Q,
+  snapshot,
+} from './helpers/config-domain.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -11,23 +21,53 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const update = (input: unknown, key = tenant.keys.OPERATOR, v?: number) => world.gql(Q.updateAdminSettings, { input, v }, key);
+const update = (input: unknown, key = tenant.keys.OPERATOR, v?: number) =>
+  world.gql(Q.updateAdminSettings, { input, v }, key);
 const reset = (category: string, key = tenant.keys.ADMIN) => world.gql(Q.reset, { category }, key);
 const read = async () => (await world.gql(Q.settings, { id: tenant.id }, tenant.keys.VIEWER)).body.data.tenant.settings;
 const category = async (name: string) =>
-  (await world.gql(`query($id: ID!, $c: SettingsCategory!) { tenant(id: $id) { settings { categoryValues(category: $c) } } }`, { id: tenant.id, c: name }, tenant.keys.VIEWER)).body.data.tenant.settings.categoryValues;
+  (
+    await world.gql(
+      `query($id: ID!, $c: SettingsCategory!) { tenant(id: $id) { settings { categoryValues(category: $c) } } }`,
+      { id: tenant.id, c: name },
+      tenant.keys.VIEWER,
+    )
+  ).body.data.tenant.settings.categoryValues;
 
 /** Seed 001's GET /api/admin/settings/authentication response. */
 const seedAuthentication = {
-  password_policy: { min_length: 8, require_uppercase: true, require_lowercase: true, require_numbers: true, require_symbols: false, max_age_days: 90, history_count: 5 },
-  session: { lifetime: 86400, idle_timeout: 3600, absolute_timeout: 604800, single_session: false, remember_me_enabled: true, remember_me_duration: 2592000 },
+  password_policy: {
+    min_length: 8,
+    require_uppercase: true,
+    require_lowercase: true,
+    require_numbers: true,
+    require_symbols: false,
+    max_age_days: 90,
+    history_count: 5,
+  },
+  session: {
+    lifetime: 86400,
+    idle_timeout: 3600,
+    absolute_timeout: 604800,
+    single_session: false,
+    remember_me_enabled: true,
+    remember_me_duration: 2592000,
+  },
   mfa: { enabled: true, required: false, methods: ['totp', 'sms', 'email'], grace_period: 0 },
   lockout: { enabled: true, max_attempts: 5, lockout_duration: 900, reset_after: 3600 },
 };
 
 describe('seed 001 categories: defaults and documented shapes', () => {
   it('has exactly the seven documented categories', async () => {
-    expect(SETTINGS_CATEGORIES).toEqual(['authentication', 'branding', 'email', 'security', 'tokens', 'webhooks', 'compliance']);
+    expect(SETTINGS_CATEGORIES).toEqual([
+      'authentication',
+      'branding',
+      'email',
+      'security',
+      'tokens',
+      'webhooks',
+      'compliance',
+    ]);
     const res = await world.gql(`{ __type(name: "SettingsCategory") { enumValues { name } } }`, {}, tenant.keys.VIEWER);
     expect(res.body.data.__type.enumValues.map((v: any) => v.name).sort()).toEqual([...SETTINGS_CATEGORIES].sort());
   });
@@ -38,27 +78,62 @@ describe('seed 001 categories: defaults and documented shapes', () => {
 
   it('min_length defaults to 8 (code default) in a world without the environment variable', async () => {
     const v = (await read()).values.find((x: any) => x.path === 'admin.authentication.password_policy.min_length');
-    expect(v).toEqual({ path: 'admin.authentication.password_policy.min_length', value: 8, source: 'DEFAULT', envVar: 'MIN_PASSWORD_LENGTH', defaultValue: 8, secret: false });
+    expect(v).toEqual({
+      path: 'admin.authentication.password_policy.min_length',
+      value: 8,
+      source: 'DEFAULT',
+      envVar: 'MIN_PASSWORD_LENGTH',
+      defaultValue: 8,
+      secret: false,
+    });
   });
 
   it('defaults of our designed categories', async () => {
     const all = (await read()).categories;
     expect(all.branding).toEqual({ logo_url: null, primary_color: '#0066CC', company_name: null });
     expect(all.email).toEqual({ from_address: null, from_name: null, reply_to_address: null });
-    expect(all.security).toEqual({ allowed_origins: [], trusted_proxies: [], rate_limiting: { enabled: true, requests_per_minute: 60 } });
-    expect(all.tokens).toEqual({ access_token_ttl: 3600, refresh_token_ttl: 2592000, refresh_token_rotation: true, reuse_detection: true, signing_algorithm: 'RS256' });
-    expect(all.webhooks).toEqual({ enabled: false, endpoints: [], signing_secret: null, timeout_seconds: 10, retry: { max_attempts: 5, backoff_seconds: 30 } });
-    expect(all.compliance).toEqual({ audit_log_retention_days: 365, data_export_enabled: true, data_export_format: 'json', mask_pii_in_logs: true, consent_required: false });
+    expect(all.security).toEqual({
+      allowed_origins: [],
+      trusted_proxies: [],
+      rate_limiting: { enabled: true, requests_per_minute: 60 },
+    });
+    expect(all.tokens).toEqual({
+      access_token_ttl: 3600,
+      refresh_token_ttl: 2592000,
+      refresh_token_rotation: true,
+      reuse_detection: true,
+      signing_algorithm: 'RS256',
+    });
+    expect(all.webhooks).toEqual({
+      enabled: false,
+      endpoints: [],
+      signing_secret: null,
+      timeout_seconds: 10,
+      retry: { max_attempts: 5, backoff_seconds: 30 },
+    });
+    expect(all.compliance).toEqual({
+      audit_log_retention_days: 365,
+      data_export_enabled: true,
+      data_export_format: 'json',
+      mask_pii_in_logs: true,
+      consent_required: false,
+    });
   });
 
   it('typed GraphQL fields per category, snake_case as documented', async () => {
     const res = await world.gql(
       `query($id: ID!) { tenant(id: $id) { settings { authentication { password_policy { min_length history_count } session { remember_me_duration } mfa { methods grace_period } lockout { reset_after } }
         security { rate_limiting { requests_per_minute } } webhooks { signing_secret { isSet } retry { max_attempts } } } } }`,
-      { id: tenant.id }, tenant.keys.VIEWER,
+      { id: tenant.id },
+      tenant.keys.VIEWER,
     );
     expect(res.body.data.tenant.settings).toEqual({
-      authentication: { password_policy: { min_length: 8, history_count: 5 }, session: { remember_me_duration: 2592000 }, mfa: { methods: ['totp', 'sms', 'email'], grace_period: 0 }, lockout: { reset_after: 3600 } },
+      authentication: {
+        password_policy: { min_length: 8, history_count: 5 },
+        session: { remember_me_duration: 2592000 },
+        mfa: { methods: ['totp', 'sms', 'email'], grace_period: 0 },
+        lockout: { reset_after: 3600 },
+      },
       security: { rate_limiting: { requests_per_minute: 60 } },
       webhooks: { signing_secret: { isSet: false }, retry: { max_attempts: 5 } },
     });
@@ -67,7 +142,9 @@ describe('seed 001 categories: defaults and documented shapes', () => {
 
 describe('seed 001 PUT /api/admin/settings/:category', () => {
   it('runs the documented example: changes keyed by path inside the category, old and new', async () => {
-    const res = await update({ authentication: { password_policy: { min_length: 12, require_symbols: true }, mfa: { required: true } } });
+    const res = await update({
+      authentication: { password_policy: { min_length: 12, require_symbols: true }, mfa: { required: true } },
+    });
     expect(res.body.errors).toBeUndefined();
     const payload = res.body.data.updateAdminSettings;
     expect(payload.changes).toEqual([
@@ -77,7 +154,11 @@ describe('seed 001 PUT /api/admin/settings/:category', () => {
     ]);
     expect(typeof payload.updatedAt).toBe('string');
     // Partial: the rest of the category is untouched.
-    expect(payload.settings.categories.authentication.password_policy).toEqual({ ...seedAuthentication.password_policy, min_length: 12, require_symbols: true });
+    expect(payload.settings.categories.authentication.password_policy).toEqual({
+      ...seedAuthentication.password_policy,
+      min_length: 12,
+      require_symbols: true,
+    });
     expect(payload.settings.categories.authentication.session).toEqual(seedAuthentication.session);
   });
 
@@ -89,12 +170,20 @@ describe('seed 001 PUT /api/admin/settings/:category', () => {
     });
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.updateAdminSettings.changes.map((c: any) => `${c.category}:${c.path}`)).toEqual([
-      'branding:logo_url', 'branding:company_name', 'email:from_address', 'email:from_name', 'security:allowed_origins',
+      'branding:logo_url',
+      'branding:company_name',
+      'email:from_address',
+      'email:from_name',
+      'security:allowed_origins',
     ]);
     expect((await read()).categories).toMatchObject({
       branding: { logo_url: 'https://example.com/logo.png', primary_color: '#0066CC', company_name: 'Example Corp' },
       email: { from_address: 'noreply@example.com', from_name: 'Example Corp' },
-      security: { allowed_origins: ['https://app.example.com'], trusted_proxies: [], rate_limiting: { enabled: true, requests_per_minute: 60 } },
+      security: {
+        allowed_origins: ['https://app.example.com'],
+        trusted_proxies: [],
+        rate_limiting: { enabled: true, requests_per_minute: 60 },
+      },
     });
   });
 
@@ -107,7 +196,9 @@ describe('seed 001 PUT /api/admin/settings/:category', () => {
     expect(await snapshot(world, tenant.id)).toBe(before);
     const badCategory = await world.gql(Q.reset, { category: 'feature-flags' }, tenant.keys.ADMIN);
     // The refused value itself is never echoed (it could be a secret sent to the wrong field).
-    expect(badCategory.body.errors?.[0]?.message).toBe('Variable "$category" got invalid value; Value does not exist in "SettingsCategory" enum.');
+    expect(badCategory.body.errors?.[0]?.message).toBe(
+      'Variable "$category" got invalid value; Value does not exist in "SettingsCategory" enum.',
+    );
   });
 });
 
@@ -124,30 +215,70 @@ describe('every seed 001 field, generated from the catalog: both range ends in a
         const before = await snapshot(world, tenant.id);
         const res = await update(patchAt(entry.path, c.value));
         expectCode(res, 'BAD_USER_INPUT');
-        expect(res.body.errors![0].extensions.details.some((d: any) => d.path.startsWith(entry.path)), `${entry.path} ${c.title}`).toBe(true);
+        expect(
+          res.body.errors![0].extensions.details.some((d: any) => d.path.startsWith(entry.path)),
+          `${entry.path} ${c.title}`,
+        ).toBe(true);
         expect(await snapshot(world, tenant.id), `${entry.path} ${c.title} left data unchanged`).toBe(before);
       }
     });
   }
 
   it('states some ranges literally (so a wrong catalog fails)', async () => {
-    expectBadInput(await update({ authentication: { password_policy: { min_length: 5 } } }), 'authentication.password_policy.min_length must be between 6 and 128');
-    expectBadInput(await update({ authentication: { lockout: { max_attempts: 0 } } }), 'authentication.lockout.max_attempts must be between 1 and 100');
-    expectBadInput(await update({ authentication: { mfa: { methods: ['carrier-pigeon'] } } }), 'authentication.mfa.methods[0] must be one of: totp, sms, email, webauthn, push');
-    expectBadInput(await update({ branding: { primary_color: 'blue' } }), 'branding.primary_color must be a #RRGGBB colour');
-    expectBadInput(await update({ tokens: { signing_algorithm: 'none' } }), 'tokens.signing_algorithm must be one of: RS256, ES256, EdDSA');
+    expectBadInput(
+      await update({ authentication: { password_policy: { min_length: 5 } } }),
+      'authentication.password_policy.min_length must be between 6 and 128',
+    );
+    expectBadInput(
+      await update({ authentication: { lockout: { max_attempts: 0 } } }),
+      'authentication.lockout.max_attempts must be between 1 and 100',
+    );
+    expectBadInput(
+      await update({ authentication: { mfa: { methods: ['carrier-pigeon'] } } }),
+      'authentication.mfa.methods[0] must be one of: totp, sms, email, webauthn, push',
+    );
+    expectBadInput(
+      await update({ branding: { primary_color: 'blue' } }),
+      'branding.primary_color must be a #RRGGBB colour',
+    );
+    expectBadInput(
+      await update({ tokens: { signing_algorithm: 'none' } }),
+      'tokens.signing_algorithm must be one of: RS256, ES256, EdDSA',
+    );
   });
 
   it('webhooks.endpoints (JSON) is validated by the catalog', async () => {
-    const ok = await update({ webhooks: { endpoints: [{ url: 'https://hooks.example.com/in', events: ['scan.create', 'settings.update'] }, { url: 'https://all.example.com/in', events: ['*'] }] } });
+    const ok = await update({
+      webhooks: {
+        endpoints: [
+          { url: 'https://hooks.example.com/in', events: ['scan.create', 'settings.update'] },
+          { url: 'https://all.example.com/in', events: ['*'] },
+        ],
+      },
+    });
     expect(ok.body.errors).toBeUndefined();
     const before = await snapshot(world, tenant.id);
-    expectBadInput(await update({ webhooks: { endpoints: [{ url: 'http://insecure.example.com', events: [] }] } }), 'webhooks.endpoints [0].url must be an https:// URL');
-    expectBadInput(await update({ webhooks: { endpoints: [{ url: 'https://a.example.com' }] } }), 'webhooks.endpoints [0].events is required');
+    expectBadInput(
+      await update({ webhooks: { endpoints: [{ url: 'http://insecure.example.com', events: [] }] } }),
+      'webhooks.endpoints [0].url must be an https:// URL',
+    );
+    expectBadInput(
+      await update({ webhooks: { endpoints: [{ url: 'https://a.example.com' }] } }),
+      'webhooks.endpoints [0].events is required',
+    );
     // The event names are the change feed's actions (and `*`), nothing else.
-    expectBadInput(await update({ webhooks: { endpoints: [{ url: 'https://a.example.com', events: ['scan.completed'] }] } }), /^webhooks\.endpoints \[0\]\.events items must be one of: tenant\.create, settings\.update, .*, \*$/);
-    expectBadInput(await update({ webhooks: { endpoints: [{ url: 'https://a.example.com', events: [], headers: {} }] } }), 'webhooks.endpoints [0].headers is not a known field');
-    expectBadInput(await update({ webhooks: { endpoints: { url: 'https://a.example.com' } } }), 'webhooks.endpoints must be a list');
+    expectBadInput(
+      await update({ webhooks: { endpoints: [{ url: 'https://a.example.com', events: ['scan.completed'] }] } }),
+      /^webhooks\.endpoints \[0\]\.events items must be one of: tenant\.create, settings\.update, .*, \*$/,
+    );
+    expectBadInput(
+      await update({ webhooks: { endpoints: [{ url: 'https://a.example.com', events: [], headers: {} }] } }),
+      'webhooks.endpoints [0].headers is not a known field',
+    );
+    expectBadInput(
+      await update({ webhooks: { endpoints: { url: 'https://a.example.com' } } }),
+      'webhooks.endpoints must be a list',
+    );
     expect(await snapshot(world, tenant.id)).toBe(before);
   });
 });
@@ -162,21 +293,50 @@ describe('seed 001 POST /api/admin/settings/reset/:category', () => {
   });
 
   it('the admin resets one category to its defaults; other categories keep their values', async () => {
-    await update({ authentication: { password_policy: { min_length: 14 }, lockout: { reset_after: 120 } }, tokens: { access_token_ttl: 600 } });
+    await update({
+      authentication: { password_policy: { min_length: 14 }, lockout: { reset_after: 120 } },
+      tokens: { access_token_ttl: 600 },
+    });
     const { version } = await read();
     const res = await reset('authentication');
     expect(res.body.errors).toBeUndefined();
     const payload = res.body.data.resetSettingsCategory;
     expect(payload).toMatchObject({ category: 'authentication', reset: true, version: version + 1 });
-    expect(payload.changes).toContainEqual({ path: 'password_policy.min_length', category: 'authentication', old: 14, new: 8 });
-    expect(payload.changes).toContainEqual({ path: 'lockout.reset_after', category: 'authentication', old: 120, new: 3600 });
+    expect(payload.changes).toContainEqual({
+      path: 'password_policy.min_length',
+      category: 'authentication',
+      old: 14,
+      new: 8,
+    });
+    expect(payload.changes).toContainEqual({
+      path: 'lockout.reset_after',
+      category: 'authentication',
+      old: 120,
+      new: 3600,
+    });
     expect(await category('authentication')).toEqual(seedAuthentication);
     expect((await category('tokens')).access_token_ttl).toBe(600);
-    const stored = await world.store.db.selectFrom('setting_values').select('path').where('tenant_id', '=', tenant.id).where('path', 'like', 'admin.authentication.%').execute();
+    const stored = await world.store.db
+      .selectFrom('setting_values')
+      .select('path')
+      .where('tenant_id', '=', tenant.id)
+      .where('path', 'like', 'admin.authentication.%')
+      .execute();
     expect(stored).toEqual([]);
-    const log = await world.gql(Q.auditLog, { id: tenant.id, filter: { action: 'settings.reset' }, first: 1 }, tenant.keys.VIEWER);
-    expect(log.body.data.tenant.auditLog.nodes[0]).toMatchObject({ action: 'settings.reset', target: 'settings:authentication', actorRole: 'ADMIN' });
-    expect(log.body.data.tenant.auditLog.nodes[0].changes['admin.authentication.password_policy.min_length']).toEqual({ old: 14, new: 8 });
+    const log = await world.gql(
+      Q.auditLog,
+      { id: tenant.id, filter: { action: 'settings.reset' }, first: 1 },
+      tenant.keys.VIEWER,
+    );
+    expect(log.body.data.tenant.auditLog.nodes[0]).toMatchObject({
+      action: 'settings.reset',
+      target: 'settings:authentication',
+      actorRole: 'ADMIN',
+    });
+    expect(log.body.data.tenant.auditLog.nodes[0].changes['admin.authentication.password_policy.min_length']).toEqual({
+      old: 14,
+      new: 8,
+    });
   });
 
   it('resetting a category with nothing stored answers reset: true, no changes, and keeps the version', async () => {

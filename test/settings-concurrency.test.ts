@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entriesOf, type CatalogEntry } from '../src/catalog/catalog.js';
+import { type CatalogEntry, entriesOf } from '../src/catalog/catalog.js';
 import { at, casesOf, expectCode, patchAt, Q, snapshot } from './helpers/config-domain.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
@@ -41,7 +41,9 @@ describe('no lost updates', () => {
       }),
     );
     for (const r of results) expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
-    const versions = results.map((r) => (r.body.data.updateTenantSettings ?? r.body.data.updateAdminSettings).version).sort((a, b) => a - b);
+    const versions = results
+      .map((r) => (r.body.data.updateTenantSettings ?? r.body.data.updateAdminSettings).version)
+      .sort((a, b) => a - b);
     expect(versions).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
 
     const settings = (await world.gql(Q.settings, { id: tenant.id }, tenant.keys.VIEWER)).body.data.tenant.settings;
@@ -51,7 +53,13 @@ describe('no lost updates', () => {
       expect(at(doc, entry.path), entry.path).toEqual(otherValue(entry));
     }
 
-    const audit = (await world.gql(Q.auditLog, { id: tenant.id, filter: { action: 'settings.update' }, first: 100 }, tenant.keys.VIEWER)).body.data.tenant.auditLog.nodes;
+    const audit = (
+      await world.gql(
+        Q.auditLog,
+        { id: tenant.id, filter: { action: 'settings.update' }, first: 100 },
+        tenant.keys.VIEWER,
+      )
+    ).body.data.tenant.auditLog.nodes;
     expect(audit).toHaveLength(50);
     // Each entry records exactly its one field, changed from the default: no writer saw another's write as its own.
     const paths = audit.flatMap((e: any) => Object.keys(e.changes));
@@ -71,14 +79,20 @@ describe('no lost updates', () => {
     const res = await world.gql(Q.updateTenantSettings, { input: { certExpiryDays: 77 }, v: 49 }, tenant.keys.OPERATOR);
     expectCode(res, 'CONFLICT');
     expect(res.body.errors![0].extensions.currentVersion).toBe(50);
-    const admin = await world.gql(Q.updateAdminSettings, { input: { tokens: { access_token_ttl: 999 } }, v: 0 }, tenant.keys.OPERATOR);
+    const admin = await world.gql(
+      Q.updateAdminSettings,
+      { input: { tokens: { access_token_ttl: 999 } }, v: 0 },
+      tenant.keys.OPERATOR,
+    );
     expectCode(admin, 'CONFLICT');
     expect(await snapshot(world, tenant.id)).toBe(before);
   });
 
   it('concurrent writers with the same expectedVersion: exactly one wins, the rest get CONFLICT', async () => {
     const results = await Promise.all(
-      [11, 12, 13, 14, 15].map((days) => world.gql(Q.updateTenantSettings, { input: { certExpiryDays: days }, v: 50 }, tenant.keys.OPERATOR)),
+      [11, 12, 13, 14, 15].map((days) =>
+        world.gql(Q.updateTenantSettings, { input: { certExpiryDays: days }, v: 50 }, tenant.keys.OPERATOR),
+      ),
     );
     const won = results.filter((r) => !r.body.errors);
     expect(won).toHaveLength(1);
@@ -89,7 +103,11 @@ describe('no lost updates', () => {
   it('the config has its own version, untouched by settings writes', async () => {
     const config = (await world.gql(Q.config, { id: tenant.id }, tenant.keys.VIEWER)).body.data.tenant.config;
     expect(config.version).toBe(0);
-    const res = await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 10 } }, v: 0 }, tenant.keys.OPERATOR);
+    const res = await world.gql(
+      Q.updateTenantConfig,
+      { input: { performance: { cache_size_mb: 10 } }, v: 0 },
+      tenant.keys.OPERATOR,
+    );
     expect(res.body.data.updateTenantConfig.version).toBe(1);
   });
 });

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantSettingsDocument } from '../src/services/settings.js';
-import { casesOf, expectBadInput, expectCode, expectRefusedByGraphQL, generatedEntries, Q, snapshot } from './helpers/config-domain.js';
+import {
+  casesOf,
+  expectBadInput,
+  expectCode,
+  expectRefusedByGraphQL,
+  generatedEntries,
+  Q,
+  snapshot,
+} from './helpers/config-domain.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -11,8 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const update = (input: unknown, key = tenant.keys.OPERATOR, v?: number) => world.gql(Q.updateTenantSettings, { input, v }, key);
-const read = async (key = tenant.keys.VIEWER) => (await world.gql(Q.settings, { id: tenant.id }, key)).body.data.tenant.settings;
+const update = (input: unknown, key = tenant.keys.OPERATOR, v?: number) =>
+  world.gql(Q.updateTenantSettings, { input, v }, key);
+const read = async (key = tenant.keys.VIEWER) =>
+  (await world.gql(Q.settings, { id: tenant.id }, key)).body.data.tenant.settings;
 
 describe('seed 000 tenant settings: defaults and shape', () => {
   it('answers our documented defaults, and industry from the tenant', async () => {
@@ -35,11 +45,18 @@ describe('seed 000 tenant settings: defaults and shape', () => {
     const res = await world.gql(
       `query($id: ID!) { tenant(id: $id) { settings { readinessDropThreshold alertOnNewQuantumVulnerable certExpiryDays
         webhookSigningSecret { isSet updatedAt } autoRetainScans evidenceRetentionMonths benchmarkOptIn industry } } }`,
-      { id: tenant.id }, tenant.keys.VIEWER,
+      { id: tenant.id },
+      tenant.keys.VIEWER,
     );
     expect(res.body.data.tenant.settings).toEqual({
-      readinessDropThreshold: 10, alertOnNewQuantumVulnerable: true, certExpiryDays: 30, webhookSigningSecret: { isSet: false, updatedAt: null },
-      autoRetainScans: false, evidenceRetentionMonths: 12, benchmarkOptIn: false, industry: 'financial',
+      readinessDropThreshold: 10,
+      alertOnNewQuantumVulnerable: true,
+      certExpiryDays: 30,
+      webhookSigningSecret: { isSet: false, updatedAt: null },
+      autoRetainScans: false,
+      evidenceRetentionMonths: 12,
+      benchmarkOptIn: false,
+      industry: 'financial',
     });
   });
 
@@ -56,36 +73,73 @@ describe('seed 000 tenant settings: defaults and shape', () => {
   });
 
   it('industry has one home: the tenant record (Tenant.industry) reads what settings wrote', async () => {
-    const res = await world.gql(`query($id: ID!) { tenant(id: $id) { industry settings { industry } } }`, { id: tenant.id }, tenant.keys.VIEWER);
+    const res = await world.gql(
+      `query($id: ID!) { tenant(id: $id) { industry settings { industry } } }`,
+      { id: tenant.id },
+      tenant.keys.VIEWER,
+    );
     expect(res.body.data.tenant).toEqual({ industry: 'healthcare', settings: { industry: 'healthcare' } });
-    const raw = await world.store.db.selectFrom('tenants').select('industry').where('id', '=', tenant.id).executeTakeFirstOrThrow();
+    const raw = await world.store.db
+      .selectFrom('tenants')
+      .select('industry')
+      .where('id', '=', tenant.id)
+      .executeTakeFirstOrThrow();
     expect(raw.industry).toBe('healthcare');
-    const stored = await world.store.db.selectFrom('setting_values').select('path').where('tenant_id', '=', tenant.id).where('path', 'like', '%industry%').execute();
+    const stored = await world.store.db
+      .selectFrom('setting_values')
+      .select('path')
+      .where('tenant_id', '=', tenant.id)
+      .where('path', 'like', '%industry%')
+      .execute();
     expect(stored).toEqual([]);
     // null clears it.
-    expect((await update({ industry: null })).body.data.updateTenantSettings.settings.tenantSettings.industry).toBeNull();
+    expect(
+      (await update({ industry: null })).body.data.updateTenantSettings.settings.tenantSettings.industry,
+    ).toBeNull();
     expect((await update({ industry: 'financial' })).body.errors).toBeUndefined();
   });
 
   it('createTenant checks industry with the same catalog rule as a settings write', async () => {
     const create = (industry: string) =>
-      world.gql(`mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`, { input: { name: 'Industry check', industry } }, PLATFORM_KEY);
+      world.gql(
+        `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`,
+        { input: { name: 'Industry check', industry } },
+        PLATFORM_KEY,
+      );
     const tooLong = '<script>' + 'x'.repeat(300) + '</script>';
     const viaSettings = await update({ industry: tooLong });
     expectBadInput(viaSettings, 'industry must be between 1 and 64 characters long', 'industry');
     expectBadInput(await create(tooLong), 'industry must be between 1 and 64 characters long', 'industry');
     expectBadInput(await create('<b>'), 'industry must be letters, digits, spaces or _&/-', 'industry');
-    const names = await world.store.db.selectFrom('tenants').select('name').where('name', '=', 'Industry check').execute();
+    const names = await world.store.db
+      .selectFrom('tenants')
+      .select('name')
+      .where('name', '=', 'Industry check')
+      .execute();
     expect(names).toEqual([]);
   });
 
   it('reports each value with its source, storage path, environment variable and default', async () => {
     const values = (await read()).values as any[];
     expect(values.find((v) => v.path === 'settings.benchmarkOptIn')).toEqual({
-      path: 'settings.benchmarkOptIn', value: true, source: 'STORED', envVar: 'SETTINGS_BENCHMARK_OPT_IN', defaultValue: false, secret: false,
+      path: 'settings.benchmarkOptIn',
+      value: true,
+      source: 'STORED',
+      envVar: 'SETTINGS_BENCHMARK_OPT_IN',
+      defaultValue: false,
+      secret: false,
     });
-    expect(values.find((v) => v.path === 'settings.certExpiryDays')).toMatchObject({ value: 30, source: 'DEFAULT', envVar: 'SETTINGS_CERT_EXPIRY_DAYS' });
-    expect(values.find((v) => v.path === 'settings.webhookSigningSecret')).toMatchObject({ value: null, source: 'DEFAULT', envVar: null, secret: true });
+    expect(values.find((v) => v.path === 'settings.certExpiryDays')).toMatchObject({
+      value: 30,
+      source: 'DEFAULT',
+      envVar: 'SETTINGS_CERT_EXPIRY_DAYS',
+    });
+    expect(values.find((v) => v.path === 'settings.webhookSigningSecret')).toMatchObject({
+      value: null,
+      source: 'DEFAULT',
+      envVar: null,
+      secret: true,
+    });
     expect(values.filter((v) => v.path === 'settings.webhookSigningSecret')).toHaveLength(1); // one home, listed once
   });
 });
@@ -116,7 +170,10 @@ describe('seed 000 ranges, generated from the catalog (both ends in and out)', (
     expect((await update({ evidenceRetentionMonths: 1 })).body.errors).toBeUndefined();
     expectBadInput(await update({ certExpiryDays: 366 }), 'certExpiryDays must be between 1 and 365');
     expectBadInput(await update({ readinessDropThreshold: 100.5 }), 'readinessDropThreshold must be between 0 and 100');
-    expect((await update({ readinessDropThreshold: 12.5 })).body.data.updateTenantSettings.settings.tenantSettings.readinessDropThreshold).toBe(12.5);
+    expect(
+      (await update({ readinessDropThreshold: 12.5 })).body.data.updateTenantSettings.settings.tenantSettings
+        .readinessDropThreshold,
+    ).toBe(12.5);
   });
 
   it('refuses a too-short or too-long signing secret without quoting it', async () => {
@@ -124,7 +181,10 @@ describe('seed 000 ranges, generated from the catalog (both ends in and out)', (
     const res = await update({ webhookSigningSecret: 'short-secret' });
     expectBadInput(res, 'webhookSigningSecret must be between 16 and 256 characters long');
     expect(JSON.stringify(res.body)).not.toContain('short-secret');
-    expectBadInput(await update({ webhookSigningSecret: 'x'.repeat(257) }), 'webhookSigningSecret must be between 16 and 256 characters long');
+    expectBadInput(
+      await update({ webhookSigningSecret: 'x'.repeat(257) }),
+      'webhookSigningSecret must be between 16 and 256 characters long',
+    );
     expect(await snapshot(world, tenant.id)).toBe(before);
   });
 
@@ -152,7 +212,9 @@ describe('for code without a request context', () => {
     const withEnv = await tenantSettingsDocument(world.store.db, tenant.id, { SETTINGS_CERT_EXPIRY_DAYS: '90' });
     expect(withEnv.certExpiryDays).toBe(viaGraphql.certExpiryDays); // stored beats env
     const fresh = await world.createTenantWithKeys({ tier: 'BASIC' });
-    expect((await tenantSettingsDocument(world.store.db, fresh.id, { SETTINGS_CERT_EXPIRY_DAYS: '90' })).certExpiryDays).toBe(90);
+    expect(
+      (await tenantSettingsDocument(world.store.db, fresh.id, { SETTINGS_CERT_EXPIRY_DAYS: '90' })).certExpiryDays,
+    ).toBe(90);
   });
 });
 
@@ -188,8 +250,17 @@ describe('versions, no-op writes, audit', () => {
 
   it('records settings.update with old/new per storage path', async () => {
     await update({ certExpiryDays: 63 });
-    const log = await world.gql(Q.auditLog, { id: tenant.id, filter: { action: 'settings.update' }, first: 1 }, tenant.keys.VIEWER);
-    expect(log.body.data.tenant.auditLog.nodes[0]).toMatchObject({ action: 'settings.update', target: 'settings', actorRole: 'OPERATOR', changes: { 'settings.certExpiryDays': { old: 61, new: 63 } } });
+    const log = await world.gql(
+      Q.auditLog,
+      { id: tenant.id, filter: { action: 'settings.update' }, first: 1 },
+      tenant.keys.VIEWER,
+    );
+    expect(log.body.data.tenant.auditLog.nodes[0]).toMatchObject({
+      action: 'settings.update',
+      target: 'settings',
+      actorRole: 'OPERATOR',
+      changes: { 'settings.certExpiryDays': { old: 61, new: 63 } },
+    });
   });
 });
 
@@ -201,19 +272,33 @@ describe('roles and isolation', () => {
     expect(res.status).toBe(403);
     expect(await snapshot(world, tenant.id)).toBe(before);
     expect((await update({ certExpiryDays: 6 }, tenant.keys.ADMIN)).body.errors).toBeUndefined();
-    const platform = await world.gql(Q.updateTenantSettings, { tenantId: tenant.id, input: { certExpiryDays: 7 } }, PLATFORM_KEY);
+    const platform = await world.gql(
+      Q.updateTenantSettings,
+      { tenantId: tenant.id, input: { certExpiryDays: 7 } },
+      PLATFORM_KEY,
+    );
     expect(platform.body.data.updateTenantSettings.settings.tenantSettings.certExpiryDays).toBe(7);
-    expectCode(await world.gql(Q.updateTenantSettings, { input: { certExpiryDays: 7 } }, PLATFORM_KEY), 'BAD_USER_INPUT');
+    expectCode(
+      await world.gql(Q.updateTenantSettings, { input: { certExpiryDays: 7 } }, PLATFORM_KEY),
+      'BAD_USER_INPUT',
+    );
   });
 
   it("tenant A's key with tenant B's id: FORBIDDEN; A's values never visible to B", async () => {
     const other = await world.createTenantWithKeys({ tier: 'PRO' });
     const before = await snapshot(world, tenant.id);
-    expectCode(await world.gql(Q.updateTenantSettings, { tenantId: tenant.id, input: { certExpiryDays: 9 } }, other.keys.ADMIN), 'FORBIDDEN');
+    expectCode(
+      await world.gql(Q.updateTenantSettings, { tenantId: tenant.id, input: { certExpiryDays: 9 } }, other.keys.ADMIN),
+      'FORBIDDEN',
+    );
     expectCode(await world.gql(Q.settings, { id: tenant.id }, other.keys.ADMIN), 'FORBIDDEN');
     expect(await snapshot(world, tenant.id)).toBe(before);
     const own = await world.gql(Q.settings, { id: other.id }, other.keys.VIEWER);
-    expect(own.body.data.tenant.settings.tenantSettings).toMatchObject({ certExpiryDays: 30, benchmarkOptIn: false, industry: null });
+    expect(own.body.data.tenant.settings.tenantSettings).toMatchObject({
+      certExpiryDays: 30,
+      benchmarkOptIn: false,
+      industry: null,
+    });
     expect(own.body.data.tenant.settings.version).toBe(0);
   });
 });

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderSharePageHtml } from '../src/rest/share-page-html.js';
 import { createLoaders } from '../src/services/loaders.js';
-import { CREATE_SHARE_LINK, SHARED_SCAN, seedScan, seedShareLink, findInDatabase, storeSetting } from './helpers/scans.js';
+import {
+  CREATE_SHARE_LINK,
+  findInDatabase,
+  SHARED_SCAN,
+  seedScan,
+  seedShareLink,
+  storeSetting,
+} from './helpers/scans.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 const HOUR = 3_600_000;
@@ -22,7 +29,10 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 async function linkCount() {
-  const row = await world.store.db.selectFrom('share_links').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await world.store.db
+    .selectFrom('share_links')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -66,7 +76,11 @@ describe('createShareLink', () => {
   it('accepts both range ends of expiresHours (1 and 720)', async () => {
     for (const hours of [1, 720]) {
       const t0 = world.clock.now().getTime();
-      const link = await seedShareLink(world, acme, scanId, { expiresHours: hours, label: `h${hours}`, scope: 'report' });
+      const link = await seedShareLink(world, acme, scanId, {
+        expiresHours: hours,
+        label: `h${hours}`,
+        scope: 'report',
+      });
       const exp = Date.parse(link.shareLink.expiresAt);
       expect(exp).toBeGreaterThanOrEqual(t0 + hours * HOUR);
       expect(exp).toBeLessThanOrEqual(world.clock.now().getTime() + hours * HOUR);
@@ -80,14 +94,20 @@ describe('createShareLink', () => {
       expect(res.status).toBe(400);
       expect(res.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
       expect(res.body.errors![0].message).toBe('expiresHours must be an integer between 1 and 720');
-      expect(res.body.errors![0].extensions.details).toEqual([{ path: 'expiresHours', message: 'must be an integer between 1 and 720' }]);
+      expect(res.body.errors![0].extensions.details).toEqual([
+        { path: 'expiresHours', message: 'must be an integer between 1 and 720' },
+      ]);
     }
     expect(await linkCount()).toBe(before);
   });
 
   it('refuses an unknown scope through enum coercion with BAD_USER_INPUT, writing nothing', async () => {
     const before = await linkCount();
-    const viaVariables = await world.gql(CREATE_SHARE_LINK, { scanId, input: { scope: 'everything' } }, acme.keys.OPERATOR);
+    const viaVariables = await world.gql(
+      CREATE_SHARE_LINK,
+      { scanId, input: { scope: 'everything' } },
+      acme.keys.OPERATOR,
+    );
     expect(viaVariables.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
     expect(viaVariables.body.errors![0].message).toMatch(/ShareScope/);
     const uppercase = await world.gql(CREATE_SHARE_LINK, { scanId, input: { scope: 'PASSPORT' } }, acme.keys.OPERATOR);
@@ -99,7 +119,9 @@ describe('createShareLink', () => {
     const before = await linkCount();
     const res = await world.gql(CREATE_SHARE_LINK, { scanId, input: { label: 'x'.repeat(201) } }, acme.keys.OPERATOR);
     expect(res.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
-    expect(res.body.errors![0].extensions.details).toEqual([{ path: 'label', message: 'must be at most 200 characters' }]);
+    expect(res.body.errors![0].extensions.details).toEqual([
+      { path: 'label', message: 'must be at most 200 characters' },
+    ]);
     expect(await linkCount()).toBe(before);
     const ok = await seedShareLink(world, acme, scanId, { label: 'y'.repeat(200) });
     expect(ok.shareLink.id).toBeTruthy();
@@ -164,7 +186,13 @@ describe('the public view', () => {
     expect(v.report).toEqual(REPORT);
     expect(v.evidence).toEqual({
       scan: { status: 'COMPLETED', summary: { high: 1 }, retained: false },
-      settings: { autoRetainScans: false, evidenceRetentionMonths: 12, certExpiryDays: 45, readinessDropThreshold: 10, alertOnNewQuantumVulnerable: true },
+      settings: {
+        autoRetainScans: false,
+        evidenceRetentionMonths: 12,
+        certExpiryDays: 45,
+        readinessDropThreshold: 10,
+        alertOnNewQuantumVulnerable: true,
+      },
     });
     expect(v).not.toHaveProperty('tenant');
     expect(v).not.toHaveProperty('link');
@@ -174,7 +202,14 @@ describe('the public view', () => {
     const v = views.passport;
     expect(Object.keys(v).sort()).toEqual(['bundle', 'link', 'report', 'scan', 'scope', 'tenant']);
     expect(v.tenant).toEqual({ name: 'Acme & Co' });
-    expect(v.scan).toEqual({ id: scanId, target: 'api.acme.test', createdAt: expect.any(String), status: 'COMPLETED', summary: { high: 1 }, retained: false });
+    expect(v.scan).toEqual({
+      id: scanId,
+      target: 'api.acme.test',
+      createdAt: expect.any(String),
+      status: 'COMPLETED',
+      summary: { high: 1 },
+      retained: false,
+    });
     expect(v.report).toEqual(REPORT);
     expect(v.bundle).toEqual({ evidence: views.bundle.evidence });
     expect(v.link).toEqual({ label: 'Auditor handoff', expiresAt: expect.any(String), scope: 'passport' });
@@ -201,7 +236,7 @@ describe('the public view', () => {
     expect(renderSharePageHtml(views.report)).not.toContain('Evidence');
   });
 
-  it('is a capability: no key needed, and any valid key (even another tenant\'s) sees the same view', async () => {
+  it("is a capability: no key needed, and any valid key (even another tenant's) sees the same view", async () => {
     const { token } = await seedShareLink(world, acme, scanId, { scope: 'report' });
     const anonymous = await world.gql(SHARED_SCAN, { token });
     const otherTenant = await world.gql(SHARED_SCAN, { token }, other.keys.VIEWER);
@@ -220,7 +255,11 @@ describe('expiry, revoke and tampering', () => {
     expect((await world.gql(SHARED_SCAN, { token })).body.data.sharedScan.scope).toBe('passport');
     world.clock.advance(2000);
     await expectClosed(token);
-    const listed = await world.gql(`query($id: ID!) { scan(id: $id) { shareLinks { id active } } }`, { id: scanId }, acme.keys.VIEWER);
+    const listed = await world.gql(
+      `query($id: ID!) { scan(id: $id) { shareLinks { id active } } }`,
+      { id: scanId },
+      acme.keys.VIEWER,
+    );
     expect(listed.body.data.scan.shareLinks.find((l: { id: string }) => l.id === shareLink.id).active).toBe(false);
   });
 
@@ -236,14 +275,21 @@ describe('expiry, revoke and tampering', () => {
     await expectClosed(token);
     const again = await world.gql(revoke, { id: shareLink.id }, acme.keys.ADMIN);
     expect(again.body.data.revokeShareLink.shareLink.revokedAt).toBe(revokedAt);
-    const audit = await world.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'share_link.revoke').where('target', '=', shareLink.id).execute();
+    const audit = await world.store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'share_link.revoke')
+      .where('target', '=', shareLink.id)
+      .execute();
     expect(audit).toHaveLength(1);
   });
 
   it("refuses revoking for a viewer (FORBIDDEN), another tenant's link and an unknown id (NOT_FOUND)", async () => {
     const { token, shareLink } = await seedShareLink(world, acme, scanId);
     const revoke = `mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id } } }`;
-    expect((await world.gql(revoke, { id: shareLink.id }, acme.keys.VIEWER)).body.errors![0].extensions.code).toBe('FORBIDDEN');
+    expect((await world.gql(revoke, { id: shareLink.id }, acme.keys.VIEWER)).body.errors![0].extensions.code).toBe(
+      'FORBIDDEN',
+    );
     for (const id of [shareLink.id, '00000000-0000-4000-8000-000000000000']) {
       const res = await world.gql(revoke, { id }, other.keys.ADMIN);
       expect(res.body.errors![0].extensions.code).toBe('NOT_FOUND');
@@ -255,7 +301,8 @@ describe('expiry, revoke and tampering', () => {
     const { token } = await seedShareLink(world, acme, scanId);
     const i = 10;
     const swapped = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
-    for (const bad of [swapped, token.slice(0, -1), token + 'x', 'x'.repeat(43), '', 'y'.repeat(10_000)]) await expectClosed(bad);
+    for (const bad of [swapped, token.slice(0, -1), token + 'x', 'x'.repeat(43), '', 'y'.repeat(10_000)])
+      await expectClosed(bad);
     expect((await world.gql(SHARED_SCAN, { token })).status).toBe(200);
   });
 });
@@ -327,8 +374,17 @@ describe('secrets at rest and in the audit log', () => {
   });
 
   it('audits create with scanId, scope, label and expiry, never the token', async () => {
-    const { token, shareLink } = await seedShareLink(world, acme, scanId, { label: 'audited', scope: 'bundle', expiresHours: 2 });
-    const rows = await world.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'share_link.create').where('target', '=', shareLink.id).execute();
+    const { token, shareLink } = await seedShareLink(world, acme, scanId, {
+      label: 'audited',
+      scope: 'bundle',
+      expiresHours: 2,
+    });
+    const rows = await world.store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'share_link.create')
+      .where('target', '=', shareLink.id)
+      .execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ tenant_id: acme.id, actor_key_id: acme.keyIds.OPERATOR, actor_role: 'OPERATOR' });
     expect(rows[0]!.changes).toEqual({ scanId, scope: 'bundle', label: 'audited', expiresAt: shareLink.expiresAt });

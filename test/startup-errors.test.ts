@@ -15,11 +15,18 @@ const secretsKey = randomBytes(32).toString('hex');
 async function failedStart(env: Record<string, string>) {
   const gateway = await startGateway({ DATA_DIR: join(dataDir, 'default'), ...env });
   const code = await gateway.exited;
-  const lines = gateway.output().split('\n').filter((l) => l.trim() !== '');
+  const lines = gateway
+    .output()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return { code, lines, output: gateway.output() };
 }
 
-function expectOneLine(result: { code: number | null; lines: string[]; output: string }, variable: string, says: RegExp) {
+function expectOneLine(
+  result: { code: number | null; lines: string[]; output: string },
+  variable: string,
+  says: RegExp,
+) {
   expect(result.output).not.toMatch(/^\s+at /m); // no stack frame
   expect(result.lines).toHaveLength(1);
   expect(result.lines[0]).toMatch(new RegExp(`^cannot start: ${variable}: `));
@@ -74,8 +81,15 @@ describe('start-up errors', () => {
 
   it('an unreachable database at start, without echoing the password', async () => {
     const port = await freePort(); // nothing listens there
-    const result = await failedStart({ DATABASE_URL: `postgres://app:s3cret-pw@127.0.0.1:${port}/app`, SECRETS_KEY: secretsKey });
-    expectOneLine(result, 'DATABASE_URL', new RegExp(`cannot reach the database server at 127\\.0\\.0\\.1:${port}/app \\(ECONNREFUSED\\): start Postgres`));
+    const result = await failedStart({
+      DATABASE_URL: `postgres://app:s3cret-pw@127.0.0.1:${port}/app`,
+      SECRETS_KEY: secretsKey,
+    });
+    expectOneLine(
+      result,
+      'DATABASE_URL',
+      new RegExp(`cannot reach the database server at 127\\.0\\.0\\.1:${port}/app \\(ECONNREFUSED\\): start Postgres`),
+    );
     expect(result.output).not.toContain('s3cret-pw');
   });
 
@@ -85,12 +99,20 @@ describe('start-up errors', () => {
     // What PGlite 0.5 leaves in a folder: it embeds PostgreSQL 18; ours embeds 17.
     writeFileSync(join(folder, 'PG_VERSION'), '18\n');
     const result = await failedStart({ DATA_DIR: folder });
-    expectOneLine(result, 'DATA_DIR', /was made by PostgreSQL 18 \(another PGlite version\); this gateway's PGlite runs PostgreSQL 17 and cannot open it/);
+    expectOneLine(
+      result,
+      'DATA_DIR',
+      /was made by PostgreSQL 18 \(another PGlite version\); this gateway's PGlite runs PostgreSQL 17 and cannot open it/,
+    );
   }, 60_000);
 
   it('bad values of the other settings', async () => {
     expectOneLine(await failedStart({ RATE_LIMIT_SCALE: 'lots' }), 'RATE_LIMIT_SCALE', /not a positive number/);
-    expectOneLine(await failedStart({ RETENTION_SWEEP_INTERVAL_MS: '1h' }), 'RETENTION_SWEEP_INTERVAL_MS', /whole number of milliseconds/);
+    expectOneLine(
+      await failedStart({ RETENTION_SWEEP_INTERVAL_MS: '1h' }),
+      'RETENTION_SWEEP_INTERVAL_MS',
+      /whole number of milliseconds/,
+    );
     expectOneLine(await failedStart({ LOG_LEVEL: 'loud' }), 'LOG_LEVEL', /is not a level/);
   }, 60_000);
 });

@@ -3,14 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoKeysIn, startGateway, type GatewayProcess } from './helpers/gateway-process.js';
+import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
 import { startReceiver, verifyStandardWebhook } from './helpers/webhook-receiver.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // The outbox through the real process (`npm start`), on the store under test: a change committed
 // by a process killed (SIGKILL) before it delivered is delivered by the next process.
 const dataDir = mkdtempSync(join(tmpdir(), 'gateway-webhooks-'));
-const env: Record<string, string> = { DATA_DIR: dataDir, WEBHOOKS_ALLOW_PRIVATE: '1', RATE_LIMITS: 'off', RETENTION_SWEEP_INTERVAL_MS: '0' };
+const env: Record<string, string> = {
+  DATA_DIR: dataDir,
+  WEBHOOKS_ALLOW_PRIVATE: '1',
+  RATE_LIMITS: 'off',
+  RETENTION_SWEEP_INTERVAL_MS: '0',
+};
 let dropDatabase = async () => {};
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const gateways: GatewayProcess[] = [];
@@ -49,11 +54,25 @@ describe('the webhook outbox across a crash', () => {
     gateways.push(first);
     await first.waitForOutput(/GraphiQL: .*\n/, 150_000);
     const keys = demoKeysIn(first.output());
-    await gql(first, keys.ADMIN, `mutation($s: String) { updateTenantSettings(input: { webhookSigningSecret: $s }) { version } }`, { s: secret });
-    await gql(first, keys.ADMIN, `mutation($e: JSON) { updateAdminSettings(input: { webhooks: { enabled: true, endpoints: $e } }) { version } }`, {
-      e: [{ url: receiver.url(), events: ['config.update'] }],
-    });
-    await gql(first, keys.OPERATOR, `mutation { updateTenantConfig(input: { performance: { cache_size_mb: 4321 } }) { version } }`);
+    await gql(
+      first,
+      keys.ADMIN,
+      `mutation($s: String) { updateTenantSettings(input: { webhookSigningSecret: $s }) { version } }`,
+      { s: secret },
+    );
+    await gql(
+      first,
+      keys.ADMIN,
+      `mutation($e: JSON) { updateAdminSettings(input: { webhooks: { enabled: true, endpoints: $e } }) { version } }`,
+      {
+        e: [{ url: receiver.url(), events: ['config.update'] }],
+      },
+    );
+    await gql(
+      first,
+      keys.OPERATOR,
+      `mutation { updateTenantConfig(input: { performance: { cache_size_mb: 4321 } }) { version } }`,
+    );
     first.child.kill('SIGKILL');
     await first.exited;
     expect(receiver.received).toHaveLength(0);
@@ -66,8 +85,17 @@ describe('the webhook outbox across a crash', () => {
     expect(receiver.received).toHaveLength(1);
     const [hook] = receiver.received;
     expect(verifyStandardWebhook(secret, hook.headers, hook.body)).toBe(true);
-    expect(JSON.parse(hook.body)).toMatchObject({ type: 'config.update', data: { paths: ['config.performance.cache_size_mb'] } });
-    const log = await gql(second, keys.VIEWER, `{ me { tenant { webhookDeliveries(first: 5) { nodes { id status attempts } } } } }`);
-    expect(log.me.tenant.webhookDeliveries.nodes).toEqual([{ id: hook.headers['webhook-id'], status: 'delivered', attempts: 1 }]);
+    expect(JSON.parse(hook.body)).toMatchObject({
+      type: 'config.update',
+      data: { paths: ['config.performance.cache_size_mb'] },
+    });
+    const log = await gql(
+      second,
+      keys.VIEWER,
+      `{ me { tenant { webhookDeliveries(first: 5) { nodes { id status attempts } } } } }`,
+    );
+    expect(log.me.tenant.webhookDeliveries.nodes).toEqual([
+      { id: hook.headers['webhook-id'], status: 'delivered', attempts: 1 },
+    ]);
   }, 400_000);
 });

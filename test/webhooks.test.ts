@@ -2,8 +2,12 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../src/db/connect.js';
-import { createWebhookDeliverer, MAX_RESPONSE_BYTES, type WebhookDeliverer } from '../src/services/webhook-deliverer.js';
-import { createApp, type App } from '../src/yoga.js';
+import {
+  createWebhookDeliverer,
+  MAX_RESPONSE_BYTES,
+  type WebhookDeliverer,
+} from '../src/services/webhook-deliverer.js';
+import { type App, createApp } from '../src/yoga.js';
 import { Q } from './helpers/config-domain.js';
 import { rest } from './helpers/rest.js';
 import { startReceiver, verifyStandardWebhook } from './helpers/webhook-receiver.js';
@@ -23,7 +27,14 @@ let t: TestTenant;
 const secret = 'whsec_' + randomBytes(24).toString('base64');
 
 async function gql(query: string, variables: Record<string, unknown>, key: string) {
-  const res = await app.fetch(buildRequest('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), key }));
+  const res = await app.fetch(
+    buildRequest('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+      key,
+    }),
+  );
   return (await res.json()) as { data?: any; errors?: any[] };
 }
 async function ok(query: string, variables: Record<string, unknown>, key: string) {
@@ -31,9 +42,17 @@ async function ok(query: string, variables: Record<string, unknown>, key: string
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
-const configure = (webhooks: Record<string, unknown>, tenant = t) => ok(Q.updateAdminSettings, { input: { webhooks } }, tenant.keys.ADMIN);
-const setCache = (mb: number, tenant = t) => ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: mb } } }, tenant.keys.OPERATOR);
-const deliveriesOf = (tenant = t) => world.store.db.selectFrom('webhook_deliveries').selectAll().where('tenant_id', '=', tenant.id).orderBy('created_at').execute();
+const configure = (webhooks: Record<string, unknown>, tenant = t) =>
+  ok(Q.updateAdminSettings, { input: { webhooks } }, tenant.keys.ADMIN);
+const setCache = (mb: number, tenant = t) =>
+  ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: mb } } }, tenant.keys.OPERATOR);
+const deliveriesOf = (tenant = t) =>
+  world.store.db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('tenant_id', '=', tenant.id)
+    .orderBy('created_at')
+    .execute();
 const DELIVERIES = `query($id: ID!, $first: Int, $after: String) { tenant(id: $id) { webhookDeliveries(first: $first, after: $after) {
   nodes { id endpoint event cursor status attempts lastStatus lastError nextAttemptAt deliveredAt createdAt } pageInfo { endCursor hasNextPage } } } }`;
 
@@ -51,12 +70,22 @@ function newDeliverer(options: { allowPrivate?: boolean; store?: Store } = {}) {
 
 beforeAll(async () => {
   world = await createWorld();
-  app = createApp({ db: world.store.db, config: { ...world.config, webhooks: { allowPrivate: true, deliveryIntervalMs: 0 } }, logger, now: world.clock.now });
+  app = createApp({
+    db: world.store.db,
+    config: { ...world.config, webhooks: { allowPrivate: true, deliveryIntervalMs: 0 } },
+    logger,
+    now: world.clock.now,
+  });
   receiver = await startReceiver();
   deliverer = newDeliverer();
   t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
   await ok(Q.updateTenantSettings, { input: { webhookSigningSecret: secret } }, t.keys.ADMIN);
-  await configure({ enabled: true, endpoints: [{ url: receiver.url(), events: ['config.update'] }], retry: { max_attempts: 5, backoff_seconds: 30 }, timeout_seconds: 5 });
+  await configure({
+    enabled: true,
+    endpoints: [{ url: receiver.url(), events: ['config.update'] }],
+    retry: { max_attempts: 5, backoff_seconds: 30 },
+    timeout_seconds: 5,
+  });
 });
 afterAll(async () => {
   await receiver?.close();
@@ -71,7 +100,7 @@ beforeEach(async () => {
 });
 
 describe('the outbox', () => {
-  it('queues one row per subscribed endpoint in the change\'s transaction; the deliverer POSTs it signed (Standard Webhooks)', async () => {
+  it("queues one row per subscribed endpoint in the change's transaction; the deliverer POSTs it signed (Standard Webhooks)", async () => {
     const before = (await deliveriesOf()).length;
     const write = await setCache(1111);
     const rows = await deliveriesOf();
@@ -103,7 +132,15 @@ describe('the outbox', () => {
       },
     });
     const log = await ok(DELIVERIES, { id: t.id, first: 1 }, t.keys.VIEWER);
-    expect(log.tenant.webhookDeliveries.nodes[0]).toMatchObject({ id: row.id, endpoint: receiver.url(), event: 'config.update', status: 'delivered', attempts: 1, lastStatus: 200, nextAttemptAt: null });
+    expect(log.tenant.webhookDeliveries.nodes[0]).toMatchObject({
+      id: row.id,
+      endpoint: receiver.url(),
+      event: 'config.update',
+      status: 'delivered',
+      attempts: 1,
+      lastStatus: 200,
+      nextAttemptAt: null,
+    });
     expect(log.tenant.webhookDeliveries.nodes[0].deliveredAt).not.toBeNull();
   });
 
@@ -121,7 +158,16 @@ describe('the outbox', () => {
 
   it('queues only subscribed events (`*`: all), nothing when webhooks are disabled or no secret is set; a rolled-back write queues nothing', async () => {
     const u = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
-    await configure({ enabled: true, endpoints: [{ url: receiver.url('/all'), events: ['*'] }, { url: receiver.url('/flags'), events: ['feature_flag.update'] }] }, u);
+    await configure(
+      {
+        enabled: true,
+        endpoints: [
+          { url: receiver.url('/all'), events: ['*'] },
+          { url: receiver.url('/flags'), events: ['feature_flag.update'] },
+        ],
+      },
+      u,
+    );
     await setCache(1300, u);
     expect(await deliveriesOf(u)).toHaveLength(0); // no signing secret yet
     await ok(Q.updateTenantSettings, { input: { webhookSigningSecret: secret } }, u.keys.ADMIN);
@@ -130,11 +176,24 @@ describe('the outbox', () => {
     await setCache(1301, u);
     await ok(Q.setFeatureFlag, { key: 'ml_features', enabled: true }, u.keys.ADMIN);
     const rows = await deliveriesOf(u);
-    expect(rows.slice(afterSecret).map((r) => [r.event, new URL(r.endpoint).pathname]).sort()).toEqual(
-      [['config.update', '/all'], ['feature_flag.update', '/all'], ['feature_flag.update', '/flags']].sort(),
+    expect(
+      rows
+        .slice(afterSecret)
+        .map((r) => [r.event, new URL(r.endpoint).pathname])
+        .sort(),
+    ).toEqual(
+      [
+        ['config.update', '/all'],
+        ['feature_flag.update', '/all'],
+        ['feature_flag.update', '/flags'],
+      ].sort(),
     );
     // A refused write (stale version) rolls back with its change: no row.
-    const stale = await gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 1 } }, v: 0 }, u.keys.OPERATOR);
+    const stale = await gql(
+      Q.updateTenantConfig,
+      { input: { performance: { cache_size_mb: 1 } }, v: 0 },
+      u.keys.OPERATOR,
+    );
     expect(stale.errors?.[0].extensions.code).toBe('CONFLICT');
     expect(await deliveriesOf(u)).toHaveLength(rows.length);
     await configure({ enabled: false }, u);
@@ -144,9 +203,15 @@ describe('the outbox', () => {
   });
 
   it('refuses event names other than the change actions and `*`', async () => {
-    const res = await gql(Q.updateAdminSettings, { input: { webhooks: { endpoints: [{ url: receiver.url(), events: ['scan.completed'] }] } } }, t.keys.ADMIN);
+    const res = await gql(
+      Q.updateAdminSettings,
+      { input: { webhooks: { endpoints: [{ url: receiver.url(), events: ['scan.completed'] }] } } },
+      t.keys.ADMIN,
+    );
     expect(res.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
-    expect(res.errors?.[0].message).toContain('webhooks.endpoints [0].events items must be one of: tenant.create, settings.update');
+    expect(res.errors?.[0].message).toContain(
+      'webhooks.endpoints [0].events items must be one of: tenant.create, settings.update',
+    );
   });
 });
 
@@ -161,7 +226,11 @@ describe('retries', () => {
       expect(await deliverer.deliverDue()).toBe(1);
       // Not due again until its next attempt time: nothing is sent early.
       expect(await deliverer.deliverDue()).toBe(0);
-      const now = await world.store.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
+      const now = await world.store.db
+        .selectFrom('webhook_deliveries')
+        .selectAll()
+        .where('id', '=', row.id)
+        .executeTakeFirstOrThrow();
       if (i < 3) {
         expect(now).toMatchObject({ status: 'pending', attempts: i + 1, last_status: [500, 503, 502][i] });
         const wait = now.next_attempt_at!.getTime() - world.clock.now().getTime();
@@ -194,14 +263,27 @@ describe('retries', () => {
     world.clock.advance(3_600_000);
     expect(await deliverer.deliverDue()).toBe(0);
     const log = await ok(DELIVERIES, { id: t.id, first: 1 }, t.keys.VIEWER);
-    expect(log.tenant.webhookDeliveries.nodes[0]).toMatchObject({ id: row.id, status: 'failed', attempts: 2, lastStatus: 500, nextAttemptAt: null, deliveredAt: null });
+    expect(log.tenant.webhookDeliveries.nodes[0]).toMatchObject({
+      id: row.id,
+      status: 'failed',
+      attempts: 2,
+      lastStatus: 500,
+      nextAttemptAt: null,
+      deliveredAt: null,
+    });
 
     const REDELIVER = `mutation($id: ID!) { redeliverWebhook(id: $id) { id status attempts } }`;
     expect((await gql(REDELIVER, { id: row.id }, t.keys.OPERATOR)).errors?.[0].extensions.code).toBe('FORBIDDEN');
-    expect((await ok(REDELIVER, { id: row.id }, t.keys.ADMIN)).redeliverWebhook).toEqual({ id: row.id, status: 'pending', attempts: 0 });
+    expect((await ok(REDELIVER, { id: row.id }, t.keys.ADMIN)).redeliverWebhook).toEqual({
+      id: row.id,
+      status: 'pending',
+      attempts: 0,
+    });
     expect(await deliverer.deliverDue()).toBe(1);
     expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([row.id, row.id, row.id]);
-    expect((await ok(DELIVERIES, { id: t.id, first: 1 }, t.keys.VIEWER)).tenant.webhookDeliveries.nodes[0]).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(
+      (await ok(DELIVERIES, { id: t.id, first: 1 }, t.keys.VIEWER)).tenant.webhookDeliveries.nodes[0],
+    ).toMatchObject({ status: 'delivered', attempts: 1 });
     await configure({ retry: { max_attempts: 5, backoff_seconds: 30 } });
   });
 
@@ -238,7 +320,9 @@ describe('retries', () => {
 describe('two deliverers (two instances)', () => {
   it('deliver each row once', async () => {
     // On a server the second deliverer has its own connection pool, as another process would.
-    const second = world.config.databaseUrl ? await openStore({ databaseUrl: world.config.databaseUrl, dataDir: 'memory://' }) : undefined;
+    const second = world.config.databaseUrl
+      ? await openStore({ databaseUrl: world.config.databaseUrl, dataDir: 'memory://' })
+      : undefined;
     try {
       const other = newDeliverer({ store: second });
       for (let i = 0; i < 30; i++) await setCache(1700 + i);
@@ -256,25 +340,50 @@ describe('two deliverers (two instances)', () => {
 });
 
 describe('the SSRF guard', () => {
-  const REFUSED = ['https://127.0.0.1/hook', 'https://10.0.0.1/hook', 'https://169.254.169.254/latest/meta-data', 'https://[::1]/hook', 'https://localhost/hook', 'https://[::ffff:127.0.0.1]/x', 'https://2130706433/x'];
+  const REFUSED = [
+    'https://127.0.0.1/hook',
+    'https://10.0.0.1/hook',
+    'https://169.254.169.254/latest/meta-data',
+    'https://[::1]/hook',
+    'https://localhost/hook',
+    'https://[::ffff:127.0.0.1]/x',
+    'https://2130706433/x',
+  ];
 
   it('refuses private, loopback, link-local and metadata endpoints (and http) at write time with a clear 400', async () => {
     // The world's app: WEBHOOKS_ALLOW_PRIVATE is off.
     for (const url of REFUSED) {
-      const res = await world.gql(Q.updateAdminSettings, { input: { webhooks: { endpoints: [{ url, events: ['*'] }] } } }, t.keys.ADMIN);
+      const res = await world.gql(
+        Q.updateAdminSettings,
+        { input: { webhooks: { endpoints: [{ url, events: ['*'] }] } } },
+        t.keys.ADMIN,
+      );
       expect(res.status, url).toBe(400);
       expect(res.body.errors[0].extensions.code, url).toBe('BAD_USER_INPUT');
-      expect(res.body.errors[0].message, url).toMatch(/^webhooks\.endpoints \[0\]\.url must not resolve to a loopback, private, link-local or metadata address/);
+      expect(res.body.errors[0].message, url).toMatch(
+        /^webhooks\.endpoints \[0\]\.url must not resolve to a loopback, private, link-local or metadata address/,
+      );
       expect(res.body.errors[0].extensions.details[0].path).toBe('webhooks.endpoints');
     }
-    const http = await world.gql(Q.updateAdminSettings, { input: { webhooks: { endpoints: [{ url: 'http://hooks.example.com/in', events: ['*'] }] } } }, t.keys.ADMIN);
+    const http = await world.gql(
+      Q.updateAdminSettings,
+      { input: { webhooks: { endpoints: [{ url: 'http://hooks.example.com/in', events: ['*'] }] } } },
+      t.keys.ADMIN,
+    );
     expect(http.body.errors[0].message).toBe('webhooks.endpoints [0].url must be an https:// URL');
     // The seed 001 REST path answers 400 with the same message.
-    const viaRest = await rest(world, 'PUT', '/api/admin/settings/webhooks', { key: t.keys.ADMIN, body: { endpoints: [{ url: 'https://localhost/x', events: ['*'] }] } });
+    const viaRest = await rest(world, 'PUT', '/api/admin/settings/webhooks', {
+      key: t.keys.ADMIN,
+      body: { endpoints: [{ url: 'https://localhost/x', events: ['*'] }] },
+    });
     expect(viaRest.status).toBe(400);
     expect(viaRest.text).toContain('webhooks.endpoints [0].url must not resolve to a loopback');
     // A public-looking name that does not resolve now cannot be checked: accepted (delivery checks again).
-    const ok2 = await world.gql(Q.updateAdminSettings, { input: { webhooks: { endpoints: [{ url: 'https://hooks.example.invalid/in', events: ['*'] }] } } }, t.keys.ADMIN);
+    const ok2 = await world.gql(
+      Q.updateAdminSettings,
+      { input: { webhooks: { endpoints: [{ url: 'https://hooks.example.invalid/in', events: ['*'] }] } } },
+      t.keys.ADMIN,
+    );
     expect(ok2.body.errors).toBeUndefined();
     await configure({ endpoints: [{ url: receiver.url(), events: ['config.update'] }] });
   });
@@ -287,7 +396,9 @@ describe('the SSRF guard', () => {
     const [row] = (await deliveriesOf()).slice(-1);
     expect(row).toMatchObject({ status: 'pending', last_status: null });
     expect(row.last_error).toMatch(/^refused/);
-    await configure({ endpoints: [{ url: receiver.url().replace('127.0.0.1', 'localhost'), events: ['config.update'] }] });
+    await configure({
+      endpoints: [{ url: receiver.url().replace('127.0.0.1', 'localhost'), events: ['config.update'] }],
+    });
     world.clock.advance(3_600_000);
     await setCache(1801);
     await strict.deliverDue();

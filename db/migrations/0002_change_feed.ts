@@ -5,7 +5,10 @@ import { type Kysely, sql } from 'kysely';
 // transaction. `cursor` is the tenant's own counter (tenants.change_cursor), bumped under the
 // tenant row's lock: strictly increasing, gap-free per tenant, and in commit order.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('tenants').addColumn('change_cursor', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('tenants')
+    .addColumn('change_cursor', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema
     .createTable('tenant_changes')
     .addColumn('tenant_id', 'uuid', (c) => c.notNull().references('tenants.id').onDelete('cascade'))

@@ -1,6 +1,6 @@
 import { WEBHOOK_EVENT_NAMES } from './change-events.js';
 import { checkObjectList, formats, oneOfField, stringField, stringListField } from './formats.js';
-import { setting, type SettingTree } from './setting.js';
+import { type SettingTree, setting } from './setting.js';
 import { tenantSettingsTree } from './tenant-settings.js';
 
 const DAY = 86_400;
@@ -20,7 +20,11 @@ export const adminSettingsTree = {
     session: {
       lifetime: setting.integer(DAY, [300, 30 * DAY], 'Session lifetime (seconds).'),
       idle_timeout: setting.integer(3600, [60, DAY], 'Idle time before a session ends (seconds).'),
-      absolute_timeout: setting.integer(7 * DAY, [3600, 365 * DAY], 'Longest a session may last, even when active (seconds).'),
+      absolute_timeout: setting.integer(
+        7 * DAY,
+        [3600, 365 * DAY],
+        'Longest a session may last, even when active (seconds).',
+      ),
       single_session: setting.boolean(false, 'Allow one session per user at a time.'),
       remember_me_enabled: setting.boolean(true, 'Offer "remember me" at sign-in.'),
       remember_me_duration: setting.integer(30 * DAY, [3600, 365 * DAY], 'How long "remember me" lasts (seconds).'),
@@ -28,8 +32,15 @@ export const adminSettingsTree = {
     mfa: {
       enabled: setting.boolean(true, 'Offer multi-factor authentication.'),
       required: setting.boolean(false, 'Require multi-factor authentication for every user.'),
-      methods: setting.stringList(['totp', 'sms', 'email'], 'Allowed second factors.', { values: ['totp', 'sms', 'email', 'webauthn', 'push'], maxItems: 5 }),
-      grace_period: setting.integer(0, [0, 30 * DAY], 'Seconds a new user may sign in before enrolling in MFA when it is required.'),
+      methods: setting.stringList(['totp', 'sms', 'email'], 'Allowed second factors.', {
+        values: ['totp', 'sms', 'email', 'webauthn', 'push'],
+        maxItems: 5,
+      }),
+      grace_period: setting.integer(
+        0,
+        [0, 30 * DAY],
+        'Seconds a new user may sign in before enrolling in MFA when it is required.',
+      ),
     },
     lockout: {
       enabled: setting.boolean(true, 'Lock an account after repeated failed sign-ins.'),
@@ -39,18 +50,42 @@ export const adminSettingsTree = {
     },
   },
   branding: {
-    logo_url: setting.string(null, 'Logo shown on sign-in pages and emails.', { nullable: true, maxLength: 2048, pattern: formats.httpsUrl }),
+    logo_url: setting.string(null, 'Logo shown on sign-in pages and emails.', {
+      nullable: true,
+      maxLength: 2048,
+      pattern: formats.httpsUrl,
+    }),
     primary_color: setting.string('#0066CC', 'Primary brand colour.', { pattern: formats.hexColor }),
-    company_name: setting.string(null, 'Company name shown to users.', { nullable: true, minLength: 1, maxLength: 100 }),
+    company_name: setting.string(null, 'Company name shown to users.', {
+      nullable: true,
+      minLength: 1,
+      maxLength: 100,
+    }),
   },
   email: {
-    from_address: setting.string(null, 'Sender address of outgoing email.', { nullable: true, maxLength: 254, pattern: formats.email }),
+    from_address: setting.string(null, 'Sender address of outgoing email.', {
+      nullable: true,
+      maxLength: 254,
+      pattern: formats.email,
+    }),
     from_name: setting.string(null, 'Sender name of outgoing email.', { nullable: true, minLength: 1, maxLength: 100 }),
-    reply_to_address: setting.string(null, 'Reply-to address of outgoing email.', { nullable: true, maxLength: 254, pattern: formats.email }),
+    reply_to_address: setting.string(null, 'Reply-to address of outgoing email.', {
+      nullable: true,
+      maxLength: 254,
+      pattern: formats.email,
+    }),
   },
   security: {
-    allowed_origins: setting.stringList([], 'Origins allowed to call the API from a browser (CORS).', { maxItems: 100, maxLength: 255, pattern: formats.origin }),
-    trusted_proxies: setting.stringList([], 'Proxies whose X-Forwarded-For is trusted (IP or CIDR).', { maxItems: 100, maxLength: 64, pattern: formats.ipOrCidr }),
+    allowed_origins: setting.stringList([], 'Origins allowed to call the API from a browser (CORS).', {
+      maxItems: 100,
+      maxLength: 255,
+      pattern: formats.origin,
+    }),
+    trusted_proxies: setting.stringList([], 'Proxies whose X-Forwarded-For is trusted (IP or CIDR).', {
+      maxItems: 100,
+      maxLength: 64,
+      pattern: formats.ipOrCidr,
+    }),
     rate_limiting: {
       enabled: setting.boolean(true, 'Rate-limit API requests.'),
       requests_per_minute: setting.integer(60, [1, 100_000], 'Requests allowed per minute per client.'),
@@ -68,12 +103,15 @@ export const adminSettingsTree = {
     // The url's scheme and address (https, no private/loopback/link-local/metadata target) are
     // checked by the write path and again at delivery (services/webhook-target.ts): they depend on
     // DNS and on the operator's WEBHOOKS_ALLOW_PRIVATE switch, which a pure catalog cannot know.
-    endpoints: setting.json([], `Webhook endpoints: [{ url (https), events: [${WEBHOOK_EVENT_NAMES.join(', ')}] }], at most 20.`, (v) =>
-      checkObjectList(v, 20, {
-        url: { required: true, check: stringField(2048, formats.webhookUrl) },
-        events: { required: true, check: stringListField(50, oneOfField(WEBHOOK_EVENT_NAMES)) },
-        description: { required: false, check: stringField(200) },
-      }),
+    endpoints: setting.json(
+      [],
+      `Webhook endpoints: [{ url (https), events: [${WEBHOOK_EVENT_NAMES.join(', ')}] }], at most 20.`,
+      (v) =>
+        checkObjectList(v, 20, {
+          url: { required: true, check: stringField(2048, formats.webhookUrl) },
+          events: { required: true, check: stringListField(50, oneOfField(WEBHOOK_EVENT_NAMES)) },
+          description: { required: false, check: stringField(200) },
+        }),
     ),
     // The very same declaration as seed 000's webhookSigningSecret: the catalog gives one
     // Setting instance one home (its first document), so both names read and write one secret.

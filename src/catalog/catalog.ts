@@ -65,16 +65,21 @@ export function entriesOf(document: DocumentName): CatalogEntry[] {
 
 /** Every entry whose value counts toward one version counter (duplicates by home included). */
 export function entriesOfVersioned(versioned: VersionedDoc): CatalogEntry[] {
-  return (Object.keys(documents) as DocumentName[]).filter((d) => documents[d].versioned === versioned).flatMap((d) => byDocument[d]);
+  return (Object.keys(documents) as DocumentName[])
+    .filter((d) => documents[d].versioned === versioned)
+    .flatMap((d) => byDocument[d]);
 }
 
 /** The `setting_values.path` prefixes a versioned document reads (a prefix ends with a dot). */
 export function storagePrefixesOf(versioned: VersionedDoc): string[] {
-  return (Object.keys(documents) as DocumentName[]).filter((d) => documents[d].versioned === versioned).map((d) => `${documents[d].prefix}.`);
+  return (Object.keys(documents) as DocumentName[])
+    .filter((d) => documents[d].versioned === versioned)
+    .map((d) => `${documents[d].prefix}.`);
 }
 
 const entryIndex = new Map<string, CatalogEntry>();
-for (const name of Object.keys(byDocument) as DocumentName[]) for (const e of byDocument[name]) entryIndex.set(`${name}:${e.path}`, e);
+for (const name of Object.keys(byDocument) as DocumentName[])
+  for (const e of byDocument[name]) entryIndex.set(`${name}:${e.path}`, e);
 
 export function entryAt(document: DocumentName, path: string): CatalogEntry {
   const entry = entryIndex.get(`${document}:${path}`);
@@ -83,7 +88,11 @@ export function entryAt(document: DocumentName, path: string): CatalogEntry {
 }
 
 /** Builds a document's nested JSON shape from a value per leaf path (in declaration order). */
-export function buildDocument(tree: SettingTree, valueAt: (path: string, setting: Setting) => unknown, prefix = ''): Record<string, unknown> {
+export function buildDocument(
+  tree: SettingTree,
+  valueAt: (path: string, setting: Setting) => unknown,
+  prefix = '',
+): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(tree).map(([key, node]) => {
       const path = prefix ? `${prefix}.${key}` : key;

@@ -16,8 +16,9 @@ export interface ConfigRule {
   violated: (get: (path: string) => unknown) => boolean;
 }
 
-const when = (flag: string, requirement: (get: (path: string) => unknown) => boolean) => (get: (path: string) => unknown) =>
-  get(flag) === true && !requirement(get);
+const when =
+  (flag: string, requirement: (get: (path: string) => unknown) => boolean) => (get: (path: string) => unknown) =>
+    get(flag) === true && !requirement(get);
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
@@ -37,21 +38,58 @@ export const configRules: ConfigRule[] = [
   {
     path: 'replication.failover_priority',
     message: 'Failover priority may only list replication regions',
-    violated: (get) => list(get('replication.failover_priority')).some((r) => !list(get('replication.regions')).includes(r)),
+    violated: (get) =>
+      list(get('replication.failover_priority')).some((r) => !list(get('replication.regions')).includes(r)),
   },
   // HIPAA.
-  { path: 'security.encryption_at_rest', message: 'HIPAA compliance requires encryption at rest', violated: when('compliance.hipaa', (get) => get('security.encryption_at_rest') === true) },
-  { path: 'security.enable_audit_log', message: 'HIPAA compliance requires audit logging', violated: when('compliance.hipaa', (get) => get('security.enable_audit_log') === true) },
-  { path: 'security.password_complexity', message: 'HIPAA compliance requires password complexity >= 3', violated: when('compliance.hipaa', (get) => Number(get('security.password_complexity')) >= 3) },
+  {
+    path: 'security.encryption_at_rest',
+    message: 'HIPAA compliance requires encryption at rest',
+    violated: when('compliance.hipaa', (get) => get('security.encryption_at_rest') === true),
+  },
+  {
+    path: 'security.enable_audit_log',
+    message: 'HIPAA compliance requires audit logging',
+    violated: when('compliance.hipaa', (get) => get('security.enable_audit_log') === true),
+  },
+  {
+    path: 'security.password_complexity',
+    message: 'HIPAA compliance requires password complexity >= 3',
+    violated: when('compliance.hipaa', (get) => Number(get('security.password_complexity')) >= 3),
+  },
   // PCI-DSS.
-  { path: 'security.enable_audit_log', message: 'PCI-DSS compliance requires audit logging', violated: when('compliance.pci_dss', (get) => get('security.enable_audit_log') === true) },
-  { path: 'security.encryption_at_rest', message: 'PCI-DSS compliance requires encryption at rest', violated: when('compliance.pci_dss', (get) => get('security.encryption_at_rest') === true) },
-  { path: 'security.audit_retention_days', message: 'PCI-DSS compliance requires audit retention >= 90 days', violated: when('compliance.pci_dss', (get) => Number(get('security.audit_retention_days')) >= 90) },
+  {
+    path: 'security.enable_audit_log',
+    message: 'PCI-DSS compliance requires audit logging',
+    violated: when('compliance.pci_dss', (get) => get('security.enable_audit_log') === true),
+  },
+  {
+    path: 'security.encryption_at_rest',
+    message: 'PCI-DSS compliance requires encryption at rest',
+    violated: when('compliance.pci_dss', (get) => get('security.encryption_at_rest') === true),
+  },
+  {
+    path: 'security.audit_retention_days',
+    message: 'PCI-DSS compliance requires audit retention >= 90 days',
+    violated: when('compliance.pci_dss', (get) => Number(get('security.audit_retention_days')) >= 90),
+  },
   // GDPR. The seed conditions two of these on "EU users" and "personal data"; a tenant turning
   // GDPR on declares both, so all three apply whenever gdpr is true.
-  { path: 'compliance.enable_rtbf', message: 'GDPR compliance requires right to be forgotten', violated: when('compliance.gdpr', (get) => get('compliance.enable_rtbf') === true) },
-  { path: 'compliance.data_residency', message: 'GDPR compliance requires EU data residency', violated: when('compliance.gdpr', (get) => list(get('compliance.data_residency')).includes('EU')) },
-  { path: 'compliance.enable_anonymization', message: 'GDPR compliance requires data anonymization', violated: when('compliance.gdpr', (get) => get('compliance.enable_anonymization') === true) },
+  {
+    path: 'compliance.enable_rtbf',
+    message: 'GDPR compliance requires right to be forgotten',
+    violated: when('compliance.gdpr', (get) => get('compliance.enable_rtbf') === true),
+  },
+  {
+    path: 'compliance.data_residency',
+    message: 'GDPR compliance requires EU data residency',
+    violated: when('compliance.gdpr', (get) => list(get('compliance.data_residency')).includes('EU')),
+  },
+  {
+    path: 'compliance.enable_anonymization',
+    message: 'GDPR compliance requires data anonymization',
+    violated: when('compliance.gdpr', (get) => get('compliance.enable_anonymization') === true),
+  },
 ];
 
 /** Every rule the merged configuration breaks, in declaration order. */

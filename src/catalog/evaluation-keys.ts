@@ -1,5 +1,5 @@
-import { documents, entriesOf, type CatalogEntry, type DocumentName } from './catalog.js';
-import { features, type Feature } from './features.js';
+import { type CatalogEntry, type DocumentName, documents, entriesOf } from './catalog.js';
+import { type Feature, features } from './features.js';
 
 /**
  * The keys an OpenFeature client evaluates (OFREP, src/rest/routes/ofrep.ts), derived from the
@@ -8,7 +8,9 @@ import { features, type Feature } from './features.js';
  * `settings.certExpiryDays`). Secrets have no key: to a client they do not exist. Feature keys
  * carry no dot and setting keys always do, so the two never collide.
  */
-export type EvaluationKey = { key: string; kind: 'feature'; feature: Feature } | { key: string; kind: 'setting'; entry: CatalogEntry };
+export type EvaluationKey =
+  | { key: string; kind: 'feature'; feature: Feature }
+  | { key: string; kind: 'setting'; entry: CatalogEntry };
 
 export const evaluationKeys: readonly EvaluationKey[] = [
   ...features.map((feature): EvaluationKey => ({ key: feature.key, kind: 'feature', feature })),

@@ -6,15 +6,27 @@ const ipv4 = `${octet}(\\.${octet}){3}`;
 const ipv6 = '[0-9a-fA-F:]*:[0-9a-fA-F:.]*';
 
 export const formats = {
-  cidr: { regex: new RegExp(`^(${ipv4}/(3[0-2]|[12]?\\d)|${ipv6}/(12[0-8]|1[01]\\d|[1-9]?\\d))$`), message: 'must be in CIDR notation (e.g. 10.0.0.0/8)' },
-  ipOrCidr: { regex: new RegExp(`^(${ipv4}(/(3[0-2]|[12]?\\d))?|${ipv6}(/(12[0-8]|1[01]\\d|[1-9]?\\d))?)$`), message: 'must be an IP address or CIDR block' },
+  cidr: {
+    regex: new RegExp(`^(${ipv4}/(3[0-2]|[12]?\\d)|${ipv6}/(12[0-8]|1[01]\\d|[1-9]?\\d))$`),
+    message: 'must be in CIDR notation (e.g. 10.0.0.0/8)',
+  },
+  ipOrCidr: {
+    regex: new RegExp(`^(${ipv4}(/(3[0-2]|[12]?\\d))?|${ipv6}(/(12[0-8]|1[01]\\d|[1-9]?\\d))?)$`),
+    message: 'must be an IP address or CIDR block',
+  },
   httpsUrl: { regex: /^https:\/\/[^\s/?#]+[^\s]*$/, message: 'must be an https:// URL' },
-  origin: { regex: /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, message: 'must be an origin such as https://app.example.com (scheme, host, optional port)' },
+  origin: {
+    regex: /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/,
+    message: 'must be an origin such as https://app.example.com (scheme, host, optional port)',
+  },
   email: { regex: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, message: 'must be an email address' },
   hexColor: { regex: /^#[0-9A-Fa-f]{6}$/, message: 'must be a #RRGGBB colour' },
   awsRegion: { regex: /^[a-z]{2}(-gov)?-[a-z]+-\d$/, message: 'must be an AWS region such as us-east-1' },
   countryCode: { regex: /^[A-Z]{2}$/, message: 'must be a two-letter country or region code such as EU or DE' },
-  kmsArn: { regex: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, message: 'must be a valid KMS ARN' },
+  kmsArn: {
+    regex: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
+    message: 'must be a valid KMS ARN',
+  },
   uuid: { regex: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, message: 'must be a UUID' },
   webhookUrl: { regex: /^https?:\/\/[^\s/?#]+[^\s]*$/i, message: 'must be an https:// URL' },
 };
@@ -38,7 +50,9 @@ export function checkObjectList(
   if (value.length > maxItems) return [`must have at most ${maxItems} items`];
   return value.flatMap((item, i) => {
     if (!isObject(item)) return [`[${i}] must be an object`];
-    const unknown = Object.keys(item).filter((k) => !(k in fields)).map((k) => `[${i}].${k} is not a known field`);
+    const unknown = Object.keys(item)
+      .filter((k) => !(k in fields))
+      .map((k) => `[${i}].${k} is not a known field`);
     const known = Object.entries(fields).flatMap(([name, f]) => {
       if (item[name] === undefined || item[name] === null) return f.required ? [`[${i}].${name} is required`] : [];
       const problem = f.check(item[name]);
@@ -51,14 +65,16 @@ export function checkObjectList(
 /** A field check: a string of bounded length matching an optional format. */
 export function stringField(maxLength: number, format?: { regex: RegExp; message: string }) {
   return (v: JsonValue): string | null => {
-    if (typeof v !== 'string' || v.length === 0 || v.length > maxLength) return `must be a string of 1-${maxLength} characters`;
+    if (typeof v !== 'string' || v.length === 0 || v.length > maxLength)
+      return `must be a string of 1-${maxLength} characters`;
     if (format && !format.regex.test(v)) return format.message;
     return null;
   };
 }
 
 export function oneOfField(values: readonly string[]) {
-  return (v: JsonValue): string | null => (typeof v === 'string' && values.includes(v) ? null : `must be one of: ${values.join(', ')}`);
+  return (v: JsonValue): string | null =>
+    typeof v === 'string' && values.includes(v) ? null : `must be one of: ${values.join(', ')}`;
 }
 
 export function stringListField(maxItems: number, item: (v: JsonValue) => string | null) {
@@ -96,7 +112,8 @@ export function unstorableValue(value: unknown, path: string): { path: string; m
     const reason = unstorableText(value);
     return reason ? { path, message: `${path} ${reason}` } : null;
   }
-  if (typeof value === 'number') return Number.isFinite(value) ? null : { path, message: `${path} must be a finite number` };
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? null : { path, message: `${path} must be a finite number` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = unstorableValue(value[i], `${path}[${i}]`);

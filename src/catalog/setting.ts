@@ -102,7 +102,8 @@ export function describeConstraints(spec: SettingSpec): string {
   const parts: string[] = [];
   if (spec.min !== undefined && spec.max !== undefined) parts.push(`range ${spec.min}-${spec.max}`);
   if (spec.values && spec.kind === 'enum') parts.push(`one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`);
-  if (spec.values && spec.kind === 'stringList') parts.push(`items from ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`);
+  if (spec.values && spec.kind === 'stringList')
+    parts.push(`items from ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`);
   if (spec.maxLength !== undefined) parts.push(`at most ${spec.maxLength} characters`);
   if (spec.maxItems !== undefined) parts.push(`at most ${spec.maxItems} items`);
   if (!spec.secret) parts.push(`default ${JSON.stringify(spec.default)}`);

@@ -1,5 +1,5 @@
 import { checkObjectList, formats, isObject, oneOfField, stringField } from './formats.js';
-import { setting, type JsonValue, type SettingTree } from './setting.js';
+import { type JsonValue, type SettingTree, setting } from './setting.js';
 
 /** Bounds of `custom_settings` (free key/values): enough for real use, small enough to keep rows cheap. */
 export const CUSTOM_SETTINGS_LIMITS = { maxKeys: 100, maxKeyLength: 64, maxBytes: 16 * 1024 } as const;
@@ -18,8 +18,12 @@ function checkCustomSettings(value: JsonValue): string[] {
 /** Seed 003's data models, every range and default of its tables. */
 export const tenantConfigTree = {
   performance: {
-    cache_size_mb: setting.integer(1024, [0, 100_000], 'Result cache size in MB.', { tooHigh: 'Cache size exceeds maximum (100 GB)' }),
-    max_parallel_workers: setting.integer(8, [1, 128], 'Maximum parallel query workers.', { tooHigh: 'Parallel workers exceeds maximum (128)' }),
+    cache_size_mb: setting.integer(1024, [0, 100_000], 'Result cache size in MB.', {
+      tooHigh: 'Cache size exceeds maximum (100 GB)',
+    }),
+    max_parallel_workers: setting.integer(8, [1, 128], 'Maximum parallel query workers.', {
+      tooHigh: 'Parallel workers exceeds maximum (128)',
+    }),
     enable_query_optimization: setting.boolean(true, 'Enable query optimizer.'),
     enable_result_caching: setting.boolean(true, 'Enable result caching.'),
     enable_adaptive_indexing: setting.boolean(true, 'Enable adaptive indexing.'),
@@ -31,7 +35,11 @@ export const tenantConfigTree = {
     encryption_at_rest: setting.boolean(true, 'Enable encryption at rest.'),
     encryption_in_transit: setting.boolean(true, 'Enable encryption in transit.'),
     encryption_algorithm: setting.enum('AES-256-GCM', ['AES-256-GCM', 'AES-128-GCM'], 'Encryption algorithm.'),
-    kms_key_id: setting.string(null, 'KMS key identifier (a valid KMS ARN).', { nullable: true, maxLength: 2048, pattern: formats.kmsArn }),
+    kms_key_id: setting.string(null, 'KMS key identifier (a valid KMS ARN).', {
+      nullable: true,
+      maxLength: 2048,
+      pattern: formats.kmsArn,
+    }),
     enable_rls: setting.boolean(true, 'Enable row-level security.'),
     enable_column_encryption: setting.boolean(false, 'Enable column encryption.'),
     password_complexity: setting.integer(3, [1, 5], 'Password complexity level.', {
@@ -40,7 +48,11 @@ export const tenantConfigTree = {
     }),
     session_timeout_mins: setting.integer(30, [5, 1440], 'Session timeout in minutes.'),
     require_mfa: setting.boolean(false, 'Require multi-factor auth.'),
-    allowed_ips: setting.stringList([], 'Allowed IP addresses (CIDR).', { maxItems: 100, maxLength: 64, pattern: formats.cidr }),
+    allowed_ips: setting.stringList([], 'Allowed IP addresses (CIDR).', {
+      maxItems: 100,
+      maxLength: 64,
+      pattern: formats.cidr,
+    }),
     enable_audit_log: setting.boolean(true, 'Enable audit logging.'),
     audit_retention_days: setting.integer(90, [1, 3650], 'Audit log retention days.'),
   },
@@ -49,14 +61,17 @@ export const tenantConfigTree = {
     frequency_hours: setting.integer(24, [1, 168], 'Backup frequency in hours.'),
     retention_days: setting.integer(30, [1, 365], 'Backup retention days.'),
     full_backup_interval: setting.integer(7, [1, 30], 'Full backup interval (incrementals).'),
-    destinations: setting.json([], 'Backup destinations: BackupDestination[] { destination_type, bucket, region, path, credentials_id }, at most 10.', (v) =>
-      checkObjectList(v, 10, {
-        destination_type: { required: true, check: oneOfField(['s3', 'gcs', 'azure_blob', 'local']) },
-        bucket: { required: true, check: stringField(255) },
-        region: { required: false, check: stringField(64) },
-        path: { required: false, check: stringField(1024) },
-        credentials_id: { required: false, check: stringField(255) },
-      }),
+    destinations: setting.json(
+      [],
+      'Backup destinations: BackupDestination[] { destination_type, bucket, region, path, credentials_id }, at most 10.',
+      (v) =>
+        checkObjectList(v, 10, {
+          destination_type: { required: true, check: oneOfField(['s3', 'gcs', 'azure_blob', 'local']) },
+          bucket: { required: true, check: stringField(255) },
+          region: { required: false, check: stringField(64) },
+          path: { required: false, check: stringField(1024) },
+          credentials_id: { required: false, check: stringField(255) },
+        }),
     ),
     enable_pitr: setting.boolean(true, 'Enable point-in-time recovery.'),
     pitr_retention_days: setting.integer(7, [1, 30], 'PITR retention days.'),
@@ -70,14 +85,20 @@ export const tenantConfigTree = {
     consistency_level: setting.enum('eventual', ['eventual', 'read_after_write', 'strong'], 'Consistency level.'),
     max_lag_seconds: setting.integer(60, [1, 300], 'Max replication lag (seconds).'),
     enable_auto_failover: setting.boolean(true, 'Enable automatic failover.'),
-    failover_priority: setting.stringList([], 'Failover priority order (region names).', { maxItems: 32, pattern: formats.awsRegion }),
+    failover_priority: setting.stringList([], 'Failover priority order (region names).', {
+      maxItems: 32,
+      pattern: formats.awsRegion,
+    }),
   },
   compliance: {
     gdpr: setting.boolean(false, 'Enable GDPR compliance.'),
     hipaa: setting.boolean(false, 'Enable HIPAA compliance.'),
     soc2: setting.boolean(false, 'Enable SOC2 compliance.'),
     pci_dss: setting.boolean(false, 'Enable PCI-DSS compliance.'),
-    data_residency: setting.stringList([], 'Data residency requirements (country codes).', { maxItems: 50, pattern: formats.countryCode }),
+    data_residency: setting.stringList([], 'Data residency requirements (country codes).', {
+      maxItems: 50,
+      pattern: formats.countryCode,
+    }),
     enable_retention_policies: setting.boolean(false, 'Enable retention policies.'),
     default_retention_days: setting.integer(365, [1, 3650], 'Default retention period.'),
     enable_anonymization: setting.boolean(false, 'Enable data anonymization.'),

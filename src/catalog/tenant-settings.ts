@@ -1,4 +1,4 @@
-import { setting, type SettingTree } from './setting.js';
+import { type SettingTree, setting } from './setting.js';
 
 /**
  * Seed 000: the tenant's product settings (`PUT /tenant/settings`), field names as documented.
@@ -15,13 +15,17 @@ export const tenantSettingsTree = {
     scanEvidenceLabel: 'Certificate expiry window (days)',
   }),
   // One secret, also exposed as admin `webhooks.signing_secret` (the same Setting instance).
-  webhookSigningSecret: setting.string(null, 'Secret used for webhook signing. Write-only: reads show only whether it is set.', {
-    secret: true,
-    nullable: true,
-    minLength: 16,
-    maxLength: 256,
-    env: false,
-  }),
+  webhookSigningSecret: setting.string(
+    null,
+    'Secret used for webhook signing. Write-only: reads show only whether it is set.',
+    {
+      secret: true,
+      nullable: true,
+      minLength: 16,
+      maxLength: 256,
+      env: false,
+    },
+  ),
   autoRetainScans: setting.boolean(false, 'Automatically retain completed scans (exempt from the retention sweep).', {
     scanEvidenceLabel: 'Auto-retain scans',
   }),
@@ -39,4 +43,3 @@ export const tenantSettingsTree = {
     env: false,
   }),
 } satisfies SettingTree;
-

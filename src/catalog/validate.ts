@@ -34,8 +34,10 @@ export function validateValue(spec: SettingSpec, value: unknown, path: string): 
         ? []
         : issue(`${path} must be one of: ${spec.values!.join(', ')}`);
     case 'stringList': {
-      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return issue(`${path} must be a list of strings`);
-      if (spec.maxItems !== undefined && value.length > spec.maxItems) return issue(`${path} must have at most ${spec.maxItems} items`);
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+        return issue(`${path} must be a list of strings`);
+      if (spec.maxItems !== undefined && value.length > spec.maxItems)
+        return issue(`${path} must have at most ${spec.maxItems} items`);
       if (new Set(value).size !== value.length) return issue(`${path} must not repeat an item`);
       return value.flatMap((item, i) =>
         spec.values && !spec.values.includes(item)
@@ -65,7 +67,11 @@ function stringIssues(spec: SettingSpec, value: string, path: string): Issue[] {
  * the patch names. Unknown keys and wrong shapes are issues; `undefined` means "not given".
  * A `null` group is treated as not given (GraphQL lets a client send an optional object as null).
  */
-export function flattenPatch(tree: SettingTree, patch: unknown, prefix = ''): { entries: Map<string, unknown>; issues: Issue[] } {
+export function flattenPatch(
+  tree: SettingTree,
+  patch: unknown,
+  prefix = '',
+): { entries: Map<string, unknown>; issues: Issue[] } {
   const entries = new Map<string, unknown>();
   const issues: Issue[] = [];
   const walk = (node: SettingTree, value: unknown, at: string) => {
@@ -100,7 +106,10 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
+    return (
+      ka.length === Object.keys(b).length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]))
+    );
   }
   return false;
 }
@@ -122,7 +131,12 @@ export function parseEnvValue(spec: SettingSpec, raw: string): JsonValue | undef
       value = raw;
       break;
     case 'stringList':
-      value = text.startsWith('[') ? safeJson(text) : text.split(',').map((s) => s.trim()).filter(Boolean);
+      value = text.startsWith('[')
+        ? safeJson(text)
+        : text
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
       break;
     case 'json':
       value = safeJson(text);

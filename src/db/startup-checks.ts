@@ -4,7 +4,15 @@ import { StartupError } from '../errors/startup-error.js';
 import type { StoreOptions } from './connect.js';
 
 /** Network failures of a connection attempt (pg reports them with Node's error codes). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+]);
 
 function codeOf(error: unknown): string | undefined {
   const e = error as { code?: unknown; errors?: { code?: unknown }[]; cause?: unknown } | null;
@@ -29,26 +37,43 @@ function where(databaseUrl: string): string {
 export function explainStoreFailure(error: unknown, options: StoreOptions): StartupError | undefined {
   if (error instanceof StartupError) return error;
   const code = codeOf(error);
-  const message = [error, (error as { cause?: unknown })?.cause].map((e) => (e instanceof Error ? e.message : '')).join(' ');
+  const message = [error, (error as { cause?: unknown })?.cause]
+    .map((e) => (e instanceof Error ? e.message : ''))
+    .join(' ');
   if (options.databaseUrl) {
     const at = where(options.databaseUrl);
     if (code && UNREACHABLE.has(code)) {
-      return new StartupError('DATABASE_URL', `cannot reach the database server at ${at} (${code}): start Postgres there, or fix the host and port in DATABASE_URL`);
+      return new StartupError(
+        'DATABASE_URL',
+        `cannot reach the database server at ${at} (${code}): start Postgres there, or fix the host and port in DATABASE_URL`,
+      );
     }
     if (/timeout/i.test(message) && /connect/i.test(message)) {
-      return new StartupError('DATABASE_URL', `no answer from the database server at ${at} within 5 s: start Postgres there, or fix the host and port in DATABASE_URL`);
+      return new StartupError(
+        'DATABASE_URL',
+        `no answer from the database server at ${at} within 5 s: start Postgres there, or fix the host and port in DATABASE_URL`,
+      );
     }
     if (code === '28P01' || code === '28000') {
-      return new StartupError('DATABASE_URL', `the database server at ${at} refused the user or password (${code}): fix them in DATABASE_URL`);
+      return new StartupError(
+        'DATABASE_URL',
+        `the database server at ${at} refused the user or password (${code}): fix them in DATABASE_URL`,
+      );
     }
     if (code === '3D000') {
-      return new StartupError('DATABASE_URL', `the database at ${at} does not exist: create it (createdb) or name an existing one in DATABASE_URL`);
+      return new StartupError(
+        'DATABASE_URL',
+        `the database at ${at} does not exist: create it (createdb) or name an existing one in DATABASE_URL`,
+      );
     }
     return undefined;
   }
   if (options.dataDir.startsWith('memory://')) return undefined;
   if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EEXIST') {
-    return new StartupError('DATA_DIR', `cannot use ${options.dataDir} as the data folder (${code}): point DATA_DIR at a folder this user can write`);
+    return new StartupError(
+      'DATA_DIR',
+      `cannot use ${options.dataDir} as the data folder (${code}): point DATA_DIR at a folder this user can write`,
+    );
   }
   return undefined;
 }

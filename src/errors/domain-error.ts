@@ -69,7 +69,8 @@ export const forbidden = (message = 'Forbidden') => new DomainError('FORBIDDEN',
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
 export const badInput = (message: string, details?: FieldIssue[]) =>
   new DomainError('BAD_USER_INPUT', message, { details: details ?? [] });
-export const conflict = (message: string, extra?: Record<string, unknown>) => new DomainError('CONFLICT', message, { extra });
+export const conflict = (message: string, extra?: Record<string, unknown>) =>
+  new DomainError('CONFLICT', message, { extra });
 export const serviceUnavailable = (message = 'Service unavailable') => new DomainError('SERVICE_UNAVAILABLE', message);
 
 /** Connection-level database failures: the request may succeed later, so 503, not 500. */
@@ -77,6 +78,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | undefined;
   if (!e) return false;
   // 57014: a statement cancelled by statement_timeout (slow, not broken: it may pass later).
-  if (typeof e.code === 'string' && (/^(08|57P0|53|57014)/.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code))) return true;
-  return /Connection terminated|connect ECONNREFUSED|PGlite is closed|driver has already been destroyed|timeout exceeded when trying to connect/i.test(e.message ?? '');
+  if (
+    typeof e.code === 'string' &&
+    (/^(08|57P0|53|57014)/.test(e.code) ||
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code))
+  )
+    return true;
+  return /Connection terminated|connect ECONNREFUSED|PGlite is closed|driver has already been destroyed|timeout exceeded when trying to connect/i.test(
+    e.message ?? '',
+  );
 }

@@ -1,17 +1,17 @@
 import {
-  type OperationDefinitionNode,
-  getNamedType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isInterfaceType,
-  Kind,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
   type GraphQLOutputType,
   type GraphQLSchema,
+  getNamedType,
+  isInterfaceType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  Kind,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
@@ -122,7 +122,12 @@ export function documentShape(document: DocumentNode): DocumentShape {
         const child = selection.selectionSet ? ofSelectionSet(selection.selectionSet) : ZERO;
         // Introspection is bounded by the schema, and GraphiQL's own query nests ~10 levels.
         const introspection = selection.name.value.startsWith('__');
-        inner = { depth: introspection ? 0 : 1 + child.depth, aliases: child.aliases + (selection.alias ? 1 : 0), directives: child.directives, fields: child.fields + 1 };
+        inner = {
+          depth: introspection ? 0 : 1 + child.depth,
+          aliases: child.aliases + (selection.alias ? 1 : 0),
+          directives: child.directives,
+          fields: child.fields + 1,
+        };
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         inner = ofSelectionSet(selection.selectionSet);
       } else {
@@ -149,7 +154,10 @@ export function documentShape(document: DocumentNode): DocumentShape {
 }
 
 /** The first limit a shape breaks, as [limit name, found, maximum]; null when it fits. */
-export function brokenShapeLimit(shape: DocumentShape, limits: OperationLimits): [keyof OperationLimits, number, number] | null {
+export function brokenShapeLimit(
+  shape: DocumentShape,
+  limits: OperationLimits,
+): [keyof OperationLimits, number, number] | null {
   if (shape.depth > limits.maxDepth) return ['maxDepth', shape.depth, limits.maxDepth];
   if (shape.aliases > limits.maxAliases) return ['maxAliases', shape.aliases, limits.maxAliases];
   if (shape.directives > limits.maxDirectives) return ['maxDirectives', shape.directives, limits.maxDirectives];
@@ -180,7 +188,8 @@ export function operationCost(
   let operation: OperationDefinitionNode | undefined;
   for (const d of document.definitions) {
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-    else if (d.kind === Kind.OPERATION_DEFINITION && (operationName ? d.name?.value === operationName : !operation)) operation = d;
+    else if (d.kind === Kind.OPERATION_DEFINITION && (operationName ? d.name?.value === operationName : !operation))
+      operation = d;
   }
   let heavy = false;
   if (!operation) return { cost: 0, heavy };
@@ -202,7 +211,8 @@ export function operationCost(
           cost += 1;
           continue;
         }
-        const def = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[selection.name.value] : undefined;
+        const def =
+          type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[selection.name.value] : undefined;
         const weight = (def && FIELD_WEIGHTS[`${type!.name}.${def.name}`]) || 1;
         if (weight > 1) heavy = true;
         if (!selection.selectionSet) {
@@ -210,10 +220,14 @@ export function operationCost(
           continue;
         }
         const first = pageSize(selection);
-        const times = first ?? (def && isListOf(def.type) && !type!.name.endsWith('Connection') ? UNPAGED_LIST_SIZE : 1);
+        const times =
+          first ?? (def && isListOf(def.type) && !type!.name.endsWith('Connection') ? UNPAGED_LIST_SIZE : 1);
         cost += weight + times * ofSelectionSet(def ? getNamedType(def.type) : null, selection.selectionSet);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        cost += ofSelectionSet(selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type, selection.selectionSet);
+        cost += ofSelectionSet(
+          selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type,
+          selection.selectionSet,
+        );
       } else {
         const name = selection.name.value;
         if (memo.has(name)) {

@@ -1,12 +1,12 @@
 import {
-  collectDefaultMetrics,
   Counter,
-  Gauge,
-  Histogram,
-  Registry,
   type CounterConfiguration,
+  collectDefaultMetrics,
+  Gauge,
   type GaugeConfiguration,
+  Histogram,
   type HistogramConfiguration,
+  Registry,
 } from 'prom-client';
 
 /**
@@ -30,13 +30,22 @@ export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry, prefix: 'gateway_' });
 
 export function counter<L extends string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
-  return (metricsRegistry.getSingleMetric(config.name) as Counter<L> | undefined) ?? new Counter({ ...config, registers: [metricsRegistry] });
+  return (
+    (metricsRegistry.getSingleMetric(config.name) as Counter<L> | undefined) ??
+    new Counter({ ...config, registers: [metricsRegistry] })
+  );
 }
 
 export function gauge<L extends string>(config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L> {
-  return (metricsRegistry.getSingleMetric(config.name) as Gauge<L> | undefined) ?? new Gauge({ ...config, registers: [metricsRegistry] });
+  return (
+    (metricsRegistry.getSingleMetric(config.name) as Gauge<L> | undefined) ??
+    new Gauge({ ...config, registers: [metricsRegistry] })
+  );
 }
 
 export function histogram<L extends string>(config: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L> {
-  return (metricsRegistry.getSingleMetric(config.name) as Histogram<L> | undefined) ?? new Histogram({ ...config, registers: [metricsRegistry] });
+  return (
+    (metricsRegistry.getSingleMetric(config.name) as Histogram<L> | undefined) ??
+    new Histogram({ ...config, registers: [metricsRegistry] })
+  );
 }

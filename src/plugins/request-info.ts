@@ -27,7 +27,11 @@ export function requestInfo(request: Request): RequestInfo {
   let info = infos.get(request);
   if (!info) {
     const offered = request.headers.get('x-request-id');
-    info = { id: randomUUID(), clientId: offered && CLIENT_ID.test(offered) ? offered : undefined, startedAt: process.hrtime.bigint() };
+    info = {
+      id: randomUUID(),
+      clientId: offered && CLIENT_ID.test(offered) ? offered : undefined,
+      startedAt: process.hrtime.bigint(),
+    };
     infos.set(request, info);
   }
   return info;

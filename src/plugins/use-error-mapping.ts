@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { DomainError, isDatabaseUnavailable } from '../errors/domain-error.js';
@@ -18,7 +18,9 @@ export function maskUnexpected(
   const err = error as Error;
   if (isDatabaseUnavailable(error)) {
     logger.warn({ requestId, err: err?.message }, 'database unavailable');
-    return new DomainError('SERVICE_UNAVAILABLE', 'Service unavailable: the database cannot be reached', { extra: { requestId } });
+    return new DomainError('SERVICE_UNAVAILABLE', 'Service unavailable: the database cannot be reached', {
+      extra: { requestId },
+    });
   }
   logger.error({ requestId, err: { message: err?.message, stack: err?.stack }, path: at.path }, 'unexpected error');
   return new GraphQLError('Unexpected error.', {
@@ -34,9 +36,13 @@ function mapError(error: GraphQLError, ctx: ServiceContext, args: ExecutionArgs)
   // no field path, the variable's definition as node. Told again from the definition and the
   // value sent, with field details; graphql-js's own message prints the value.
   const node = error.nodes?.[0];
-  if (error.path === undefined && node?.kind === Kind.VARIABLE_DEFINITION) return variableError(args.schema, node, args.variableValues);
+  if (error.path === undefined && node?.kind === Kind.VARIABLE_DEFINITION)
+    return variableError(args.schema, node, args.variableValues);
   if (!original && !error.extensions?.code) {
-    return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
+    });
   }
   if (!original || original instanceof GraphQLError) return error; // DomainError and other deliberate errors
   return maskUnexpected(original, ctx, error);

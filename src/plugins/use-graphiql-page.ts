@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
-import { introspectionFromSchema, type GraphQLSchema } from 'graphql';
+import { brotliCompress, gzip, constants as zlib } from 'node:zlib';
+import { type GraphQLSchema, introspectionFromSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 export interface GraphiQLPageOptions {
@@ -56,7 +56,12 @@ export function chooseEncoding(acceptEncoding: string | null): Encoding {
 const digest = (data: Buffer) => createHash('sha256').update(data).digest('base64url');
 
 function served(raw: Buffer, contentType: string): Served {
-  return { raw, contentType, etag: `"${digest(raw).slice(0, 27)}"`, bodies: { identity: Promise.resolve(new Uint8Array(raw)) } };
+  return {
+    raw,
+    contentType,
+    etag: `"${digest(raw).slice(0, 27)}"`,
+    bodies: { identity: Promise.resolve(new Uint8Array(raw)) },
+  };
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -108,7 +113,10 @@ body{display:flex;flex-direction:column}
 #root{flex:1;min-height:0}
 `;
 
-function pageHtml(title: string, files: { css: string; style: string; icon: string; boot: string; js: string }): string {
+function pageHtml(
+  title: string,
+  files: { css: string; style: string; icon: string; boot: string; js: string },
+): string {
   const a = (name: string) => GRAPHIQL_ASSETS_PATH + name;
   return `<!doctype html>
 <html lang="en">
@@ -156,7 +164,12 @@ async function build(endpointOptions: GraphiQLPageOptions['options'], schema: Gr
     json: GRAPHIQL_ASSETS_PATH + add('json.worker', 'js', Buffer.from(bundle.jsonWorker), js),
     graphql: GRAPHIQL_ASSETS_PATH + add('graphql.worker', 'js', Buffer.from(bundle.graphqlWorker), js),
   };
-  const schemaFile = add('schema', 'json', Buffer.from(JSON.stringify(introspectionFromSchema(schema, { descriptions: true }))), 'application/json; charset=utf-8');
+  const schemaFile = add(
+    'schema',
+    'json',
+    Buffer.from(JSON.stringify(introspectionFromSchema(schema, { descriptions: true }))),
+    'application/json; charset=utf-8',
+  );
   const icon = /^data:([^;,]+);base64,(.*)$/s.exec(bundle.favicon);
   const files = {
     js: add('graphiql', 'js', Buffer.from(bundle.js), js),
@@ -165,7 +178,10 @@ async function build(endpointOptions: GraphiQLPageOptions['options'], schema: Gr
     icon: icon ? add('favicon', 'ico', Buffer.from(icon[2], 'base64'), icon[1]) : '',
     boot: add('boot', 'js', Buffer.from(bootScript(endpointOptions, workers, GRAPHIQL_ASSETS_PATH + schemaFile)), js),
   };
-  const page = served(Buffer.from(pageHtml(String(endpointOptions.title ?? 'GraphiQL'), files)), 'text/html; charset=utf-8');
+  const page = served(
+    Buffer.from(pageHtml(String(endpointOptions.title ?? 'GraphiQL'), files)),
+    'text/html; charset=utf-8',
+  );
   return { page, assets };
 }
 
@@ -174,7 +190,9 @@ function bodyOf(file: Served, encoding: Encoding): Promise<Uint8Array<ArrayBuffe
   if (!file.bodies[encoding]) {
     const compressed =
       encoding === 'br'
-        ? promisify(brotliCompress)(file.raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: file.raw.length } })
+        ? promisify(brotliCompress)(file.raw, {
+            params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: file.raw.length },
+          })
         : promisify(gzip)(file.raw, { level: 9 });
     file.bodies[encoding] = compressed.then((b) => new Uint8Array(b));
   }
@@ -199,8 +217,19 @@ export function useGraphiQLPage({ endpoint, options, schema }: GraphiQLPageOptio
     });
   };
 
-  const respond = async (request: Request, file: Served, cacheControl: string, vary: string, Response: typeof globalThis.Response) => {
-    const headers = new Headers({ 'content-type': file.contentType, etag: file.etag, 'cache-control': cacheControl, vary });
+  const respond = async (
+    request: Request,
+    file: Served,
+    cacheControl: string,
+    vary: string,
+    Response: typeof globalThis.Response,
+  ) => {
+    const headers = new Headers({
+      'content-type': file.contentType,
+      etag: file.etag,
+      'cache-control': cacheControl,
+      vary,
+    });
     const ifNoneMatch = request.headers.get('if-none-match');
     if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === file.etag || t.trim() === '*')) {
       return new Response(null, { status: 304, headers });
@@ -218,17 +247,26 @@ export function useGraphiQLPage({ endpoint, options, schema }: GraphiQLPageOptio
       if (url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) {
         const file = (await load()).assets.get(url.pathname.slice(GRAPHIQL_ASSETS_PATH.length));
         if (!file) {
-          endResponse(new fetchAPI.Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'No such GraphiQL file' } }), { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } }));
+          endResponse(
+            new fetchAPI.Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'No such GraphiQL file' } }), {
+              status: 404,
+              headers: { 'content-type': 'application/json; charset=utf-8' },
+            }),
+          );
           return;
         }
         // The name changes with the content: a browser may keep it for a year without asking.
-        endResponse(await respond(request, file, 'public, max-age=31536000, immutable', 'Accept-Encoding', fetchAPI.Response));
+        endResponse(
+          await respond(request, file, 'public, max-age=31536000, immutable', 'Accept-Encoding', fetchAPI.Response),
+        );
         return;
       }
       if (url.pathname !== endpoint && url.pathname !== `${endpoint}/`) return;
       if (!request.headers.get('accept')?.includes('text/html')) return;
       // Revalidated every time (a new version of the gateway serves a page naming new files), cheaply.
-      endResponse(await respond(request, (await load()).page, 'no-cache', 'Accept, Accept-Encoding', fetchAPI.Response));
+      endResponse(
+        await respond(request, (await load()).page, 'no-cache', 'Accept, Accept-Encoding', fetchAPI.Response),
+      );
     },
   };
 }

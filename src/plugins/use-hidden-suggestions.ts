@@ -1,4 +1,4 @@
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import type { ServiceContext } from '../services/service-context.js';
@@ -8,7 +8,14 @@ import { requestInfo } from './request-info.js';
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 
 const withoutSuggestions = (error: GraphQLError) =>
-  SUGGESTION.test(error.message) ? new GraphQLError(error.message.replace(SUGGESTION, ''), { nodes: error.nodes, path: error.path, extensions: error.extensions, originalError: error.originalError }) : error;
+  SUGGESTION.test(error.message)
+    ? new GraphQLError(error.message.replace(SUGGESTION, ''), {
+        nodes: error.nodes,
+        path: error.path,
+        extensions: error.extensions,
+        originalError: error.originalError,
+      })
+    : error;
 
 /**
  * "Did you mean …" names fields, arguments, types and enum values: the schema, to whoever asks.
@@ -18,8 +25,20 @@ const withoutSuggestions = (error: GraphQLError) =>
  */
 export function useHiddenSuggestions(principalOf: (request: Request) => Promise<Principal>): Plugin<ServiceContext> {
   const hide = (result: ExecutionResult): ExecutionResult | null => {
-    if (!result.errors?.some((e) => { SUGGESTION.lastIndex = 0; return SUGGESTION.test(e.message); })) return null;
-    return { ...result, errors: result.errors.map((e) => { SUGGESTION.lastIndex = 0; return withoutSuggestions(e); }) };
+    if (
+      !result.errors?.some((e) => {
+        SUGGESTION.lastIndex = 0;
+        return SUGGESTION.test(e.message);
+      })
+    )
+      return null;
+    return {
+      ...result,
+      errors: result.errors.map((e) => {
+        SUGGESTION.lastIndex = 0;
+        return withoutSuggestions(e);
+      }),
+    };
   };
   return {
     onExecute({ args }) {

@@ -24,7 +24,14 @@ export function useHttpHygiene({ graphqlEndpoint }: HttpHygieneOptions): Plugin 
       if (GRAPHQL_POST_TYPES.includes(type)) return;
       endResponse(
         Response.json(
-          { errors: [{ message: `A GraphQL POST must be sent as Content-Type: ${GRAPHQL_POST_TYPES.join(' or ')}`, extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] },
+          {
+            errors: [
+              {
+                message: `A GraphQL POST must be sent as Content-Type: ${GRAPHQL_POST_TYPES.join(' or ')}`,
+                extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+              },
+            ],
+          },
           { status: 415, headers: { accept: GRAPHQL_POST_TYPES.join(', ') } },
         ),
       );
@@ -34,7 +41,8 @@ export function useHttpHygiene({ graphqlEndpoint }: HttpHygieneOptions): Plugin 
     onRequestParse({ request, setRequestParser }) {
       if (request.method !== 'POST') return;
       const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
-      if (type === 'application/graphql-response+json') setRequestParser(async (req) => (await req.json()) as GraphQLParams);
+      if (type === 'application/graphql-response+json')
+        setRequestParser(async (req) => (await req.json()) as GraphQLParams);
     },
     onResponse({ response }) {
       response.headers.set('x-content-type-options', 'nosniff');

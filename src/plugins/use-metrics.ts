@@ -1,5 +1,5 @@
 import '../metrics/read-cache.js';
-import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { secretsEqual } from '../auth/secrets.js';
 import type { Db } from '../db/connect.js';
@@ -49,10 +49,18 @@ const MAX_FIELDS_IN_LABEL = 4;
  * and could carry anything (an id, a key) into a label.
  */
 export function operationLabel(document: DocumentNode, operationName?: string | null): string {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
   if (!operation) return '';
-  const fields = [...new Set(operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')))].sort();
+  const fields = [
+    ...new Set(operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…'))),
+  ].sort();
   const shown = fields.slice(0, MAX_FIELDS_IN_LABEL).join(',');
   return `${operation.operation}:${shown}${fields.length > MAX_FIELDS_IN_LABEL ? `+${fields.length - MAX_FIELDS_IN_LABEL}` : ''}`;
 }
@@ -72,7 +80,8 @@ export function useMetrics({ db, platformAdminKey, metricsToken, now }: MetricsO
   async function authorize(request: Request): Promise<401 | 403 | 200> {
     const key = apiKeyFromRequest(request);
     if (!key) return 401;
-    if ((platformAdminKey && secretsEqual(key, platformAdminKey)) || (metricsToken && secretsEqual(key, metricsToken))) return 200;
+    if ((platformAdminKey && secretsEqual(key, platformAdminKey)) || (metricsToken && secretsEqual(key, metricsToken)))
+      return 200;
     const principal = await resolvePrincipal(db, undefined, key, undefined, now());
     return principal.kind === 'tenant' ? 403 : 401;
   }
@@ -82,12 +91,30 @@ export function useMetrics({ db, platformAdminKey, metricsToken, now }: MetricsO
       requestInfo(request);
       if (url.pathname !== '/metrics') return;
       const json = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-        endResponse(new fetchAPI.Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } }));
-      if (request.method !== 'GET') return json(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here`, { allow: 'GET' });
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ error: { code, message } }), {
+            status,
+            headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+          }),
+        );
+      if (request.method !== 'GET')
+        return json(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here`, { allow: 'GET' });
       const allowed = await authorize(request);
-      if (allowed === 401) return json(401, 'UNAUTHENTICATED', 'GET /metrics needs the platform admin key or METRICS_TOKEN as a Bearer token', { 'www-authenticate': 'Bearer' });
-      if (allowed === 403) return json(403, 'FORBIDDEN', 'GET /metrics is for the platform operator, not for tenant keys');
-      endResponse(new fetchAPI.Response(await metricsRegistry.metrics(), { status: 200, headers: { 'content-type': metricsRegistry.contentType, 'cache-control': 'no-store' } }));
+      if (allowed === 401)
+        return json(
+          401,
+          'UNAUTHENTICATED',
+          'GET /metrics needs the platform admin key or METRICS_TOKEN as a Bearer token',
+          { 'www-authenticate': 'Bearer' },
+        );
+      if (allowed === 403)
+        return json(403, 'FORBIDDEN', 'GET /metrics is for the platform operator, not for tenant keys');
+      endResponse(
+        new fetchAPI.Response(await metricsRegistry.metrics(), {
+          status: 200,
+          headers: { 'content-type': metricsRegistry.contentType, 'cache-control': 'no-store' },
+        }),
+      );
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request } | undefined)?.request;
@@ -100,7 +127,8 @@ export function useMetrics({ db, platformAdminKey, metricsToken, now }: MetricsO
           if (!('errors' in result) || !result.errors) return;
           for (const error of result.errors) {
             const policy = error.extensions?.policy;
-            if (error.extensions?.code === 'RATE_LIMITED' && typeof policy === 'string') rateLimitRefusals.inc({ policy });
+            if (error.extensions?.code === 'RATE_LIMITED' && typeof policy === 'string')
+              rateLimitRefusals.inc({ policy });
           }
         },
       };

@@ -5,11 +5,11 @@ import type { Db } from '../db/connect.js';
 import { apiKeyFromRequest } from '../http/api-key-from-request.js';
 import { corsHeadersFor } from '../http/ofrep-cors.js';
 import { OFREP_EVENTS_PATH } from '../rest/routes/ofrep.js';
-import { changesAfter, type ChangeFeed, type TenantChange } from '../services/change-feed.js';
+import { type ChangeFeed, changesAfter, type TenantChange } from '../services/change-feed.js';
 import { allowedOriginsOfTenant, evaluationEtag } from '../services/flag-evaluations.js';
 import { resolvePrincipal } from '../services/principal.js';
-import { maskUnexpected } from './use-error-mapping.js';
 import { notePrincipal, requestInfo } from './request-info.js';
+import { maskUnexpected } from './use-error-mapping.js';
 
 export interface UseOfrepEventsOptions {
   db: Db;
@@ -36,7 +36,14 @@ const encoder = new TextEncoder();
  * when that key is revoked. The request log shows the path only (never the query string, which
  * may carry `api_key`), and nothing here logs the URL.
  */
-export function useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatMs = 15_000 }: UseOfrepEventsOptions): Plugin {
+export function useOfrepEvents({
+  db,
+  changeFeed,
+  config,
+  logger,
+  now,
+  heartbeatMs = 15_000,
+}: UseOfrepEventsOptions): Plugin {
   return {
     async onRequest({ request, url, endResponse }) {
       if (url.pathname !== OFREP_EVENTS_PATH) return;
@@ -44,7 +51,12 @@ export function useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatM
       if (request.method !== 'GET') {
         headers.set('allow', 'GET');
         headers.set('content-type', 'application/json; charset=utf-8');
-        endResponse(new Response(JSON.stringify({ errorCode: 'GENERAL', errorDetails: `${request.method} is not allowed here` }), { status: 405, headers }));
+        endResponse(
+          new Response(
+            JSON.stringify({ errorCode: 'GENERAL', errorDetails: `${request.method} is not allowed here` }),
+            { status: 405, headers },
+          ),
+        );
         return;
       }
       let principal: Awaited<ReturnType<typeof resolvePrincipal>>;
@@ -52,7 +64,12 @@ export function useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatM
         principal = await resolvePrincipal(db, undefined, apiKeyFromRequest(request), config.platformAdminKey, now());
       } catch (error) {
         const masked = maskUnexpected(error, { requestId: requestInfo(request).id, logger });
-        endResponse(new Response(null, { status: (masked.extensions.http as { status?: number } | undefined)?.status ?? 500, headers }));
+        endResponse(
+          new Response(null, {
+            status: (masked.extensions.http as { status?: number } | undefined)?.status ?? 500,
+            headers,
+          }),
+        );
         return;
       }
       notePrincipal(request, principal);
@@ -60,11 +77,27 @@ export function useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatM
       if (principal.kind === 'anonymous') return endResponse(new Response(null, { status: 401, headers }));
       if (principal.kind !== 'tenant') return endResponse(new Response(null, { status: 403, headers }));
 
-      const lastEventId = /^\d{1,15}$/.test(request.headers.get('last-event-id') ?? '') ? Number(request.headers.get('last-event-id')) : null;
-      const stream = eventStream({ db, changeFeed, logger, env: config.settingsEnv, tenantId: principal.tenantId, keyId: principal.keyId, lastEventId, heartbeatMs, signal: request.signal });
+      const lastEventId = /^\d{1,15}$/.test(request.headers.get('last-event-id') ?? '')
+        ? Number(request.headers.get('last-event-id'))
+        : null;
+      const stream = eventStream({
+        db,
+        changeFeed,
+        logger,
+        env: config.settingsEnv,
+        tenantId: principal.tenantId,
+        keyId: principal.keyId,
+        lastEventId,
+        heartbeatMs,
+        signal: request.signal,
+      });
       // Browsers: the tenant's allowed origins, as on the evaluation paths (src/http/ofrep-cors.ts).
       const origin = request.headers.get('origin');
-      if (origin) for (const [name, value] of Object.entries(corsHeadersFor(origin, await allowedOriginsOfTenant(db, principal.tenantId, config.settingsEnv)))) headers.set(name, value);
+      if (origin)
+        for (const [name, value] of Object.entries(
+          corsHeadersFor(origin, await allowedOriginsOfTenant(db, principal.tenantId, config.settingsEnv)),
+        ))
+          headers.set(name, value);
       headers.set('content-type', 'text/event-stream; charset=utf-8');
       headers.set('cache-control', 'no-cache, no-transform');
       headers.set('x-accel-buffering', 'no');
@@ -91,7 +124,17 @@ interface StreamOptions {
  * a duplicate and dropped; a jump past the next cursor (a missed notification) or a resync is
  * caught up from the feed table, the truth.
  */
-function eventStream({ db, changeFeed, logger, env, tenantId, keyId, lastEventId, heartbeatMs, signal }: StreamOptions): ReadableStream<Uint8Array> {
+function eventStream({
+  db,
+  changeFeed,
+  logger,
+  env,
+  tenantId,
+  keyId,
+  lastEventId,
+  heartbeatMs,
+  signal,
+}: StreamOptions): ReadableStream<Uint8Array> {
   let closed = false;
   let cleanup = () => {};
   return new ReadableStream<Uint8Array>({
@@ -110,7 +153,8 @@ function eventStream({ db, changeFeed, logger, env, tenantId, keyId, lastEventId
         const relevant = changes.filter(changesEvaluations);
         if (relevant.length === 0) return;
         const etag = await evaluationEtag(db, tenantId, env);
-        for (const change of relevant) write(`id: ${change.cursor}\ndata: ${JSON.stringify({ type: 'refetchEvaluation', etag })}\n\n`);
+        for (const change of relevant)
+          write(`id: ${change.cursor}\ndata: ${JSON.stringify({ type: 'refetchEvaluation', etag })}\n\n`);
       };
       const handle = async (changes: TenantChange[]) => {
         const fresh = changes.filter((c) => c.cursor > lastCursor);
@@ -130,7 +174,9 @@ function eventStream({ db, changeFeed, logger, env, tenantId, keyId, lastEventId
         }
       };
       const enqueue = (step: () => Promise<void>) => {
-        work = work.then(() => (closed ? undefined : step())).catch((error: Error) => logger.warn({ err: error.message, tenantId }, 'OFREP event stream: a step failed'));
+        work = work
+          .then(() => (closed ? undefined : step()))
+          .catch((error: Error) => logger.warn({ err: error.message, tenantId }, 'OFREP event stream: a step failed'));
       };
 
       const unsubscribe = changeFeed.subscribe((event) => {
@@ -158,7 +204,11 @@ function eventStream({ db, changeFeed, logger, env, tenantId, keyId, lastEventId
           lastCursor = lastEventId;
           await catchUp();
         } else {
-          const row = await db.selectFrom('tenants').select('change_cursor').where('id', '=', tenantId).executeTakeFirst();
+          const row = await db
+            .selectFrom('tenants')
+            .select('change_cursor')
+            .where('id', '=', tenantId)
+            .executeTakeFirst();
           lastCursor = Math.max(lastCursor, Number(row?.change_cursor ?? 0));
         }
       });

@@ -1,21 +1,25 @@
-import { getOperationAST, GraphQLError, parse, type DocumentNode, type ExecutionResult } from 'graphql';
+import { type DocumentNode, type ExecutionResult, GraphQLError, getOperationAST, parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError, unauthenticated } from '../errors/domain-error.js';
 import {
   brokenShapeLimit,
   DEFAULT_OPERATION_LIMITS,
-  documentShape,
-  operationCost,
   type DocumentShape,
+  documentShape,
   type OperationLimits,
+  operationCost,
 } from '../limits/operation-limits.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 /** The refusal of a request over a limit: 400 OPERATION_LIMIT_EXCEEDED naming the limit. */
 export function limitExceeded(limit: keyof OperationLimits, found: number, max: number, what: string): DomainError {
-  return new DomainError('OPERATION_LIMIT_EXCEEDED', `Operation refused: ${what} ${found} is over the limit ${limit} = ${max}`, {
-    extra: { limit, max },
-  });
+  return new DomainError(
+    'OPERATION_LIMIT_EXCEEDED',
+    `Operation refused: ${what} ${found} is over the limit ${limit} = ${max}`,
+    {
+      extra: { limit, max },
+    },
+  );
 }
 
 const TOO_MANY_TOKENS = /^Syntax Error: Document contains more tha[nt] \d+ tokens/;
@@ -46,12 +50,19 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
       const query = params.query ?? '';
       // A UTF-8 byte is at most one UTF-16 unit, so short text needs no byte count.
       if (query.length > limits.maxQueryBytes / 3 && Buffer.byteLength(query) > limits.maxQueryBytes) {
-        setResult({ errors: [limitExceeded('maxQueryBytes', Buffer.byteLength(query), limits.maxQueryBytes, 'query text of bytes')] });
+        setResult({
+          errors: [
+            limitExceeded('maxQueryBytes', Buffer.byteLength(query), limits.maxQueryBytes, 'query text of bytes'),
+          ],
+        });
         return;
       }
       if (params.variables) {
         const bytes = Buffer.byteLength(JSON.stringify(params.variables));
-        if (bytes > limits.maxVariablesBytes) setResult({ errors: [limitExceeded('maxVariablesBytes', bytes, limits.maxVariablesBytes, 'variables of bytes')] });
+        if (bytes > limits.maxVariablesBytes)
+          setResult({
+            errors: [limitExceeded('maxVariablesBytes', bytes, limits.maxVariablesBytes, 'variables of bytes')],
+          });
       }
     },
     onParse({ setParseFn }) {
@@ -90,7 +101,13 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
       if (ctx.principal?.kind === 'anonymous' && variables) {
         const bytes = Buffer.byteLength(JSON.stringify(variables));
         if (bytes > limits.maxAnonymousVariablesBytes) {
-          setResultAndStopExecution({ errors: [unauthenticated(`A valid API key is required for variables over ${limits.maxAnonymousVariablesBytes} bytes (maxAnonymousVariablesBytes)`)] });
+          setResultAndStopExecution({
+            errors: [
+              unauthenticated(
+                `A valid API key is required for variables over ${limits.maxAnonymousVariablesBytes} bytes (maxAnonymousVariablesBytes)`,
+              ),
+            ],
+          });
           return;
         }
       }
@@ -109,7 +126,9 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
           if (!single.data) return;
           const bytes = Buffer.byteLength(JSON.stringify(single.data));
           if (bytes > limits.maxResponseBytes) {
-            setResult({ errors: [limitExceeded('maxResponseBytes', bytes, limits.maxResponseBytes, 'response of bytes')] });
+            setResult({
+              errors: [limitExceeded('maxResponseBytes', bytes, limits.maxResponseBytes, 'response of bytes')],
+            });
           }
         },
       };

@@ -1,20 +1,26 @@
 import {
-  getNamedType,
-  getOperationAST,
-  isInterfaceType,
-  isObjectType,
-  Kind,
   type DocumentNode,
   type ExecutionResult,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
   type GraphQLSchema,
+  getNamedType,
+  getOperationAST,
+  isInterfaceType,
+  isObjectType,
+  Kind,
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../errors/domain-error.js';
 import { clientAddressOf } from '../http/client-address.js';
-import { DRY_RUN_POLICIES, FIELD_POLICIES, INVALID_DOCUMENTS, REQUEST_POLICIES, type RateLimitPolicy } from '../rate-limit/policies.js';
+import {
+  DRY_RUN_POLICIES,
+  FIELD_POLICIES,
+  INVALID_DOCUMENTS,
+  type RateLimitPolicy,
+  REQUEST_POLICIES,
+} from '../rate-limit/policies.js';
 import type { RateLimitStore } from '../rate-limit/rate-limit-store.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -32,7 +38,10 @@ export interface RateLimitOptions {
 }
 
 /** Whom `policy` counts this request for; null when it does not apply to this caller. */
-export function subjectOf(policy: RateLimitPolicy, ctx: Pick<ServiceContext, 'principal' | 'clientAddress'>): string | null {
+export function subjectOf(
+  policy: RateLimitPolicy,
+  ctx: Pick<ServiceContext, 'principal' | 'clientAddress'>,
+): string | null {
   const p = ctx.principal;
   switch (policy.per) {
     case 'key':
@@ -57,7 +66,12 @@ export function subjectOf(policy: RateLimitPolicy, ctx: Pick<ServiceContext, 'pr
  * document of fragments spreading each other twice, level after level, costs its size, not
  * 2^levels. Counts past Number.MAX_VALUE are Infinity, which no limit admits.
  */
-export function occurrences(schema: GraphQLSchema, document: DocumentNode, coordinates: ReadonlySet<string>, operationName?: string | null): Map<string, number> {
+export function occurrences(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  coordinates: ReadonlySet<string>,
+  operationName?: string | null,
+): Map<string, number> {
   const operation = getOperationAST(document, operationName);
   if (!operation || coordinates.size === 0) return new Map();
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -79,7 +93,11 @@ export function occurrences(schema: GraphQLSchema, document: DocumentNode, coord
     ofFragment.set(name, counts);
     return counts;
   };
-  function walk(type: GraphQLNamedType | null | undefined, selectionSet: SelectionSetNode | undefined, counts: Map<string, number>): void {
+  function walk(
+    type: GraphQLNamedType | null | undefined,
+    selectionSet: SelectionSetNode | undefined,
+    counts: Map<string, number>,
+  ): void {
     if (!type || !selectionSet) return;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -90,7 +108,11 @@ export function occurrences(schema: GraphQLSchema, document: DocumentNode, coord
         if (coordinates.has(coordinate)) counts.set(coordinate, (counts.get(coordinate) ?? 0) + 1);
         walk(getNamedType(field.type), selection.selectionSet, counts);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type, selection.selectionSet, counts);
+        walk(
+          selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type,
+          selection.selectionSet,
+          counts,
+        );
       } else {
         add(counts, fragmentCounts(selection.name.value));
       }
@@ -108,7 +130,11 @@ interface Charge {
 }
 
 /** True when the operation is a mutation whose every root field says `dryRun: true` (literally or by variable). */
-export function isDryRun(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): boolean {
+export function isDryRun(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): boolean {
   const operation = getOperationAST(document, operationName);
   if (operation?.operation !== 'mutation' || operation.selectionSet.selections.length === 0) return false;
   return operation.selectionSet.selections.every((selection) => {
@@ -135,7 +161,14 @@ export function isDryRun(document: DocumentNode, operationName: string | null | 
  * are parsed, until its wait has passed (remembered in this process: no store call on the way in).
  */
 export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> {
-  const { store, scale = 1, fieldPolicies = FIELD_POLICIES, requestPolicies = REQUEST_POLICIES, invalidDocumentPolicy = INVALID_DOCUMENTS, now = () => new Date() } = options;
+  const {
+    store,
+    scale = 1,
+    fieldPolicies = FIELD_POLICIES,
+    requestPolicies = REQUEST_POLICIES,
+    invalidDocumentPolicy = INVALID_DOCUMENTS,
+    now = () => new Date(),
+  } = options;
   const maxOf = (policy: RateLimitPolicy) => Math.max(1, Math.round(policy.max * scale));
   const limited = new Set(Object.keys(fieldPolicies));
   // Yoga caches parsed documents (and the REST layer parses its own once), so the same document
@@ -218,7 +251,9 @@ function rootsReplaceRequestPolicies(
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root || operation.selectionSet.selections.length === 0) return false;
   return operation.selectionSet.selections.every(
-    (s) => s.kind === Kind.FIELD && (fieldPolicies[`${root.name}.${s.name.value}`] ?? []).some((p) => p.replacesRequestPolicies),
+    (s) =>
+      s.kind === Kind.FIELD &&
+      (fieldPolicies[`${root.name}.${s.name.value}`] ?? []).some((p) => p.replacesRequestPolicies),
   );
 }
 
@@ -236,27 +271,37 @@ function asDryRun(charges: readonly Charge[]): Charge[] {
 function isInvalidDocument(result: unknown): boolean {
   const errors = (result as ExecutionResult | undefined)?.errors;
   if (!errors?.length || (result as ExecutionResult).data !== undefined) return false;
-  return errors.some((e) => e.extensions?.code === 'GRAPHQL_PARSE_FAILED' || e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED');
+  return errors.some(
+    (e) => e.extensions?.code === 'GRAPHQL_PARSE_FAILED' || e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED',
+  );
 }
 
 function rateLimited(policy: RateLimitPolicy, max: number, retryAfterMs: number, cost = 1): DomainError {
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   const counted = cost > 1 ? ` (this operation counts ${cost})` : '';
-  return new DomainError('RATE_LIMITED', `Too many requests: ${policy.description}${counted}. Retry in ${retryAfterSeconds} s.`, {
-    retryAfterSeconds,
-    extra: { policy: policy.name },
-    headers: headersOf(policy, max, retryAfterSeconds),
-  });
+  return new DomainError(
+    'RATE_LIMITED',
+    `Too many requests: ${policy.description}${counted}. Retry in ${retryAfterSeconds} s.`,
+    {
+      retryAfterSeconds,
+      extra: { policy: policy.name },
+      headers: headersOf(policy, max, retryAfterSeconds),
+    },
+  );
 }
 
 /** An operation that counts more than the policy allows in a whole window: waiting never helps. */
 function tooCostly(policy: RateLimitPolicy, max: number, cost: number): DomainError {
   const retryAfterSeconds = policy.windowSeconds;
-  return new DomainError('RATE_LIMITED', `Too many requests: this operation counts ${cost} against ${policy.description}; it can never run whole, split it.`, {
-    retryAfterSeconds,
-    extra: { policy: policy.name, cost },
-    headers: headersOf(policy, max, retryAfterSeconds),
-  });
+  return new DomainError(
+    'RATE_LIMITED',
+    `Too many requests: this operation counts ${cost} against ${policy.description}; it can never run whole, split it.`,
+    {
+      retryAfterSeconds,
+      extra: { policy: policy.name, cost },
+      headers: headersOf(policy, max, retryAfterSeconds),
+    },
+  );
 }
 
 /** draft-ietf-httpapi-ratelimit-headers: the policy (quota, window) and where the caller stands. */

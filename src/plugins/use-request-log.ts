@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
 import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import { requestInfo } from './request-info.js';
 

@@ -1,13 +1,20 @@
-import { isUuid } from '../catalog/formats.js';
-import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { type DocumentNode, type ExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
-import { errorBody, inParameterTerms, restErrorOf, statusOf, type ErrorContext, type RestError } from '../rest/dialects.js';
+import {
+  type ErrorContext,
+  errorBody,
+  inParameterTerms,
+  type RestError,
+  restErrorOf,
+  statusOf,
+} from '../rest/dialects.js';
 import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
-import { operationName, type Family, type Route, type RouteRequest, type RouteResponse } from '../rest/route.js';
+import { type Family, operationName, type Route, type RouteRequest, type RouteResponse } from '../rest/route.js';
 import { RouteMatcher } from '../rest/route-matcher.js';
 
 import { requestInfo } from './request-info.js';
@@ -15,7 +22,13 @@ import { requestInfo } from './request-info.js';
 /** What the REST layer uses of yoga's `getEnveloped` (the plugins' context and execute). */
 type GetEnveloped = (initial: object) => {
   contextFactory: () => unknown;
-  execute: (args: { schema: GraphQLSchema; document: DocumentNode; contextValue: unknown; variableValues: Record<string, unknown>; operationName: string }) => Promise<ExecutionResult | AsyncIterable<unknown>> | ExecutionResult;
+  execute: (args: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    contextValue: unknown;
+    variableValues: Record<string, unknown>;
+    operationName: string;
+  }) => Promise<ExecutionResult | AsyncIterable<unknown>> | ExecutionResult;
   schema: GraphQLSchema;
 };
 
@@ -60,7 +73,14 @@ export function secretPathPrefixes(routes: readonly Route[]): string[] {
   for (const route of routes) {
     const segments = route.path.split('/').filter(Boolean);
     const at = segments.findIndex((s) => s.startsWith(':') && route.params?.[s.slice(1)]?.secret);
-    if (at >= 0) prefixes.add('/' + segments.slice(0, at).map((s) => s + '/').join(''));
+    if (at >= 0)
+      prefixes.add(
+        '/' +
+          segments
+            .slice(0, at)
+            .map((s) => s + '/')
+            .join(''),
+      );
   }
   return [...prefixes];
 }
@@ -125,7 +145,12 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
   };
 
   /** Runs the route's operation; its errors are already mapped (codes, details, masking). */
-  async function execute(request: Request, serverContext: object, route: Route, variableValues: Record<string, unknown>): Promise<ExecutionResult> {
+  async function execute(
+    request: Request,
+    serverContext: object,
+    route: Route,
+    variableValues: Record<string, unknown>,
+  ): Promise<ExecutionResult> {
     const { document, operationName } = compiled.get(route)!;
     const params = { query: route.document, operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
@@ -141,15 +166,31 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     }
     // The operation runs: the request log names it.
     requestInfo(request).operationName = operationName;
-    const result = await enveloped.execute({ schema: enveloped.schema, document, contextValue, variableValues, operationName });
+    const result = await enveloped.execute({
+      schema: enveloped.schema,
+      document,
+      contextValue,
+      variableValues,
+      operationName,
+    });
     if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
     return result;
   }
 
-  async function runRoute(request: Request, url: URL, route: Route, params: Record<string, string>, serverContext: object): Promise<Response> {
+  async function runRoute(
+    request: Request,
+    url: URL,
+    route: Route,
+    params: Record<string, string>,
+    serverContext: object,
+  ): Promise<Response> {
     const info = requestInfo(request);
     info.route = `${route.method} ${route.path}`;
-    const ctx: ErrorContext = { family: route.family, requestId: info.id, tenantId: route.family === 'v1' ? (params.id ?? null) : undefined };
+    const ctx: ErrorContext = {
+      family: route.family,
+      requestId: info.id,
+      tenantId: route.family === 'v1' ? (params.id ?? null) : undefined,
+    };
     if (route.family === 'ofrep' && params.key !== undefined) ctx.flagKey = params.key;
     const headers = new Headers(route.headers);
     const fail = (error: RestError) => errorResponse(error, ctx, headers);
@@ -157,20 +198,30 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     for (const [name, spec] of Object.entries(route.params ?? {})) {
       const value = params[name];
       // An id that cannot be an id, or a category the schema does not know, names nothing: 404.
-      if (spec.format === 'uuid' && !isUuid(value)) return fail({ code: 'NOT_FOUND', message: `No ${name} ${JSON.stringify(value)}` });
+      if (spec.format === 'uuid' && !isUuid(value))
+        return fail({ code: 'NOT_FOUND', message: `No ${name} ${JSON.stringify(value)}` });
       if (spec.graphqlEnum) {
         const values = enumOf(spec.graphqlEnum);
-        if (values && !values.includes(value)) return fail({ code: 'NOT_FOUND', message: `Unknown ${name} ${JSON.stringify(value)}` });
+        if (values && !values.includes(value))
+          return fail({ code: 'NOT_FOUND', message: `Unknown ${name} ${JSON.stringify(value)}` });
       }
     }
     const query = readQuery(url, route.query);
     if (!query.ok) return fail(query.error);
-    const ifMatch = route.concurrency === 'if-match' ? readIfMatch(request.headers) : { ok: true as const, value: undefined };
+    const ifMatch =
+      route.concurrency === 'if-match' ? readIfMatch(request.headers) : { ok: true as const, value: undefined };
     if (!ifMatch.ok) return fail(ifMatch.error);
     const body = await readJsonBody(request, route.body);
     if (!body.ok) return fail(body.error);
 
-    const req: RouteRequest = { params, query: query.value, body: body.value, expectedVersion: ifMatch.value, headers: request.headers, url };
+    const req: RouteRequest = {
+      params,
+      query: query.value,
+      body: body.value,
+      expectedVersion: ifMatch.value,
+      headers: request.headers,
+      url,
+    };
     const result = await execute(request, serverContext, route, route.variables(req));
     if (result.errors?.length) {
       copyErrorHeaders(result.errors, headers);
@@ -178,10 +229,18 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       const error = inParameterTerms(restErrorOf(first), route.query);
       if (error.code === 'INTERNAL_SERVER_ERROR' && first.extensions?.code !== 'INTERNAL_SERVER_ERROR') {
         // Not a masked resolver fault (the error mapping logs those): a bug of the route table.
-        logger.error({ requestId: info.id, route: `${route.method} ${route.path}`, graphqlError: first.message }, 'REST route: GraphQL answered with an error of no known code');
+        logger.error(
+          { requestId: info.id, route: `${route.method} ${route.path}`, graphqlError: first.message },
+          'REST route: GraphQL answered with an error of no known code',
+        );
       }
       // A stale version sent as If-Match is the HTTP precondition failing, not a plain conflict.
-      if (error.code === 'CONFLICT' && req.expectedVersion !== undefined) return fail({ code: 'PRECONDITION_FAILED', message: 'If-Match does not match the current version; nothing was written', details: error.details });
+      if (error.code === 'CONFLICT' && req.expectedVersion !== undefined)
+        return fail({
+          code: 'PRECONDITION_FAILED',
+          message: 'If-Match does not match the current version; nothing was written',
+          details: error.details,
+        });
       return fail(error);
     }
     if (!result.data) return fail({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
@@ -199,7 +258,8 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     if (out.version != null && route.concurrency) {
       const etag = etagOf(out.version);
       headers.set('etag', etag);
-      if (request.method === 'GET' && notModified(request.headers, etag)) return new Response(null, { status: 304, headers });
+      if (request.method === 'GET' && notModified(request.headers, etag))
+        return new Response(null, { status: 304, headers });
     }
     if (route.html && prefersHtml(request.headers.get('accept'))) {
       headers.set('content-type', 'text/html; charset=utf-8');
@@ -220,7 +280,10 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       for (const route of routes) {
         const document = enveloped.parse(route.document);
         const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
-        if (errors.length) throw new Error(`REST route ${route.method} ${route.path}: its document is invalid: ${errors.map((e) => e.message).join('; ')}`);
+        if (errors.length)
+          throw new Error(
+            `REST route ${route.method} ${route.path}: its document is invalid: ${errors.map((e) => e.message).join('; ')}`,
+          );
         compiled.set(route, { document, operationName: operationName(route) });
       }
     },
@@ -231,7 +294,13 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       requestInfo(request).logPath = shownPath;
       if (url.pathname === '/openapi.json') {
         if (request.method !== 'GET') {
-          endResponse(errorResponse({ code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here` }, { family: 'tenant', requestId: requestInfo(request).id }, new Headers({ allow: 'GET' })));
+          endResponse(
+            errorResponse(
+              { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here` },
+              { family: 'tenant', requestId: requestInfo(request).id },
+              new Headers({ allow: 'GET' }),
+            ),
+          );
           return;
         }
         openApi ??= JSON.stringify(buildOpenApi(routes, schema));
@@ -239,7 +308,11 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
         return;
       }
       const family = familyOfPath(url.pathname);
-      const ctx: ErrorContext = { family, requestId: requestInfo(request).id, tenantId: family === 'v1' ? tenantIdOfPath(url.pathname) : undefined };
+      const ctx: ErrorContext = {
+        family,
+        requestId: requestInfo(request).id,
+        tenantId: family === 'v1' ? tenantIdOfPath(url.pathname) : undefined,
+      };
       // HEAD is GET without a body (RFC 9110), answered with GET's status and headers.
       const head = request.method === 'HEAD';
       const match = matcher.match(head ? 'GET' : request.method, url.pathname);
@@ -248,18 +321,34 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
         return;
       }
       if (match.kind === 'method-not-allowed') {
-        endResponse(errorResponse({ code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${shownPath}` }, ctx, new Headers({ allow: match.allow.join(', ') })));
+        endResponse(
+          errorResponse(
+            { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${shownPath}` },
+            ctx,
+            new Headers({ allow: match.allow.join(', ') }),
+          ),
+        );
         return;
       }
       try {
         const response = await runRoute(request, url, match.route, match.params, serverContext as object);
         endResponse(head ? new Response(null, { status: response.status, headers: response.headers }) : response);
       } catch (error) {
-        if (request.signal?.aborted) return void (logger.info({ requestId: ctx.requestId }, 'client closed'), endResponse(new Response(null, { status: 499 })));
+        if (request.signal?.aborted)
+          return void (logger.info({ requestId: ctx.requestId }, 'client closed'),
+          endResponse(new Response(null, { status: 499 })));
         // A fault of the REST layer itself: masked like any unexpected error, logged with the id.
         const err = error as Error;
-        logger.error({ requestId: ctx.requestId, err: { message: err?.message, stack: err?.stack } }, 'unexpected REST error');
-        endResponse(errorResponse({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' }, { ...ctx, family: match.route.family }));
+        logger.error(
+          { requestId: ctx.requestId, err: { message: err?.message, stack: err?.stack } },
+          'unexpected REST error',
+        );
+        endResponse(
+          errorResponse(
+            { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
+            { ...ctx, family: match.route.family },
+          ),
+        );
       }
     },
   };

@@ -1,4 +1,4 @@
-import { visit, type DocumentNode } from 'graphql';
+import { type DocumentNode, visit } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { unstorableText, unstorableValue } from '../catalog/formats.js';
 import { badInput, type FieldIssue } from '../errors/domain-error.js';
@@ -19,7 +19,13 @@ export function useStorableInput(): Plugin {
       if (!issue && args.variableValues) issue = unstorableValue(args.variableValues, '');
       if (issue) {
         const path = issue.path.replace(/^\./, '');
-        setResultAndStopExecution({ errors: [badInput(issue.message.trim() || 'An input holds a value that cannot be stored', [{ path, message: issue.message.trim() }])] });
+        setResultAndStopExecution({
+          errors: [
+            badInput(issue.message.trim() || 'An input holds a value that cannot be stored', [
+              { path, message: issue.message.trim() },
+            ]),
+          ],
+        });
       }
     },
   };
@@ -41,7 +47,8 @@ function unstorableLiteral(document: DocumentNode): FieldIssue | null {
           if (reason) found = { path: node.name.value, message: `${node.name.value} has a key that ${reason}` };
         },
         FloatValue(value) {
-          if (!found && !Number.isFinite(Number(value.value))) found = { path: node.name.value, message: `${node.name.value} must be a finite number` };
+          if (!found && !Number.isFinite(Number(value.value)))
+            found = { path: node.name.value, message: `${node.name.value} must be a finite number` };
         },
       });
       return false;
@@ -49,4 +56,3 @@ function unstorableLiteral(document: DocumentNode): FieldIssue | null {
   });
   return found;
 }
-

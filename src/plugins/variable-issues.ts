@@ -1,5 +1,9 @@
 import {
+  type GraphQLEnumType,
   GraphQLError,
+  type GraphQLInputType,
+  type GraphQLScalarType,
+  type GraphQLSchema,
   isEnumType,
   isInputObjectType,
   isListType,
@@ -7,10 +11,6 @@ import {
   isSpecifiedScalarType,
   Kind,
   typeFromAST,
-  type GraphQLEnumType,
-  type GraphQLInputType,
-  type GraphQLScalarType,
-  type GraphQLSchema,
   type VariableDefinitionNode,
 } from 'graphql';
 import type { FieldIssue } from '../errors/domain-error.js';
@@ -34,7 +34,11 @@ interface ValueIssue {
  * `details` list every issue with a dotted path (inside `$input`, the REST body, the path starts
  * at its fields; any other variable is named first).
  */
-export function variableError(schema: GraphQLSchema, definition: VariableDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): GraphQLError {
+export function variableError(
+  schema: GraphQLSchema,
+  definition: VariableDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+): GraphQLError {
   const name = definition.variable.name.value;
   const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
   const issues: ValueIssue[] = [];
@@ -51,7 +55,10 @@ export function variableError(schema: GraphQLSchema, definition: VariableDefinit
     : first.reason.startsWith('Variable ')
       ? first.reason
       : `Variable "$${name}" got invalid value${first.at.length ? ` at "${name}${printPath(first.at)}"` : ''}; ${first.reason}`;
-  return new GraphQLError(message, { nodes: definition, extensions: { code: 'BAD_USER_INPUT', details, http: { status: 400 } } });
+  return new GraphQLError(message, {
+    nodes: definition,
+    extensions: { code: 'BAD_USER_INPUT', details, http: { status: 400 } },
+  });
 }
 
 function collectIssues(type: GraphQLInputType, value: unknown, at: (string | number)[], out: ValueIssue[]): void {
@@ -67,8 +74,7 @@ function collectIssues(type: GraphQLInputType, value: unknown, at: (string | num
   if (isListType(type)) {
     if (Array.isArray(value)) {
       for (const [index, item] of value.entries()) collectIssues(type.ofType, item, [...at, index], out);
-    }
-    else collectIssues(type.ofType, value, at, out);
+    } else collectIssues(type.ofType, value, at, out);
     return;
   }
   if (isInputObjectType(type)) {
@@ -82,14 +88,18 @@ function collectIssues(type: GraphQLInputType, value: unknown, at: (string | num
       const fieldValue = object[field.name];
       if (fieldValue === undefined) {
         if (isNonNullType(field.type) && field.defaultValue === undefined) {
-          out.push({ at: [...at, field.name], reason: `Field "${field.name}" of required type "${String(field.type)}" was not provided.` });
+          out.push({
+            at: [...at, field.name],
+            reason: `Field "${field.name}" of required type "${String(field.type)}" was not provided.`,
+          });
         }
         continue;
       }
       collectIssues(field.type, fieldValue, [...at, field.name], out);
     }
     for (const key of Object.keys(object)) {
-      if (!Object.hasOwn(fields, key)) out.push({ at, unknownField: key, reason: `Field "${key}" is not defined by type "${type.name}".` });
+      if (!Object.hasOwn(fields, key))
+        out.push({ at, unknownField: key, reason: `Field "${key}" is not defined by type "${type.name}".` });
     }
     return;
   }
@@ -107,7 +117,9 @@ function leafReason(type: GraphQLScalarType | GraphQLEnumType, value: unknown, e
   // non-integer value: …"): their reasons are told here in the same words, without it.
   switch (type.name) {
     case 'Int':
-      return Number.isInteger(value) ? 'Int cannot represent non 32-bit signed integer value' : 'Int cannot represent non-integer value';
+      return Number.isInteger(value)
+        ? 'Int cannot represent non 32-bit signed integer value'
+        : 'Int cannot represent non-integer value';
     case 'Float':
       return 'Float cannot represent non numeric value';
     case 'String':

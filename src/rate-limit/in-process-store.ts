@@ -1,5 +1,5 @@
-import { slidingWindow, type WindowState } from './sliding-window.js';
 import type { RateLimitDecision, RateLimitStore } from './rate-limit-store.js';
+import { slidingWindow, type WindowState } from './sliding-window.js';
 
 /** How often identities with nothing left to remember are swept out (at most; the sweep runs on calls). */
 const SWEEP_EVERY_MS = 60_000;
@@ -38,6 +38,7 @@ export class InProcessRateLimitStore implements RateLimitStore {
   private sweep(now: number): void {
     if (now - this.lastSweep < SWEEP_EVERY_MS) return;
     this.lastSweep = now;
-    for (const [key, { state, windowMs }] of this.windows) if (state.start + 2 * windowMs <= now) this.windows.delete(key);
+    for (const [key, { state, windowMs }] of this.windows)
+      if (state.start + 2 * windowMs <= now) this.windows.delete(key);
   }
 }

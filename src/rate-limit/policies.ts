@@ -116,7 +116,9 @@ export const FIELD_POLICIES: Readonly<Record<string, readonly RateLimitPolicy[]>
  * A dry run (every root field of a mutation with `dryRun: true`) writes nothing: it counts as a
  * read. Each write policy here is replaced by the read policy it maps to; others stay as they are.
  */
-export const DRY_RUN_POLICIES: ReadonlyMap<RateLimitPolicy, RateLimitPolicy> = new Map([[CONFIG_UPDATES, CONFIG_READS]]);
+export const DRY_RUN_POLICIES: ReadonlyMap<RateLimitPolicy, RateLimitPolicy> = new Map([
+  [CONFIG_UPDATES, CONFIG_READS],
+]);
 
 /**
  * Every request also counts once against these, after its field policies: the key's own limit,

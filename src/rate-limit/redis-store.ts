@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { WINDOW_EPSILON } from './sliding-window.js';
 import type { RateLimitDecision, RateLimitStore } from './rate-limit-store.js';
+import { WINDOW_EPSILON } from './sliding-window.js';
 
 /**
  * One call, decided inside Redis so that every gateway process shares one budget and no two
@@ -100,7 +100,13 @@ export class RedisRateLimitStore implements RateLimitStore {
     try {
       // Calls made while the store is still connecting wait for it (bounded) rather than fail open.
       await this.firstConnection;
-      const [allowed, retryAfterMs] = await this.hitCommand(`rl:${policy}:${identity}`, this.options.now().getTime(), windowMs, max, cost);
+      const [allowed, retryAfterMs] = await this.hitCommand(
+        `rl:${policy}:${identity}`,
+        this.options.now().getTime(),
+        windowMs,
+        max,
+        cost,
+      );
       if (this.failing) {
         this.failing = false;
         this.options.logger.info('rate-limit store (Redis) answers again: limits enforced');
@@ -109,7 +115,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     } catch (error) {
       if (!this.failing) {
         this.failing = true;
-        this.options.logger.warn({ err: (error as Error).message, policy }, 'rate-limit store (Redis) unreachable: allowing requests unlimited (fail-open)');
+        this.options.logger.warn(
+          { err: (error as Error).message, policy },
+          'rate-limit store (Redis) unreachable: allowing requests unlimited (fail-open)',
+        );
       }
       return { allowed: true, retryAfterMs: 0 };
     }

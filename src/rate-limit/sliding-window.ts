@@ -35,7 +35,13 @@ export const WINDOW_EPSILON = 1e-9;
  * one counts as (an operation selecting a limited field 3 times costs 3). A call whose cost is
  * more than `max` never fits: it is refused with the whole window as wait.
  */
-export function slidingWindow(state: WindowState | undefined, now: number, max: number, windowMs: number, cost = 1): WindowDecision {
+export function slidingWindow(
+  state: WindowState | undefined,
+  now: number,
+  max: number,
+  windowMs: number,
+  cost = 1,
+): WindowDecision {
   let { start, previous, current } = state ?? { start: now, previous: 0, current: 0 };
   if (now >= start + windowMs) {
     const passed = Math.floor((now - start) / windowMs);
@@ -46,7 +52,8 @@ export function slidingWindow(state: WindowState | undefined, now: number, max: 
   const rolled = { start, previous, current };
   if (cost > max) return { allowed: false, state: rolled, retryAfterMs: windowMs };
   const estimate = (previous * (windowMs - (now - start))) / windowMs + current;
-  if (estimate + cost <= max + WINDOW_EPSILON) return { allowed: true, state: { start, previous, current: current + cost }, retryAfterMs: 0 };
+  if (estimate + cost <= max + WINDOW_EPSILON)
+    return { allowed: true, state: { start, previous, current: current + cost }, retryAfterMs: 0 };
   // When the estimate leaves room for `cost`: still in this window as the previous one fades
   // out, or else in the next, as this one becomes the previous.
   const room = max - cost - current;

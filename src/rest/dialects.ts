@@ -98,8 +98,13 @@ function ofrepErrorBody(error: RestError, status: number, ctx: ErrorContext): un
   if (status === 401 || status === 403 || status === 429) return null;
   const key = ctx.flagKey !== undefined ? { key: ctx.flagKey } : {};
   if (status >= 500) return { errorDetails: `${error.message} (request id ${ctx.requestId})` };
-  if (error.code === 'NOT_FOUND' && ctx.flagKey !== undefined) return { ...key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag '${ctx.flagKey.slice(0, 200)}' was not found` };
-  return { ...key, errorCode: error.code === 'BAD_USER_INPUT' ? ofrepErrorCode(error) : 'GENERAL', errorDetails: error.message };
+  if (error.code === 'NOT_FOUND' && ctx.flagKey !== undefined)
+    return { ...key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag '${ctx.flagKey.slice(0, 200)}' was not found` };
+  return {
+    ...key,
+    errorCode: error.code === 'BAD_USER_INPUT' ? ofrepErrorCode(error) : 'GENERAL',
+    errorDetails: error.message,
+  };
 }
 
 /** The OpenAPI schema of a family's error body (one per family, referenced by every route). */
@@ -141,7 +146,11 @@ export function errorSchema(family: Family): Record<string, unknown> {
           message: { type: 'string' },
           details: {
             type: 'array',
-            items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] },
+            items: {
+              type: 'object',
+              properties: { path: { type: 'string' }, message: { type: 'string' } },
+              required: ['path', 'message'],
+            },
           },
           requestId: { type: 'string', description: 'On 5xx only: quote it to support.' },
         },
@@ -190,7 +199,8 @@ const KNOWN_CODES = new Set<string>(Object.keys(ERROR_STATUS));
  */
 export function restErrorOf(error: GraphQLErrorLike): RestError {
   const raw = error.extensions?.code;
-  const code: ErrorCode = typeof raw === 'string' && KNOWN_CODES.has(raw) ? (raw as ErrorCode) : 'INTERNAL_SERVER_ERROR';
+  const code: ErrorCode =
+    typeof raw === 'string' && KNOWN_CODES.has(raw) ? (raw as ErrorCode) : 'INTERNAL_SERVER_ERROR';
   if (code === 'INTERNAL_SERVER_ERROR') return { code, message: 'Unexpected error.' };
   if (code !== 'BAD_USER_INPUT') return { code, message: error.message };
   const details = Array.isArray(error.extensions?.details) ? (error.extensions.details as FieldIssue[]) : [];

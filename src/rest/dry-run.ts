@@ -8,7 +8,11 @@ import type { QueryParamSpec, RouteRequest, RouteResponse } from './route.js';
  * turns a dry run into a real write.
  */
 export const DRY_RUN_QUERY: Record<string, QueryParamSpec> = {
-  dry_run: { type: 'string', variable: 'dryRun', description: 'true: validate and answer what the write would answer, but write nothing (no audit, no version).' },
+  dry_run: {
+    type: 'string',
+    variable: 'dryRun',
+    description: 'true: validate and answer what the write would answer, but write nothing (no audit, no version).',
+  },
 };
 
 export function dryRunOf(req: RouteRequest): { dryRun: boolean | string | undefined } {

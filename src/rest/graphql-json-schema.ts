@@ -1,11 +1,11 @@
 import {
+  type GraphQLInputType,
+  type GraphQLSchema,
   isEnumType,
   isInputObjectType,
   isListType,
   isNonNullType,
   isScalarType,
-  type GraphQLInputType,
-  type GraphQLSchema,
 } from 'graphql';
 import type { JsonSchema } from './route.js';
 
@@ -35,7 +35,11 @@ const SCALARS: Record<string, JsonSchema> = {
 function toJsonSchema(type: GraphQLInputType, seen: Set<string>): JsonSchema {
   if (isNonNullType(type)) return toJsonSchema(type.ofType, seen);
   if (isListType(type)) return { type: 'array', items: toJsonSchema(type.ofType, seen) };
-  if (isScalarType(type)) return { ...(SCALARS[type.name] ?? {}), ...(type.description && !SCALARS[type.name] ? { description: type.description } : {}) };
+  if (isScalarType(type))
+    return {
+      ...(SCALARS[type.name] ?? {}),
+      ...(type.description && !SCALARS[type.name] ? { description: type.description } : {}),
+    };
   if (isEnumType(type)) return { type: 'string', enum: type.getValues().map((v) => v.name) };
   if (isInputObjectType(type)) {
     // A recursive input type is cut at its second appearance.
@@ -47,7 +51,14 @@ function toJsonSchema(type: GraphQLInputType, seen: Set<string>): JsonSchema {
       type: 'object',
       additionalProperties: false,
       properties: Object.fromEntries(
-        fields.map((f) => [f.name, { ...toJsonSchema(f.type, inner), ...(f.description ? { description: f.description } : {}), ...(f.defaultValue !== undefined ? { default: f.defaultValue } : {}) }]),
+        fields.map((f) => [
+          f.name,
+          {
+            ...toJsonSchema(f.type, inner),
+            ...(f.description ? { description: f.description } : {}),
+            ...(f.defaultValue !== undefined ? { default: f.defaultValue } : {}),
+          },
+        ]),
       ),
       ...(required.length ? { required } : {}),
     };

@@ -18,7 +18,11 @@ const bad = (message: string, path?: string): Parsed<never> => ({
   error: { code: 'BAD_USER_INPUT', message, ...(path !== undefined ? { details: [{ path, message }] } : {}) },
 });
 
-const NO_BODY: BodySpec = { required: false, description: 'none', schema: { type: 'object', properties: {}, additionalProperties: false } };
+const NO_BODY: BodySpec = {
+  required: false,
+  description: 'none',
+  schema: { type: 'object', properties: {}, additionalProperties: false },
+};
 
 function isJsonMediaType(contentType: string | null): boolean {
   if (!contentType) return false;
@@ -26,7 +30,10 @@ function isJsonMediaType(contentType: string | null): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
-const tooLarge = (max: number): Parsed<never> => ({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE', message: `The body exceeds ${max} bytes` } });
+const tooLarge = (max: number): Parsed<never> => ({
+  ok: false,
+  error: { code: 'PAYLOAD_TOO_LARGE', message: `The body exceeds ${max} bytes` },
+});
 
 /** Content codings a body may arrive in (decoded as it is read, the cap counting decoded bytes). */
 const DECODERS: Record<string, 'gzip' | 'deflate'> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' };
@@ -45,8 +52,17 @@ export async function readBodyText(request: Request, max: number): Promise<Parse
   let stream: ReadableStream<Uint8Array> = request.body;
   if (coding !== 'identity' && coding !== '') {
     const format = DECODERS[coding];
-    if (!format) return { ok: false, error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `Content-Encoding ${JSON.stringify(coding)} is not supported (gzip or deflate)` } };
-    stream = stream.pipeThrough(new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+    if (!format)
+      return {
+        ok: false,
+        error: {
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: `Content-Encoding ${JSON.stringify(coding)} is not supported (gzip or deflate)`,
+        },
+      };
+    stream = stream.pipeThrough(
+      new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
+    );
   }
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
@@ -67,7 +83,10 @@ export async function readBodyText(request: Request, max: number): Promise<Parse
   } catch (error) {
     // The client went away mid-body: nobody is left to answer (the caller logs `client closed`).
     if (request.signal?.aborted) throw error;
-    return { ok: false, error: { code: 'BAD_USER_INPUT', message: 'The body could not be read (truncated or badly encoded)' } };
+    return {
+      ok: false,
+      error: { code: 'BAD_USER_INPUT', message: 'The body could not be read (truncated or badly encoded)' },
+    };
   }
   return { ok: true, value: Buffer.concat(chunks).toString('utf8') };
 }
@@ -86,7 +105,10 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Pro
  * With `schema.additionalProperties === false`, unknown top-level keys are refused here
  * (those bodies are spread into separate variables, so GraphQL would never see the extra keys).
  */
-export async function readJsonBody(request: Request, declaredSpec: BodySpec | undefined): Promise<Parsed<Record<string, unknown>>> {
+export async function readJsonBody(
+  request: Request,
+  declaredSpec: BodySpec | undefined,
+): Promise<Parsed<Record<string, unknown>>> {
   // A route without a body takes nothing, or an empty object (some clients always send `{}`).
   const spec = declaredSpec ?? NO_BODY;
   const read = await readBodyText(request, MAX_BODY_BYTES);
@@ -97,7 +119,10 @@ export async function readJsonBody(request: Request, declaredSpec: BodySpec | un
     return { ok: true, value: {} };
   }
   if (!isJsonMediaType(request.headers.get('content-type'))) {
-    return { ok: false, error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as Content-Type: application/json' } };
+    return {
+      ok: false,
+      error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as Content-Type: application/json' },
+    };
   }
   let value: unknown;
   try {
@@ -105,20 +130,36 @@ export async function readJsonBody(request: Request, declaredSpec: BodySpec | un
   } catch {
     return bad('The body is not valid JSON', '');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('The body must be a JSON object', '');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return bad('The body must be a JSON object', '');
   // Text and numbers Postgres would refuse (NUL, lone surrogates, 1e309 parsed as Infinity).
   const unstorable = unstorableValue(value, '');
-  if (unstorable) return bad(unstorable.message.trim() || 'The body holds a value that cannot be stored', unstorable.path);
+  if (unstorable)
+    return bad(unstorable.message.trim() || 'The body holds a value that cannot be stored', unstorable.path);
   const body = value as Record<string, unknown>;
   const schema = spec.schema;
   if (schema) {
     const unknown = unknownKeys(body, schema);
     if (unknown.length) {
-      return { ok: false, error: { code: 'BAD_USER_INPUT', message: `Unknown field(s): ${unknown.join(', ')}`, details: unknown.map((path) => ({ path, message: 'Unknown field' })) } };
+      return {
+        ok: false,
+        error: {
+          code: 'BAD_USER_INPUT',
+          message: `Unknown field(s): ${unknown.join(', ')}`,
+          details: unknown.map((path) => ({ path, message: 'Unknown field' })),
+        },
+      };
     }
     const missing = ((schema.required as string[] | undefined) ?? []).filter((k) => !(k in body));
     if (missing.length) {
-      return { ok: false, error: { code: 'BAD_USER_INPUT', message: `Missing field(s): ${missing.join(', ')}`, details: missing.map((path) => ({ path, message: 'Required' })) } };
+      return {
+        ok: false,
+        error: {
+          code: 'BAD_USER_INPUT',
+          message: `Missing field(s): ${missing.join(', ')}`,
+          details: missing.map((path) => ({ path, message: 'Required' })),
+        },
+      };
     }
   }
   return { ok: true, value: body };
@@ -134,7 +175,10 @@ function unknownKeys(body: Record<string, unknown>, schema: JsonSchema): string[
  * Query parameters as declared. `integer` must be a whole number; `timestamp` takes ISO-8601 or
  * Unix seconds (seed 001 speaks Unix seconds) and becomes ISO for GraphQL's DateTime.
  */
-export function readQuery(url: URL, specs: Record<string, QueryParamSpec> | undefined): Parsed<Record<string, string | number | undefined>> {
+export function readQuery(
+  url: URL,
+  specs: Record<string, QueryParamSpec> | undefined,
+): Parsed<Record<string, string | number | undefined>> {
   const out: Record<string, string | number | undefined> = {};
   for (const [name, spec] of Object.entries(specs ?? {})) {
     const raw = url.searchParams.get(name);
@@ -169,7 +213,11 @@ export function readIfMatch(headers: Headers): Parsed<number | undefined> {
   const raw = headers.get('if-match')?.trim();
   if (!raw || raw === '*') return { ok: true, value: undefined };
   const match = /^(?:W\/)?"(\d{1,9})"$/.exec(raw);
-  if (!match) return { ok: false, error: { code: 'PRECONDITION_FAILED', message: 'If-Match does not match the current version' } };
+  if (!match)
+    return {
+      ok: false,
+      error: { code: 'PRECONDITION_FAILED', message: 'If-Match does not match the current version' },
+    };
   return { ok: true, value: Number(match[1]) };
 }
 

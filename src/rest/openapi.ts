@@ -1,17 +1,28 @@
 import type { GraphQLSchema } from 'graphql';
 import { documentedStatuses, errorSchema, hasErrorBody, reasonPhrase } from './dialects.js';
 import { enumValues, inputFieldNames, inputTypeSchema } from './graphql-json-schema.js';
-import { operationName, type Family, type JsonSchema, type Route } from './route.js';
+import { type Family, type JsonSchema, operationName, type Route } from './route.js';
 
 const FAMILY_TAGS: Record<Family, { name: string; description: string }> = {
-  tenant: { name: 'tenant', description: 'Developer portal paths (seeds 000, 002, 004): errors as { error: { code, message, details?, requestId? } }, 422 for invalid input.' },
-  admin: { name: 'admin', description: 'Settings management (seed 001): errors as { error: { code, message, details? } }, 400 for invalid input.' },
-  v1: { name: 'v1', description: 'Tenant configuration API v1 (seed 003): errors as { error, message, code, tenant_id }.' },
+  tenant: {
+    name: 'tenant',
+    description:
+      'Developer portal paths (seeds 000, 002, 004): errors as { error: { code, message, details?, requestId? } }, 422 for invalid input.',
+  },
+  admin: {
+    name: 'admin',
+    description:
+      'Settings management (seed 001): errors as { error: { code, message, details? } }, 400 for invalid input.',
+  },
+  v1: {
+    name: 'v1',
+    description: 'Tenant configuration API v1 (seed 003): errors as { error, message, code, tenant_id }.',
+  },
   public: { name: 'public', description: 'Keyless share-link view.' },
   ofrep: {
     name: 'ofrep',
     description:
-      'OpenFeature Remote Evaluation Protocol v0.3: every feature flag and setting of the key\'s tenant. Values are per tenant, not per user: ' +
+      "OpenFeature Remote Evaluation Protocol v0.3: every feature flag and setting of the key's tenant. Values are per tenant, not per user: " +
       'the context (targetingKey optional) never selects the tenant. Errors as { key, errorCode, errorDetails }; 401, 403, 429 without a body.',
   },
 };
@@ -32,7 +43,12 @@ function bodySchema(route: Route, schema: GraphQLSchema): JsonSchema | undefined
     if ('fieldFromParam' in ref && ref.fieldFromParam) {
       const fields = inputFieldNames(schema, ref.type);
       return fields.length
-        ? { oneOf: fields.map((f) => ({ title: `${ref.fieldFromParam} = ${f}`, ...inputTypeSchema(schema, ref.type, f) })) }
+        ? {
+            oneOf: fields.map((f) => ({
+              title: `${ref.fieldFromParam} = ${f}`,
+              ...inputTypeSchema(schema, ref.type, f),
+            })),
+          }
         : { type: 'object' };
     }
     return inputTypeSchema(schema, ref.type, 'field' in ref ? ref.field : undefined) ?? { type: 'object' };
@@ -55,7 +71,11 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
           in: 'path',
           required: true,
           description: spec.description,
-          schema: { type: 'string', ...(spec.format ? { format: spec.format } : {}), ...(values ? { enum: values } : {}) },
+          schema: {
+            type: 'string',
+            ...(spec.format ? { format: spec.format } : {}),
+            ...(values ? { enum: values } : {}),
+          },
         };
       }),
       ...Object.entries(route.query ?? {}).map(([name, spec]) => ({
@@ -63,10 +83,21 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
         in: 'query',
         required: false,
         description: spec.description,
-        schema: spec.type === 'integer' ? { type: 'integer' } : { type: 'string', ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}) },
+        schema:
+          spec.type === 'integer'
+            ? { type: 'integer' }
+            : { type: 'string', ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}) },
       })),
       ...(route.concurrency === 'if-match'
-        ? [{ name: 'If-Match', in: 'header', required: false, description: 'The ETag of the last read; a stale one answers 412 and writes nothing.', schema: { type: 'string' } }]
+        ? [
+            {
+              name: 'If-Match',
+              in: 'header',
+              required: false,
+              description: 'The ETag of the last read; a stale one answers 412 and writes nothing.',
+              schema: { type: 'string' },
+            },
+          ]
         : []),
     ];
     const body = bodySchema(route, schema);
@@ -76,7 +107,12 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
         .filter((s) => route.auth === 'key' || (s !== 401 && s !== 403))
         .map((s) => [
           String(s),
-          { description: reasonPhrase(s), ...(hasErrorBody(route.family, s) ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/Error_${route.family}` } } } } : {}) },
+          {
+            description: reasonPhrase(s),
+            ...(hasErrorBody(route.family, s)
+              ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/Error_${route.family}` } } } }
+              : {}),
+          },
         ]),
     );
     const content: Record<string, unknown> = { 'application/json': { schema: route.responseSchema } };
@@ -87,13 +123,25 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
       tags: [route.family],
       description: `Runs the GraphQL operation \`${operationName(route)}\`.`,
       ...(parameters.length ? { parameters } : {}),
-      ...(body ? { requestBody: { required: route.body!.required, description: route.body!.description, content: { 'application/json': { schema: body } } } } : {}),
+      ...(body
+        ? {
+            requestBody: {
+              required: route.body!.required,
+              description: route.body!.description,
+              content: { 'application/json': { schema: body } },
+            },
+          }
+        : {}),
       responses: {
         [success]: {
           description: route.summary,
           content,
           ...(route.concurrency === 'etag' || route.concurrency === 'if-match'
-            ? { headers: { ETag: { description: 'The resource version; send it back as If-Match.', schema: { type: 'string' } } } }
+            ? {
+                headers: {
+                  ETag: { description: 'The resource version; send it back as If-Match.', schema: { type: 'string' } },
+                },
+              }
             : {}),
         },
         ...errors,
@@ -107,7 +155,8 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
     info: {
       title: 'Tenant configuration gateway: legacy REST paths',
       version: '1.0.0',
-      description: 'Every path runs one GraphQL operation of /graphql through the same pipeline (auth, validation, limits, audit).',
+      description:
+        'Every path runs one GraphQL operation of /graphql through the same pipeline (auth, validation, limits, audit).',
       // The package is private (package.json has no license): say so rather than leave it unstated.
       license: { name: 'Proprietary: all rights reserved', identifier: 'LicenseRef-Proprietary' },
     },

@@ -1,7 +1,7 @@
-import { getNamedType, parse, TypeInfo, visit, visitWithTypeInfo, type GraphQLSchema } from 'graphql';
+import { type GraphQLSchema, getNamedType, parse, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { documentedStatuses, errorSchema, reasonPhrase } from './dialects.js';
 import { buildOpenApi, openApiPath } from './openapi.js';
-import { operationName, type Family, type JsonSchema, type Route } from './route.js';
+import { type Family, type JsonSchema, operationName, type Route } from './route.js';
 
 const FAMILY_TITLES: Record<Family, string> = {
   tenant: '`/tenant/*`: the developer portal (seeds 000, 002, 004)',
@@ -34,17 +34,22 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
     parse(route.document),
     visitWithTypeInfo(typeInfo, {
       Field() {
-        const scopes = (typeInfo.getFieldDef()?.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)?.pothosOptions?.authScopes;
+        const scopes = (typeInfo.getFieldDef()?.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)
+          ?.pothosOptions?.authScopes;
         if (!scopes || typeof scopes !== 'object') return;
         // Scopes of one field are alternatives (any one suffices): the weakest of them counts.
-        const ranks = Object.keys(scopes).map((s) => ROLE_ORDER.indexOf(s as (typeof ROLE_ORDER)[number])).filter((r) => r >= 0);
+        const ranks = Object.keys(scopes)
+          .map((s) => ROLE_ORDER.indexOf(s as (typeof ROLE_ORDER)[number]))
+          .filter((r) => r >= 0);
         if (ranks.length) strongest = Math.max(strongest, Math.min(...ranks));
       },
     }),
   );
   const role = ROLE_ORDER[strongest];
   if (role === 'admin') return 'admin (or the platform admin)';
-  return role === 'viewer' || role === 'operator' ? `${ROLE_TEXT[role]} or above (or the platform admin)` : ROLE_TEXT[role];
+  return role === 'viewer' || role === 'operator'
+    ? `${ROLE_TEXT[role]} or above (or the platform admin)`
+    : ROLE_TEXT[role];
 }
 
 /** A JSON Schema as a short type expression: `{ status: "success", tenantId: string, … }`. */
@@ -56,7 +61,8 @@ export function shapeOf(schema: JsonSchema | undefined, depth = 0): string {
   if (s.$ref) return String(s.$ref).split('/').pop()!;
   if ('const' in s) return JSON.stringify(s.const);
   if (Array.isArray(s.enum)) return s.enum.map((v: unknown) => JSON.stringify(v)).join(' | ');
-  if (Array.isArray(s.oneOf ?? s.anyOf)) return (s.oneOf ?? s.anyOf).map((x: JsonSchema) => shapeOf(x, depth)).join(' | ');
+  if (Array.isArray(s.oneOf ?? s.anyOf))
+    return (s.oneOf ?? s.anyOf).map((x: JsonSchema) => shapeOf(x, depth)).join(' | ');
   const type = Array.isArray(s.type) ? s.type : [s.type];
   if (type.includes('array')) return `${shapeOf(s.items, depth + 1)}[]`;
   if (type.includes('object') || s.properties) {
@@ -64,7 +70,8 @@ export function shapeOf(schema: JsonSchema | undefined, depth = 0): string {
     const fields = Object.entries((s.properties ?? {}) as Record<string, JsonSchema>).map(
       ([name, value]) => `${name}${required.has(name) ? '' : '?'}: ${shapeOf(value, depth + 1)}`,
     );
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') fields.push(`[key]: ${shapeOf(s.additionalProperties, depth + 1)}`);
+    if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      fields.push(`[key]: ${shapeOf(s.additionalProperties, depth + 1)}`);
     return fields.length ? `{ ${fields.join(', ')} }` : 'object';
   }
   return type.filter(Boolean).join(' | ') || 'any';
@@ -96,26 +103,59 @@ export function restDocsMarkdown(routes: readonly Route[], schema: GraphQLSchema
   ];
   for (const family of [...new Set(routes.map((r) => r.family))]) {
     out.push(`## ${FAMILY_TITLES[family]}`, '');
-    out.push(`Errors on these paths: \`${shapeOf(errorSchema(family))}\`, with status ${documentedStatuses(family).map((s) => `${s} (${reasonPhrase(s)})`).join(', ')}.`, '');
+    out.push(
+      `Errors on these paths: \`${shapeOf(errorSchema(family))}\`, with status ${documentedStatuses(family)
+        .map((s) => `${s} (${reasonPhrase(s)})`)
+        .join(', ')}.`,
+      '',
+    );
     for (const route of routes.filter((r) => r.family === family)) {
       const op = openApi.paths[openApiPath(route.path)][route.method.toLowerCase()];
       out.push(`### ${route.method} \`${route.path}\``, '', route.summary, '');
       out.push(`- Role: ${routeRole(route, schema)}`);
       out.push(`- GraphQL operation: \`${operationName(route)}\``);
-      const params = (op.parameters ?? []) as { name: string; in: string; description: string; schema: JsonSchema; required: boolean }[];
+      const params = (op.parameters ?? []) as {
+        name: string;
+        in: string;
+        description: string;
+        schema: JsonSchema;
+        required: boolean;
+      }[];
       if (params.length) {
         out.push('- Parameters:');
-        for (const p of params) out.push(`  - \`${p.name}\` (${p.in}${p.required ? ', required' : ''}, ${cell(shapeOf(p.schema))}): ${cell(p.description)}`);
+        for (const p of params)
+          out.push(
+            `  - \`${p.name}\` (${p.in}${p.required ? ', required' : ''}, ${cell(shapeOf(p.schema))}): ${cell(p.description)}`,
+          );
       }
       if (op.requestBody) {
         const body = op.requestBody.content['application/json'].schema as JsonSchema;
-        out.push(`- Request body (${op.requestBody.required ? 'required' : 'optional'}): ${op.requestBody.description}`, '', '  ```', `  ${shapeOf(body)}`, '  ```', '');
+        out.push(
+          `- Request body (${op.requestBody.required ? 'required' : 'optional'}): ${op.requestBody.description}`,
+          '',
+          '  ```',
+          `  ${shapeOf(body)}`,
+          '  ```',
+          '',
+        );
       }
       const success = String(route.status ?? 200);
-      out.push(`- Response ${success}${route.html ? ' (JSON; HTML for a browser)' : ''}${route.concurrency ? `, with an \`ETag\`${route.concurrency === 'if-match' ? '; send `If-Match` to write only over that version (412 otherwise)' : ''}` : ''}:`, '', '  ```', `  ${shapeOf(route.responseSchema)}`, '  ```', '');
+      out.push(
+        `- Response ${success}${route.html ? ' (JSON; HTML for a browser)' : ''}${route.concurrency ? `, with an \`ETag\`${route.concurrency === 'if-match' ? '; send `If-Match` to write only over that version (412 otherwise)' : ''}` : ''}:`,
+        '',
+        '  ```',
+        `  ${shapeOf(route.responseSchema)}`,
+        '  ```',
+        '',
+      );
       const errors = Object.keys(op.responses).filter((s) => s !== success);
       out.push(`- Errors: ${errors.join(', ')}`, '');
     }
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }

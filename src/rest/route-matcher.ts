@@ -17,7 +17,10 @@ export type MatchResult =
   | { kind: 'none' };
 
 function compile(path: string): Omit<CompiledPattern, 'routes'> {
-  const segments = path.split('/').filter(Boolean).map((s) => (s.startsWith(':') ? { param: s.slice(1) } : { literal: s }));
+  const segments = path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => (s.startsWith(':') ? { param: s.slice(1) } : { literal: s }));
   return { path, segments, specificity: segments.map((s) => (s.literal ? '1' : '0')).join('') };
 }
 
@@ -34,13 +37,16 @@ export class RouteMatcher {
     for (const route of routes) {
       const existing = byPath.get(route.path);
       if (existing) {
-        if (existing.routes.some((r) => r.method === route.method)) throw new Error(`Duplicate route ${route.method} ${route.path}`);
+        if (existing.routes.some((r) => r.method === route.method))
+          throw new Error(`Duplicate route ${route.method} ${route.path}`);
         existing.routes.push(route);
       } else {
         byPath.set(route.path, { ...compile(route.path), routes: [route] });
       }
     }
-    this.patterns = [...byPath.values()].sort((a, b) => (a.specificity < b.specificity ? 1 : a.specificity > b.specificity ? -1 : 0));
+    this.patterns = [...byPath.values()].sort((a, b) =>
+      a.specificity < b.specificity ? 1 : a.specificity > b.specificity ? -1 : 0,
+    );
   }
 
   match(method: string, pathname: string): MatchResult {

@@ -15,12 +15,21 @@ export function renderSharePageHtml(view: SharedScanView): string {
     ['Scanned at', view.scan.createdAt],
   ];
   if (view.scope === 'passport') {
-    sections.push(table('Handoff', [['Tenant', view.tenant.name], ['Link label', view.link.label ?? '—'], ['Link expires', view.link.expiresAt], ['Scope', view.link.scope]]));
+    sections.push(
+      table('Handoff', [
+        ['Tenant', view.tenant.name],
+        ['Link label', view.link.label ?? '—'],
+        ['Link expires', view.link.expiresAt],
+        ['Scope', view.link.scope],
+      ]),
+    );
   }
   sections.push(table('Scan', scanRows));
   const evidence = view.scope === 'bundle' ? view.evidence : view.scope === 'passport' ? view.bundle.evidence : null;
   if (evidence) sections.push(evidenceSection(evidence));
-  sections.push(`<section><h2>Report</h2>${view.report == null ? '<p class="muted">No report was recorded for this scan.</p>' : `<pre>${escapeHtml(JSON.stringify(view.report, null, 2))}</pre>`}</section>`);
+  sections.push(
+    `<section><h2>Report</h2>${view.report == null ? '<p class="muted">No report was recorded for this scan.</p>' : `<pre>${escapeHtml(JSON.stringify(view.report, null, 2))}</pre>`}</section>`,
+  );
 
   return `<!doctype html>
 <html lang="en">
@@ -58,8 +67,15 @@ ${sections.join('\n')}
 function evidenceSection(evidence: ScanEvidence): string {
   const s = evidence.settings;
   return [
-    table('Evidence: scan metadata', [['Status', evidence.scan.status], ['Retained', evidence.scan.retained], ['Summary', evidence.scan.summary ?? '—']]),
-    table('Evidence: settings that shaped it', scanSettingEntries.map((e) => [e.spec.scanEvidenceLabel!, s[e.path]])),
+    table('Evidence: scan metadata', [
+      ['Status', evidence.scan.status],
+      ['Retained', evidence.scan.retained],
+      ['Summary', evidence.scan.summary ?? '—'],
+    ]),
+    table(
+      'Evidence: settings that shaped it',
+      scanSettingEntries.map((e) => [e.spec.scanEvidenceLabel!, s[e.path]]),
+    ),
   ].join('\n');
 }
 

@@ -7,8 +7,12 @@ builder.scalarType('DateTime', {
   serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
   parseValue: (value) => {
     const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
-    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
-    if (!isStorableTime(date)) throw new GraphQLError('DateTime must be between years 0001 and 9999', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (Number.isNaN(date.getTime()))
+      throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (!isStorableTime(date))
+      throw new GraphQLError('DateTime must be between years 0001 and 9999', {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     return date;
   },
 });
@@ -33,7 +37,9 @@ builder.scalarType('JSON', {
       case Kind.OBJECT:
         return Object.fromEntries(ast.fields.map((f) => [f.name.value, parse(f.value)]));
       default:
-        throw new GraphQLError('Variables are not allowed inside JSON literals', { extensions: { code: 'BAD_USER_INPUT' } });
+        throw new GraphQLError('Variables are not allowed inside JSON literals', {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
     }
   },
 });

@@ -1,12 +1,12 @@
+import { hasTenantRole } from '../auth/principal.js';
 import { generateApiKey } from '../auth/secrets.js';
+import { isUuid } from '../catalog/formats.js';
 import type { ApiKeyRow, RoleName } from '../db/tables.js';
 import { badInput, forbidden, notFound } from '../errors/domain-error.js';
-import { hasTenantRole } from '../auth/principal.js';
 import { recordAudit } from './audit.js';
 import { recordChange } from './change-feed.js';
-import { isUuid } from '../catalog/formats.js';
-import { requireSameTenant, requireTenant } from './tenant-access.js';
 import type { ServiceContext } from './service-context.js';
+import { requireSameTenant, requireTenant } from './tenant-access.js';
 
 export interface CreateApiKeyInput {
   tenantId: string;
@@ -17,7 +17,10 @@ export interface CreateApiKeyInput {
 const MAX_LABEL_LENGTH = 200;
 
 /** Creates a key; the secret is returned here once and only its hash is stored. */
-export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput): Promise<{ key: string; apiKey: ApiKeyRow }> {
+export async function createApiKey(
+  ctx: ServiceContext,
+  input: CreateApiKeyInput,
+): Promise<{ key: string; apiKey: ApiKeyRow }> {
   const tenant = await requireTenant(ctx, input.tenantId, 'ADMIN');
   if (input.label != null && input.label.length > MAX_LABEL_LENGTH) {
     throw badInput(`label must be at most ${MAX_LABEL_LENGTH} characters`, [{ path: 'label', message: 'too long' }]);
@@ -26,10 +29,22 @@ export async function createApiKey(ctx: ServiceContext, input: CreateApiKeyInput
   const apiKey = await ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const row = await trx
       .insertInto('api_keys')
-      .values({ tenant_id: tenant.id, role: input.role, prefix, key_hash: hash, label: input.label ?? null, created_at: ctx.now() })
+      .values({
+        tenant_id: tenant.id,
+        role: input.role,
+        prefix,
+        key_hash: hash,
+        label: input.label ?? null,
+        created_at: ctx.now(),
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'api_key.create', target: row.id, changes: { role: row.role, prefix, label: row.label } });
+    await recordAudit(trx, ctx, {
+      tenantId: tenant.id,
+      action: 'api_key.create',
+      target: row.id,
+      changes: { role: row.role, prefix, label: row.label },
+    });
     await recordChange(trx, ctx, { tenantId: tenant.id, action: 'api_key.create', target: row.id });
     return row;
   });
@@ -52,7 +67,12 @@ export async function revokeApiKey(ctx: ServiceContext, id: string): Promise<Api
       .where('tenant_id', '=', existing.tenant_id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, ctx, { tenantId: row.tenant_id, action: 'api_key.revoke', target: row.id, changes: { prefix: row.prefix } });
+    await recordAudit(trx, ctx, {
+      tenantId: row.tenant_id,
+      action: 'api_key.revoke',
+      target: row.id,
+      changes: { prefix: row.prefix },
+    });
     await recordChange(trx, ctx, { tenantId: row.tenant_id, action: 'api_key.revoke', target: row.id });
     return row;
   });

@@ -11,7 +11,11 @@ export interface AuditEvent {
 }
 
 /** Appends one audit entry; call it with the write's own transaction so both commit together. */
-export async function recordAudit(trx: DbOrTrx, ctx: Pick<ServiceContext, 'principal' | 'requestId' | 'now'>, event: AuditEvent) {
+export async function recordAudit(
+  trx: DbOrTrx,
+  ctx: Pick<ServiceContext, 'principal' | 'requestId' | 'now'>,
+  event: AuditEvent,
+) {
   await trx
     .insertInto('audit_log')
     .values({

@@ -53,14 +53,21 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
     setLive(false);
     if (closed) return;
     const wait = RETRY_MS[Math.min(attempt++, RETRY_MS.length - 1)];
-    logger.warn({ reason, retryInMs: wait }, 'change feed: LISTEN connection lost; serving without caches until it is back');
+    logger.warn(
+      { reason, retryInMs: wait },
+      'change feed: LISTEN connection lost; serving without caches until it is back',
+    );
     retryTimer = setTimeout(() => void connect(), wait);
   };
 
   const connect = async () => {
     if (closed) return;
     const { default: pg } = await import('pg');
-    const c = new pg.Client({ connectionString: options.databaseUrl, application_name: options.applicationName, connectionTimeoutMillis: 5_000 });
+    const c = new pg.Client({
+      connectionString: options.databaseUrl,
+      application_name: options.applicationName,
+      connectionTimeoutMillis: 5_000,
+    });
     client = c;
     c.on('error', (error) => lost(c, error.message));
     c.on('end', () => lost(c, 'connection ended'));

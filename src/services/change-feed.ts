@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import type { Database } from '../db/tables.js';
-import { listenForChanges, type ChangeListener } from './change-feed-listener.js';
+import { type ChangeListener, listenForChanges } from './change-feed-listener.js';
 
 /**
  * The change feed: every committed change of a tenant, in order, to everything that must react
@@ -166,7 +166,12 @@ export async function recordChange(
 }
 
 /** A tenant's stored changes after `cursor` (0: from the start), oldest first, at most `limit`. */
-export async function changesAfter(db: DbOrTrx, tenantId: string, cursor: number, limit = 1000): Promise<TenantChange[]> {
+export async function changesAfter(
+  db: DbOrTrx,
+  tenantId: string,
+  cursor: number,
+  limit = 1000,
+): Promise<TenantChange[]> {
   const rows = await db
     .selectFrom('tenant_changes')
     .selectAll()

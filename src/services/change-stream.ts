@@ -33,7 +33,8 @@ function streamOwner(ctx: ServiceContext): string {
 /** `after` as given to the field: a cursor this stream handed out (decimal digits), or null. */
 function parseAfter(after: string | null | undefined): number | null {
   if (after == null) return null;
-  if (!/^\d{1,15}$/.test(after)) throw badInput('after must be a cursor of tenantChanges', [{ path: 'after', message: 'Invalid cursor' }]);
+  if (!/^\d{1,15}$/.test(after))
+    throw badInput('after must be a cursor of tenantChanges', [{ path: 'after', message: 'Invalid cursor' }]);
   return Number(after);
 }
 
@@ -58,9 +59,13 @@ export async function streamTenantChanges(
   const owner = streamOwner(ctx);
   const open = openStreams.get(owner) ?? 0;
   if (open >= MAX_STREAMS_PER_KEY) {
-    throw new DomainError('RATE_LIMITED', `At most ${MAX_STREAMS_PER_KEY} tenantChanges streams may be open per API key; close one first`, {
-      extra: { maxStreams: MAX_STREAMS_PER_KEY },
-    });
+    throw new DomainError(
+      'RATE_LIMITED',
+      `At most ${MAX_STREAMS_PER_KEY} tenantChanges streams may be open per API key; close one first`,
+      {
+        extra: { maxStreams: MAX_STREAMS_PER_KEY },
+      },
+    );
   }
   openStreams.set(owner, open + 1);
 
@@ -110,7 +115,10 @@ export async function streamTenantChanges(
   try {
     if (after !== null) {
       const current = await currentCursor(ctx, tenant.id);
-      if (after > current) throw badInput(`after is past the tenant's latest change (${current})`, [{ path: 'after', message: 'Unknown cursor' }]);
+      if (after > current)
+        throw badInput(`after is past the tenant's latest change (${current})`, [
+          { path: 'after', message: 'Unknown cursor' },
+        ]);
       last = after;
     } else {
       // Read after subscribing: a change committed in between is both buffered and counted here,
@@ -182,6 +190,10 @@ export async function streamTenantChanges(
 }
 
 async function currentCursor(ctx: ServiceContext, tenantId: string): Promise<number> {
-  const row = await ctx.db.selectFrom('tenants').select('change_cursor').where('id', '=', tenantId).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom('tenants')
+    .select('change_cursor')
+    .where('id', '=', tenantId)
+    .executeTakeFirstOrThrow();
   return Number(row.change_cursor);
 }

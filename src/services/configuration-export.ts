@@ -1,9 +1,9 @@
-import { entriesOf, REDACTED, type DocumentName } from '../catalog/catalog.js';
+import { type DocumentName, entriesOf, REDACTED } from '../catalog/catalog.js';
 import type { TenantRow } from '../db/tables.js';
 import { listFeatureFlags } from './feature-flags.js';
+import type { ServiceContext } from './service-context.js';
 import { documentOf } from './setting-documents.js';
 import { getSettings } from './settings.js';
-import type { ServiceContext } from './service-context.js';
 import { getTenantConfig } from './tenant-config.js';
 
 /** The format tag and version of an export; an import refuses any other. */
@@ -11,7 +11,11 @@ export const EXPORT_FORMAT = 'tenant-configuration';
 export const EXPORT_FORMAT_VERSION = 1;
 
 /** Removes every secret leaf of a document's JSON shape, listing it by storage path as "set" or "unset". */
-function withoutSecrets(document: DocumentName, json: Record<string, unknown>, secrets: Record<string, 'set' | 'unset'>) {
+function withoutSecrets(
+  document: DocumentName,
+  json: Record<string, unknown>,
+  secrets: Record<string, 'set' | 'unset'>,
+) {
   for (const entry of entriesOf(document).filter((e) => e.spec.secret)) {
     const keys = entry.path.split('.');
     let node = json as Record<string, unknown>;
@@ -29,7 +33,11 @@ function withoutSecrets(document: DocumentName, json: Record<string, unknown>, s
  * with the version it was exported at. Secrets are left out and listed by path as set/unset.
  */
 export async function exportConfiguration(ctx: ServiceContext, tenant: TenantRow): Promise<Record<string, unknown>> {
-  const [settings, config, flags] = await Promise.all([getSettings(ctx, tenant), getTenantConfig(ctx, tenant), listFeatureFlags(ctx, tenant)]);
+  const [settings, config, flags] = await Promise.all([
+    getSettings(ctx, tenant),
+    getTenantConfig(ctx, tenant),
+    listFeatureFlags(ctx, tenant),
+  ]);
   const secrets: Record<string, 'set' | 'unset'> = {};
   return {
     format: EXPORT_FORMAT,

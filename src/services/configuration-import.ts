@@ -1,14 +1,14 @@
-import { entriesOf, type DocumentName } from '../catalog/catalog.js';
+import { type DocumentName, entriesOf } from '../catalog/catalog.js';
 import { featureByKey, features } from '../catalog/features.js';
 import { isObject } from '../catalog/formats.js';
 import { badInput } from '../errors/domain-error.js';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from './configuration-export.js';
 import { inWriteTransaction } from './document-write.js';
-import { writeFlags, type FlagChange } from './feature-flags.js';
+import { type FlagChange, writeFlags } from './feature-flags.js';
 import { createLoaders } from './loaders.js';
+import type { ServiceContext } from './service-context.js';
 import type { SettingChangeView } from './setting-documents.js';
 import { updateAdminSettings, updateTenantSettings } from './settings.js';
-import type { ServiceContext } from './service-context.js';
 import { requireTenant } from './tenant-access.js';
 import { getTenantConfig, updateTenantConfig } from './tenant-config.js';
 
@@ -40,17 +40,30 @@ const prefixed = (prefix: string, changes: SettingChangeView[]) =>
  * custom_settings is replaced, not merged (keys the export lacks are removed). Secrets are never
  * touched. Changes are prefixed by their document: settings., admin.<category>., config., feature_flags.
  */
-export async function importConfiguration(ctx: ServiceContext, tenantId: string | null | undefined, document: unknown, dryRunArg?: boolean | null): Promise<ImportResult> {
+export async function importConfiguration(
+  ctx: ServiceContext,
+  tenantId: string | null | undefined,
+  document: unknown,
+  dryRunArg?: boolean | null,
+): Promise<ImportResult> {
   const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
   if (!isObject(document) || document.format !== EXPORT_FORMAT || document.format_version !== EXPORT_FORMAT_VERSION) {
-    throw badInput(`document must be an export of format ${EXPORT_FORMAT}, format_version ${EXPORT_FORMAT_VERSION}`, [{ path: 'document.format', message: 'unknown format' }]);
+    throw badInput(`document must be an export of format ${EXPORT_FORMAT}, format_version ${EXPORT_FORMAT_VERSION}`, [
+      { path: 'document.format', message: 'unknown format' },
+    ]);
   }
   const doc = document as Record<string, unknown>;
   const flags = doc.feature_flags ?? {};
-  if (!isObject(flags)) throw badInput('feature_flags must be an object of flag key → boolean', [{ path: 'feature_flags', message: 'must be an object' }]);
+  if (!isObject(flags))
+    throw badInput('feature_flags must be an object of flag key → boolean', [
+      { path: 'feature_flags', message: 'must be an object' },
+    ]);
   const flagIssues = Object.entries(flags)
     .filter(([key, value]) => !featureByKey(key) || typeof value !== 'boolean')
-    .map(([key]) => ({ path: `feature_flags.${key}`, message: `feature_flags.${key.slice(0, 64)} must be a known flag set to a boolean` }));
+    .map(([key]) => ({
+      path: `feature_flags.${key}`,
+      message: `feature_flags.${key.slice(0, 64)} must be a known flag set to a boolean`,
+    }));
   if (flagIssues.length) throw badInput(flagIssues[0].message, flagIssues);
   const dryRun = dryRunArg === true;
 
@@ -58,14 +71,32 @@ export async function importConfiguration(ctx: ServiceContext, tenantId: string 
     // The writes below join this transaction; their loaders read through it too.
     const inner: ServiceContext = { ...ctx, db: trx, loaders: createLoaders(trx) };
     const out: SettingChangeView[] = [];
-    if (doc.settings !== undefined) out.push(...prefixed('settings', (await updateTenantSettings(inner, tenant.id, withoutSecretLeaves('settings', doc.settings), null, dryRun)).changes));
-    if (doc.categories !== undefined) out.push(...prefixed('admin', (await updateAdminSettings(inner, tenant.id, withoutSecretLeaves('admin', doc.categories), null, dryRun)).changes));
+    if (doc.settings !== undefined)
+      out.push(
+        ...prefixed(
+          'settings',
+          (await updateTenantSettings(inner, tenant.id, withoutSecretLeaves('settings', doc.settings), null, dryRun))
+            .changes,
+        ),
+      );
+    if (doc.categories !== undefined)
+      out.push(
+        ...prefixed(
+          'admin',
+          (await updateAdminSettings(inner, tenant.id, withoutSecretLeaves('admin', doc.categories), null, dryRun))
+            .changes,
+        ),
+      );
     if (doc.config !== undefined) {
       const config = withoutSecretLeaves('config', doc.config);
       if (isObject(config) && isObject(config.custom_settings)) {
         // Replace: every current key the export lacks is removed (null removes a key).
         const current = (await getTenantConfig(inner, tenant)).typed.custom_settings as Record<string, unknown>;
-        const removed = Object.fromEntries(Object.keys(current ?? {}).filter((k) => !(k in (config.custom_settings as object))).map((k) => [k, null]));
+        const removed = Object.fromEntries(
+          Object.keys(current ?? {})
+            .filter((k) => !(k in (config.custom_settings as object)))
+            .map((k) => [k, null]),
+        );
         config.custom_settings = { ...removed, ...(config.custom_settings as object) };
       }
       out.push(...prefixed('config', (await updateTenantConfig(inner, tenant.id, config, null, dryRun)).changes));
@@ -83,7 +114,14 @@ export async function importConfiguration(ctx: ServiceContext, tenantId: string 
           return now === wanted ? [] : [{ feature, op: 'set', old: now, new: wanted }];
         }),
     });
-    out.push(...result.changes.map((c) => ({ path: `feature_flags.${c.feature.key}`, category: null, old: c.old, new: c.new })));
+    out.push(
+      ...result.changes.map((c) => ({
+        path: `feature_flags.${c.feature.key}`,
+        category: null,
+        old: c.old,
+        new: c.new,
+      })),
+    );
     return out;
   });
   // The request's loaders may hold the rows from before the import.

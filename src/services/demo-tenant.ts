@@ -26,12 +26,22 @@ export async function seedDemoTenantIfEmpty(db: Db): Promise<DemoTenant | null> 
     const keys = {} as Record<RoleName, string>;
     for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
       const { key, prefix, hash } = generateApiKey();
-      await trx.insertInto('api_keys').values({ tenant_id: tenant.id, role, prefix, key_hash: hash, label: `demo ${role.toLowerCase()}` }).execute();
+      await trx
+        .insertInto('api_keys')
+        .values({ tenant_id: tenant.id, role, prefix, key_hash: hash, label: `demo ${role.toLowerCase()}` })
+        .execute();
       keys[role] = key;
     }
     await trx
       .insertInto('audit_log')
-      .values({ tenant_id: tenant.id, actor_key_id: null, actor_role: 'SYSTEM', action: 'tenant.create', target: tenant.id, changes: JSON.stringify({ demo: true }) })
+      .values({
+        tenant_id: tenant.id,
+        actor_key_id: null,
+        actor_role: 'SYSTEM',
+        action: 'tenant.create',
+        target: tenant.id,
+        changes: JSON.stringify({ demo: true }),
+      })
       .execute();
     return { tenantId: tenant.id, keys };
   });

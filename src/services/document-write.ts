@@ -1,16 +1,16 @@
-import { openSecret, sealSecret } from '../auth/secret-box.js';
-import { REDACTED, type CatalogEntry, type VersionedDoc } from '../catalog/catalog.js';
-import type { JsonValue } from '../catalog/setting.js';
-import { jsonEqual, type Issue } from '../catalog/validate.js';
 import type { Transaction } from 'kysely';
+import { openSecret, sealSecret } from '../auth/secret-box.js';
+import { type CatalogEntry, REDACTED, type VersionedDoc } from '../catalog/catalog.js';
+import type { JsonValue } from '../catalog/setting.js';
+import { type Issue, jsonEqual } from '../catalog/validate.js';
 import type { Database, TenantRow } from '../db/tables.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
-import { recordChange, type ChangeAction } from './change-feed.js';
+import { type ChangeAction, recordChange } from './change-feed.js';
 import { CONFIG_DOCUMENT_OF, recordVersion, stateOfRows, versionChangeOf } from './history-record.js';
-import { resolveSettings, type Resolution } from './setting-resolution.js';
-import { deleteSettingRow, loadSettingRows, upsertSettingRow, type SettingValueRow } from './setting-values.js';
 import type { ServiceContext } from './service-context.js';
+import { type Resolution, resolveSettings } from './setting-resolution.js';
+import { deleteSettingRow, loadSettingRows, type SettingValueRow, upsertSettingRow } from './setting-values.js';
 
 /**
  * One change of one setting: `old`/`new` are public values (a secret's are REDACTED or null);
@@ -58,7 +58,11 @@ export class DryRunRollback<T> extends Error {
  * Runs `work` in a transaction that commits, or, for a dry run, always rolls back (answering the
  * same result). With `ctx.db` already a transaction, `work` joins it.
  */
-export async function inWriteTransaction<T>(ctx: ServiceContext, dryRun: boolean, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export async function inWriteTransaction<T>(
+  ctx: ServiceContext,
+  dryRun: boolean,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
   // Part of a larger write (an import): the transaction's owner commits or rolls back.
   if (ctx.db.isTransaction) return work(ctx.db as Transaction<Database>);
   try {
@@ -102,28 +106,40 @@ export async function writeVersioned(
   const { versioned } = options;
   const dryRun = options.dryRun === true;
   const { rows: rowsAfter, ...result } = await inWriteTransaction(ctx, dryRun, async (trx) => {
-    const locked = await trx.selectFrom('tenants').selectAll().where('id', '=', tenantId).forUpdate().executeTakeFirstOrThrow();
+    const locked = await trx
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', tenantId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     const currentVersion = versioned === 'settings' ? locked.settings_version : locked.config_version;
     if (options.expectedVersion != null && options.expectedVersion !== currentVersion) {
-      throw conflict(`Version ${options.expectedVersion} is stale: the ${versioned} are at version ${currentVersion}`, { currentVersion });
+      throw conflict(`Version ${options.expectedVersion} is stale: the ${versioned} are at version ${currentVersion}`, {
+        currentVersion,
+      });
     }
     // Every document's rows, not only this one's: the set as written primes the request's
     // settingRows loader (which holds all of a tenant's rows), so the payload does not read them again.
     const rows = await loadSettingRows(trx, [tenantId]);
-    const resolution = resolveSettings(locked, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
+    const resolution = resolveSettings(locked, rows, ctx.config.settingsEnv, (msg, envVar) =>
+      ctx.logger.warn({ envVar }, msg),
+    );
     const state: WriteState = {
       tenant: locked,
       resolution,
       env: ctx.config.settingsEnv,
       secretPlaintext: (entry) => {
         const row = resolution.storedRow(entry);
-        return row?.encrypted_value ? openSecret(ctx.config.secretsKey, row.encrypted_value, secretContext(tenantId, entry.storagePath)) : null;
+        return row?.encrypted_value
+          ? openSecret(ctx.config.secretsKey, row.encrypted_value, secretContext(tenantId, entry.storagePath))
+          : null;
       },
     };
     const planned = options.plan(state);
     if (!Array.isArray(planned)) throw badInput(planned.issues[0].message, planned.issues);
     if (planned.length === 0) {
-      if (options.auditWhenUnchanged && !dryRun) await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: {} });
+      if (options.auditWhenUnchanged && !dryRun)
+        await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: {} });
       return { tenant: locked, changes: [], rows, dryRun };
     }
     const written = await applyChanges(trx, ctx, locked.id, planned);
@@ -138,16 +154,30 @@ export async function writeVersioned(
       .where('id', '=', tenantId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (!dryRun) await recordAudit(trx, ctx, { tenantId, action: options.action, target: options.target, changes: auditChanges(planned) });
+    if (!dryRun)
+      await recordAudit(trx, ctx, {
+        tenantId,
+        action: options.action,
+        target: options.target,
+        changes: auditChanges(planned),
+      });
     const after = rowsAfterWrite(rows, written);
     const version = versioned === 'settings' ? tenant.settings_version : tenant.config_version;
     await recordVersion(trx, ctx, {
-      tenantId, document: CONFIG_DOCUMENT_OF[versioned], version,
-      action: options.action, changes: planned.map(versionChangeOf), state: stateOfRows(versioned, tenant, after), at: now,
+      tenantId,
+      document: CONFIG_DOCUMENT_OF[versioned],
+      version,
+      action: options.action,
+      changes: planned.map(versionChangeOf),
+      state: stateOfRows(versioned, tenant, after),
+      at: now,
     });
     if (!dryRun) {
       await recordChange(trx, ctx, {
-        tenantId, action: options.action, document: CONFIG_DOCUMENT_OF[versioned], version,
+        tenantId,
+        action: options.action,
+        document: CONFIG_DOCUMENT_OF[versioned],
+        version,
         paths: [...new Set(planned.map((c) => c.entry.storagePath))],
       });
     }
@@ -173,7 +203,12 @@ function rowsAfterWrite(before: SettingValueRow[], written: Map<string, SettingV
 }
 
 /** Writes the changes; returns the setting rows written (storage path → row, null when deleted). */
-async function applyChanges(trx: Transaction<Database>, ctx: ServiceContext, tenantId: string, changes: PlannedChange[]) {
+async function applyChanges(
+  trx: Transaction<Database>,
+  ctx: ServiceContext,
+  tenantId: string,
+  changes: PlannedChange[],
+) {
   const at = ctx.now();
   const keyId = ctx.principal.kind === 'tenant' ? ctx.principal.keyId : null;
   const written = new Map<string, SettingValueRow | null>();
@@ -182,15 +217,30 @@ async function applyChanges(trx: Transaction<Database>, ctx: ServiceContext, ten
     const path = entry.storagePath;
     if (entry.spec.column) {
       const value = change.op === 'delete' ? null : (change.new as string | null);
-      await trx.updateTable('tenants').set({ [entry.spec.column]: value }).where('id', '=', tenantId).execute();
+      await trx
+        .updateTable('tenants')
+        .set({ [entry.spec.column]: value })
+        .where('id', '=', tenantId)
+        .execute();
     } else if (change.op === 'delete') {
       await deleteSettingRow(trx, tenantId, path);
       written.set(path, null);
     } else if (entry.spec.secret) {
-      const encryptedValue = change.ciphertext ?? sealSecret(ctx.config.secretsKey, change.plaintext!, secretContext(tenantId, path));
+      const encryptedValue =
+        change.ciphertext ?? sealSecret(ctx.config.secretsKey, change.plaintext!, secretContext(tenantId, path));
       written.set(path, await upsertSettingRow(trx, { tenantId, path, value: null, encryptedValue, at, keyId }));
     } else {
-      written.set(path, await upsertSettingRow(trx, { tenantId, path, value: JSON.stringify(change.new), encryptedValue: null, at, keyId }));
+      written.set(
+        path,
+        await upsertSettingRow(trx, {
+          tenantId,
+          path,
+          value: JSON.stringify(change.new),
+          encryptedValue: null,
+          at,
+          keyId,
+        }),
+      );
     }
   }
   return written;
@@ -212,7 +262,9 @@ export function planPatch(state: WriteState, patch: Array<[CatalogEntry, JsonVal
       const plaintext = state.secretPlaintext(entry);
       if (requested === null) return plaintext === null ? [] : [{ entry, op: 'delete', old: REDACTED, new: null }];
       if (requested === plaintext) return [];
-      return [{ entry, op: 'set', old: plaintext === null ? null : REDACTED, new: REDACTED, plaintext: requested as string }];
+      return [
+        { entry, op: 'set', old: plaintext === null ? null : REDACTED, new: REDACTED, plaintext: requested as string },
+      ];
     }
     if (jsonEqual(current.value, requested)) return [];
     return [{ entry, op: 'set', old: current.value, new: requested }];

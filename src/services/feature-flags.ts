@@ -1,12 +1,12 @@
-import { featureByKey, features, tierAllows, TIER_DISPLAY, type Feature } from '../catalog/features.js';
+import { type Feature, featureByKey, features, TIER_DISPLAY, tierAllows } from '../catalog/features.js';
 import type { TenantRow } from '../db/tables.js';
 import { conflict, forbidden, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
-import { recordChange, type ChangeAction } from './change-feed.js';
+import { type ChangeAction, recordChange } from './change-feed.js';
 import { inWriteTransaction } from './document-write.js';
 import { recordVersion } from './history-record.js';
-import { loadFeatureFlagRows, upsertFeatureFlagRow, type FeatureFlagRow } from './setting-values.js';
 import type { ServiceContext } from './service-context.js';
+import { type FeatureFlagRow, loadFeatureFlagRows, upsertFeatureFlagRow } from './setting-values.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
 
 /**
@@ -73,15 +73,25 @@ export async function writeFlags(
   const dryRun = options.dryRun === true;
   const result = await inWriteTransaction(ctx, dryRun, async (trx) => {
     // Serialises with the tenant's other configuration writes.
-    const locked = await trx.selectFrom('tenants').selectAll().where('id', '=', tenant.id).forUpdate().executeTakeFirstOrThrow();
+    const locked = await trx
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', tenant.id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     if (options.expectedVersion != null && options.expectedVersion !== locked.flags_version) {
-      throw conflict(`Version ${options.expectedVersion} is stale: the feature flags are at version ${locked.flags_version}`, { currentVersion: locked.flags_version });
+      throw conflict(
+        `Version ${options.expectedVersion} is stale: the feature flags are at version ${locked.flags_version}`,
+        { currentVersion: locked.flags_version },
+      );
     }
     const before = new Map((await loadFeatureFlagRows(trx, [tenant.id])).map((r) => [r.key, r]));
     const changes = options.plan(before);
     for (const c of changes) {
       if (c.new && !tierAllows(locked.tier, c.feature.tierRequired)) {
-        throw forbidden(`Feature '${c.feature.key}' requires the ${TIER_DISPLAY[c.feature.tierRequired]} tier; this tenant is on ${TIER_DISPLAY[locked.tier]}`);
+        throw forbidden(
+          `Feature '${c.feature.key}' requires the ${TIER_DISPLAY[c.feature.tierRequired]} tier; this tenant is on ${TIER_DISPLAY[locked.tier]}`,
+        );
       }
     }
     if (changes.length === 0) return { tenant: locked, rows: [...before.values()], changes, dryRun };
@@ -90,10 +100,17 @@ export async function writeFlags(
     const after = new Map(before);
     for (const c of changes) {
       if (c.op === 'delete') {
-        await trx.deleteFrom('feature_flags').where('tenant_id', '=', tenant.id).where('key', '=', c.feature.key).execute();
+        await trx
+          .deleteFrom('feature_flags')
+          .where('tenant_id', '=', tenant.id)
+          .where('key', '=', c.feature.key)
+          .execute();
         after.delete(c.feature.key);
       } else {
-        after.set(c.feature.key, await upsertFeatureFlagRow(trx, { tenantId: tenant.id, key: c.feature.key, enabled: c.new, at, keyId }));
+        after.set(
+          c.feature.key,
+          await upsertFeatureFlagRow(trx, { tenantId: tenant.id, key: c.feature.key, enabled: c.new, at, keyId }),
+        );
       }
     }
     const bumped = await trx
@@ -102,17 +119,37 @@ export async function writeFlags(
       .where('id', '=', tenant.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    const audit = options.auditChanges ? options.auditChanges(changes) : Object.fromEntries(changes.map((c) => [c.feature.key, { old: c.old, new: c.new }]));
-    if (!dryRun) await recordAudit(trx, ctx, { tenantId: tenant.id, action: options.action, target: options.target, changes: audit });
+    const audit = options.auditChanges
+      ? options.auditChanges(changes)
+      : Object.fromEntries(changes.map((c) => [c.feature.key, { old: c.old, new: c.new }]));
+    if (!dryRun)
+      await recordAudit(trx, ctx, {
+        tenantId: tenant.id,
+        action: options.action,
+        target: options.target,
+        changes: audit,
+      });
     await recordVersion(trx, ctx, {
-      tenantId: tenant.id, document: 'FEATURE_FLAGS', version: bumped.flags_version, action: options.action,
-      changes: changes.map((c) => ({ path: c.feature.key, category: null, storage_path: `feature_flags.${c.feature.key}`, old: c.old, new: c.new })),
+      tenantId: tenant.id,
+      document: 'FEATURE_FLAGS',
+      version: bumped.flags_version,
+      action: options.action,
+      changes: changes.map((c) => ({
+        path: c.feature.key,
+        category: null,
+        storage_path: `feature_flags.${c.feature.key}`,
+        old: c.old,
+        new: c.new,
+      })),
       state: Object.fromEntries([...after.values()].map((r) => [r.key, { v: r.enabled }])),
       at,
     });
     if (!dryRun) {
       await recordChange(trx, ctx, {
-        tenantId: tenant.id, action: options.action, document: 'FEATURE_FLAGS', version: bumped.flags_version,
+        tenantId: tenant.id,
+        action: options.action,
+        document: 'FEATURE_FLAGS',
+        version: bumped.flags_version,
         paths: changes.map((c) => c.feature.key),
       });
     }
@@ -127,12 +164,20 @@ export async function writeFlags(
  * above the tenant's tier is FORBIDDEN; disabling is always allowed. Setting the current value
  * again is not a change (nothing written, no audit entry, no new version).
  */
-export async function setFeatureFlag(ctx: ServiceContext, tenantId: string | null | undefined, key: string, enabled: boolean, dryRun?: boolean | null) {
+export async function setFeatureFlag(
+  ctx: ServiceContext,
+  tenantId: string | null | undefined,
+  key: string,
+  enabled: boolean,
+  dryRun?: boolean | null,
+) {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const feature = featureByKey(key);
   if (!feature) throw notFound(`Feature flag '${key.slice(0, 64)}'`);
   if (enabled && !tierAllows(tenant.tier, feature.tierRequired)) {
-    throw forbidden(`Feature '${feature.key}' requires the ${TIER_DISPLAY[feature.tierRequired]} tier; this tenant is on ${TIER_DISPLAY[tenant.tier]}`);
+    throw forbidden(
+      `Feature '${feature.key}' requires the ${TIER_DISPLAY[feature.tierRequired]} tier; this tenant is on ${TIER_DISPLAY[tenant.tier]}`,
+    );
   }
   const result = await writeFlags(ctx, tenant, {
     action: 'feature_flag.update',
@@ -145,6 +190,10 @@ export async function setFeatureFlag(ctx: ServiceContext, tenantId: string | nul
       return switchedOn === enabled ? [] : [{ feature, op: 'set', old: switchedOn, new: enabled }];
     },
   });
-  const flag = viewOf(result.tenant, feature, result.rows.find((r) => r.key === key));
+  const flag = viewOf(
+    result.tenant,
+    feature,
+    result.rows.find((r) => r.key === key),
+  );
   return { flag, updatedAt: flag.updatedAt ?? ctx.now(), dryRun: result.dryRun };
 }

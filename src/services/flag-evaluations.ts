@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { documents } from '../catalog/catalog.js';
-import { evaluationKeyOf, evaluationKeys, type EvaluationKey } from '../catalog/evaluation-keys.js';
+import { type EvaluationKey, evaluationKeyOf, evaluationKeys } from '../catalog/evaluation-keys.js';
 import { isObject } from '../catalog/formats.js';
 import type { JsonValue } from '../catalog/setting.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { TenantRow } from '../db/tables.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
-import { listFeatureFlags, type FeatureFlagView } from './feature-flags.js';
-import { resolveSettings, type Resolution, type SettingSource } from './setting-resolution.js';
-import { loadSettingRows } from './setting-values.js';
+import { type FeatureFlagView, listFeatureFlags } from './feature-flags.js';
 import type { ServiceContext } from './service-context.js';
+import { type Resolution, resolveSettings, type SettingSource } from './setting-resolution.js';
+import { loadSettingRows } from './setting-values.js';
 import { requireTenant } from './tenant-access.js';
 
 /**
@@ -44,11 +44,15 @@ const SOURCE_LABEL: Record<SettingSource, string> = { STORED: 'stored', ENVIRONM
  * a string (OFREP's only declared context field). Nothing in it selects the tenant.
  */
 export async function openEvaluation(ctx: ServiceContext, context: unknown): Promise<EvaluationScope> {
-  if (ctx.principal.kind === 'platform') throw forbidden('Evaluation is for a tenant key: the platform admin has no tenant of its own');
+  if (ctx.principal.kind === 'platform')
+    throw forbidden('Evaluation is for a tenant key: the platform admin has no tenant of its own');
   if (context !== undefined && context !== null) {
-    if (!isObject(context)) throw badInput('context must be a JSON object', [{ path: 'context', message: 'must be a JSON object' }]);
+    if (!isObject(context))
+      throw badInput('context must be a JSON object', [{ path: 'context', message: 'must be a JSON object' }]);
     if ('targetingKey' in context && typeof context.targetingKey !== 'string') {
-      throw badInput('context.targetingKey must be a string', [{ path: 'context.targetingKey', message: 'must be a string' }]);
+      throw badInput('context.targetingKey must be a string', [
+        { path: 'context.targetingKey', message: 'must be a string' },
+      ]);
     }
   }
   return { tenant: await requireTenant(ctx, null, 'VIEWER') };
@@ -68,7 +72,9 @@ function inputsOf(ctx: ServiceContext, tenant: TenantRow): Promise<Inputs> {
   if (!inputs) {
     inputs = (async () => {
       const [rows, flags] = await Promise.all([ctx.loaders.settingRows.load(tenant.id), listFeatureFlags(ctx, tenant)]);
-      const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
+      const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) =>
+        ctx.logger.warn({ envVar }, msg),
+      );
       return { tenant, resolution, flags: new Map(flags.map((f) => [f.key, f])) };
     })();
     inputsByContext.set(ctx, inputs);
@@ -89,7 +95,12 @@ function evaluate(key: EvaluationKey, inputs: Inputs): FlagEvaluation {
   const resolved = inputs.resolution.valueOf(key.entry);
   const versioned = documents[key.entry.document].versioned;
   const version = versioned === 'settings' ? inputs.tenant.settings_version : inputs.tenant.config_version;
-  return { key: key.key, value: resolved.value, reason: 'STATIC', metadata: { source: SOURCE_LABEL[resolved.source], version } };
+  return {
+    key: key.key,
+    value: resolved.value,
+    reason: 'STATIC',
+    metadata: { source: SOURCE_LABEL[resolved.source], version },
+  };
 }
 
 /** Every key of the tenant, in catalog order (features, then settings, config). */
@@ -99,7 +110,11 @@ export async function evaluateAll(ctx: ServiceContext, scope: EvaluationScope): 
 }
 
 /** One key; null when the catalog has no such key (or it is a secret). */
-export async function evaluateOne(ctx: ServiceContext, scope: EvaluationScope, key: string): Promise<FlagEvaluation | null> {
+export async function evaluateOne(
+  ctx: ServiceContext,
+  scope: EvaluationScope,
+  key: string,
+): Promise<FlagEvaluation | null> {
   const known = evaluationKeyOf(key);
   if (!known) return null;
   return evaluate(known, await inputsOf(ctx, scope.tenant));
@@ -112,7 +127,11 @@ export async function allowedOriginsOf(ctx: ServiceContext, scope: EvaluationSco
 }
 
 /** The same for code without a request context (the event stream): one read of the admin security rows. */
-export async function allowedOriginsOfTenant(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>): Promise<string[]> {
+export async function allowedOriginsOfTenant(
+  db: DbOrTrx,
+  tenantId: string,
+  env: Record<string, string | undefined>,
+): Promise<string[]> {
   const key = evaluationKeyOf('admin.security.allowed_origins');
   if (key?.kind !== 'setting') return [];
   const rows = await loadSettingRows(db, [tenantId], ['admin.security.']);
@@ -125,12 +144,20 @@ export async function allowedOriginsOfTenant(db: DbOrTrx, tenantId: string, env:
  * feature-flag change, its tier and this process's environment layer. A write to settings,
  * config or flags changes it; nothing else does (a key, a scan or a share link leaves it).
  */
-export async function evaluationEtag(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>): Promise<string | null> {
+export async function evaluationEtag(
+  db: DbOrTrx,
+  tenantId: string,
+  env: Record<string, string | undefined>,
+): Promise<string | null> {
   const row = await db
     .selectFrom('tenants')
     .select(['tier', 'settings_version', 'config_version'])
     .select(
-      sql<string | number | null>`(select max(c."cursor") from tenant_changes c where c.tenant_id = tenants.id and c.document = 'FEATURE_FLAGS')`.as('flags_cursor'),
+      sql<
+        string | number | null
+      >`(select max(c."cursor") from tenant_changes c where c.tenant_id = tenants.id and c.document = 'FEATURE_FLAGS')`.as(
+        'flags_cursor',
+      ),
     )
     .where('id', '=', tenantId)
     .executeTakeFirst();
@@ -144,7 +171,9 @@ const envDigests = new WeakMap<object, string>();
 function envDigest(env: Record<string, string | undefined>): string {
   let digest = envDigests.get(env);
   if (digest === undefined) {
-    const layer = evaluationKeys.flatMap((k) => (k.kind === 'setting' && k.entry.envVar ? [[k.entry.envVar, env[k.entry.envVar] ?? null]] : []));
+    const layer = evaluationKeys.flatMap((k) =>
+      k.kind === 'setting' && k.entry.envVar ? [[k.entry.envVar, env[k.entry.envVar] ?? null]] : [],
+    );
     digest = createHash('sha256').update(JSON.stringify(layer)).digest('hex').slice(0, 8);
     envDigests.set(env, digest);
   }

@@ -1,5 +1,5 @@
 import { actorOf } from '../auth/principal.js';
-import { storagePrefixesOf, type CatalogEntry, type VersionedDoc } from '../catalog/catalog.js';
+import { type CatalogEntry, storagePrefixesOf, type VersionedDoc } from '../catalog/catalog.js';
 import type { JsonValue } from '../catalog/setting.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { ConfigDocumentName, TenantRow } from '../db/tables.js';
@@ -23,13 +23,20 @@ export interface VersionChange {
 }
 
 /** The history's name of each versioned document (GraphQL's ConfigDocument). */
-export const CONFIG_DOCUMENT_OF: Record<VersionedDoc, ConfigDocumentName> = { settings: 'SETTINGS', config: 'TENANT_CONFIG' };
+export const CONFIG_DOCUMENT_OF: Record<VersionedDoc, ConfigDocumentName> = {
+  settings: 'SETTINGS',
+  config: 'TENANT_CONFIG',
+};
 
 /** Where `tenants.industry` appears in a settings state (its catalog storage path). */
 export const INDUSTRY_PATH = 'tenants.industry';
 
 /** A versioned document's stored state from its setting rows as a write left them. */
-export function stateOfRows(versioned: VersionedDoc, tenant: Pick<TenantRow, 'industry'>, rows: readonly SettingValueRow[]): StoredState {
+export function stateOfRows(
+  versioned: VersionedDoc,
+  tenant: Pick<TenantRow, 'industry'>,
+  rows: readonly SettingValueRow[],
+): StoredState {
   const prefixes = storagePrefixesOf(versioned);
   const state: StoredState = {};
   if (versioned === 'settings' && tenant.industry != null) state[INDUSTRY_PATH] = { v: tenant.industry };
@@ -42,7 +49,13 @@ export function stateOfRows(versioned: VersionedDoc, tenant: Pick<TenantRow, 'in
 
 export function versionChangeOf(change: { entry: CatalogEntry; old: JsonValue; new: JsonValue }): VersionChange {
   const { entry } = change;
-  return { path: entry.categoryPath, category: entry.category, storage_path: entry.storagePath, old: change.old, new: change.new };
+  return {
+    path: entry.categoryPath,
+    category: entry.category,
+    storage_path: entry.storagePath,
+    old: change.old,
+    new: change.new,
+  };
 }
 
 /**
@@ -52,7 +65,15 @@ export function versionChangeOf(change: { entry: CatalogEntry; old: JsonValue; n
 export async function recordVersion(
   trx: DbOrTrx,
   ctx: Pick<ServiceContext, 'principal' | 'requestId' | 'now'>,
-  version: { tenantId: string; document: ConfigDocumentName; version: number; action: string; changes: VersionChange[]; state: StoredState; at: Date },
+  version: {
+    tenantId: string;
+    document: ConfigDocumentName;
+    version: number;
+    action: string;
+    changes: VersionChange[];
+    state: StoredState;
+    at: Date;
+  },
 ): Promise<void> {
   await trx
     .insertInto('config_versions')

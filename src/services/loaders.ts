@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { Db } from '../db/connect.js';
 import type { ApiKeyRow, ScanRow, ShareLinkRow, TenantRow } from '../db/tables.js';
 import type { ReadCache, Ticket } from './read-cache.js';
-import { loadFeatureFlagRows, loadSettingRows, type FeatureFlagRow, type SettingValueRow } from './setting-values.js';
+import { type FeatureFlagRow, loadFeatureFlagRows, loadSettingRows, type SettingValueRow } from './setting-values.js';
 
 /** Batch rows by id with one `where id in (...)` query; missing ids resolve to null. */
 function byId<Row extends { id: string }>(load: (ids: readonly string[]) => Promise<Row[]>) {
@@ -26,7 +26,12 @@ function manyBy<Row>(parentOf: (row: Row) => string, load: (ids: readonly string
  * Batch rows by id through the read cache: ids it holds are answered from memory, the others with
  * one query, whose rows are offered to the cache (under a ticket taken before the query).
  */
-function cachedById<Row extends { id: string }>(cache: ReadCache, cached: (id: string) => Row | undefined, store: (ticket: Ticket, row: Row) => void, load: (ids: readonly string[]) => Promise<Row[]>) {
+function cachedById<Row extends { id: string }>(
+  cache: ReadCache,
+  cached: (id: string) => Row | undefined,
+  store: (ticket: Ticket, row: Row) => void,
+  load: (ids: readonly string[]) => Promise<Row[]>,
+) {
   return byId<Row>(async (ids) => {
     const rows: Row[] = [];
     const missing: string[] = [];
@@ -91,12 +96,26 @@ function cachedManyBy<Row>(
 export function createLoaders(db: Db, cache?: ReadCache) {
   const loadTenants = (ids: readonly string[]) => db.selectFrom('tenants').selectAll().where('id', 'in', ids).execute();
   return {
-    tenant: cache ? cachedById<TenantRow>(cache, (id) => cache.tenant(id), (t, row) => cache.storeTenant(t, row), loadTenants) : byId<TenantRow>(loadTenants),
+    tenant: cache
+      ? cachedById<TenantRow>(
+          cache,
+          (id) => cache.tenant(id),
+          (t, row) => cache.storeTenant(t, row),
+          loadTenants,
+        )
+      : byId<TenantRow>(loadTenants),
     apiKey: byId<ApiKeyRow>((ids) => db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute()),
     /** A tenant's keys, oldest first (Tenant.apiKeys: one query for a whole page of tenants). */
     apiKeysByTenant: manyBy<ApiKeyRow>(
       (r) => r.tenant_id,
-      (ids) => db.selectFrom('api_keys').selectAll().where('tenant_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
+      (ids) =>
+        db
+          .selectFrom('api_keys')
+          .selectAll()
+          .where('tenant_id', 'in', ids)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute(),
     ),
     scan: byId<ScanRow>((ids) => db.selectFrom('scans').selectAll().where('id', 'in', ids).execute()),
     /**
@@ -109,7 +128,11 @@ export function createLoaders(db: Db, cache?: ReadCache) {
           .selectFrom('share_links')
           .selectAll()
           .where('tenant_id', 'in', [...new Set(keys.map((k) => k.tenantId))])
-          .where('scan_id', 'in', keys.map((k) => k.scanId))
+          .where(
+            'scan_id',
+            'in',
+            keys.map((k) => k.scanId),
+          )
           .orderBy('created_at', 'desc')
           .orderBy('id', 'desc')
           .execute();

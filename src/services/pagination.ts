@@ -46,7 +46,9 @@ export function decodeCreatedAtIdCursor(cursor: string | null | undefined): { at
 export function pageSize(first: number | null | undefined, fallback = 20): number {
   const n = first ?? fallback;
   if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) {
-    throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, [{ path: 'first', message: `must be between 1 and ${MAX_PAGE_SIZE}` }]);
+    throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, [
+      { path: 'first', message: `must be between 1 and ${MAX_PAGE_SIZE}` },
+    ]);
   }
   return n;
 }

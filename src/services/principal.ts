@@ -44,7 +44,12 @@ export async function resolvePrincipal(
       lastUsedAt = now;
     }
     // Shared by every request of the key while cached: frozen.
-    const principal = Object.freeze({ kind: 'tenant', tenantId: row.tenant_id, role: row.role, keyId: row.id } as const);
+    const principal = Object.freeze({
+      kind: 'tenant',
+      tenantId: row.tenant_id,
+      role: row.role,
+      keyId: row.id,
+    } as const);
     if (cache && ticket !== undefined) cache.storeKey(ticket, hash, { principal, lastUsedAt });
     return principal;
   } finally {

@@ -158,14 +158,22 @@ export class ReadCache {
     return this.get('settingRows', `s:${tenantId}`);
   }
   storeSettingRows(ticket: Ticket, tenantId: string, rows: SettingValueRow[]): void {
-    this.set(ticket, `s:${tenantId}`, { kind: 'settingRows', tenantId, value: Object.freeze(rows.map((r) => Object.freeze(r))) });
+    this.set(ticket, `s:${tenantId}`, {
+      kind: 'settingRows',
+      tenantId,
+      value: Object.freeze(rows.map((r) => Object.freeze(r))),
+    });
   }
 
   flagRows(tenantId: string): readonly FeatureFlagRow[] | undefined {
     return this.get('flagRows', `f:${tenantId}`);
   }
   storeFlagRows(ticket: Ticket, tenantId: string, rows: FeatureFlagRow[]): void {
-    this.set(ticket, `f:${tenantId}`, { kind: 'flagRows', tenantId, value: Object.freeze(rows.map((r) => Object.freeze(r))) });
+    this.set(ticket, `f:${tenantId}`, {
+      kind: 'flagRows',
+      tenantId,
+      value: Object.freeze(rows.map((r) => Object.freeze(r))),
+    });
   }
 
   /** A tenant changed: its rows go, and (on key changes) its keys' principals. */

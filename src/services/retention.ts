@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
-import type { Db, DbOrTrx } from '../db/connect.js';
 import { entryAt } from '../catalog/catalog.js';
+import type { Db, DbOrTrx } from '../db/connect.js';
 import { recordAudit } from './audit.js';
-import { recordChange, type ChangeFeed } from './change-feed.js';
+import { type ChangeFeed, recordChange } from './change-feed.js';
+import { retentionPolicyOf } from './scan-settings.js';
 import { resolveSettings } from './setting-resolution.js';
 import { loadSettingRows } from './setting-values.js';
-import { retentionPolicyOf } from './scan-settings.js';
 
 /** The environment layer of setting resolution (`AppConfig.settingsEnv`). */
 type SettingsEnv = Record<string, string | undefined>;
+
 import type { ServiceContext } from './service-context.js';
 import { requireTenant } from './tenant-access.js';
 
@@ -35,13 +36,24 @@ async function auditRetentionDaysOf(db: DbOrTrx, tenantId: string, env: Settings
  * document is kept whatever its age (it is the document as it stands; rollbacks and diffs start there).
  */
 async function deleteAuditOlderThan(trx: DbOrTrx, tenantId: string, cutoff: Date): Promise<number> {
-  const deleted = await trx.deleteFrom('audit_log').where('tenant_id', '=', tenantId).where('created_at', '<', cutoff).returning('id').execute();
+  const deleted = await trx
+    .deleteFrom('audit_log')
+    .where('tenant_id', '=', tenantId)
+    .where('created_at', '<', cutoff)
+    .returning('id')
+    .execute();
   await trx
     .deleteFrom('config_versions as v')
     .where('v.tenant_id', '=', tenantId)
     .where('v.created_at', '<', cutoff)
     .where(({ exists, selectFrom }) =>
-      exists(selectFrom('config_versions as newer').select('newer.version').whereRef('newer.tenant_id', '=', 'v.tenant_id').whereRef('newer.document', '=', 'v.document').whereRef('newer.version', '>', 'v.version')),
+      exists(
+        selectFrom('config_versions as newer')
+          .select('newer.version')
+          .whereRef('newer.tenant_id', '=', 'v.tenant_id')
+          .whereRef('newer.document', '=', 'v.document')
+          .whereRef('newer.version', '>', 'v.version'),
+      ),
     )
     .execute();
   return deleted.length;
@@ -56,7 +68,15 @@ export function subtractCalendarMonths(now: Date, months: number): Date {
   const m = now.getUTCMonth() - months;
   const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
   return new Date(
-    Date.UTC(y, m, Math.min(now.getUTCDate(), lastDay), now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds(), now.getUTCMilliseconds()),
+    Date.UTC(
+      y,
+      m,
+      Math.min(now.getUTCDate(), lastDay),
+      now.getUTCHours(),
+      now.getUTCMinutes(),
+      now.getUTCSeconds(),
+      now.getUTCMilliseconds(),
+    ),
   );
 }
 
@@ -68,7 +88,14 @@ type AuditActor = Pick<ServiceContext, 'principal' | 'requestId' | 'now'>;
  * links, in one transaction with its audit entry. `always` writes the entry even when nothing
  * went (an on-demand run is itself worth recording; the timer stays quiet on idle tenants).
  */
-async function sweepTenant(db: Db, feed: ChangeFeed, tenantId: string, actor: AuditActor, always: boolean, env: SettingsEnv): Promise<RetentionSweepResult> {
+async function sweepTenant(
+  db: Db,
+  feed: ChangeFeed,
+  tenantId: string,
+  actor: AuditActor,
+  always: boolean,
+  env: SettingsEnv,
+): Promise<RetentionSweepResult> {
   const now = actor.now();
   const policy = await retentionPolicyOf(db, tenantId, env);
   const cutoff = subtractCalendarMonths(now, policy.evidenceRetentionMonths);
@@ -87,7 +114,8 @@ async function sweepTenant(db: Db, feed: ChangeFeed, tenantId: string, actor: Au
       .execute();
     const scanIds = scans.map((s) => s.id);
     const links = scanIds.length ? await deleteShareLinksOf(trx, tenantId, scanIds) : [];
-    if (scanIds.length) await trx.deleteFrom('scans').where('tenant_id', '=', tenantId).where('id', 'in', scanIds).execute();
+    if (scanIds.length)
+      await trx.deleteFrom('scans').where('tenant_id', '=', tenantId).where('id', 'in', scanIds).execute();
     if (scanIds.length || deletedAuditEntries || always) {
       await recordAudit(trx, actor, {
         tenantId,
@@ -105,13 +133,19 @@ async function sweepTenant(db: Db, feed: ChangeFeed, tenantId: string, actor: Au
         },
       });
     }
-    if (scanIds.length || deletedAuditEntries) await recordChange(trx, actor, { tenantId, action: 'retention.sweep', target: tenantId });
+    if (scanIds.length || deletedAuditEntries)
+      await recordChange(trx, actor, { tenantId, action: 'retention.sweep', target: tenantId });
     return { deletedScans: scanIds.length, deletedShareLinks: links.length, deletedAuditEntries };
   });
 }
 
 async function deleteShareLinksOf(trx: DbOrTrx, tenantId: string, scanIds: string[]): Promise<string[]> {
-  const rows = await trx.deleteFrom('share_links').where('tenant_id', '=', tenantId).where('scan_id', 'in', scanIds).returning('id').execute();
+  const rows = await trx
+    .deleteFrom('share_links')
+    .where('tenant_id', '=', tenantId)
+    .where('scan_id', 'in', scanIds)
+    .returning('id')
+    .execute();
   return rows.map((r) => r.id);
 }
 
@@ -128,7 +162,13 @@ const SYSTEM: Principal = { kind: 'anonymous', reason: 'missing' };
  * The timer's sweep over every tenant that has a candidate scan. A tenant that fails is logged
  * and skipped; the others still run.
  */
-export async function sweepAllTenants(db: Db, feed: ChangeFeed, now: () => Date, logger: Logger, env: SettingsEnv): Promise<RetentionSweepResult> {
+export async function sweepAllTenants(
+  db: Db,
+  feed: ChangeFeed,
+  now: () => Date,
+  logger: Logger,
+  env: SettingsEnv,
+): Promise<RetentionSweepResult> {
   const requestId = `retention-sweep-${randomUUID()}`;
   // The shortest retention is one month (scans) and 30 days (audit entries, the setting's minimum):
   // nothing younger can be due, whatever the tenant says.
@@ -137,7 +177,13 @@ export async function sweepAllTenants(db: Db, feed: ChangeFeed, now: () => Date,
     .select((eb) => eb.cast<string | null>('tenant_id', 'uuid').as('tenant_id'))
     .where('retained', '=', false)
     .where('created_at', '<', subtractCalendarMonths(now(), 1))
-    .union((eb) => eb.selectFrom('audit_log').select('tenant_id').where('tenant_id', 'is not', null).where('created_at', '<', new Date(now().getTime() - 30 * DAY_MS)))
+    .union((eb) =>
+      eb
+        .selectFrom('audit_log')
+        .select('tenant_id')
+        .where('tenant_id', 'is not', null)
+        .where('created_at', '<', new Date(now().getTime() - 30 * DAY_MS)),
+    )
     .execute();
   const total: RetentionSweepResult = { deletedScans: 0, deletedShareLinks: 0, deletedAuditEntries: 0 };
   for (const { tenant_id } of tenants) {
@@ -148,9 +194,13 @@ export async function sweepAllTenants(db: Db, feed: ChangeFeed, now: () => Date,
       total.deletedShareLinks += r.deletedShareLinks;
       total.deletedAuditEntries += r.deletedAuditEntries;
     } catch (error) {
-      logger.error({ requestId, tenantId: tenant_id, err: (error as Error).message }, 'retention sweep failed for a tenant');
+      logger.error(
+        { requestId, tenantId: tenant_id, err: (error as Error).message },
+        'retention sweep failed for a tenant',
+      );
     }
   }
-  if (total.deletedScans || total.deletedAuditEntries) logger.info({ requestId, ...total, tenants: tenants.length }, 'retention sweep');
+  if (total.deletedScans || total.deletedAuditEntries)
+    logger.info({ requestId, ...total, tenants: tenants.length }, 'retention sweep');
   return total;
 }

@@ -1,17 +1,17 @@
-import { REDACTED, type CatalogEntry } from '../catalog/catalog.js';
-import { features, type Feature } from '../catalog/features.js';
+import { type CatalogEntry, REDACTED } from '../catalog/catalog.js';
+import { type Feature, features } from '../catalog/features.js';
 import type { JsonValue } from '../catalog/setting.js';
-import { jsonEqual, validateValue, type Issue } from '../catalog/validate.js';
+import { type Issue, jsonEqual, validateValue } from '../catalog/validate.js';
 import type { ConfigDocumentName } from '../db/tables.js';
 import { badInput } from '../errors/domain-error.js';
-import { planReset, writeVersioned, type PlannedChange, type WriteState } from './document-write.js';
-import { writeFlags, type FlagChange } from './feature-flags.js';
+import { type PlannedChange, planReset, type WriteState, writeVersioned } from './document-write.js';
+import { type FlagChange, writeFlags } from './feature-flags.js';
 import { cipherOf, homesOf, storedStateAt, VERSIONED_OF } from './history.js';
 import { INDUSTRY_PATH, type StoredState } from './history-record.js';
-import { changeViewOf, type SettingChangeView } from './setting-documents.js';
 import type { ServiceContext } from './service-context.js';
-import { mergedConfigIssues } from './tenant-config.js';
+import { changeViewOf, type SettingChangeView } from './setting-documents.js';
 import { requireTenant } from './tenant-access.js';
+import { mergedConfigIssues } from './tenant-config.js';
 
 export interface RollbackResult {
   document: ConfigDocumentName;
@@ -28,14 +28,25 @@ function names(path: string, candidates: string[]): boolean {
 }
 
 /** The entries the rollback restores: all of the document, or those the named paths cover (unknown path: BAD_USER_INPUT). */
-function selectEntries<T>(all: T[], paths: readonly string[] | null | undefined, candidatesOf: (item: T) => string[]): T[] {
+function selectEntries<T>(
+  all: T[],
+  paths: readonly string[] | null | undefined,
+  candidatesOf: (item: T) => string[],
+): T[] {
   if (!paths) return all;
-  const issues: Issue[] = paths.filter((p) => !all.some((item) => names(p, candidatesOf(item)))).map((p) => ({ path: p, message: `Unknown path '${p.slice(0, 200)}'` }));
+  const issues: Issue[] = paths
+    .filter((p) => !all.some((item) => names(p, candidatesOf(item))))
+    .map((p) => ({ path: p, message: `Unknown path '${p.slice(0, 200)}'` }));
   if (issues.length) throw badInput(issues[0].message, issues);
   return all.filter((item) => paths.some((p) => names(p, candidatesOf(item))));
 }
 
-const entryPaths = (e: CatalogEntry) => [e.storagePath, e.path, e.categoryPath, ...(e.category ? [`${e.category}.${e.categoryPath}`] : [])];
+const entryPaths = (e: CatalogEntry) => [
+  e.storagePath,
+  e.path,
+  e.categoryPath,
+  ...(e.category ? [`${e.category}.${e.categoryPath}`] : []),
+];
 
 /**
  * Plans restoring `entries` to a stored state: a value stored then is written again (a secret
@@ -43,7 +54,10 @@ const entryPaths = (e: CatalogEntry) => [e.storagePath, e.path, e.categoryPath, 
  * applies again). Values already equal are not changes.
  */
 function planRestore(state: WriteState, entries: CatalogEntry[], target: StoredState): PlannedChange[] {
-  const deletions = planReset(state, entries.filter((e) => !e.spec.column && !target[e.storagePath]));
+  const deletions = planReset(
+    state,
+    entries.filter((e) => !e.spec.column && !target[e.storagePath]),
+  );
   const sets = entries.flatMap((entry): PlannedChange[] => {
     const current = state.resolution.valueOf(entry).value;
     if (entry.spec.column === 'industry') {
@@ -73,7 +87,14 @@ function planRestore(state: WriteState, entries: CatalogEntry[], target: StoredS
  */
 export async function rollback(
   ctx: ServiceContext,
-  args: { tenantId?: string | null; document: ConfigDocumentName; toVersion: number; paths?: readonly string[] | null; expectedVersion?: number | null; dryRun?: boolean | null },
+  args: {
+    tenantId?: string | null;
+    document: ConfigDocumentName;
+    toVersion: number;
+    paths?: readonly string[] | null;
+    expectedVersion?: number | null;
+    dryRun?: boolean | null;
+  },
 ): Promise<RollbackResult> {
   const tenant = await requireTenant(ctx, args.tenantId, 'OPERATOR');
   const { state: target } = await storedStateAt(ctx, tenant, args.document, args.toVersion);
@@ -114,10 +135,15 @@ export async function rollback(
     plan: (state) => {
       const planned = planRestore(state, chosen, target);
       // The catalog may have narrowed since that version: a restored value passes today's checks.
-      const issues = planned.flatMap((c) => (c.op === 'set' && !c.entry.spec.secret ? validateValue(c.entry.spec, c.new, c.entry.path) : []));
+      const issues = planned.flatMap((c) =>
+        c.op === 'set' && !c.entry.spec.secret ? validateValue(c.entry.spec, c.new, c.entry.path) : [],
+      );
       if (issues.length) return { issues };
       if (versioned === 'config') {
-        const violations = mergedConfigIssues(state, planned.map((c) => [c.entry, c.new] as [CatalogEntry, JsonValue]));
+        const violations = mergedConfigIssues(
+          state,
+          planned.map((c) => [c.entry, c.new] as [CatalogEntry, JsonValue]),
+        );
         if (violations.length) return { issues: violations };
       }
       return planned;
@@ -128,6 +154,7 @@ export async function rollback(
     version: versioned === 'settings' ? result.tenant.settings_version : result.tenant.config_version,
     changes: result.changes.map(changeViewOf),
     dryRun: result.dryRun,
-    updatedAt: (versioned === 'settings' ? result.tenant.settings_updated_at : result.tenant.config_updated_at) ?? ctx.now(),
+    updatedAt:
+      (versioned === 'settings' ? result.tenant.settings_updated_at : result.tenant.config_updated_at) ?? ctx.now(),
   };
 }

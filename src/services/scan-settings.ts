@@ -16,12 +16,16 @@ export interface ScanSettings {
 }
 
 /** The catalog entries of the scan settings, in declaration order, each with its evidence label. */
-export const scanSettingEntries: ReadonlyArray<CatalogEntry & { path: keyof ScanSettings }> = entriesOf('settings').filter(
-  (e): e is CatalogEntry & { path: keyof ScanSettings } => e.spec.scanEvidenceLabel !== undefined,
-);
+export const scanSettingEntries: ReadonlyArray<CatalogEntry & { path: keyof ScanSettings }> = entriesOf(
+  'settings',
+).filter((e): e is CatalogEntry & { path: keyof ScanSettings } => e.spec.scanEvidenceLabel !== undefined);
 
 /** The one place scans read tenant settings: the settings resolver (stored > env > default). */
-export async function scanSettingsOf(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>): Promise<ScanSettings> {
+export async function scanSettingsOf(
+  db: DbOrTrx,
+  tenantId: string,
+  env: Record<string, string | undefined>,
+): Promise<ScanSettings> {
   // None of these fields is `industry` (the one kept on the tenant row), so that row is not read:
   // createScan, the retention sweep and the shared view each hold or need no more of it.
   const document = await tenantSettingsDocument(db, tenantId, env, null);

@@ -1,11 +1,11 @@
+import { isUuid } from '../catalog/formats.js';
 import type { ScanRow } from '../db/tables.js';
-import { badInput, notFound, type FieldIssue } from '../errors/domain-error.js';
+import { badInput, type FieldIssue, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { recordChange } from './change-feed.js';
-import { createdAtIdKey, decodeCreatedAtIdCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { createdAtIdKey, decodeCreatedAtIdCursor, type Page, type PageArgs, pageSize, toPage } from './pagination.js';
 import { retentionPolicyOf } from './scan-settings.js';
 import type { ServiceContext } from './service-context.js';
-import { isUuid } from '../catalog/formats.js';
 import { requireTenant } from './tenant-access.js';
 
 export interface CreateScanInput {
@@ -48,10 +48,15 @@ function validateScanInput(input: CreateScanInput): { target: string } {
 }
 
 /** Records a scan's results (operator or admin). `retained` defaults to the tenant's autoRetainScans. */
-export async function createScan(ctx: ServiceContext, tenantId: string | null | undefined, input: CreateScanInput): Promise<ScanRow> {
+export async function createScan(
+  ctx: ServiceContext,
+  tenantId: string | null | undefined,
+  input: CreateScanInput,
+): Promise<ScanRow> {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const { target } = validateScanInput(input);
-  const retained = input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id, ctx.config.settingsEnv)).autoRetainScans;
+  const retained =
+    input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id, ctx.config.settingsEnv)).autoRetainScans;
   const p = ctx.principal;
   return ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const scan = await trx
@@ -69,7 +74,12 @@ export async function createScan(ctx: ServiceContext, tenantId: string | null | 
       .returningAll()
       .executeTakeFirstOrThrow();
     // The report itself is not copied into the audit log: it may be large, and it is in the scan.
-    await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'scan.create', target: scan.id, changes: { target, retained, status: scan.status } });
+    await recordAudit(trx, ctx, {
+      tenantId: tenant.id,
+      action: 'scan.create',
+      target: scan.id,
+      changes: { target, retained, status: scan.status },
+    });
     await recordChange(trx, ctx, { tenantId: tenant.id, action: 'scan.create', target: scan.id });
     return scan;
   });
@@ -89,7 +99,9 @@ export async function listScans(ctx: ServiceContext, tenantId: string, args: Pag
     .limit(size + 1);
   if (after) {
     const { at, id } = after;
-    query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
+    query = query.where((eb) =>
+      eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
+    );
   }
   const rows = await query.execute();
   return toPage(rows, size, createdAtIdKey);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
-import type { Db } from '../db/connect.js';
 import type { AppConfig } from '../config.js';
+import type { Db } from '../db/connect.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { Loaders } from './loaders.js';
 

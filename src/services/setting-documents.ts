@@ -1,6 +1,13 @@
-import { buildDocument, documents, entriesOf, entryAt, type CatalogEntry, type DocumentName } from '../catalog/catalog.js';
+import {
+  buildDocument,
+  type CatalogEntry,
+  type DocumentName,
+  documents,
+  entriesOf,
+  entryAt,
+} from '../catalog/catalog.js';
 import type { JsonValue } from '../catalog/setting.js';
-import { flattenPatch, validateEntries, type Issue } from '../catalog/validate.js';
+import { flattenPatch, type Issue, validateEntries } from '../catalog/validate.js';
 import { badInput } from '../errors/domain-error.js';
 import type { Resolution, SettingSource } from './setting-resolution.js';
 
@@ -14,11 +21,16 @@ export interface SecretStatus {
  * A document's nested shape from a resolution. `typed` is what the GraphQL object types read
  * (a secret as SecretStatus); `json` is the documented JSON body (a secret as "[redacted]" or null).
  */
-export function documentOf(document: DocumentName, resolution: Resolution, mode: 'typed' | 'json'): Record<string, unknown> {
+export function documentOf(
+  document: DocumentName,
+  resolution: Resolution,
+  mode: 'typed' | 'json',
+): Record<string, unknown> {
   return buildDocument(documents[document].tree, (path) => {
     const entry = entryAt(document, path);
     const resolved = resolution.valueOf(entry);
-    if (entry.spec.secret && mode === 'typed') return { isSet: resolved.value !== null, updatedAt: resolved.updatedAt } satisfies SecretStatus;
+    if (entry.spec.secret && mode === 'typed')
+      return { isSet: resolved.value !== null, updatedAt: resolved.updatedAt } satisfies SecretStatus;
     return resolved.value;
   });
 }
@@ -43,7 +55,16 @@ export function valuesOf(docs: DocumentName[], resolution: Resolution, prefix?: 
     .filter((e) => !seen.has(e.storagePath) && seen.add(e.storagePath) && (!prefix || e.storagePath.startsWith(prefix)))
     .map((e) => {
       const r = resolution.valueOf(e);
-      return { path: e.storagePath, value: r.value, source: r.source, envVar: e.envVar, defaultValue: e.spec.default, secret: !!e.spec.secret, description: e.spec.description, updatedAt: r.updatedAt };
+      return {
+        path: e.storagePath,
+        value: r.value,
+        source: r.source,
+        envVar: e.envVar,
+        defaultValue: e.spec.default,
+        secret: !!e.spec.secret,
+        description: e.spec.description,
+        updatedAt: r.updatedAt,
+      };
     });
 }
 
@@ -52,7 +73,11 @@ export function valuesOf(docs: DocumentName[], resolution: Resolution, prefix?: 
  * of the wrong type, range, length, format or enum (BAD_USER_INPUT, every problem in details,
  * the first one as the message). `deferred` paths are validated later, on the merged value.
  */
-export function parsePatch(document: DocumentName, input: unknown, deferred: (path: string) => boolean = () => false): Array<[CatalogEntry, JsonValue]> {
+export function parsePatch(
+  document: DocumentName,
+  input: unknown,
+  deferred: (path: string) => boolean = () => false,
+): Array<[CatalogEntry, JsonValue]> {
   const { entries, issues } = flattenPatch(documents[document].tree, input);
   const checked = new Map([...entries].filter(([path]) => !deferred(path)));
   const all: Issue[] = [...issues, ...validateEntries(checked, (path) => entryAt(document, path).setting)];

@@ -1,4 +1,4 @@
-import { REDACTED, type CatalogEntry } from '../catalog/catalog.js';
+import { type CatalogEntry, REDACTED } from '../catalog/catalog.js';
 import type { JsonValue, SettingColumn } from '../catalog/setting.js';
 import { parseEnvValue } from '../catalog/validate.js';
 import type { TenantRow } from '../db/tables.js';
@@ -54,7 +54,8 @@ export function resolveSettings(
     const raw = entry.envVar ? env[entry.envVar] : undefined;
     if (raw !== undefined && raw !== '') {
       const parsed = parseEnvValue(spec, raw);
-      if (parsed !== undefined) return { value: spec.secret ? REDACTED : parsed, source: 'ENVIRONMENT', updatedAt: null };
+      if (parsed !== undefined)
+        return { value: spec.secret ? REDACTED : parsed, source: 'ENVIRONMENT', updatedAt: null };
       if (!warnedEnv.has(entry.envVar!)) {
         warnedEnv.add(entry.envVar!);
         warn('ignoring an invalid environment value for a setting', entry.envVar!);

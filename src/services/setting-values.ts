@@ -6,7 +6,11 @@ export type SettingValueRow = Selectable<SettingValuesTable>;
 export type FeatureFlagRow = Selectable<FeatureFlagsTable>;
 
 /** Repository helpers of `setting_values` and `feature_flags`: `db` or `trx` first, tenant id always in the SQL. */
-export async function loadSettingRows(db: DbOrTrx, tenantIds: readonly string[], prefixes?: string[]): Promise<SettingValueRow[]> {
+export async function loadSettingRows(
+  db: DbOrTrx,
+  tenantIds: readonly string[],
+  prefixes?: string[],
+): Promise<SettingValueRow[]> {
   let query = db.selectFrom('setting_values').selectAll().where('tenant_id', 'in', tenantIds);
   // Prefixes are catalog constants ("settings.", "admin.", "config.") without LIKE wildcards.
   if (prefixes) query = query.where((eb) => eb.or(prefixes.map((p) => eb('path', 'like', `${p}%`))));
@@ -15,9 +19,21 @@ export async function loadSettingRows(db: DbOrTrx, tenantIds: readonly string[],
 
 export async function upsertSettingRow(
   trx: DbOrTrx,
-  row: { tenantId: string; path: string; value: string | null; encryptedValue: string | null; at: Date; keyId: string | null },
+  row: {
+    tenantId: string;
+    path: string;
+    value: string | null;
+    encryptedValue: string | null;
+    at: Date;
+    keyId: string | null;
+  },
 ): Promise<SettingValueRow> {
-  const values = { value: row.value, encrypted_value: row.encryptedValue, updated_at: row.at, updated_by_key_id: row.keyId };
+  const values = {
+    value: row.value,
+    encrypted_value: row.encryptedValue,
+    updated_at: row.at,
+    updated_by_key_id: row.keyId,
+  };
   return trx
     .insertInto('setting_values')
     .values({ tenant_id: row.tenantId, path: row.path, ...values })
@@ -34,7 +50,10 @@ export async function loadFeatureFlagRows(db: DbOrTrx, tenantIds: readonly strin
   return db.selectFrom('feature_flags').selectAll().where('tenant_id', 'in', tenantIds).orderBy('key').execute();
 }
 
-export async function upsertFeatureFlagRow(trx: DbOrTrx, row: { tenantId: string; key: string; enabled: boolean; at: Date; keyId: string | null }) {
+export async function upsertFeatureFlagRow(
+  trx: DbOrTrx,
+  row: { tenantId: string; key: string; enabled: boolean; at: Date; keyId: string | null },
+) {
   const values = { enabled: row.enabled, updated_at: row.at, updated_by_key_id: row.keyId };
   return trx
     .insertInto('feature_flags')

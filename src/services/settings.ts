@@ -1,14 +1,14 @@
-import { entriesOf, storagePrefixesOf, type CatalogEntry } from '../catalog/catalog.js';
-import type { JsonValue } from '../catalog/setting.js';
-import { badInput } from '../errors/domain-error.js';
 import type { SettingsCategoryName } from '../catalog/admin-settings.js';
+import { type CatalogEntry, entriesOf, storagePrefixesOf } from '../catalog/catalog.js';
+import type { JsonValue } from '../catalog/setting.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { TenantRow } from '../db/tables.js';
-import { loadSettingRows, type SettingValueRow } from './setting-values.js';
-import { planPatch, planReset, writeVersioned, type WriteResult } from './document-write.js';
-import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
-import { resolveSettings, type Resolution } from './setting-resolution.js';
+import { badInput } from '../errors/domain-error.js';
+import { planPatch, planReset, type WriteResult, writeVersioned } from './document-write.js';
 import type { ServiceContext } from './service-context.js';
+import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
+import { type Resolution, resolveSettings } from './setting-resolution.js';
+import { loadSettingRows, type SettingValueRow } from './setting-values.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
 import { webhookUrlProblem } from './webhook-target.js';
 
@@ -30,11 +30,19 @@ export interface UpdateSettingsResult {
 }
 
 /** `rows`: the tenant's rows as a write left them (a dry run's answer); otherwise they are loaded. */
-export async function getSettings(ctx: ServiceContext, tenant: TenantRow, rows?: SettingValueRow[]): Promise<SettingsView> {
+export async function getSettings(
+  ctx: ServiceContext,
+  tenant: TenantRow,
+  rows?: SettingValueRow[],
+): Promise<SettingsView> {
   requireSameTenant(ctx, tenant.id);
   const prefixes = storagePrefixesOf('settings');
-  const mine = (rows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) => prefixes.some((p) => r.path.startsWith(p)));
-  const resolution = resolveSettings(tenant, mine, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
+  const mine = (rows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) =>
+    prefixes.some((p) => r.path.startsWith(p)),
+  );
+  const resolution = resolveSettings(tenant, mine, ctx.config.settingsEnv, (msg, envVar) =>
+    ctx.logger.warn({ envVar }, msg),
+  );
   return {
     tenant,
     resolution,
@@ -58,7 +66,10 @@ export async function tenantSettingsDocument(
   industry?: string | null,
 ): Promise<Record<string, unknown>> {
   const knownIndustry =
-    industry !== undefined ? industry : ((await db.selectFrom('tenants').select('industry').where('id', '=', tenantId).executeTakeFirst())?.industry ?? null);
+    industry !== undefined
+      ? industry
+      : ((await db.selectFrom('tenants').select('industry').where('id', '=', tenantId).executeTakeFirst())?.industry ??
+        null);
   const rows = await loadSettingRows(db, [tenantId], ['settings.']);
   return documentOf('settings', resolveSettings({ industry: knownIndustry }, rows, env), 'json');
 }
@@ -74,23 +85,45 @@ async function payloadOf(ctx: ServiceContext, result: WriteResult): Promise<Upda
 }
 
 /** Seed 000's PUT /tenant/settings (partial): operator or admin. */
-export async function updateTenantSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null, dryRun?: boolean | null) {
+export async function updateTenantSettings(
+  ctx: ServiceContext,
+  tenantId: string | null | undefined,
+  input: unknown,
+  expectedVersion?: number | null,
+  dryRun?: boolean | null,
+) {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const patch = parsePatch('settings', input);
   const result = await writeVersioned(ctx, tenant.id, {
-    versioned: 'settings', expectedVersion, dryRun: dryRun === true, action: 'settings.update', target: 'settings', plan: (state) => planPatch(state, patch),
+    versioned: 'settings',
+    expectedVersion,
+    dryRun: dryRun === true,
+    action: 'settings.update',
+    target: 'settings',
+    plan: (state) => planPatch(state, patch),
   });
   return payloadOf(ctx, result);
 }
 
 /** Seed 001's PUT /api/admin/settings/:category, for any number of categories at once: operator or admin. */
-export async function updateAdminSettings(ctx: ServiceContext, tenantId: string | null | undefined, input: unknown, expectedVersion?: number | null, dryRun?: boolean | null) {
+export async function updateAdminSettings(
+  ctx: ServiceContext,
+  tenantId: string | null | undefined,
+  input: unknown,
+  expectedVersion?: number | null,
+  dryRun?: boolean | null,
+) {
   const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
   const patch = parsePatch('admin', input);
   await checkWebhookEndpoints(ctx, patch);
   const categories = [...new Set(patch.map(([entry]) => entry.category))].join(',');
   const result = await writeVersioned(ctx, tenant.id, {
-    versioned: 'settings', expectedVersion, dryRun: dryRun === true, action: 'settings.update', target: `settings:${categories}`, plan: (state) => planPatch(state, patch),
+    versioned: 'settings',
+    expectedVersion,
+    dryRun: dryRun === true,
+    action: 'settings.update',
+    target: `settings:${categories}`,
+    plan: (state) => planPatch(state, patch),
   });
   return payloadOf(ctx, result);
 }
@@ -103,8 +136,12 @@ export async function updateAdminSettings(ctx: ServiceContext, tenantId: string 
 async function checkWebhookEndpoints(ctx: ServiceContext, patch: Array<[CatalogEntry, JsonValue]>) {
   const endpoints = patch.find(([entry]) => entry.storagePath === 'admin.webhooks.endpoints')?.[1];
   if (!Array.isArray(endpoints)) return;
-  const problems = await Promise.all(endpoints.map((e) => webhookUrlProblem((e as { url: string }).url, ctx.config.webhooks?.allowPrivate ?? false)));
-  const issues = problems.flatMap((problem, i) => (problem ? [{ path: 'webhooks.endpoints', message: `webhooks.endpoints [${i}].url ${problem}` }] : []));
+  const problems = await Promise.all(
+    endpoints.map((e) => webhookUrlProblem((e as { url: string }).url, ctx.config.webhooks?.allowPrivate ?? false)),
+  );
+  const issues = problems.flatMap((problem, i) =>
+    problem ? [{ path: 'webhooks.endpoints', message: `webhooks.endpoints [${i}].url ${problem}` }] : [],
+  );
   if (issues.length) throw badInput(issues[0].message, issues);
 }
 
@@ -113,11 +150,28 @@ async function checkWebhookEndpoints(ctx: ServiceContext, patch: Array<[CatalogE
  * values so the environment and code defaults apply again. The webhooks category includes the
  * signing secret (one value with seed 000's webhookSigningSecret), so resetting it clears it.
  */
-export async function resetSettingsCategory(ctx: ServiceContext, tenantId: string | null | undefined, category: SettingsCategoryName, dryRun?: boolean | null) {
+export async function resetSettingsCategory(
+  ctx: ServiceContext,
+  tenantId: string | null | undefined,
+  category: SettingsCategoryName,
+  dryRun?: boolean | null,
+) {
   const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
   const entries = entriesOf('admin').filter((e) => e.category === category);
   const result = await writeVersioned(ctx, tenant.id, {
-    versioned: 'settings', dryRun: dryRun === true, action: 'settings.reset', target: `settings:${category}`, auditWhenUnchanged: true, plan: (state) => planReset(state, entries),
+    versioned: 'settings',
+    dryRun: dryRun === true,
+    action: 'settings.reset',
+    target: `settings:${category}`,
+    auditWhenUnchanged: true,
+    plan: (state) => planReset(state, entries),
   });
-  return { category, reset: true, changes: result.changes.map(changeViewOf), version: result.tenant.settings_version, resetAt: ctx.now(), dryRun: result.dryRun };
+  return {
+    category,
+    reset: true,
+    changes: result.changes.map(changeViewOf),
+    version: result.tenant.settings_version,
+    resetAt: ctx.now(),
+    dryRun: result.dryRun,
+  };
 }

@@ -1,13 +1,20 @@
 import { hasTenantRole } from '../auth/principal.js';
 import { hashSecret, randomToken } from '../auth/secrets.js';
+import { isUuid } from '../catalog/formats.js';
 import type { ScanRow, ShareLinkRow } from '../db/tables.js';
-import { badInput, DomainError, forbidden, notFound, serviceUnavailable, type FieldIssue } from '../errors/domain-error.js';
+import {
+  badInput,
+  DomainError,
+  type FieldIssue,
+  forbidden,
+  notFound,
+  serviceUnavailable,
+} from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { recordChange } from './change-feed.js';
 import { getScan } from './scans.js';
-import { buildSharedScanView, type SharedScanView } from './shared-scan-view.js';
 import type { ServiceContext } from './service-context.js';
-import { isUuid } from '../catalog/formats.js';
+import { buildSharedScanView, type SharedScanView } from './shared-scan-view.js';
 import { requireSameTenant } from './tenant-access.js';
 
 export const SHARE_SCOPES = ['report', 'bundle', 'passport'] as const;
@@ -39,16 +46,25 @@ export interface CreatedShareLink {
  */
 export const SHARE_LINK_NOT_FOUND_MESSAGE = 'Share link not found or expired';
 
-function validateShareLinkInput(input: CreateShareLinkInput): { expiresHours: number; label: string | null; scope: ShareScope } {
+function validateShareLinkInput(input: CreateShareLinkInput): {
+  expiresHours: number;
+  label: string | null;
+  scope: ShareScope;
+} {
   const issues: FieldIssue[] = [];
   const expiresHours = input.expiresHours ?? DEFAULT_EXPIRES_HOURS;
   if (!Number.isInteger(expiresHours) || expiresHours < MIN_EXPIRES_HOURS || expiresHours > MAX_EXPIRES_HOURS) {
-    issues.push({ path: 'expiresHours', message: `must be an integer between ${MIN_EXPIRES_HOURS} and ${MAX_EXPIRES_HOURS}` });
+    issues.push({
+      path: 'expiresHours',
+      message: `must be an integer between ${MIN_EXPIRES_HOURS} and ${MAX_EXPIRES_HOURS}`,
+    });
   }
   const scope = input.scope ?? DEFAULT_SHARE_SCOPE;
-  if (!SHARE_SCOPES.includes(scope)) issues.push({ path: 'scope', message: `must be one of ${SHARE_SCOPES.join(', ')}` });
+  if (!SHARE_SCOPES.includes(scope))
+    issues.push({ path: 'scope', message: `must be one of ${SHARE_SCOPES.join(', ')}` });
   const label = input.label?.trim() || null;
-  if (label && label.length > MAX_SHARE_LABEL_LENGTH) issues.push({ path: 'label', message: `must be at most ${MAX_SHARE_LABEL_LENGTH} characters` });
+  if (label && label.length > MAX_SHARE_LABEL_LENGTH)
+    issues.push({ path: 'label', message: `must be at most ${MAX_SHARE_LABEL_LENGTH} characters` });
   if (issues.length) throw badInput(`${issues[0]!.path} ${issues[0]!.message}`, issues);
   return { expiresHours, label, scope };
 }
@@ -61,7 +77,11 @@ function shareUrl(ctx: ServiceContext, token: string): string {
 }
 
 /** Creates a link to one scan (operator or admin of the scan's tenant). */
-export async function createShareLink(ctx: ServiceContext, scanId: string, input: CreateShareLinkInput = {}): Promise<CreatedShareLink> {
+export async function createShareLink(
+  ctx: ServiceContext,
+  scanId: string,
+  input: CreateShareLinkInput = {},
+): Promise<CreatedShareLink> {
   const scan = await getScan(ctx, scanId);
   if (!hasTenantRole(ctx.principal, scan.tenant_id, 'OPERATOR')) throw forbidden('Requires the operator role or above');
   const { expiresHours, label, scope } = validateShareLinkInput(input);
@@ -118,7 +138,12 @@ export async function revokeShareLink(ctx: ServiceContext, id: string): Promise<
       .where('tenant_id', '=', existing.tenant_id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, ctx, { tenantId: row.tenant_id, action: 'share_link.revoke', target: row.id, changes: { scanId: row.scan_id, scope: row.scope, label: row.label } });
+    await recordAudit(trx, ctx, {
+      tenantId: row.tenant_id,
+      action: 'share_link.revoke',
+      target: row.id,
+      changes: { scanId: row.scan_id, scope: row.scope, label: row.label },
+    });
     await recordChange(trx, ctx, { tenantId: row.tenant_id, action: 'share_link.revoke', target: row.id });
     return row;
   });
@@ -163,24 +188,31 @@ export async function viewSharedScan(ctx: ServiceContext, token: string): Promis
     .where('l.expires_at', '>', now)
     .executeTakeFirst();
   if (!found) throw notOpen();
-  return buildSharedScanView(ctx.db, {
-    link: { label: found.link_label, scope: found.link_scope, expiresAt: found.link_expires_at },
-    scan: {
-      id: found.scan_id,
-      tenantId: found.tenant_id,
-      target: found.scan_target,
-      status: found.scan_status,
-      summary: found.scan_summary,
-      report: found.scan_report,
-      retained: found.scan_retained,
-      createdAt: found.scan_created_at,
+  return buildSharedScanView(
+    ctx.db,
+    {
+      link: { label: found.link_label, scope: found.link_scope, expiresAt: found.link_expires_at },
+      scan: {
+        id: found.scan_id,
+        tenantId: found.tenant_id,
+        target: found.scan_target,
+        status: found.scan_status,
+        summary: found.scan_summary,
+        report: found.scan_report,
+        retained: found.scan_retained,
+        createdAt: found.scan_created_at,
+      },
+      tenant: { name: found.tenant_name },
     },
-    tenant: { name: found.tenant_name },
-  }, ctx.config.settingsEnv);
+    ctx.config.settingsEnv,
+  );
 }
 
 /** A scan's links, without tokens: the scan's own tenant's links only (its tenant id in the SQL). */
-export function shareLinksOfScan(ctx: ServiceContext, scan: Pick<ScanRow, 'id' | 'tenant_id'>): Promise<ShareLinkRow[]> {
+export function shareLinksOfScan(
+  ctx: ServiceContext,
+  scan: Pick<ScanRow, 'id' | 'tenant_id'>,
+): Promise<ShareLinkRow[]> {
   requireSameTenant(ctx, scan.tenant_id);
   return ctx.loaders.shareLinksByScan.load({ tenantId: scan.tenant_id, scanId: scan.id });
 }

@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../db/connect.js';
-import { scanSettingsOf, type ScanSettings } from './scan-settings.js';
+import { type ScanSettings, scanSettingsOf } from './scan-settings.js';
 
 /**
  * What a share link shows, per scope. Built from an allow-list of fields: never a secret,
@@ -48,11 +48,24 @@ export interface SharedPassportView {
 /** The rows a view is built from (already checked: the link is open). */
 export interface SharedScanSource {
   link: { label: string | null; scope: 'report' | 'bundle' | 'passport'; expiresAt: Date };
-  scan: { id: string; tenantId: string; target: string; status: string; summary: unknown; report: unknown; retained: boolean; createdAt: Date };
+  scan: {
+    id: string;
+    tenantId: string;
+    target: string;
+    status: string;
+    summary: unknown;
+    report: unknown;
+    retained: boolean;
+    createdAt: Date;
+  };
   tenant: { name: string };
 }
 
-export async function buildSharedScanView(db: DbOrTrx, source: SharedScanSource, env: Record<string, string | undefined>): Promise<SharedScanView> {
+export async function buildSharedScanView(
+  db: DbOrTrx,
+  source: SharedScanSource,
+  env: Record<string, string | undefined>,
+): Promise<SharedScanView> {
   const { link, scan, tenant } = source;
   const ref: SharedScanRef = { id: scan.id, target: scan.target, createdAt: scan.createdAt.toISOString() };
   const report = scan.report ?? null;

@@ -1,5 +1,5 @@
-import { isUuid } from '../catalog/formats.js';
 import { hasTenantRole } from '../auth/principal.js';
+import { isUuid } from '../catalog/formats.js';
 import type { RoleName, TenantRow } from '../db/tables.js';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors/domain-error.js';
 import type { ServiceContext } from './service-context.js';
@@ -14,7 +14,8 @@ import type { ServiceContext } from './service-context.js';
 export function requireSameTenant(ctx: Pick<ServiceContext, 'principal'>, tenantId: string): void {
   const { principal } = ctx;
   if (principal.kind === 'anonymous') throw unauthenticated();
-  if (principal.kind === 'tenant' && principal.tenantId !== tenantId) throw forbidden('This key cannot access that tenant');
+  if (principal.kind === 'tenant' && principal.tenantId !== tenantId)
+    throw forbidden('This key cannot access that tenant');
 }
 
 /**
@@ -22,16 +23,22 @@ export function requireSameTenant(ctx: Pick<ServiceContext, 'principal'>, tenant
  * is FORBIDDEN, whether it exists or not, so ids cannot be probed. The platform admin must name
  * one and gets BAD_USER_INPUT for a malformed id, NOT_FOUND for an unknown one.
  */
-export async function requireTenant(ctx: ServiceContext, tenantId: string | null | undefined, minRole: RoleName): Promise<TenantRow> {
+export async function requireTenant(
+  ctx: ServiceContext,
+  tenantId: string | null | undefined,
+  minRole: RoleName,
+): Promise<TenantRow> {
   const { principal } = ctx;
   if (principal.kind === 'anonymous') throw unauthenticated();
   let id: string;
   if (principal.kind === 'tenant') {
     if (tenantId != null && tenantId !== principal.tenantId) throw forbidden('This key cannot access that tenant');
-    if (!hasTenantRole(principal, principal.tenantId, minRole)) throw forbidden(`Requires the ${minRole.toLowerCase()} role or above`);
+    if (!hasTenantRole(principal, principal.tenantId, minRole))
+      throw forbidden(`Requires the ${minRole.toLowerCase()} role or above`);
     id = principal.tenantId;
   } else {
-    if (tenantId == null) throw badInput('tenantId is required for the platform admin', [{ path: 'tenantId', message: 'required' }]);
+    if (tenantId == null)
+      throw badInput('tenantId is required for the platform admin', [{ path: 'tenantId', message: 'required' }]);
     if (!isUuid(tenantId)) throw badInput('tenantId must be a UUID', [{ path: 'tenantId', message: 'must be a UUID' }]);
     id = tenantId;
   }

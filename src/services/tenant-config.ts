@@ -1,14 +1,14 @@
-import { entryAt, storagePrefixesOf, type CatalogEntry } from '../catalog/catalog.js';
+import { type CatalogEntry, entryAt, storagePrefixesOf } from '../catalog/catalog.js';
 import { checkConfigRules } from '../catalog/config-rules.js';
 import { isObject } from '../catalog/formats.js';
 import type { JsonValue } from '../catalog/setting.js';
-import { validateValue, type Issue } from '../catalog/validate.js';
+import { type Issue, validateValue } from '../catalog/validate.js';
 import type { TenantRow } from '../db/tables.js';
-import { planPatch, writeVersioned, type WriteState } from './document-write.js';
-import type { SettingValueRow } from './setting-values.js';
-import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
-import { resolveSettings, type Resolution } from './setting-resolution.js';
+import { planPatch, type WriteState, writeVersioned } from './document-write.js';
 import type { ServiceContext } from './service-context.js';
+import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
+import { type Resolution, resolveSettings } from './setting-resolution.js';
+import type { SettingValueRow } from './setting-values.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
 
 /** A tenant's resolved seed-003 configuration. */
@@ -32,12 +32,24 @@ export interface UpdateTenantConfigResult {
 const CUSTOM = 'custom_settings';
 
 /** `rows`: the tenant's rows as a write left them (a dry run's answer); otherwise they are loaded. */
-export async function getTenantConfig(ctx: ServiceContext, tenant: TenantRow, allRows?: SettingValueRow[]): Promise<TenantConfigView> {
+export async function getTenantConfig(
+  ctx: ServiceContext,
+  tenant: TenantRow,
+  allRows?: SettingValueRow[],
+): Promise<TenantConfigView> {
   requireSameTenant(ctx, tenant.id);
   const [prefix] = storagePrefixesOf('config');
   const rows = (allRows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) => r.path.startsWith(prefix));
-  const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
-  return { tenant, resolution, typed: documentOf('config', resolution, 'typed'), version: tenant.config_version, updatedAt: tenant.config_updated_at };
+  const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) =>
+    ctx.logger.warn({ envVar }, msg),
+  );
+  return {
+    tenant,
+    resolution,
+    typed: documentOf('config', resolution, 'typed'),
+    version: tenant.config_version,
+    updatedAt: tenant.config_updated_at,
+  };
 }
 
 /** custom_settings is patched key by key (a null value removes its key), so writers of different keys do not collide. */
@@ -53,7 +65,9 @@ function mergeCustom(current: JsonValue, patch: JsonValue): JsonValue {
 /** Seed 003's cross-field and compliance rules on the configuration as it would be with `patched` values in it. */
 export function mergedConfigIssues(state: WriteState, patched: Array<[CatalogEntry, JsonValue]>): Issue[] {
   const byPath = new Map(patched.map(([entry, value]) => [entry.path, value]));
-  return checkConfigRules((path) => (byPath.has(path) ? byPath.get(path) : state.resolution.valueOf(entryAt('config', path)).value));
+  return checkConfigRules((path) =>
+    byPath.has(path) ? byPath.get(path) : state.resolution.valueOf(entryAt('config', path)).value,
+  );
 }
 
 /**

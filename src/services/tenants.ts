@@ -4,7 +4,7 @@ import type { TenantRow, TierName } from '../db/tables.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { recordChange } from './change-feed.js';
-import { createdAtIdKey, decodeCreatedAtIdCursor, pageSize, toPage, type PageArgs } from './pagination.js';
+import { createdAtIdKey, decodeCreatedAtIdCursor, type PageArgs, pageSize, toPage } from './pagination.js';
 import type { ServiceContext } from './service-context.js';
 
 export interface CreateTenantInput {
@@ -19,7 +19,9 @@ export async function createTenant(ctx: ServiceContext, input: CreateTenantInput
   if (ctx.principal.kind !== 'platform') throw forbidden('Only the platform admin creates tenants');
   const name = input.name.trim();
   if (!name || name.length > MAX_NAME_LENGTH) {
-    throw badInput(`name must be 1-${MAX_NAME_LENGTH} characters`, [{ path: 'name', message: `must be 1-${MAX_NAME_LENGTH} characters` }]);
+    throw badInput(`name must be 1-${MAX_NAME_LENGTH} characters`, [
+      { path: 'name', message: `must be 1-${MAX_NAME_LENGTH} characters` },
+    ]);
   }
   // The same rule as every later write of settings.industry: the catalog's.
   const industry = input.industry ?? null;
@@ -31,7 +33,12 @@ export async function createTenant(ctx: ServiceContext, input: CreateTenantInput
       .values({ name, tier: input.tier ?? 'BASIC', industry, created_at: ctx.now() })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, ctx, { tenantId: tenant.id, action: 'tenant.create', target: tenant.id, changes: { name, tier: tenant.tier, industry: tenant.industry } });
+    await recordAudit(trx, ctx, {
+      tenantId: tenant.id,
+      action: 'tenant.create',
+      target: tenant.id,
+      changes: { name, tier: tenant.tier, industry: tenant.industry },
+    });
     await recordChange(trx, ctx, { tenantId: tenant.id, action: 'tenant.create', target: tenant.id });
     return tenant;
   });
@@ -42,10 +49,17 @@ export async function listTenants(ctx: ServiceContext, args: PageArgs) {
   if (ctx.principal.kind !== 'platform') throw forbidden('Only the platform admin lists tenants');
   const size = pageSize(args.first);
   const after = decodeCreatedAtIdCursor(args.after);
-  let query = ctx.db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').limit(size + 1);
+  let query = ctx.db
+    .selectFrom('tenants')
+    .selectAll()
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(size + 1);
   if (after) {
     const { at, id } = after;
-    query = query.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]));
+    query = query.where((eb) =>
+      eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]),
+    );
   }
   const rows = await query.execute();
   // Fields below each tenant that check access again (e.g. Tenant.scans → requireTenant) find it here.

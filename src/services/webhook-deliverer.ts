@@ -11,9 +11,12 @@ import { webhookSettingsOf } from './webhook-outbox.js';
 import { webhookSignature } from './webhook-signature.js';
 import { guardedLookup, isForbiddenAddress, webhookUrlProblem } from './webhook-target.js';
 
-
 /** Delivery attempts by outcome: delivered, retry (will try again), failed (gave up). */
-const deliveryAttempts = counter({ name: 'gateway_webhook_delivery_attempts_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'] });
+const deliveryAttempts = counter({
+  name: 'gateway_webhook_delivery_attempts_total',
+  help: 'Webhook delivery attempts by outcome',
+  labelNames: ['outcome'],
+});
 
 /** A response body is read up to this much (the rest is not read), and only an excerpt is stored. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -121,7 +124,17 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
       })
       .where('id', '=', row.id)
       .execute();
-    if (!outcome.ok) logger.warn({ deliveryId: row.id, tenantId: row.tenant_id, attempt: row.attempts, status: outcome.status, gaveUp: !retriesLeft }, 'webhook delivery failed');
+    if (!outcome.ok)
+      logger.warn(
+        {
+          deliveryId: row.id,
+          tenantId: row.tenant_id,
+          attempt: row.attempts,
+          status: outcome.status,
+          gaveUp: !retriesLeft,
+        },
+        'webhook delivery failed',
+      );
   };
 
   const runOnce = async (): Promise<number> => {
@@ -130,7 +143,13 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
       const rows = await claim();
       if (!rows.length) return total;
       total += rows.length;
-      await Promise.all(rows.map((row) => attempt(row).catch((error: Error) => logger.error({ deliveryId: row.id, err: error.message }, 'webhook delivery crashed'))));
+      await Promise.all(
+        rows.map((row) =>
+          attempt(row).catch((error: Error) =>
+            logger.error({ deliveryId: row.id, err: error.message }, 'webhook delivery crashed'),
+          ),
+        ),
+      );
     }
   };
 
@@ -175,12 +194,19 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
  * the guard allows (checked on the resolved address itself), the whole attempt bounded by
  * `timeoutMs`, at most MAX_RESPONSE_BYTES of the response read and an excerpt kept.
  */
-function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean): Promise<AttemptOutcome> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  allowPrivate: boolean,
+): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
     const target = new URL(url);
     const host = target.hostname.replace(/^\[|\]$/g, '');
     // An IP literal is connected to without a lookup: check it here.
-    if (isIP(host) && !allowPrivate && isForbiddenAddress(host)) return resolve({ ok: false, status: null, excerpt: `refused: ${host} is not a public address` });
+    if (isIP(host) && !allowPrivate && isForbiddenAddress(host))
+      return resolve({ ok: false, status: null, excerpt: `refused: ${host} is not a public address` });
     let settled = false;
     const done = (outcome: AttemptOutcome) => {
       if (settled) return;
@@ -190,24 +216,38 @@ function post(url: string, headers: Record<string, string>, body: string, timeou
       resolve(outcome);
     };
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: guardedLookup(allowPrivate), agent: false }, (res: IncomingMessage) => {
-      const status = res.statusCode ?? 0;
-      let received = 0;
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received <= MAX_RESPONSE_BYTES) chunks.push(chunk);
-        else finish();
-      });
-      res.on('end', () => finish());
-      res.on('error', () => finish());
-      const finish = () => {
-        const text = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
-        done({ ok: status >= 200 && status < 300, status, excerpt: text.slice(0, EXCERPT_CHARS) || null });
-      };
-    });
-    const timer = setTimeout(() => done({ ok: false, status: null, excerpt: `timed out after ${timeoutMs} ms` }), timeoutMs);
-    req.on('error', (error: Error) => done({ ok: false, status: null, excerpt: error.message.slice(0, EXCERPT_CHARS) }));
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: guardedLookup(allowPrivate),
+        agent: false,
+      },
+      (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        let received = 0;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+          else finish();
+        });
+        res.on('end', () => finish());
+        res.on('error', () => finish());
+        const finish = () => {
+          const text = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+          done({ ok: status >= 200 && status < 300, status, excerpt: text.slice(0, EXCERPT_CHARS) || null });
+        };
+      },
+    );
+    const timer = setTimeout(
+      () => done({ ok: false, status: null, excerpt: `timed out after ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+    req.on('error', (error: Error) =>
+      done({ ok: false, status: null, excerpt: error.message.slice(0, EXCERPT_CHARS) }),
+    );
     req.end(body);
   });
 }

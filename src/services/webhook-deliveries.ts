@@ -3,12 +3,16 @@ import { isUuid } from '../catalog/formats.js';
 import type { TenantRow, WebhookDeliveryRow } from '../db/tables.js';
 import { forbidden, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
-import { createdAtIdKey, decodeCreatedAtIdCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { createdAtIdKey, decodeCreatedAtIdCursor, type Page, type PageArgs, pageSize, toPage } from './pagination.js';
 import type { ServiceContext } from './service-context.js';
 import { requireSameTenant } from './tenant-access.js';
 
 /** The delivery log: a tenant's webhook deliveries, newest first, cursor-paginated. */
-export async function listWebhookDeliveries(ctx: ServiceContext, tenant: TenantRow, args: PageArgs): Promise<Page<WebhookDeliveryRow>> {
+export async function listWebhookDeliveries(
+  ctx: ServiceContext,
+  tenant: TenantRow,
+  args: PageArgs,
+): Promise<Page<WebhookDeliveryRow>> {
   requireSameTenant(ctx, tenant.id);
   const size = pageSize(args.first);
   const after = decodeCreatedAtIdCursor(args.after);
@@ -21,7 +25,9 @@ export async function listWebhookDeliveries(ctx: ServiceContext, tenant: TenantR
     .limit(size + 1);
   if (after) {
     const { at, id } = after;
-    query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
+    query = query.where((eb) =>
+      eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
+    );
   }
   return toPage(await query.execute(), size, createdAtIdKey);
 }
@@ -32,7 +38,9 @@ export async function listWebhookDeliveries(ctx: ServiceContext, tenant: TenantR
  */
 export async function redeliverWebhook(ctx: ServiceContext, id: string): Promise<WebhookDeliveryRow> {
   const p = ctx.principal;
-  const existing = isUuid(id) ? await ctx.db.selectFrom('webhook_deliveries').select(['id', 'tenant_id']).where('id', '=', id).executeTakeFirst() : undefined;
+  const existing = isUuid(id)
+    ? await ctx.db.selectFrom('webhook_deliveries').select(['id', 'tenant_id']).where('id', '=', id).executeTakeFirst()
+    : undefined;
   if (!existing || (p.kind === 'tenant' && p.tenantId !== existing.tenant_id)) throw notFound('Webhook delivery');
   if (!hasTenantRole(p, existing.tenant_id, 'ADMIN')) throw forbidden('Requires the admin role');
   return ctx.db.transaction().execute(async (trx) => {
@@ -43,7 +51,12 @@ export async function redeliverWebhook(ctx: ServiceContext, id: string): Promise
       .where('tenant_id', '=', existing.tenant_id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, ctx, { tenantId: row.tenant_id, action: 'webhook.redeliver', target: row.id, changes: { endpoint: row.endpoint, event: row.event } });
+    await recordAudit(trx, ctx, {
+      tenantId: row.tenant_id,
+      action: 'webhook.redeliver',
+      target: row.id,
+      changes: { endpoint: row.endpoint, event: row.event },
+    });
     return row;
   });
 }

@@ -44,7 +44,12 @@ export interface WebhookSettings {
  * A tenant's webhook settings as resolved now (stored > env > default). The signing secret is
  * decrypted only when `secretsKey` is passed (the deliverer); the outbox needs only to know it is set.
  */
-export async function webhookSettingsOf(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>, secretsKey?: Buffer): Promise<WebhookSettings> {
+export async function webhookSettingsOf(
+  db: DbOrTrx,
+  tenantId: string,
+  env: Record<string, string | undefined>,
+  secretsKey?: Buffer,
+): Promise<WebhookSettings> {
   const rows = await loadSettingRows(db, [tenantId], ['admin.webhooks.', ENTRIES.signingSecret.storagePath]);
   const resolution = resolveSettings({ industry: null }, rows, env);
   const value = (entry: (typeof ENTRIES)[keyof typeof ENTRIES]) => resolution.valueOf(entry).value;
@@ -57,7 +62,10 @@ export async function webhookSettingsOf(db: DbOrTrx, tenantId: string, env: Reco
     maxAttempts: value(ENTRIES.maxAttempts) as number,
     backoffSeconds: value(ENTRIES.backoffSeconds) as number,
     hasSigningSecret: encrypted !== null,
-    signingSecret: encrypted && secretsKey ? openSecret(secretsKey, encrypted, `${tenantId}:${ENTRIES.signingSecret.storagePath}`) : null,
+    signingSecret:
+      encrypted && secretsKey
+        ? openSecret(secretsKey, encrypted, `${tenantId}:${ENTRIES.signingSecret.storagePath}`)
+        : null,
   };
 }
 

@@ -22,7 +22,8 @@ for (const [net, prefix] of [
   ['198.18.0.0', 15], // benchmarking
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast
-] as const) blocked.addSubnet(net, prefix, 'ipv4');
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 128], // unspecified
   ['::1', 128], // loopback
@@ -31,7 +32,8 @@ for (const [net, prefix] of [
   ['ff00::', 8], // multicast
   ['64:ff9b::', 96], // NAT64 of IPv4 (could reach any of the above)
   ['2001:db8::', 32], // documentation
-] as const) blocked.addSubnet(net, prefix, 'ipv6');
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv6');
 
 /** An IPv4 address written as IPv6 (`::ffff:127.0.0.1`, `::ffff:7f00:1`): its IPv4 form. */
 function mappedIpv4(address: string): string | null {
@@ -100,10 +102,13 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
       const list = addresses as unknown as Array<{ address: string; family: number }>;
       const bad = allowPrivate ? undefined : list.find((a) => isForbiddenAddress(a.address));
       if (bad) {
-        const refused = Object.assign(new Error(`${hostname} resolves to ${bad.address}: ${FORBIDDEN_MESSAGE}`), { code: 'EWEBHOOKTARGET' });
+        const refused = Object.assign(new Error(`${hostname} resolves to ${bad.address}: ${FORBIDDEN_MESSAGE}`), {
+          code: 'EWEBHOOKTARGET',
+        });
         return callback(refused, '', 0);
       }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
+      if ((options as { all?: boolean }).all)
+        return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
       callback(null, list[0].address, list[0].family);
     });
   };

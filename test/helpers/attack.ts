@@ -37,11 +37,15 @@ async function timed(health: () => Promise<Response | Probe>): Promise<Probe> {
 export function curlHealth(origin: string): () => Promise<Probe> {
   return () =>
     new Promise((resolve, reject) => {
-      execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', `${origin}/health`], (error, stdout) => {
-        if (error) return reject(error);
-        const [status, seconds] = stdout.trim().split(' ');
-        resolve({ status: Number(status), ms: Number(seconds) * 1000 });
-      });
+      execFile(
+        'curl',
+        ['-s', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', `${origin}/health`],
+        (error, stdout) => {
+          if (error) return reject(error);
+          const [status, seconds] = stdout.trim().split(' ');
+          resolve({ status: Number(status), ms: Number(seconds) * 1000 });
+        },
+      );
     });
 }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { expect } from 'vitest';
-import { entriesOf, type CatalogEntry, type DocumentName } from '../../src/catalog/catalog.js';
+import { type CatalogEntry, type DocumentName, entriesOf } from '../../src/catalog/catalog.js';
 import type { JsonValue } from '../../src/catalog/setting.js';
 import type { World } from './world.js';
 
@@ -35,9 +35,15 @@ export async function snapshot(world: World, tenantId: string): Promise<string> 
   const db = world.store.db;
   const rows = await Promise.all([
     sql<{ t: string }>`select row_to_json(x)::text as t from tenants x where id = ${tenantId}`.execute(db),
-    sql<{ t: string }>`select row_to_json(x)::text as t from setting_values x where tenant_id = ${tenantId} order by path`.execute(db),
-    sql<{ t: string }>`select row_to_json(x)::text as t from feature_flags x where tenant_id = ${tenantId} order by key`.execute(db),
-    sql<{ t: string }>`select row_to_json(x)::text as t from audit_log x where tenant_id = ${tenantId} order by id`.execute(db),
+    sql<{
+      t: string;
+    }>`select row_to_json(x)::text as t from setting_values x where tenant_id = ${tenantId} order by path`.execute(db),
+    sql<{
+      t: string;
+    }>`select row_to_json(x)::text as t from feature_flags x where tenant_id = ${tenantId} order by key`.execute(db),
+    sql<{
+      t: string;
+    }>`select row_to_json(x)::text as t from audit_log x where tenant_id = ${tenantId} order by id`.execute(db),
   ]);
   return rows.map((r) => r.rows.map((x) => x.t).join('\n')).join('\n--\n');
 }
@@ -61,7 +67,12 @@ export function expectCode(res: { body: any }, code: string) {
  * no data, an error naming the problem, mapped to BAD_USER_INPUT by the error mapping plugin.
  */
 export function expectRefusedByGraphQL(res: { status: number; body: any }, mentions: RegExp) {
-  expect(res.body.data?.updateTenantConfig ?? res.body.data?.updateTenantSettings ?? res.body.data?.updateAdminSettings ?? null).toBeNull();
+  expect(
+    res.body.data?.updateTenantConfig ??
+      res.body.data?.updateTenantSettings ??
+      res.body.data?.updateAdminSettings ??
+      null,
+  ).toBeNull();
   expect(res.body.errors?.[0]?.message).toMatch(mentions);
   expect(res.body.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
 }
@@ -107,7 +118,10 @@ export function casesOf(entry: CatalogEntry): { valid: Case[]; invalid: Case[] }
     case 'integer':
     case 'number':
       valid.push({ title: `min ${s.min}`, value: s.min }, { title: `max ${s.max}`, value: s.max });
-      invalid.push({ title: `below min ${s.min! - 1}`, value: s.min! - 1 }, { title: `above max ${s.max! + 1}`, value: s.max! + 1 });
+      invalid.push(
+        { title: `below min ${s.min! - 1}`, value: s.min! - 1 },
+        { title: `above max ${s.max! + 1}`, value: s.max! + 1 },
+      );
       if (s.kind === 'number') invalid.push({ title: 'just above max', value: s.max! + 0.5 });
       break;
     case 'enum':
@@ -133,7 +147,11 @@ export function casesOf(entry: CatalogEntry): { valid: Case[]; invalid: Case[] }
         valid.push({ title: 'one valid item', value: [sample] }, { title: 'empty', value: [] });
         invalid.push({ title: 'bad item', value: ['not valid!'] });
       }
-      if (s.maxItems) invalid.push({ title: `more than ${s.maxItems} items`, value: Array.from({ length: s.maxItems + 1 }, (_, i) => `x${i}`) });
+      if (s.maxItems)
+        invalid.push({
+          title: `more than ${s.maxItems} items`,
+          value: Array.from({ length: s.maxItems + 1 }, (_, i) => `x${i}`),
+        });
       break;
     }
     case 'json':

@@ -31,7 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   const folder = await mkdtemp(join(tmpdir(), 'pglite-dump-'));
   const dumps = { empty: join(folder, 'empty.tar'), migrated: join(folder, 'migrated.tar') };
-  const dumpTo = async (file: string) => writeFile(file, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
+  const dumpTo = async (file: string) =>
+    writeFile(file, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
   try {
     await dumpTo(dumps.empty);
     await migrateToLatest(db);
@@ -42,4 +43,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgliteDumps', dumps);
   return () => rm(folder, { recursive: true, force: true });
 }
-

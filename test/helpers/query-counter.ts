@@ -1,4 +1,12 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryId, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryId,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 
 /**
  * A Kysely plugin that records every query the database answers, for tests that check how many
@@ -38,7 +46,13 @@ export class QueryCounter implements KyselyPlugin {
   }
 }
 
-const VERBS: Record<string, string> = { SelectQueryNode: 'select', InsertQueryNode: 'insert', UpdateQueryNode: 'update', DeleteQueryNode: 'delete', RawNode: 'raw' };
+const VERBS: Record<string, string> = {
+  SelectQueryNode: 'select',
+  InsertQueryNode: 'insert',
+  UpdateQueryNode: 'update',
+  DeleteQueryNode: 'delete',
+  RawNode: 'raw',
+};
 
 /** "select tenants": the statement kind and the first table it names. */
 function describe(node: RootOperationNode): string {

@@ -6,7 +6,13 @@ export async function rest(
   world: World,
   method: string,
   path: string,
-  options: { key?: string; transport?: Transport; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  options: {
+    key?: string;
+    transport?: Transport;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   let body: string | undefined = options.rawBody;

@@ -15,20 +15,38 @@ export const SHARED_SCAN = `query($token: String!) { sharedScan(token: $token) }
 
 /** Creates a scan through GraphQL with the tenant's operator key; throws on any error. */
 export async function seedScan(world: World, tenant: TestTenant, input: Record<string, unknown> = {}) {
-  const res = await world.gql(CREATE_SCAN, { input: { target: 'https://example.test', report: { findings: [] }, ...input } }, tenant.keys.OPERATOR);
+  const res = await world.gql(
+    CREATE_SCAN,
+    { input: { target: 'https://example.test', report: { findings: [] }, ...input } },
+    tenant.keys.OPERATOR,
+  );
   if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
   return res.body.data.createScan.scan as { id: string; createdAt: string; retained: boolean; target: string };
 }
 
 /** Creates a share link with the tenant's operator key; throws on any error. */
-export async function seedShareLink(world: World, tenant: TestTenant, scanId: string, input: Record<string, unknown> = {}) {
+export async function seedShareLink(
+  world: World,
+  tenant: TestTenant,
+  scanId: string,
+  input: Record<string, unknown> = {},
+) {
   const res = await world.gql(CREATE_SHARE_LINK, { scanId, input }, tenant.keys.OPERATOR);
   if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
-  return res.body.data.createShareLink as { url: string; token: string; shareLink: { id: string; expiresAt: string; scope: string } };
+  return res.body.data.createShareLink as {
+    url: string;
+    token: string;
+    shareLink: { id: string; expiresAt: string; scope: string };
+  };
 }
 
 /** Sets a seed-000 tenant setting through the settings API (as the tenant's admin). */
-export async function storeSetting(world: World, tenant: { id: string; keys: { ADMIN: string } }, field: string, value: unknown) {
+export async function storeSetting(
+  world: World,
+  tenant: { id: string; keys: { ADMIN: string } },
+  field: string,
+  value: unknown,
+) {
   const res = await world.gql(
     `mutation($input: TenantSettingsPatch!) { updateTenantSettings(input: $input) { version } }`,
     { input: { [field]: value } },
@@ -41,12 +59,16 @@ export async function storeSetting(world: World, tenant: { id: string; keys: { A
 export async function findInDatabase(world: World, needles: string[]): Promise<string[]> {
   const columns = await sql<{ table_name: string; column_name: string }>`
     select table_name, column_name from information_schema.columns
-    where table_schema = 'public' and data_type in ('text', 'character varying', 'jsonb', 'json')`.execute(world.store.db);
+    where table_schema = 'public' and data_type in ('text', 'character varying', 'jsonb', 'json')`.execute(
+    world.store.db,
+  );
   const hits: string[] = [];
   for (const { table_name, column_name } of columns.rows) {
     for (const needle of needles) {
       const found = await sql<{ n: string }>`
-        select count(*)::text as n from ${sql.table(table_name)} where strpos(${sql.ref(column_name)}::text, ${needle}) > 0`.execute(world.store.db);
+        select count(*)::text as n from ${sql.table(table_name)} where strpos(${sql.ref(column_name)}::text, ${needle}) > 0`.execute(
+        world.store.db,
+      );
       if (found.rows[0]!.n !== '0') hits.push(`${table_name}.${column_name} ∋ ${needle}`);
     }
   }

@@ -16,7 +16,12 @@ export interface SseStream {
   close(): Promise<void>;
 }
 
-export async function openSse(send: (request: Request) => Promise<Response> | Response, url: string, body: unknown, headers: Record<string, string> = {}): Promise<SseStream> {
+export async function openSse(
+  send: (request: Request) => Promise<Response> | Response,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<SseStream> {
   const controller = new AbortController();
   const res = await send(
     new Request(url, {
@@ -53,8 +58,14 @@ export async function openSse(send: (request: Request) => Promise<Response> | Re
           const block = rest.slice(0, at);
           rest = rest.slice(at + 2);
           const lines = block.split('\n');
-          const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
-          const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+          const event = lines
+            .find((l) => l.startsWith('event:'))
+            ?.slice(6)
+            .trim();
+          const data = lines
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5).trimStart())
+            .join('\n');
           if (event === 'complete') finish();
           else if (data) {
             payloads.push(JSON.parse(data));

@@ -8,7 +8,7 @@ import type { AppConfig, RateLimitConfig } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { RoleName, TierName } from '../../src/db/tables.js';
-import { createApp, type App } from '../../src/yoga.js';
+import { type App, createApp } from '../../src/yoga.js';
 import { QueryCounter } from './query-counter.js';
 
 export const PLATFORM_KEY = 'platform-admin-test-key-' + randomBytes(8).toString('hex');
@@ -37,7 +37,12 @@ export interface World {
   /** Sends a request through the app (no port), the key on the chosen transport. */
   request(path: string, init?: RequestInit & { key?: string; transport?: Transport }): Promise<Response>;
   /** POST /graphql; returns status, body and headers. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string, transport?: Transport): Promise<{ status: number; body: { data?: T; errors?: any }; headers: Headers }>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    key?: string,
+    transport?: Transport,
+  ): Promise<{ status: number; body: { data?: T; errors?: any }; headers: Headers }>;
   createTenantWithKeys(options?: { name?: string; tier?: TierName; industry?: string }): Promise<TestTenant>;
   /**
    * SQL statements the app ran since the last reset (every request, the key lookup included);
@@ -184,7 +189,9 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     retentionSweepIntervalMs: 0,
     rateLimits: {
       ...(typeof options.rateLimits === 'object' ? options.rateLimits : { enabled: options.rateLimits === true }),
-      ...(options.redisUrl && { redis: { url: options.redisUrl, keyPrefix: options.redisKeyPrefix ?? `test-${randomUUID()}:` } }),
+      ...(options.redisUrl && {
+        redis: { url: options.redisUrl, keyPrefix: options.redisKeyPrefix ?? `test-${randomUUID()}:` },
+      }),
     },
     operationLimits: options.operationLimits,
   };
@@ -211,7 +218,13 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const createTenantWithKeys: World['createTenantWithKeys'] = async (opts = {}) => {
     const created = await gql(
       `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id name } } }`,
-      { input: { name: opts.name ?? 'Tenant ' + randomUUID().slice(0, 8), tier: opts.tier ?? 'PRO', industry: opts.industry ?? null } },
+      {
+        input: {
+          name: opts.name ?? 'Tenant ' + randomUUID().slice(0, 8),
+          tier: opts.tier ?? 'PRO',
+          industry: opts.industry ?? null,
+        },
+      },
       PLATFORM_KEY,
     );
     if (created.body.errors) throw new Error(JSON.stringify(created.body.errors));

@@ -1,6 +1,6 @@
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
-import { defineRoute, unixSeconds, type JsonSchema } from '../route.js';
-import { TENANT_ID_QUERY, tenantIdOf, type CallerTenantData } from './caller-tenant.js';
+import { defineRoute, type JsonSchema, unixSeconds } from '../route.js';
+import { type CallerTenantData, TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
 
 /**
  * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
@@ -27,23 +27,35 @@ export function changesMap(changes: Change[], category: string): Record<string, 
   return out;
 }
 
-const categorySchema: JsonSchema = { type: 'object', description: 'The category document (groups of fields, as seed 001 shows).' };
+const categorySchema: JsonSchema = {
+  type: 'object',
+  description: 'The category document (groups of fields, as seed 001 shows).',
+};
 
-export const getAllSettings = defineRoute<CallerTenantData<{ settings: { version: number; categories: Record<string, unknown> } }>>({
+export const getAllSettings = defineRoute<
+  CallerTenantData<{ settings: { version: number; categories: Record<string, unknown> } }>
+>({
   method: 'GET',
   path: '/api/admin/settings',
   family: 'admin',
   summary: 'Get all settings',
   auth: 'key',
-  document: 'query RestAdminAllSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { version categories } } }',
+  document:
+    'query RestAdminAllSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { version categories } } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant: { settings } }) => ({ body: settings.categories, version: settings.version }),
   concurrency: 'etag',
-  responseSchema: { type: 'object', description: 'Every category document, keyed by category name.', additionalProperties: categorySchema },
+  responseSchema: {
+    type: 'object',
+    description: 'Every category document, keyed by category name.',
+    additionalProperties: categorySchema,
+  },
 });
 
-export const getCategory = defineRoute<CallerTenantData<{ settings: { version: number; categoryValues: Record<string, unknown> } }>>({
+export const getCategory = defineRoute<
+  CallerTenantData<{ settings: { version: number; categoryValues: Record<string, unknown> } }>
+>({
   method: 'GET',
   path: '/api/admin/settings/:category',
   family: 'admin',
@@ -59,7 +71,9 @@ export const getCategory = defineRoute<CallerTenantData<{ settings: { version: n
   responseSchema: categorySchema,
 });
 
-export const updateCategory = defineRoute<{ updateAdminSettings: { changes: Change[]; version: number; updatedAt: string } }>({
+export const updateCategory = defineRoute<{
+  updateAdminSettings: { changes: Change[]; version: number; updatedAt: string };
+}>({
   method: 'PUT',
   path: '/api/admin/settings/:category',
   family: 'admin',
@@ -71,12 +85,26 @@ export const updateCategory = defineRoute<{ updateAdminSettings: { changes: Chan
   params: CATEGORY_PARAM,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   // The body is the category's partial document; GraphQL takes it as that category's field.
-  body: { required: true, description: 'A partial category document.', graphqlInput: { type: 'AdminSettingsPatch', fieldFromParam: 'category' } },
-  variables: (req) => ({ ...tenantIdOf(req), input: { [req.params.category]: req.body }, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
+  body: {
+    required: true,
+    description: 'A partial category document.',
+    graphqlInput: { type: 'AdminSettingsPatch', fieldFromParam: 'category' },
+  },
+  variables: (req) => ({
+    ...tenantIdOf(req),
+    input: { [req.params.category]: req.body },
+    expectedVersion: req.expectedVersion,
+    ...dryRunOf(req),
+  }),
   respond: ({ updateAdminSettings: p }, req) =>
     withDryRun(
       {
-        body: { updated: true, category: req.params.category, changes: changesMap(p.changes, req.params.category), updated_at: unixSeconds(p.updatedAt) },
+        body: {
+          updated: true,
+          category: req.params.category,
+          changes: changesMap(p.changes, req.params.category),
+          updated_at: unixSeconds(p.updatedAt),
+        },
         version: p.version,
       },
       req,
@@ -94,7 +122,14 @@ export const updateCategory = defineRoute<{ updateAdminSettings: { changes: Chan
   },
 });
 
-type FlagData = { key: string; displayName: string; description: string; enabled: boolean; category: string; impact: string };
+type FlagData = {
+  key: string;
+  displayName: string;
+  description: string;
+  enabled: boolean;
+  category: string;
+  impact: string;
+};
 
 export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
   method: 'GET',
@@ -102,13 +137,21 @@ export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[]
   family: 'admin',
   summary: 'List feature flags',
   auth: 'key',
-  document: 'query RestAdminFeatureFlags($tenantId: ID) { currentTenant(tenantId: $tenantId) { featureFlags { key displayName description enabled category impact } } }',
+  document:
+    'query RestAdminFeatureFlags($tenantId: ID) { currentTenant(tenantId: $tenantId) { featureFlags { key displayName description enabled category impact } } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant }) => {
     return {
       body: {
-        flags: currentTenant.featureFlags.map((f) => ({ key: f.key, display_name: f.displayName, description: f.description, enabled: f.enabled, category: f.category, impact: f.impact })),
+        flags: currentTenant.featureFlags.map((f) => ({
+          key: f.key,
+          display_name: f.displayName,
+          description: f.description,
+          enabled: f.enabled,
+          category: f.category,
+          impact: f.impact,
+        })),
       },
     };
   },
@@ -148,18 +191,30 @@ export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enab
   body: {
     required: true,
     description: 'Enable/disable.',
-    schema: { type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean', description: 'Enable/disable' } } },
+    schema: {
+      type: 'object',
+      required: ['enabled'],
+      additionalProperties: false,
+      properties: { enabled: { type: 'boolean', description: 'Enable/disable' } },
+    },
   },
   variables: (req) => ({ ...tenantIdOf(req), key: req.params.flag, enabled: req.body.enabled, ...dryRunOf(req) }),
-  respond: ({ setFeatureFlag: p }, req) => withDryRun({ body: { key: p.flag.key, enabled: p.flag.enabled, updated_at: unixSeconds(p.updatedAt) } }, req),
+  respond: ({ setFeatureFlag: p }, req) =>
+    withDryRun({ body: { key: p.flag.key, enabled: p.flag.enabled, updated_at: unixSeconds(p.updatedAt) } }, req),
   responseSchema: {
     type: 'object',
     required: ['key', 'enabled', 'updated_at'],
-    properties: { key: { type: 'string' }, enabled: { type: 'boolean' }, updated_at: { type: 'integer', description: 'Unix seconds.' } },
+    properties: {
+      key: { type: 'string' },
+      enabled: { type: 'boolean' },
+      updated_at: { type: 'integer', description: 'Unix seconds.' },
+    },
   },
 });
 
-export const resetCategory = defineRoute<{ resetSettingsCategory: { category: string; reset: boolean; resetAt: string } }>({
+export const resetCategory = defineRoute<{
+  resetSettingsCategory: { category: string; reset: boolean; resetAt: string };
+}>({
   method: 'POST',
   path: '/api/admin/settings/reset/:category',
   family: 'admin',
@@ -170,17 +225,33 @@ export const resetCategory = defineRoute<{ resetSettingsCategory: { category: st
   params: CATEGORY_PARAM,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   variables: (req) => ({ ...tenantIdOf(req), category: req.params.category, ...dryRunOf(req) }),
-  respond: ({ resetSettingsCategory: p }, req) => withDryRun({ body: { reset: p.reset, category: p.category, reset_at: unixSeconds(p.resetAt) } }, req),
+  respond: ({ resetSettingsCategory: p }, req) =>
+    withDryRun({ body: { reset: p.reset, category: p.category, reset_at: unixSeconds(p.resetAt) } }, req),
   responseSchema: {
     type: 'object',
     required: ['reset', 'category', 'reset_at'],
-    properties: { reset: { type: 'boolean' }, category: { type: 'string' }, reset_at: { type: 'integer', description: 'Unix seconds.' } },
+    properties: {
+      reset: { type: 'boolean' },
+      category: { type: 'string' },
+      reset_at: { type: 'integer', description: 'Unix seconds.' },
+    },
   },
 });
 
-type AuditNode = { id: string; action: string; actorKeyId: string | null; actorRole: string; target: string | null; changes: unknown; requestId: string | null; createdAt: string };
+type AuditNode = {
+  id: string;
+  action: string;
+  actorKeyId: string | null;
+  actorRole: string;
+  target: string | null;
+  changes: unknown;
+  requestId: string | null;
+  createdAt: string;
+};
 
-export const auditLogs = defineRoute<CallerTenantData<{ auditLog: { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>>({
+export const auditLogs = defineRoute<
+  CallerTenantData<{ auditLog: { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
+>({
   method: 'GET',
   path: '/api/admin/audit-logs',
   family: 'admin',
@@ -249,9 +320,18 @@ export const auditLogs = defineRoute<CallerTenantData<{ auditLog: { nodes: Audit
   },
 });
 
-type VersionNode = { version: number; createdAt: string; actorRole: string; actorKeyId: string | null; requestId: string | null; changes: (Change & { category: string | null })[] };
+type VersionNode = {
+  version: number;
+  createdAt: string;
+  actorRole: string;
+  actorKeyId: string | null;
+  requestId: string | null;
+  changes: (Change & { category: string | null })[];
+};
 
-export const settingsHistory = defineRoute<CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>>({
+export const settingsHistory = defineRoute<
+  CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
+>({
   method: 'GET',
   path: '/api/admin/settings/history',
   family: 'admin',
@@ -263,13 +343,23 @@ export const settingsHistory = defineRoute<CallerTenantData<{ history: { nodes: 
 }`,
   query: {
     ...TENANT_ID_QUERY,
-    path: { type: 'string', description: 'Only versions changing a path with this prefix, e.g. password_policy. or authentication.' },
+    path: {
+      type: 'string',
+      description: 'Only versions changing a path with this prefix, e.g. password_policy. or authentication.',
+    },
     since: { type: 'timestamp', description: 'Versions at or after this time.' },
     until: { type: 'timestamp', description: 'Versions before this time.' },
     limit: { type: 'integer', variable: 'first', description: 'Page size (1-100, default 20).' },
     cursor: { type: 'string', variable: 'after', description: 'next_cursor of the previous page.' },
   },
-  variables: (req) => ({ ...tenantIdOf(req), path: req.query.path, since: req.query.since, until: req.query.until, first: req.query.limit, after: req.query.cursor }),
+  variables: (req) => ({
+    ...tenantIdOf(req),
+    path: req.query.path,
+    since: req.query.since,
+    until: req.query.until,
+    first: req.query.limit,
+    after: req.query.cursor,
+  }),
   respond: ({ currentTenant: { history } }) => ({
     body: {
       versions: history.nodes.map((v) => ({
@@ -300,7 +390,10 @@ export const settingsHistory = defineRoute<CallerTenantData<{ history: { nodes: 
             request_id: { type: ['string', 'null'] },
             changes: {
               type: 'array',
-              items: { type: 'object', properties: { category: { type: ['string', 'null'] }, path: { type: 'string' }, old: {}, new: {} } },
+              items: {
+                type: 'object',
+                properties: { category: { type: ['string', 'null'] }, path: { type: 'string' }, old: {}, new: {} },
+              },
               description: 'category null: a seed 000 field (e.g. certExpiryDays).',
             },
           },
@@ -311,7 +404,9 @@ export const settingsHistory = defineRoute<CallerTenantData<{ history: { nodes: 
   },
 });
 
-export const rollbackSettings = defineRoute<{ rollback: { version: number; updatedAt: string; changes: (Change & { category: string | null })[] } }>({
+export const rollbackSettings = defineRoute<{
+  rollback: { version: number; updatedAt: string; changes: (Change & { category: string | null })[] };
+}>({
   method: 'POST',
   path: '/api/admin/settings/rollback',
   family: 'admin',
@@ -330,15 +425,31 @@ export const rollbackSettings = defineRoute<{ rollback: { version: number; updat
       additionalProperties: false,
       properties: {
         to_version: { type: 'integer', minimum: 0 },
-        paths: { type: 'array', items: { type: 'string' }, description: 'e.g. ["authentication.password_policy.min_length", "certExpiryDays"]' },
+        paths: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'e.g. ["authentication.password_policy.min_length", "certExpiryDays"]',
+        },
       },
     },
   },
-  variables: (req) => ({ ...tenantIdOf(req), toVersion: req.body.to_version, paths: req.body.paths, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
+  variables: (req) => ({
+    ...tenantIdOf(req),
+    toVersion: req.body.to_version,
+    paths: req.body.paths,
+    expectedVersion: req.expectedVersion,
+    ...dryRunOf(req),
+  }),
   respond: ({ rollback: p }, req) => {
     const changes: Record<string, { old: unknown; new: unknown }> = {};
     for (const c of p.changes) changes[c.category ? `${c.category}.${c.path}` : c.path] = { old: c.old, new: c.new };
-    return withDryRun({ body: { updated: true, to_version: req.body.to_version, changes, updated_at: unixSeconds(p.updatedAt) }, version: p.version }, req);
+    return withDryRun(
+      {
+        body: { updated: true, to_version: req.body.to_version, changes, updated_at: unixSeconds(p.updatedAt) },
+        version: p.version,
+      },
+      req,
+    );
   },
   concurrency: 'if-match',
   responseSchema: {
@@ -347,7 +458,11 @@ export const rollbackSettings = defineRoute<{ rollback: { version: number; updat
     properties: {
       updated: { const: true },
       to_version: { type: 'integer' },
-      changes: { type: 'object', description: 'category.path (or a seed 000 field) → { old, new }.', additionalProperties: { type: 'object', properties: { old: {}, new: {} } } },
+      changes: {
+        type: 'object',
+        description: 'category.path (or a seed 000 field) → { old, new }.',
+        additionalProperties: { type: 'object', properties: { old: {}, new: {} } },
+      },
       updated_at: { type: 'integer', description: 'Unix seconds.' },
       dry_run: { const: true, description: 'Present on a dry run (?dry_run=true): nothing was written.' },
     },
@@ -358,9 +473,11 @@ export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration
   method: 'GET',
   path: '/api/admin/settings/export',
   family: 'admin',
-  summary: 'Export the tenant configuration (settings, categories, config, flags) as one versioned document; secrets left out (admin)',
+  summary:
+    'Export the tenant configuration (settings, categories, config, flags) as one versioned document; secrets left out (admin)',
   auth: 'key',
-  document: 'query RestAdminExportSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { exportConfiguration } }',
+  document:
+    'query RestAdminExportSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { exportConfiguration } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant }) => ({ body: currentTenant.exportConfiguration }),
@@ -377,34 +494,72 @@ export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration
       categories: { type: 'object' },
       config: { type: 'object' },
       feature_flags: { type: 'object', additionalProperties: { type: 'boolean' } },
-      secrets: { type: 'object', additionalProperties: { enum: ['set', 'unset'] }, description: 'Secret paths left out, and whether each is set.' },
+      secrets: {
+        type: 'object',
+        additionalProperties: { enum: ['set', 'unset'] },
+        description: 'Secret paths left out, and whether each is set.',
+      },
     },
   },
 });
 
-export const importSettings = defineRoute<{ importConfiguration: { dryRun: boolean; changes: (Change & { category: string | null })[] } }>({
+export const importSettings = defineRoute<{
+  importConfiguration: { dryRun: boolean; changes: (Change & { category: string | null })[] };
+}>({
   method: 'POST',
   path: '/api/admin/settings/import',
   family: 'admin',
-  summary: 'Import an export into the tenant: one write per document, all or nothing, same validation and rules (admin)',
+  summary:
+    'Import an export into the tenant: one write per document, all or nothing, same validation and rules (admin)',
   auth: 'key',
   document: `mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
   importConfiguration(tenantId: $tenantId, document: $document, dryRun: $dryRun) { dryRun changes { path old new } }
 }`,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
-  body: { required: true, description: 'A document GET /api/admin/settings/export answered.', schema: { type: 'object', required: ['format', 'format_version'], properties: { format: { type: 'string' }, format_version: { type: 'integer' } } } },
+  body: {
+    required: true,
+    description: 'A document GET /api/admin/settings/export answered.',
+    schema: {
+      type: 'object',
+      required: ['format', 'format_version'],
+      properties: { format: { type: 'string' }, format_version: { type: 'integer' } },
+    },
+  },
   variables: (req) => ({ ...tenantIdOf(req), document: req.body, ...dryRunOf(req) }),
   respond: ({ importConfiguration: p }, req) =>
-    withDryRun({ body: { imported: true, changes: Object.fromEntries(p.changes.map((c) => [c.path, { old: c.old, new: c.new }])) } }, req),
+    withDryRun(
+      {
+        body: {
+          imported: true,
+          changes: Object.fromEntries(p.changes.map((c) => [c.path, { old: c.old, new: c.new }])),
+        },
+      },
+      req,
+    ),
   responseSchema: {
     type: 'object',
     required: ['imported', 'changes'],
     properties: {
       imported: { const: true },
-      changes: { type: 'object', description: 'Prefixed path (settings., admin.<category>., config., feature_flags.) → { old, new }.' },
+      changes: {
+        type: 'object',
+        description: 'Prefixed path (settings., admin.<category>., config., feature_flags.) → { old, new }.',
+      },
       dry_run: { const: true, description: 'Present on a dry run (?dry_run=true): nothing was written.' },
     },
   },
 });
 
-export const adminRoutes = [getAllSettings, listFlags, setFlag, resetCategory, getCategory, updateCategory, auditLogs, settingsHistory, rollbackSettings, exportSettings, importSettings];
+export const adminRoutes = [
+  getAllSettings,
+  listFlags,
+  setFlag,
+  resetCategory,
+  getCategory,
+  updateCategory,
+  auditLogs,
+  settingsHistory,
+  rollbackSettings,
+  exportSettings,
+  importSettings,
+];

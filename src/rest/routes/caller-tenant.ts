@@ -12,7 +12,8 @@ export const TENANT_ID_QUERY: Record<string, QueryParamSpec> = {
   tenant_id: {
     type: 'string',
     variable: 'tenantId',
-    description: "Platform admin: the tenant to act on (required for it). A tenant key may omit it or name its own tenant; another tenant's id is 403.",
+    description:
+      "Platform admin: the tenant to act on (required for it). A tenant key may omit it or name its own tenant; another tenant's id is 403.",
   },
 };
 

@@ -31,10 +31,13 @@ function ofrepEvaluation(e: EvaluationData) {
 
 const contextBody = {
   required: true,
-  description: '{"context": {...}}: the OpenFeature evaluation context. It is checked for shape only: values are per tenant.',
+  description:
+    '{"context": {...}}: the OpenFeature evaluation context. It is checked for shape only: values are per tenant.',
   schema: {
     type: 'object',
-    properties: { context: { type: 'object', properties: { targetingKey: { type: 'string' } }, additionalProperties: true } },
+    properties: {
+      context: { type: 'object', properties: { targetingKey: { type: 'string' } }, additionalProperties: true },
+    },
   },
 };
 
@@ -42,8 +45,15 @@ const evaluationSchema: JsonSchema = {
   type: 'object',
   required: ['key', 'reason', 'metadata'],
   properties: {
-    key: { type: 'string', description: 'A feature flag key (advanced_mfa) or a setting as <document>.<path> (config.performance.cache_size_mb).' },
-    value: { description: 'boolean, integer, number, string, array or object; absent when the setting has no value (use the code default).' },
+    key: {
+      type: 'string',
+      description:
+        'A feature flag key (advanced_mfa) or a setting as <document>.<path> (config.performance.cache_size_mb).',
+    },
+    value: {
+      description:
+        'boolean, integer, number, string, array or object; absent when the setting has no value (use the code default).',
+    },
     reason: { enum: ['STATIC', 'DISABLED'] },
     metadata: {
       type: 'object',
@@ -57,25 +67,27 @@ const HEADERS = { 'access-control-expose-headers': 'ETag' };
 
 const origin = (req: RouteRequest) => req.headers.get('origin');
 
-export const evaluateFlag = defineRoute<{ flagEvaluations: { allowedOrigins: string[]; flag: EvaluationData | null } }>({
-  method: 'POST',
-  path: '/ofrep/v1/evaluate/flags/:key',
-  family: 'ofrep',
-  summary: "Evaluates one feature flag or setting of the key's tenant.",
-  auth: 'key',
-  document: `query OfrepEvaluateFlag($key: String!, $context: JSON) {
+export const evaluateFlag = defineRoute<{ flagEvaluations: { allowedOrigins: string[]; flag: EvaluationData | null } }>(
+  {
+    method: 'POST',
+    path: '/ofrep/v1/evaluate/flags/:key',
+    family: 'ofrep',
+    summary: "Evaluates one feature flag or setting of the key's tenant.",
+    auth: 'key',
+    document: `query OfrepEvaluateFlag($key: String!, $context: JSON) {
   flagEvaluations(context: $context) { allowedOrigins flag(key: $key) { ${EVALUATION_FIELDS} } }
 }`,
-  params: { key: { description: 'A feature flag key, or a setting as <document>.<path>.' } },
-  body: contextBody,
-  variables: ({ params, body }) => ({ key: params.key, context: body.context ?? null }),
-  respond: ({ flagEvaluations: { allowedOrigins, flag } }, req) => {
-    if (!flag) throw notFound(`Flag '${req.params.key}'`);
-    return { body: ofrepEvaluation(flag), headers: corsHeadersFor(origin(req), allowedOrigins) };
+    params: { key: { description: 'A feature flag key, or a setting as <document>.<path>.' } },
+    body: contextBody,
+    variables: ({ params, body }) => ({ key: params.key, context: body.context ?? null }),
+    respond: ({ flagEvaluations: { allowedOrigins, flag } }, req) => {
+      if (!flag) throw notFound(`Flag '${req.params.key}'`);
+      return { body: ofrepEvaluation(flag), headers: corsHeadersFor(origin(req), allowedOrigins) };
+    },
+    headers: HEADERS,
+    responseSchema: evaluationSchema,
   },
-  headers: HEADERS,
-  responseSchema: evaluationSchema,
-});
+);
 
 /** `flagConfigEtag` (sent by clients re-fetching after an event) compares like If-None-Match, with or without quotes. */
 function sameEtag(sent: string | number | undefined, etag: string): boolean {
@@ -84,21 +96,30 @@ function sameEtag(sent: string | number | undefined, etag: string): boolean {
   return bare(sent) === bare(etag);
 }
 
-export const evaluateFlags = defineRoute<{ flagEvaluations: { etag: string; allowedOrigins: string[]; flags: EvaluationData[] } }>({
+export const evaluateFlags = defineRoute<{
+  flagEvaluations: { etag: string; allowedOrigins: string[]; flags: EvaluationData[] };
+}>({
   method: 'POST',
   path: '/ofrep/v1/evaluate/flags',
   family: 'ofrep',
-  summary: "Evaluates every feature flag and setting of the key's tenant (ETag; If-None-Match or flagConfigEtag → 304).",
+  summary:
+    "Evaluates every feature flag and setting of the key's tenant (ETag; If-None-Match or flagConfigEtag → 304).",
   auth: 'key',
   document: `query OfrepEvaluateFlags($context: JSON) {
   flagEvaluations(context: $context) { etag allowedOrigins flags { ${EVALUATION_FIELDS} } }
 }`,
-  query: { flagConfigEtag: { type: 'string', description: 'The etag of a refetchEvaluation event: answered like If-None-Match.' } },
+  query: {
+    flagConfigEtag: {
+      type: 'string',
+      description: 'The etag of a refetchEvaluation event: answered like If-None-Match.',
+    },
+  },
   body: contextBody,
   variables: ({ body }) => ({ context: body.context ?? null }),
   respond: ({ flagEvaluations: { etag, allowedOrigins, flags } }, req) => {
     const headers = { etag, ...corsHeadersFor(origin(req), allowedOrigins) };
-    if (notModified(req.headers, etag) || sameEtag(req.query.flagConfigEtag, etag)) return { status: 304, body: null, headers };
+    if (notModified(req.headers, etag) || sameEtag(req.query.flagConfigEtag, etag))
+      return { status: 304, body: null, headers };
     return {
       body: {
         flags: flags.map(ofrepEvaluation),
@@ -116,9 +137,18 @@ export const evaluateFlags = defineRoute<{ flagEvaluations: { etag: string; allo
       flags: { type: 'array', items: evaluationSchema },
       eventStreams: {
         type: 'array',
-        items: { type: 'object', properties: { type: { const: 'sse' }, endpoint: { type: 'object', properties: { requestUri: { const: OFREP_EVENTS_PATH } } } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { const: 'sse' },
+            endpoint: { type: 'object', properties: { requestUri: { const: OFREP_EVENTS_PATH } } },
+          },
+        },
       },
-      metadata: { type: 'object', properties: { version: { type: 'string', description: 'The ETag without quotes.' } } },
+      metadata: {
+        type: 'object',
+        properties: { version: { type: 'string', description: 'The ETag without quotes.' } },
+      },
     },
   },
 });

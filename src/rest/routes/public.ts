@@ -24,7 +24,13 @@ export const sharedScan = defineRoute<{ sharedScan: SharedScanView | null }>({
   // Browsers (Accept prefers text/html) get a readable page of the same view.
   html: ({ sharedScan: view }) => renderSharePageHtml(view!),
   // The page runs no script and loads nothing; it may not be framed.
-  headers: { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'", 'x-frame-options': 'DENY' },
+  headers: {
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    'x-frame-options': 'DENY',
+  },
   responseSchema: { type: 'object', description: 'report | bundle | passport view of the scan.' },
 });
 

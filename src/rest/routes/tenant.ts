@@ -1,7 +1,7 @@
 import { SHARE_SCOPES } from '../../services/share-links.js';
-import { defineRoute, type JsonSchema } from '../route.js';
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
-import { TENANT_ID_QUERY, tenantIdOf, type CallerTenantData } from './caller-tenant.js';
+import { defineRoute, type JsonSchema } from '../route.js';
+import { type CallerTenantData, TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
 
 /** `/tenant/*` (seeds 000, 002, 004): the caller's own tenant, named by its key. */
 
@@ -10,7 +10,10 @@ const SETTINGS_DOCUMENT_SCHEMA: JsonSchema = {
   description: 'The persisted settings record (seed 000 field names); the webhook signing secret is never returned.',
 };
 
-export const me = defineRoute<{ me: { role: string | null }; currentTenant: { id: string; entitlements: Record<string, boolean> } }>({
+export const me = defineRoute<{
+  me: { role: string | null };
+  currentTenant: { id: string; entitlements: Record<string, boolean> };
+}>({
   method: 'GET',
   path: '/tenant/me',
   family: 'tenant',
@@ -22,7 +25,12 @@ export const me = defineRoute<{ me: { role: string | null }; currentTenant: { id
   // Seed 004 documents roles as viewer | operator | admin (a tenant key always has one); the
   // platform admin, which has no tenant role, is named as such.
   respond: ({ me, currentTenant }) => ({
-    body: { status: 'success', tenantId: currentTenant.id, role: me.role ? me.role.toLowerCase() : 'platform_admin', entitlements: currentTenant.entitlements },
+    body: {
+      status: 'success',
+      tenantId: currentTenant.id,
+      role: me.role ? me.role.toLowerCase() : 'platform_admin',
+      entitlements: currentTenant.entitlements,
+    },
   }),
   responseSchema: {
     type: 'object',
@@ -30,8 +38,15 @@ export const me = defineRoute<{ me: { role: string | null }; currentTenant: { id
     properties: {
       status: { const: 'success' },
       tenantId: { type: 'string' },
-      role: { enum: ['viewer', 'operator', 'admin', 'platform_admin'], description: 'platform_admin when the platform admin names a tenant with tenant_id.' },
-      entitlements: { type: 'object', additionalProperties: { type: 'boolean' }, description: 'Subscription feature flags.' },
+      role: {
+        enum: ['viewer', 'operator', 'admin', 'platform_admin'],
+        description: 'platform_admin when the platform admin names a tenant with tenant_id.',
+      },
+      entitlements: {
+        type: 'object',
+        additionalProperties: { type: 'boolean' },
+        description: 'Subscription feature flags.',
+      },
     },
   },
 });
@@ -44,17 +59,23 @@ export const getSettings = defineRoute<CallerTenantData<{ settings: SettingsData
   family: 'tenant',
   summary: 'Read tenant settings (retention policy, thresholds, webhook secret status).',
   auth: 'key',
-  document: 'query RestTenantSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { tenantSettings version } } }',
+  document:
+    'query RestTenantSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { tenantSettings version } } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
-  respond: ({ currentTenant: { settings } }) => ({ body: { settings: settings.tenantSettings }, version: settings.version }),
+  respond: ({ currentTenant: { settings } }) => ({
+    body: { settings: settings.tenantSettings },
+    version: settings.version,
+  }),
   concurrency: 'etag',
   responseSchema: { type: 'object', required: ['settings'], properties: { settings: SETTINGS_DOCUMENT_SCHEMA } },
 });
 
 /** PUT and PATCH are the same partial update (seed 000 documents PUT with every field optional). */
 function updateSettings(method: 'PUT' | 'PATCH') {
-  return defineRoute<{ updateTenantSettings: { version: number; settings: { tenantSettings: Record<string, unknown> } } }>({
+  return defineRoute<{
+    updateTenantSettings: { version: number; settings: { tenantSettings: Record<string, unknown> } };
+  }>({
     method,
     path: '/tenant/settings',
     family: 'tenant',
@@ -65,18 +86,32 @@ function updateSettings(method: 'PUT' | 'PATCH') {
 }`,
     query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
     body: { required: true, description: 'Any subset of the settings fields.', graphqlInput: 'TenantSettingsPatch' },
-    variables: (req) => ({ ...tenantIdOf(req), input: req.body, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
-    respond: ({ updateTenantSettings: p }, req) => withDryRun({ body: { settings: p.settings.tenantSettings }, version: p.version }, req),
+    variables: (req) => ({
+      ...tenantIdOf(req),
+      input: req.body,
+      expectedVersion: req.expectedVersion,
+      ...dryRunOf(req),
+    }),
+    respond: ({ updateTenantSettings: p }, req) =>
+      withDryRun({ body: { settings: p.settings.tenantSettings }, version: p.version }, req),
     concurrency: 'if-match',
     responseSchema: { type: 'object', required: ['settings'], properties: { settings: SETTINGS_DOCUMENT_SCHEMA } },
   });
 }
 
 type CreateShareLinkData = {
-  createShareLink: { url: string; token: string; shareLink: { id: string; label: string | null; scope: string; expiresAt: string; createdAt: string } };
+  createShareLink: {
+    url: string;
+    token: string;
+    shareLink: { id: string; label: string | null; scope: string; expiresAt: string; createdAt: string };
+  };
 };
 
-const SHARE_BODY = { required: false, description: 'expiresHours (1-720, default 168), label, scope (report | bundle | passport, default passport).', graphqlInput: 'CreateShareLinkInput' };
+const SHARE_BODY = {
+  required: false,
+  description: 'expiresHours (1-720, default 168), label, scope (report | bundle | passport, default passport).',
+  graphqlInput: 'CreateShareLinkInput',
+};
 const SHARE_DOCUMENT = (name: string) => `mutation ${name}($scanId: ID!, $input: CreateShareLinkInput) {
   createShareLink(scanId: $scanId, input: $input) { url token shareLink { id label scope expiresAt createdAt } }
 }`;
@@ -114,7 +149,15 @@ export const createShareLink = defineRoute<CreateShareLinkData>({
   body: SHARE_BODY,
   variables: ({ params, body }) => ({ scanId: params.scanId, input: body }),
   respond: ({ createShareLink: p }) => ({
-    body: { url: p.url, token: p.token, id: p.shareLink.id, label: p.shareLink.label, scope: p.shareLink.scope, expiresAt: p.shareLink.expiresAt, createdAt: p.shareLink.createdAt },
+    body: {
+      url: p.url,
+      token: p.token,
+      id: p.shareLink.id,
+      label: p.shareLink.label,
+      scope: p.shareLink.scope,
+      expiresAt: p.shareLink.expiresAt,
+      createdAt: p.shareLink.createdAt,
+    },
   }),
   status: 201,
   responseSchema: {
@@ -131,7 +174,9 @@ export const createShareLink = defineRoute<CreateShareLinkData>({
   },
 });
 
-export const revokeShareLink = defineRoute<{ revokeShareLink: { shareLink: { id: string; revokedAt: string | null; active: boolean } } }>({
+export const revokeShareLink = defineRoute<{
+  revokeShareLink: { shareLink: { id: string; revokedAt: string | null; active: boolean } };
+}>({
   method: 'DELETE',
   path: '/tenant/share-links/:id',
   family: 'tenant',
@@ -140,12 +185,26 @@ export const revokeShareLink = defineRoute<{ revokeShareLink: { shareLink: { id:
   document: 'mutation RestRevokeShareLink($id: ID!) { revokeShareLink(id: $id) { shareLink { id revokedAt active } } }',
   params: { id: { description: 'The share link id.', format: 'uuid' } },
   variables: ({ params }) => ({ id: params.id }),
-  respond: ({ revokeShareLink: p }) => ({ body: { id: p.shareLink.id, revoked: true, revokedAt: p.shareLink.revokedAt } }),
+  respond: ({ revokeShareLink: p }) => ({
+    body: { id: p.shareLink.id, revoked: true, revokedAt: p.shareLink.revokedAt },
+  }),
   responseSchema: {
     type: 'object',
     required: ['id', 'revoked', 'revokedAt'],
-    properties: { id: { type: 'string' }, revoked: { const: true }, revokedAt: { type: 'string', format: 'date-time' } },
+    properties: {
+      id: { type: 'string' },
+      revoked: { const: true },
+      revokedAt: { type: 'string', format: 'date-time' },
+    },
   },
 });
 
-export const tenantRoutes = [me, getSettings, updateSettings('PUT'), updateSettings('PATCH'), shareAlias, createShareLink, revokeShareLink];
+export const tenantRoutes = [
+  me,
+  getSettings,
+  updateSettings('PUT'),
+  updateSettings('PATCH'),
+  shareAlias,
+  createShareLink,
+  revokeShareLink,
+];

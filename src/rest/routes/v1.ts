@@ -47,7 +47,13 @@ export function inBodyOrder(paths: string[], body: unknown): string[] {
     .map((x) => x.path);
 }
 
-type ConfigTenant = { tenant: { id: string; createdAt: string; config: { document: Record<string, unknown>; version: number; updatedAt: string | null } } };
+type ConfigTenant = {
+  tenant: {
+    id: string;
+    createdAt: string;
+    config: { document: Record<string, unknown>; version: number; updatedAt: string | null };
+  };
+};
 
 export const getConfig = defineRoute<ConfigTenant>({
   method: 'GET',
@@ -55,7 +61,8 @@ export const getConfig = defineRoute<ConfigTenant>({
   family: 'v1',
   summary: 'Retrieves the complete configuration for a tenant.',
   auth: 'key',
-  document: 'query RestV1TenantConfig($id: ID!) { tenant(id: $id) { id createdAt config { document version updatedAt } } }',
+  document:
+    'query RestV1TenantConfig($id: ID!) { tenant(id: $id) { id createdAt config { document version updatedAt } } }',
   params: TENANT_PARAM,
   variables: ({ params }) => ({ id: params.id }),
   // Never-updated config: its time is the tenant's creation (the defaults have held since).
@@ -73,14 +80,22 @@ const configWriteSchema: JsonSchema = {
   properties: {
     tenant_id: { type: 'string', format: 'uuid' },
     message: { type: 'string', description: '"Successfully updated N configuration field(s)"' },
-    updated_fields: { type: 'array', items: { type: 'string' }, description: 'The fields that changed, in the order the request body gave them.' },
+    updated_fields: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'The fields that changed, in the order the request body gave them.',
+    },
     updated_at: { type: 'string', format: 'date-time' },
     dry_run: { const: true, description: 'Present on a dry run (?dry_run=true): nothing was written.' },
   },
 };
 
 /** The answer of a config write (PUT …/config, POST …/config/rollback). */
-function configWriteBody(tenantId: string, p: { updatedFields: string[]; version: number; updatedAt: string }, body: unknown) {
+function configWriteBody(
+  tenantId: string,
+  p: { updatedFields: string[]; version: number; updatedAt: string },
+  body: unknown,
+) {
   return {
     body: {
       tenant_id: tenantId,
@@ -92,7 +107,9 @@ function configWriteBody(tenantId: string, p: { updatedFields: string[]; version
   };
 }
 
-export const updateConfig = defineRoute<{ updateTenantConfig: { updatedFields: string[]; version: number; updatedAt: string } }>({
+export const updateConfig = defineRoute<{
+  updateTenantConfig: { updatedFields: string[]; version: number; updatedAt: string };
+}>({
   method: 'PUT',
   path: '/api/v1/tenants/:id/config',
   family: 'v1',
@@ -103,7 +120,11 @@ export const updateConfig = defineRoute<{ updateTenantConfig: { updatedFields: s
 }`,
   params: TENANT_PARAM,
   query: DRY_RUN_QUERY,
-  body: { required: true, description: 'Any of performance, security, backup, replication, compliance, custom_settings.', graphqlInput: 'TenantConfigPatch' },
+  body: {
+    required: true,
+    description: 'Any of performance, security, backup, replication, compliance, custom_settings.',
+    graphqlInput: 'TenantConfigPatch',
+  },
   variables: (req) => ({ id: req.params.id, input: req.body, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
   respond: ({ updateTenantConfig: p }, req) => withDryRun(configWriteBody(req.params.id, p, req.body), req),
   concurrency: 'if-match',
@@ -118,7 +139,8 @@ export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: Fe
   family: 'v1',
   summary: 'Lists all available features for the tenant with enabled status.',
   auth: 'key',
-  document: 'query RestV1TenantFeatures($id: ID!) { tenant(id: $id) { id featureFlags { key description enabled available tierRequired } } }',
+  document:
+    'query RestV1TenantFeatures($id: ID!) { tenant(id: $id) { id featureFlags { key description enabled available tierRequired } } }',
   params: TENANT_PARAM,
   variables: ({ params }) => ({ id: params.id }),
   respond: ({ tenant }) => {
@@ -163,7 +185,14 @@ export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: Fe
   },
 });
 
-type VersionNode = { version: number; createdAt: string; actorRole: string; actorKeyId: string | null; requestId: string | null; changes: { path: string; old: unknown; new: unknown }[] };
+type VersionNode = {
+  version: number;
+  createdAt: string;
+  actorRole: string;
+  actorKeyId: string | null;
+  requestId: string | null;
+  changes: { path: string; old: unknown; new: unknown }[];
+};
 type HistoryPage = { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
 
 export const configHistory = defineRoute<{ tenant: { id: string; history: HistoryPage } }>({
@@ -184,7 +213,14 @@ export const configHistory = defineRoute<{ tenant: { id: string; history: Histor
     limit: { type: 'integer', variable: 'first', description: 'Page size (1-100, default 20).' },
     cursor: { type: 'string', variable: 'after', description: 'next_cursor of the previous page.' },
   },
-  variables: ({ params, query }) => ({ id: params.id, path: query.path, since: query.since, until: query.until, first: query.limit, after: query.cursor }),
+  variables: ({ params, query }) => ({
+    id: params.id,
+    path: query.path,
+    since: query.since,
+    until: query.until,
+    first: query.limit,
+    after: query.cursor,
+  }),
   respond: ({ tenant }) => ({
     body: {
       tenant_id: tenant.id,
@@ -215,7 +251,10 @@ export const configHistory = defineRoute<{ tenant: { id: string; history: Histor
             actor_role: { type: 'string' },
             actor_key_id: { type: ['string', 'null'] },
             request_id: { type: ['string', 'null'] },
-            changes: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, old: {}, new: {} } } },
+            changes: {
+              type: 'array',
+              items: { type: 'object', properties: { path: { type: 'string' }, old: {}, new: {} } },
+            },
           },
         },
       },
@@ -227,7 +266,14 @@ export const configHistory = defineRoute<{ tenant: { id: string; history: Histor
 /** A version number from the path; anything else names no version (-1 → 404 from GraphQL). */
 const versionOf = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : -1);
 
-export const configVersion = defineRoute<{ tenant: { id: string; createdAt: string; documentAt: Record<string, unknown>; history: { nodes: { version: number; createdAt: string }[] } } }>({
+export const configVersion = defineRoute<{
+  tenant: {
+    id: string;
+    createdAt: string;
+    documentAt: Record<string, unknown>;
+    history: { nodes: { version: number; createdAt: string }[] };
+  };
+}>({
   method: 'GET',
   path: '/api/v1/tenants/:id/config/versions/:version',
   family: 'v1',
@@ -245,16 +291,25 @@ export const configVersion = defineRoute<{ tenant: { id: string; createdAt: stri
   respond: ({ tenant }, { params }) => {
     const version = versionOf(params.version);
     const at = tenant.history.nodes.find((n) => n.version === version);
-    return { body: { tenant_id: tenant.id, ...tenant.documentAt, updated_at: at?.createdAt ?? tenant.createdAt, version } };
+    return {
+      body: { tenant_id: tenant.id, ...tenant.documentAt, updated_at: at?.createdAt ?? tenant.createdAt, version },
+    };
   },
-  responseSchema: { ...configSchema, required: [...(configSchema.required as string[]), 'version'], properties: { ...(configSchema.properties as object), version: { type: 'integer' } } },
+  responseSchema: {
+    ...configSchema,
+    required: [...(configSchema.required as string[]), 'version'],
+    properties: { ...(configSchema.properties as object), version: { type: 'integer' } },
+  },
 });
 
-export const rollbackConfig = defineRoute<{ rollback: { version: number; updatedAt: string; changes: { path: string }[] } }>({
+export const rollbackConfig = defineRoute<{
+  rollback: { version: number; updatedAt: string; changes: { path: string }[] };
+}>({
   method: 'POST',
   path: '/api/v1/tenants/:id/config/rollback',
   family: 'v1',
-  summary: 'Restores the configuration (or only the listed paths) as it was after to_version, as a new version. Same rules as PUT …/config.',
+  summary:
+    'Restores the configuration (or only the listed paths) as it was after to_version, as a new version. Same rules as PUT …/config.',
   auth: 'key',
   document: `mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: TENANT_CONFIG, tenantId: $id, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path } }
@@ -268,11 +323,28 @@ export const rollbackConfig = defineRoute<{ rollback: { version: number; updated
       type: 'object',
       required: ['to_version'],
       additionalProperties: false,
-      properties: { to_version: { type: 'integer', minimum: 0 }, paths: { type: 'array', items: { type: 'string' }, description: 'e.g. ["performance.cache_size_mb"]' } },
+      properties: {
+        to_version: { type: 'integer', minimum: 0 },
+        paths: { type: 'array', items: { type: 'string' }, description: 'e.g. ["performance.cache_size_mb"]' },
+      },
     },
   },
-  variables: (req) => ({ id: req.params.id, toVersion: req.body.to_version, paths: req.body.paths, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
-  respond: ({ rollback: p }, req) => withDryRun(configWriteBody(req.params.id, { updatedFields: p.changes.map((c) => c.path), version: p.version, updatedAt: p.updatedAt }, null), req),
+  variables: (req) => ({
+    id: req.params.id,
+    toVersion: req.body.to_version,
+    paths: req.body.paths,
+    expectedVersion: req.expectedVersion,
+    ...dryRunOf(req),
+  }),
+  respond: ({ rollback: p }, req) =>
+    withDryRun(
+      configWriteBody(
+        req.params.id,
+        { updatedFields: p.changes.map((c) => c.path), version: p.version, updatedAt: p.updatedAt },
+        null,
+      ),
+      req,
+    ),
   concurrency: 'if-match',
   responseSchema: configWriteSchema,
 });

@@ -8,11 +8,18 @@ export const AuditEntry = builder.objectRef<AuditLogRow>('AuditEntry').implement
   description: 'One write, recorded in the same transaction. Secrets show as "[redacted]".',
   fields: (t) => ({
     id: t.exposeID('id'),
-    action: t.exposeString('action', { description: 'e.g. settings.update, settings.reset, feature_flag.update, config.update.' }),
+    action: t.exposeString('action', {
+      description: 'e.g. settings.update, settings.reset, feature_flag.update, config.update.',
+    }),
     actorKeyId: t.exposeID('actor_key_id', { nullable: true }),
     actorRole: t.exposeString('actor_role'),
     target: t.exposeString('target', { nullable: true }),
-    changes: t.field({ type: 'JSON', nullable: true, description: 'Storage path → { old, new }.', resolve: (e) => e.changes }),
+    changes: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Storage path → { old, new }.',
+      resolve: (e) => e.changes,
+    }),
     requestId: t.exposeString('request_id', { nullable: true }),
     createdAt: t.field({ type: 'DateTime', resolve: (e) => e.created_at }),
   }),

@@ -1,11 +1,10 @@
-import { documentAt, diffVersions, listHistory, type ConfigVersionView } from '../../services/history.js';
-import { rollback, type RollbackResult } from '../../services/rollback.js';
+import { type ConfigVersionView, diffVersions, documentAt, listHistory } from '../../services/history.js';
+import { type RollbackResult, rollback } from '../../services/rollback.js';
 import { builder } from '../builder.js';
 import { connectionOf, pageArgs } from '../connection.js';
 import { ConfigDocumentEnum } from './enums.js';
 import { SettingChange } from './settings.js';
 import { Tenant } from './tenant.js';
-
 
 export const ConfigVersion = builder.objectRef<ConfigVersionView>('ConfigVersion').implement({
   description: 'The version one committed write produced, recorded in its transaction. Secrets show as "[redacted]".',
@@ -29,16 +28,21 @@ builder.objectFields(Tenant, (t) => ({
     authScopes: { viewer: true },
     args: {
       document: t.arg({ type: ConfigDocumentEnum, required: true }),
-      path: t.arg.string({ description: 'Only versions changing a path with this prefix, e.g. "performance." or "password_policy.min_length".' }),
+      path: t.arg.string({
+        description:
+          'Only versions changing a path with this prefix, e.g. "performance." or "password_policy.min_length".',
+      }),
       since: t.arg({ type: 'DateTime', description: 'Inclusive.' }),
       until: t.arg({ type: 'DateTime', description: 'Exclusive.' }),
       ...pageArgs,
     },
-    resolve: (tenant, args, ctx) => listHistory(ctx, tenant, args.document, { path: args.path, since: args.since, until: args.until }, args),
+    resolve: (tenant, args, ctx) =>
+      listHistory(ctx, tenant, args.document, { path: args.path, since: args.since, until: args.until }, args),
   }),
   documentAt: t.field({
     type: 'JSON',
-    description: 'The whole document as it was after a version (secrets as "[redacted]" when set, null when not). Unknown version: NOT_FOUND.',
+    description:
+      'The whole document as it was after a version (secrets as "[redacted]" when set, null when not). Unknown version: NOT_FOUND.',
     authScopes: { viewer: true },
     args: { document: t.arg({ type: ConfigDocumentEnum, required: true }), version: t.arg.int({ required: true }) },
     resolve: (tenant, args, ctx) => documentAt(ctx, tenant, args.document, args.version),
@@ -47,7 +51,11 @@ builder.objectFields(Tenant, (t) => ({
     type: [SettingChange],
     description: 'What changed from one version to another (old = at `from`, new = at `to`).',
     authScopes: { viewer: true },
-    args: { document: t.arg({ type: ConfigDocumentEnum, required: true }), from: t.arg.int({ required: true }), to: t.arg.int({ required: true }) },
+    args: {
+      document: t.arg({ type: ConfigDocumentEnum, required: true }),
+      from: t.arg.int({ required: true }),
+      to: t.arg.int({ required: true }),
+    },
     resolve: (tenant, args, ctx) => diffVersions(ctx, tenant, args.document, args.from, args.to),
   }),
 }));
@@ -55,10 +63,16 @@ builder.objectFields(Tenant, (t) => ({
 const RollbackPayload = builder.objectRef<RollbackResult>('RollbackPayload').implement({
   fields: (t) => ({
     document: t.field({ type: ConfigDocumentEnum, resolve: (p) => p.document }),
-    version: t.exposeInt('version', { description: 'The new version the rollback produced (unchanged when nothing differed).' }),
+    version: t.exposeInt('version', {
+      description: 'The new version the rollback produced (unchanged when nothing differed).',
+    }),
     changes: t.field({ type: [SettingChange], resolve: (p) => p.changes }),
     dryRun: t.exposeBoolean('dryRun'),
-    updatedAt: t.field({ type: 'DateTime', description: 'When the document last changed (the REST answers show it).', resolve: (p) => p.updatedAt }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      description: 'When the document last changed (the REST answers show it).',
+      resolve: (p) => p.updatedAt,
+    }),
   }),
 });
 

@@ -1,5 +1,5 @@
 import { exportConfiguration } from '../../services/configuration-export.js';
-import { importConfiguration, type ImportResult } from '../../services/configuration-import.js';
+import { type ImportResult, importConfiguration } from '../../services/configuration-import.js';
 import { builder } from '../builder.js';
 import { SettingChange } from './settings.js';
 import { Tenant } from './tenant.js';
@@ -7,7 +7,8 @@ import { Tenant } from './tenant.js';
 builder.objectField(Tenant, 'exportConfiguration', (t) =>
   t.field({
     type: 'JSON',
-    description: 'Settings, categories, config and flags as one versioned JSON document (admin); secrets left out, listed by path as set/unset.',
+    description:
+      'Settings, categories, config and flags as one versioned JSON document (admin); secrets left out, listed by path as set/unset.',
     authScopes: { admin: true },
     resolve: (tenant, _args, ctx) => exportConfiguration(ctx, tenant),
   }),
@@ -15,7 +16,11 @@ builder.objectField(Tenant, 'exportConfiguration', (t) =>
 
 const ImportConfigurationPayload = builder.objectRef<ImportResult>('ImportConfigurationPayload').implement({
   fields: (t) => ({
-    changes: t.field({ type: [SettingChange], description: 'Paths prefixed by their document: settings., admin.<category>., config., feature_flags.', resolve: (p) => p.changes }),
+    changes: t.field({
+      type: [SettingChange],
+      description: 'Paths prefixed by their document: settings., admin.<category>., config., feature_flags.',
+      resolve: (p) => p.changes,
+    }),
     dryRun: t.exposeBoolean('dryRun'),
   }),
 });
@@ -24,7 +29,8 @@ builder.mutationField('importConfiguration', (t) =>
   t.field({
     type: ImportConfigurationPayload,
     nullable: true,
-    description: 'Applies an exportConfiguration document (admin): one write per document, all or nothing, through the same validation and rules.',
+    description:
+      'Applies an exportConfiguration document (admin): one write per document, all or nothing, through the same validation and rules.',
     authScopes: { admin: true },
     args: { tenantId: t.arg.id(), document: t.arg({ type: 'JSON', required: true }), dryRun: t.arg.boolean() },
     resolve: (_root, args, ctx) => importConfiguration(ctx, args.tenantId, args.document, args.dryRun),

@@ -12,6 +12,7 @@ export const RoleEnum = builder.enumType('Role', {
 });
 
 export const ConfigDocumentEnum = builder.enumType('ConfigDocument', {
-  description: 'A versioned document of a tenant: SETTINGS (the tenant settings and the settings categories, one version), TENANT_CONFIG (the tenant configuration), FEATURE_FLAGS.',
+  description:
+    'A versioned document of a tenant: SETTINGS (the tenant settings and the settings categories, one version), TENANT_CONFIG (the tenant configuration), FEATURE_FLAGS.',
   values: ['SETTINGS', 'TENANT_CONFIG', 'FEATURE_FLAGS'] as const,
 });

@@ -1,11 +1,11 @@
 import {
   allowedOriginsOf,
+  type EvaluationScope,
   evaluateAll,
   evaluateOne,
   evaluationEtag,
-  openEvaluation,
-  type EvaluationScope,
   type FlagEvaluation,
+  openEvaluation,
 } from '../../services/flag-evaluations.js';
 import { builder } from '../builder.js';
 
@@ -18,10 +18,17 @@ const EvaluationReasonEnum = builder.enumType('EvaluationReason', {
 });
 
 const FlagEvaluationRef = builder.objectRef<FlagEvaluation>('FlagEvaluation').implement({
-  description: 'One key evaluated for the caller\'s tenant (OpenFeature / OFREP).',
+  description: "One key evaluated for the caller's tenant (OpenFeature / OFREP).",
   fields: (t) => ({
-    key: t.exposeString('key', { description: 'A feature flag key, or a setting as <document>.<path> (config.performance.cache_size_mb).' }),
-    value: t.field({ type: 'JSON', nullable: true, description: 'Null: the setting has no value (clients use their code default).', resolve: (e) => e.value }),
+    key: t.exposeString('key', {
+      description: 'A feature flag key, or a setting as <document>.<path> (config.performance.cache_size_mb).',
+    }),
+    value: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Null: the setting has no value (clients use their code default).',
+      resolve: (e) => e.value,
+    }),
     reason: t.field({ type: EvaluationReasonEnum, resolve: (e) => e.reason }),
     metadata: t.field({
       type: 'JSON',
@@ -32,7 +39,8 @@ const FlagEvaluationRef = builder.objectRef<FlagEvaluation>('FlagEvaluation').im
 });
 
 const FlagEvaluations = builder.objectRef<EvaluationScope>('FlagEvaluations').implement({
-  description: "Every feature flag and setting of the caller's tenant as OpenFeature evaluations (secrets are never served).",
+  description:
+    "Every feature flag and setting of the caller's tenant as OpenFeature evaluations (secrets are never served).",
   fields: (t) => ({
     etag: t.string({
       description: 'Changes with every write to settings, config or feature flags, and only then.',

@@ -14,8 +14,18 @@ interface MeShape {
 const Me = builder.objectRef<MeShape>('Me').implement({
   description: 'The caller, as resolved from its API key.',
   fields: (t) => ({
-    tenant: t.field({ type: Tenant, nullable: true, resolve: (me) => me.tenant, description: 'Null for the platform admin.' }),
-    role: t.field({ type: RoleEnum, nullable: true, resolve: (me) => me.role, description: 'Null for the platform admin.' }),
+    tenant: t.field({
+      type: Tenant,
+      nullable: true,
+      resolve: (me) => me.tenant,
+      description: 'Null for the platform admin.',
+    }),
+    role: t.field({
+      type: RoleEnum,
+      nullable: true,
+      resolve: (me) => me.role,
+      description: 'Null for the platform admin.',
+    }),
     keyId: t.exposeID('keyId', { nullable: true }),
     platformAdmin: t.exposeBoolean('platformAdmin'),
     entitlements: t.field({

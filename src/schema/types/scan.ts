@@ -45,7 +45,10 @@ const CreateScanInput = builder.inputType('CreateScanInput', {
     target: t.string({ required: true, description: 'What was scanned, 1-2048 characters.' }),
     report: t.field({ type: 'JSON', required: false, description: 'The full report, at most 1 MB serialized.' }),
     summary: t.field({ type: 'JSON', required: false, description: 'A short summary, at most 64 KB serialized.' }),
-    retained: t.boolean({ required: false, description: "Exempt from the retention sweep; defaults to the tenant's autoRetainScans setting." }),
+    retained: t.boolean({
+      required: false,
+      description: "Exempt from the retention sweep; defaults to the tenant's autoRetainScans setting.",
+    }),
   }),
 });
 

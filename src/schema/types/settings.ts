@@ -1,14 +1,27 @@
 import { adminSettingsTree, SETTINGS_CATEGORIES, type SettingsCategoryName } from '../../catalog/admin-settings.js';
 import { entryAt } from '../../catalog/catalog.js';
 import { tenantSettingsTree } from '../../catalog/tenant-settings.js';
-import { documentOf, valuesOf, type SettingChangeView, type SettingValueView } from '../../services/setting-documents.js';
-import { getSettings, resetSettingsCategory, updateAdminSettings, updateTenantSettings, type SettingsView, type UpdateSettingsResult } from '../../services/settings.js';
+import {
+  documentOf,
+  type SettingChangeView,
+  type SettingValueView,
+  valuesOf,
+} from '../../services/setting-documents.js';
+import {
+  getSettings,
+  resetSettingsCategory,
+  type SettingsView,
+  type UpdateSettingsResult,
+  updateAdminSettings,
+  updateTenantSettings,
+} from '../../services/settings.js';
 import { builder } from '../builder.js';
 import { namerWithSuffix, treeFields, treeInputFields } from '../catalog-types.js';
 import { Tenant } from './tenant.js';
 
 export const SettingSourceEnum = builder.enumType('SettingSource', {
-  description: 'Where a value came from, in priority order: STORED (set through the API) > ENVIRONMENT > DEFAULT (code).',
+  description:
+    'Where a value came from, in priority order: STORED (set through the API) > ENVIRONMENT > DEFAULT (code).',
   values: ['STORED', 'ENVIRONMENT', 'DEFAULT'] as const,
 });
 
@@ -18,10 +31,15 @@ export const SettingsCategoryEnum = builder.enumType('SettingsCategory', {
 });
 
 export const SettingChange = builder.objectRef<SettingChangeView>('SettingChange').implement({
-  description: 'One changed value. Admin settings: `path` inside `category` (e.g. password_policy.min_length); tenant config: section.field. Secrets show "[redacted]".',
+  description:
+    'One changed value. Admin settings: `path` inside `category` (e.g. password_policy.min_length); tenant config: section.field. Secrets show "[redacted]".',
   fields: (t) => ({
     path: t.exposeString('path'),
-    category: t.field({ type: SettingsCategoryEnum, nullable: true, resolve: (c) => c.category as SettingsCategoryName | null }),
+    category: t.field({
+      type: SettingsCategoryEnum,
+      nullable: true,
+      resolve: (c) => c.category as SettingsCategoryName | null,
+    }),
     old: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.old }),
     new: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.new }),
   }),
@@ -30,8 +48,15 @@ export const SettingChange = builder.objectRef<SettingChangeView>('SettingChange
 export const SettingValue = builder.objectRef<SettingValueView>('SettingValue').implement({
   description: 'A setting with its provenance (stored > environment > default).',
   fields: (t) => ({
-    path: t.exposeString('path', { description: 'Storage path, e.g. admin.authentication.password_policy.min_length.' }),
-    value: t.field({ type: 'JSON', nullable: true, description: 'The effective value ("[redacted]" for a set secret).', resolve: (v) => v.value }),
+    path: t.exposeString('path', {
+      description: 'Storage path, e.g. admin.authentication.password_policy.min_length.',
+    }),
+    value: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The effective value ("[redacted]" for a set secret).',
+      resolve: (v) => v.value,
+    }),
     source: t.field({ type: SettingSourceEnum, resolve: (v) => v.source }),
     envVar: t.exposeString('envVar', { nullable: true }),
     defaultValue: t.field({ type: 'JSON', nullable: true, resolve: (v) => v.defaultValue }),
@@ -42,28 +67,57 @@ export const SettingValue = builder.objectRef<SettingValueView>('SettingValue').
 });
 
 const names = namerWithSuffix('Settings');
-const seed000Fields = treeFields<SettingsView>(tenantSettingsTree, (v) => v.typed.settings, names, [], (p) => entryAt('settings', p).envVar);
-const categoryFields = treeFields<SettingsView>(adminSettingsTree, (v) => v.typed.admin, names, [], (p) => entryAt('admin', p).envVar);
+const seed000Fields = treeFields<SettingsView>(
+  tenantSettingsTree,
+  (v) => v.typed.settings,
+  names,
+  [],
+  (p) => entryAt('settings', p).envVar,
+);
+const categoryFields = treeFields<SettingsView>(
+  adminSettingsTree,
+  (v) => v.typed.admin,
+  names,
+  [],
+  (p) => entryAt('admin', p).envVar,
+);
 
 export const Settings = builder.objectRef<SettingsView>('Settings').implement({
-  description: "A tenant's settings: the product settings (camelCase) and the admin categories (snake_case), under one version.",
+  description:
+    "A tenant's settings: the product settings (camelCase) and the admin categories (snake_case), under one version.",
   fields: (t) => ({
     ...seed000Fields(t),
     ...categoryFields(t),
-    tenantSettings: t.field({ type: 'JSON', description: 'The product settings as one JSON document (the REST body of GET /tenant/settings); the signing secret shows as "[redacted]" when set, null when not.', resolve: (v) => documentOf('settings', v.resolution, 'json') }),
+    tenantSettings: t.field({
+      type: 'JSON',
+      description:
+        'The product settings as one JSON document (the REST body of GET /tenant/settings); the signing secret shows as "[redacted]" when set, null when not.',
+      resolve: (v) => documentOf('settings', v.resolution, 'json'),
+    }),
     categoryValues: t.field({
       type: 'JSON',
       description: 'One admin category as a JSON document (the REST body of its category endpoint).',
       args: { category: t.arg({ type: SettingsCategoryEnum, required: true }) },
       resolve: (v, args) => documentOf('admin', v.resolution, 'json')[args.category],
     }),
-    categories: t.field({ type: 'JSON', description: 'Every category, keyed by name (GET /api/admin/settings).', resolve: (v) => documentOf('admin', v.resolution, 'json') }),
+    categories: t.field({
+      type: 'JSON',
+      description: 'Every category, keyed by name (GET /api/admin/settings).',
+      resolve: (v) => documentOf('admin', v.resolution, 'json'),
+    }),
     values: t.field({
       type: [SettingValue],
-      args: { prefix: t.arg.string({ required: false, description: 'Storage-path prefix, e.g. "admin.authentication." or "settings."' }) },
+      args: {
+        prefix: t.arg.string({
+          required: false,
+          description: 'Storage-path prefix, e.g. "admin.authentication." or "settings."',
+        }),
+      },
       resolve: (v, args) => valuesOf(['settings', 'admin'], v.resolution, args.prefix),
     }),
-    version: t.exposeInt('version', { description: 'Bumped by every write that changes something; pass as expectedVersion.' }),
+    version: t.exposeInt('version', {
+      description: 'Bumped by every write that changes something; pass as expectedVersion.',
+    }),
     updatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (v) => v.updatedAt }),
   }),
 });
@@ -108,23 +162,45 @@ builder.mutationFields((t) => ({
     nullable: true,
     description: "Updates the tenant's product settings (operator, admin). Stale expectedVersion: CONFLICT.",
     authScopes: { operator: true },
-    args: { tenantId: t.arg.id(), input: t.arg({ type: TenantSettingsPatch, required: true }), expectedVersion: t.arg.int(), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
-    resolve: (_root, args, ctx) => updateTenantSettings(ctx, args.tenantId, args.input, args.expectedVersion, args.dryRun),
+    args: {
+      tenantId: t.arg.id(),
+      input: t.arg({ type: TenantSettingsPatch, required: true }),
+      expectedVersion: t.arg.int(),
+      dryRun: t.arg.boolean({
+        description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).',
+      }),
+    },
+    resolve: (_root, args, ctx) =>
+      updateTenantSettings(ctx, args.tenantId, args.input, args.expectedVersion, args.dryRun),
   }),
   updateAdminSettings: t.field({
     type: UpdateSettingsPayload,
     nullable: true,
     description: 'Updates one or more admin settings categories, partially (operator, admin).',
     authScopes: { operator: true },
-    args: { tenantId: t.arg.id(), input: t.arg({ type: AdminSettingsPatch, required: true }), expectedVersion: t.arg.int(), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
-    resolve: (_root, args, ctx) => updateAdminSettings(ctx, args.tenantId, args.input, args.expectedVersion, args.dryRun),
+    args: {
+      tenantId: t.arg.id(),
+      input: t.arg({ type: AdminSettingsPatch, required: true }),
+      expectedVersion: t.arg.int(),
+      dryRun: t.arg.boolean({
+        description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).',
+      }),
+    },
+    resolve: (_root, args, ctx) =>
+      updateAdminSettings(ctx, args.tenantId, args.input, args.expectedVersion, args.dryRun),
   }),
   resetSettingsCategory: t.field({
     type: ResetSettingsPayload,
     nullable: true,
     description: "Deletes a category's stored values so environment and defaults apply again (admin).",
     authScopes: { admin: true },
-    args: { tenantId: t.arg.id(), category: t.arg({ type: SettingsCategoryEnum, required: true }), dryRun: t.arg.boolean({ description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).' }) },
+    args: {
+      tenantId: t.arg.id(),
+      category: t.arg({ type: SettingsCategoryEnum, required: true }),
+      dryRun: t.arg.boolean({
+        description: 'Validate and answer what the write would answer, but write nothing (no audit, no version).',
+      }),
+    },
     resolve: (_root, args, ctx) => resetSettingsCategory(ctx, args.tenantId, args.category, args.dryRun),
   }),
 }));

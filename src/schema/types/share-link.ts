@@ -1,5 +1,6 @@
 import type { ShareLinkRow } from '../../db/tables.js';
 import {
+  type CreatedShareLink,
   createShareLink,
   DEFAULT_EXPIRES_HOURS,
   DEFAULT_SHARE_SCOPE,
@@ -11,7 +12,6 @@ import {
   SHARE_SCOPES,
   shareLinksOfScan,
   viewSharedScan,
-  type CreatedShareLink,
 } from '../../services/share-links.js';
 import { builder } from '../builder.js';
 import { Scan } from './scan.js';
@@ -31,7 +31,10 @@ export const ShareLink = builder.objectRef<ShareLinkRow>('ShareLink').implement(
     createdAt: t.field({ type: 'DateTime', resolve: (l) => l.created_at }),
     createdByKeyId: t.exposeID('created_by_key_id', { nullable: true }),
     revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (l) => l.revoked_at }),
-    active: t.boolean({ description: 'Neither revoked nor expired.', resolve: (l, _args, ctx) => isShareLinkActive(l, ctx.now()) }),
+    active: t.boolean({
+      description: 'Neither revoked nor expired.',
+      resolve: (l, _args, ctx) => isShareLinkActive(l, ctx.now()),
+    }),
   }),
 });
 
@@ -47,7 +50,8 @@ builder.queryField('sharedScan', (t) =>
   t.field({
     type: 'JSON',
     nullable: true,
-    description: 'The public view behind a share token (no key). Unknown, expired, revoked and tampered tokens are all NOT_FOUND.',
+    description:
+      'The public view behind a share token (no key). Unknown, expired, revoked and tampered tokens are all NOT_FOUND.',
     skipTypeScopes: true,
     authScopes: { public: true },
     args: { token: t.arg.string({ required: true }) },
@@ -57,8 +61,15 @@ builder.queryField('sharedScan', (t) =>
 
 const CreateShareLinkInput = builder.inputType('CreateShareLinkInput', {
   fields: (t) => ({
-    expiresHours: t.int({ required: false, defaultValue: DEFAULT_EXPIRES_HOURS, description: `Link lifetime in hours, ${MIN_EXPIRES_HOURS}-${MAX_EXPIRES_HOURS}.` }),
-    label: t.string({ required: false, description: `Human-readable label, at most ${MAX_SHARE_LABEL_LENGTH} characters.` }),
+    expiresHours: t.int({
+      required: false,
+      defaultValue: DEFAULT_EXPIRES_HOURS,
+      description: `Link lifetime in hours, ${MIN_EXPIRES_HOURS}-${MAX_EXPIRES_HOURS}.`,
+    }),
+    label: t.string({
+      required: false,
+      description: `Human-readable label, at most ${MAX_SHARE_LABEL_LENGTH} characters.`,
+    }),
     scope: t.field({ type: ShareScopeEnum, required: false, defaultValue: DEFAULT_SHARE_SCOPE }),
   }),
 });

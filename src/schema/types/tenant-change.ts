@@ -6,11 +6,24 @@ import { ConfigDocumentEnum } from './enums.js';
 export const TenantChange = builder.objectRef<Change>('TenantChange').implement({
   description: 'One committed change of a tenant, from its change feed. Paths only: values (and secrets) never appear.',
   fields: (t) => ({
-    cursor: t.string({ description: "The change's position, strictly increasing per tenant: pass as `after` to resume after it.", resolve: (c) => String(c.cursor) }),
-    action: t.exposeString('action', { description: 'e.g. settings.update, config.update, feature_flag.update, api_key.revoke (also the webhook event name).' }),
-    document: t.field({ type: ConfigDocumentEnum, nullable: true, description: 'Null for changes outside the versioned documents (keys, scans, share links).', resolve: (c) => c.document }),
+    cursor: t.string({
+      description: "The change's position, strictly increasing per tenant: pass as `after` to resume after it.",
+      resolve: (c) => String(c.cursor),
+    }),
+    action: t.exposeString('action', {
+      description:
+        'e.g. settings.update, config.update, feature_flag.update, api_key.revoke (also the webhook event name).',
+    }),
+    document: t.field({
+      type: ConfigDocumentEnum,
+      nullable: true,
+      description: 'Null for changes outside the versioned documents (keys, scans, share links).',
+      resolve: (c) => c.document,
+    }),
     version: t.exposeInt('version', { nullable: true, description: "The document's version after the change." }),
-    paths: t.exposeStringList('paths', { description: 'Storage paths of the settings changed (e.g. config.performance.cache_size_mb), or flag keys.' }),
+    paths: t.exposeStringList('paths', {
+      description: 'Storage paths of the settings changed (e.g. config.performance.cache_size_mb), or flag keys.',
+    }),
     actorKeyId: t.exposeID('actorKeyId', { nullable: true }),
     actorRole: t.exposeString('actorRole'),
     requestId: t.exposeString('requestId', { nullable: true }),

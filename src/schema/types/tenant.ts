@@ -1,6 +1,6 @@
 import type { TenantRow } from '../../db/tables.js';
-import { createTenant, listTenants } from '../../services/tenants.js';
 import { requireTenant } from '../../services/tenant-access.js';
+import { createTenant, listTenants } from '../../services/tenants.js';
 import { builder } from '../builder.js';
 import { connectionOf, pageArgs } from '../connection.js';
 import { TierEnum } from './enums.js';
@@ -11,7 +11,10 @@ export const Tenant = builder.objectRef<TenantRow>('Tenant').implement({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     tier: t.field({ type: TierEnum, resolve: (tenant) => tenant.tier }),
-    industry: t.exposeString('industry', { nullable: true, description: 'Industry cohort used for benchmarking (the same value as settings.industry).' }),
+    industry: t.exposeString('industry', {
+      nullable: true,
+      description: 'Industry cohort used for benchmarking (the same value as settings.industry).',
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (tenant) => tenant.created_at }),
   }),
 });
@@ -21,7 +24,8 @@ const TenantConnection = connectionOf('Tenant', Tenant);
 builder.queryFields((t) => ({
   tenant: t.field({
     type: Tenant,
-    description: "A tenant by id: a tenant key may read only its own; another id is FORBIDDEN whether it exists or not.",
+    description:
+      'A tenant by id: a tenant key may read only its own; another id is FORBIDDEN whether it exists or not.',
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => requireTenant(ctx, args.id, 'VIEWER'),

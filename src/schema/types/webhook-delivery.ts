@@ -13,8 +13,14 @@ export const WebhookDelivery = builder.objectRef<WebhookDeliveryRow>('WebhookDel
     cursor: t.string({ description: "The change's cursor (as in tenantChanges).", resolve: (d) => String(d.cursor) }),
     status: t.exposeString('status', { description: 'pending, delivered, or failed (retries spent).' }),
     attempts: t.exposeInt('attempts'),
-    lastStatus: t.exposeInt('last_status', { nullable: true, description: 'HTTP status of the last attempt (null: no response, e.g. a timeout or a refused target).' }),
-    lastError: t.exposeString('last_error', { nullable: true, description: 'A short excerpt of the last failed response or error.' }),
+    lastStatus: t.exposeInt('last_status', {
+      nullable: true,
+      description: 'HTTP status of the last attempt (null: no response, e.g. a timeout or a refused target).',
+    }),
+    lastError: t.exposeString('last_error', {
+      nullable: true,
+      description: 'A short excerpt of the last failed response or error.',
+    }),
     nextAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.next_attempt_at }),
     deliveredAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.delivered_at }),
     createdAt: t.field({ type: 'DateTime', resolve: (d) => d.created_at }),
@@ -37,7 +43,8 @@ builder.mutationFields((t) => ({
   redeliverWebhook: t.field({
     type: WebhookDelivery,
     nullable: true,
-    description: "Sends a delivery again, now, with a fresh retry budget and the same webhook-id (admin). Another tenant's id is NOT_FOUND.",
+    description:
+      "Sends a delivery again, now, with a fresh retry budget and the same webhook-id (admin). Another tenant's id is NOT_FOUND.",
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => redeliverWebhook(ctx, args.id),
