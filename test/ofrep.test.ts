@@ -308,11 +308,11 @@ describe('OFREP bulk evaluation', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
     expect(preflight.headers.get('access-control-allow-headers')).toContain('if-none-match');
     expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
-    // Elsewhere, yoga's default policy is unchanged.
+    // Elsewhere the gateway's CORS_ORIGINS allow-list applies (empty here): no tenant's origins leak out.
     const graphql = await world.request('/graphql?query={__typename}', {
-      headers: { origin: 'https://evil.example.com' },
+      headers: { origin: 'https://app.example.com' },
     });
-    expect(graphql.headers.get('access-control-allow-origin')).toBe('https://evil.example.com');
+    expect(graphql.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('is listed in OpenAPI with the ofrep error family', async () => {
