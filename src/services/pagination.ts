@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { isUuid } from '../catalog/formats.js';
 import { badInput } from '../errors/domain-error.js';
 
@@ -41,6 +42,15 @@ export function decodeCreatedAtIdCursor(cursor: string | null | undefined): { at
   const [createdAt, id] = key.split('|');
   if (!createdAt || !id || !isUuid(id) || Number.isNaN(Date.parse(createdAt))) throw invalidCursor();
   return { at: new Date(createdAt), id };
+}
+
+/**
+ * The rows a (created_at, id) keyset page continues with: strictly past `after` in the list's
+ * order, as one row comparison (`<` newest first, `>` oldest first). For single-table lists.
+ */
+export function pastCreatedAtId(after: { at: Date; id: string }, order: 'newest first' | 'oldest first') {
+  const op = sql.raw(order === 'newest first' ? '<' : '>');
+  return sql<boolean>`(created_at, id) ${op} (${after.at}::timestamptz, ${after.id}::uuid)`;
 }
 
 export function pageSize(first: number | null | undefined, fallback = 20): number {

@@ -3,7 +3,15 @@ import type { ScanRow } from '../db/tables.js';
 import { badInput, type FieldIssue, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { recordChange } from './change-feed.js';
-import { createdAtIdKey, decodeCreatedAtIdCursor, type Page, type PageArgs, pageSize, toPage } from './pagination.js';
+import {
+  createdAtIdKey,
+  decodeCreatedAtIdCursor,
+  type Page,
+  type PageArgs,
+  pageSize,
+  pastCreatedAtId,
+  toPage,
+} from './pagination.js';
 import { retentionPolicyOf } from './scan-settings.js';
 import type { ServiceContext } from './service-context.js';
 import { requireTenant } from './tenant-access.js';
@@ -97,12 +105,7 @@ export async function listScans(ctx: ServiceContext, tenantId: string, args: Pag
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(size + 1);
-  if (after) {
-    const { at, id } = after;
-    query = query.where((eb) =>
-      eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
-    );
-  }
+  if (after) query = query.where(pastCreatedAtId(after, 'newest first'));
   const rows = await query.execute();
   return toPage(rows, size, createdAtIdKey);
 }

@@ -4,7 +4,14 @@ import type { TenantRow, TierName } from '../db/tables.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { recordChange } from './change-feed.js';
-import { createdAtIdKey, decodeCreatedAtIdCursor, type PageArgs, pageSize, toPage } from './pagination.js';
+import {
+  createdAtIdKey,
+  decodeCreatedAtIdCursor,
+  type PageArgs,
+  pageSize,
+  pastCreatedAtId,
+  toPage,
+} from './pagination.js';
 import type { ServiceContext } from './service-context.js';
 
 export interface CreateTenantInput {
@@ -55,12 +62,7 @@ export async function listTenants(ctx: ServiceContext, args: PageArgs) {
     .orderBy('created_at')
     .orderBy('id')
     .limit(size + 1);
-  if (after) {
-    const { at, id } = after;
-    query = query.where((eb) =>
-      eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]),
-    );
-  }
+  if (after) query = query.where(pastCreatedAtId(after, 'oldest first'));
   const rows = await query.execute();
   // Fields below each tenant that check access again (e.g. Tenant.scans → requireTenant) find it here.
   for (const row of rows) ctx.loaders.tenant.prime(row.id, row);

@@ -3,7 +3,15 @@ import { isUuid } from '../catalog/formats.js';
 import type { TenantRow, WebhookDeliveryRow } from '../db/tables.js';
 import { forbidden, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
-import { createdAtIdKey, decodeCreatedAtIdCursor, type Page, type PageArgs, pageSize, toPage } from './pagination.js';
+import {
+  createdAtIdKey,
+  decodeCreatedAtIdCursor,
+  type Page,
+  type PageArgs,
+  pageSize,
+  pastCreatedAtId,
+  toPage,
+} from './pagination.js';
 import type { ServiceContext } from './service-context.js';
 import { requireSameTenant } from './tenant-access.js';
 
@@ -23,12 +31,7 @@ export async function listWebhookDeliveries(
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(size + 1);
-  if (after) {
-    const { at, id } = after;
-    query = query.where((eb) =>
-      eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
-    );
-  }
+  if (after) query = query.where(pastCreatedAtId(after, 'newest first'));
   return toPage(await query.execute(), size, createdAtIdKey);
 }
 
