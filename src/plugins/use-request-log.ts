@@ -7,6 +7,7 @@ function principalFields(p: Principal | undefined) {
   if (!p) return { principal: null };
   if (p.kind === 'tenant') return { principal: { tenantId: p.tenantId, keyId: p.keyId, role: p.role } };
   if (p.kind === 'platform') return { principal: { platformAdmin: true } };
+  if (p.kind === 'system') return { principal: { system: p.task } };
   return { principal: { anonymous: p.reason } };
 }
 

@@ -46,7 +46,7 @@ export async function importConfiguration(
   document: unknown,
   dryRunArg?: boolean | null,
 ): Promise<ImportResult> {
-  const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
+  const tenant = await requireTenant(ctx, tenantId);
   if (!isObject(document) || document.format !== EXPORT_FORMAT || document.format_version !== EXPORT_FORMAT_VERSION) {
     throw badInput(`document must be an export of format ${EXPORT_FORMAT}, format_version ${EXPORT_FORMAT_VERSION}`, [
       { path: 'document.format', message: 'unknown format' },

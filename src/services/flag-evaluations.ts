@@ -6,7 +6,7 @@ import { isObject } from '../catalog/formats.js';
 import type { JsonValue } from '../catalog/setting.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { TenantRow } from '../db/tables.js';
-import { badInput, forbidden } from '../errors/domain-error.js';
+import { badInput } from '../errors/domain-error.js';
 import { type FeatureFlagView, listFeatureFlags } from './feature-flags.js';
 import type { ServiceContext } from './service-context.js';
 import { type Resolution, resolveSettings, type SettingSource } from './setting-resolution.js';
@@ -39,13 +39,11 @@ export interface EvaluationScope {
 const SOURCE_LABEL: Record<SettingSource, string> = { STORED: 'stored', ENVIRONMENT: 'env', DEFAULT: 'default' };
 
 /**
- * The caller's own tenant (viewer and above). The platform admin has no tenant of its own, so it
- * cannot evaluate. The context must be a JSON object when given; `targetingKey`, when present,
+ * The caller's own tenant (the field is for tenant keys: the platform admin has no tenant of its
+ * own). The context must be a JSON object when given; `targetingKey`, when present,
  * a string (OFREP's only declared context field). Nothing in it selects the tenant.
  */
 export async function openEvaluation(ctx: ServiceContext, context: unknown): Promise<EvaluationScope> {
-  if (ctx.principal.kind === 'platform')
-    throw forbidden('Evaluation is for a tenant key: the platform admin has no tenant of its own');
   if (context !== undefined && context !== null) {
     if (!isObject(context))
       throw badInput('context must be a JSON object', [{ path: 'context', message: 'must be a JSON object' }]);
@@ -55,7 +53,7 @@ export async function openEvaluation(ctx: ServiceContext, context: unknown): Pro
       ]);
     }
   }
-  return { tenant: await requireTenant(ctx, null, 'VIEWER') };
+  return { tenant: await requireTenant(ctx, null) };
 }
 
 interface Inputs {

@@ -92,7 +92,7 @@ export async function updateTenantSettings(
   expectedVersion?: number | null,
   dryRun?: boolean | null,
 ) {
-  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, tenantId);
   const patch = parsePatch('settings', input);
   const result = await writeVersioned(ctx, tenant.id, {
     versioned: 'settings',
@@ -113,7 +113,7 @@ export async function updateAdminSettings(
   expectedVersion?: number | null,
   dryRun?: boolean | null,
 ) {
-  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, tenantId);
   const patch = parsePatch('admin', input);
   await checkWebhookEndpoints(ctx, patch);
   const categories = [...new Set(patch.map(([entry]) => entry.category))].join(',');
@@ -156,7 +156,7 @@ export async function resetSettingsCategory(
   category: SettingsCategoryName,
   dryRun?: boolean | null,
 ) {
-  const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
+  const tenant = await requireTenant(ctx, tenantId);
   const entries = entriesOf('admin').filter((e) => e.category === category);
   const result = await writeVersioned(ctx, tenant.id, {
     versioned: 'settings',

@@ -82,7 +82,7 @@ export async function updateTenantConfig(
   expectedVersion?: number | null,
   dryRun?: boolean | null,
 ): Promise<UpdateTenantConfigResult> {
-  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, tenantId);
   const patch = parsePatch('config', input, (path) => path === CUSTOM);
   const customEntry = entryAt('config', CUSTOM);
   const result = await writeVersioned(ctx, tenant.id, {

@@ -65,9 +65,9 @@ builder.queryField('flagEvaluations', (t) =>
   t.field({
     type: FlagEvaluations,
     description:
-      "OpenFeature evaluation of the caller's own tenant (viewer and above; the platform admin has no tenant: FORBIDDEN). " +
+      "OpenFeature evaluation of the caller's own tenant (any tenant key; the platform admin has no tenant: FORBIDDEN). " +
       'The context is checked for shape (an object; targetingKey a string) and otherwise ignored: values are per tenant, not per user.',
-    authScopes: { viewer: true },
+    authScopes: { tenantKey: true },
     args: { context: t.arg({ type: 'JSON', description: 'The OpenFeature evaluation context.' }) },
     resolve: (_root, args, ctx) => openEvaluation(ctx, args.context),
   }),
