@@ -1,5 +1,6 @@
 import { createYoga, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { createSecretBox } from './auth/secret-box.js';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
@@ -70,6 +71,13 @@ export function createApp({
   // Reads from memory, invalidated by the change feed (services/read-cache.ts); CACHE_MAX_MB=0: none.
   const cacheMaxMb = config.cacheMaxMb ?? 64;
   const readCache = cacheMaxMb > 0 ? new ReadCache(changeFeed, Math.round(cacheMaxMb * 1024 * 1024)) : undefined;
+  // What services get instead of the configuration: the secrets key and the platform key stay here.
+  const capabilities = {
+    secrets: createSecretBox(config.secretsKey),
+    settingsEnv: config.settingsEnv,
+    shareBaseUrl: config.publicBaseUrl ?? config.origin,
+    webhooksAllowPrivate: config.webhooks?.allowPrivate ?? false,
+  } satisfies Partial<ServiceContext>;
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -144,11 +152,9 @@ export function createApp({
         requestId: info.id,
         loaders: createLoaders(db, readCache),
         changeFeed,
-        config,
         logger,
         now,
-        // Share URLs never follow the request's Host header (anyone can send one).
-        origin: `http://localhost:${config.port}`,
+        ...capabilities,
         clientAddress: clientAddressOf(initial),
       };
     },

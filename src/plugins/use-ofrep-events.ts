@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { AppConfig } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { apiKeyFromRequest } from '../http/api-key-from-request.js';
@@ -110,7 +111,7 @@ interface StreamOptions {
   db: Db;
   changeFeed: ChangeFeed;
   logger: Logger;
-  env: Record<string, string | undefined>;
+  env: SettingsEnv;
   tenantId: string;
   keyId: string;
   lastEventId: number | null;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { documents } from '../catalog/catalog.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import { type EvaluationKey, evaluationKeyOf, evaluationKeys } from '../catalog/evaluation-keys.js';
 import { isObject } from '../catalog/formats.js';
 import type { JsonValue } from '../catalog/setting.js';
@@ -70,7 +71,7 @@ function inputsOf(ctx: ServiceContext, tenant: TenantRow): Promise<Inputs> {
   if (!inputs) {
     inputs = (async () => {
       const [rows, flags] = await Promise.all([ctx.loaders.settingRows.load(tenant.id), listFeatureFlags(ctx, tenant)]);
-      const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) =>
+      const resolution = resolveSettings(tenant, rows, ctx.settingsEnv, (msg, envVar) =>
         ctx.logger.warn({ envVar }, msg),
       );
       return { tenant, resolution, flags: new Map(flags.map((f) => [f.key, f])) };
@@ -125,11 +126,7 @@ export async function allowedOriginsOf(ctx: ServiceContext, scope: EvaluationSco
 }
 
 /** The same for code without a request context (the event stream): one read of the admin security rows. */
-export async function allowedOriginsOfTenant(
-  db: DbOrTrx,
-  tenantId: string,
-  env: Record<string, string | undefined>,
-): Promise<string[]> {
+export async function allowedOriginsOfTenant(db: DbOrTrx, tenantId: string, env: SettingsEnv): Promise<string[]> {
   const key = evaluationKeyOf('admin.security.allowed_origins');
   if (key?.kind !== 'setting') return [];
   const rows = await loadSettingRows(db, [tenantId], ['admin.security.']);
@@ -142,11 +139,7 @@ export async function allowedOriginsOfTenant(
  * feature-flag change, its tier and this process's environment layer. A write to settings,
  * config or flags changes it; nothing else does (a key, a scan or a share link leaves it).
  */
-export async function evaluationEtag(
-  db: DbOrTrx,
-  tenantId: string,
-  env: Record<string, string | undefined>,
-): Promise<string | null> {
+export async function evaluationEtag(db: DbOrTrx, tenantId: string, env: SettingsEnv): Promise<string | null> {
   const row = await db
     .selectFrom('tenants')
     .select(['tier', 'settings_version', 'config_version'])
@@ -166,7 +159,7 @@ export async function evaluationEtag(
 const envDigests = new WeakMap<object, string>();
 
 /** A short digest of the environment layer (the catalog's variables only): read once per env object. */
-function envDigest(env: Record<string, string | undefined>): string {
+function envDigest(env: SettingsEnv): string {
   let digest = envDigests.get(env);
   if (digest === undefined) {
     const layer = evaluationKeys.flatMap((k) =>

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import { entryAt } from '../catalog/catalog.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import { recordAudit } from './audit.js';
 import { type ChangeFeed, recordChange } from './change-feed.js';
@@ -10,9 +11,6 @@ import type { ServiceContext } from './service-context.js';
 import { resolveSettings } from './setting-resolution.js';
 import { loadSettingRows } from './setting-values.js';
 import { requireTenant } from './tenant-access.js';
-
-/** The environment layer of setting resolution (`AppConfig.settingsEnv`). */
-type SettingsEnv = Record<string, string | undefined>;
 
 export interface RetentionSweepResult {
   deletedScans: number;
@@ -151,7 +149,7 @@ async function deleteShareLinksOf(trx: DbOrTrx, tenantId: string, scanIds: strin
 /** The sweep of one tenant, on demand (the field is the admin's). */
 export async function runRetentionSweep(ctx: ServiceContext, tenantId?: string | null): Promise<RetentionSweepResult> {
   const tenant = await requireTenant(ctx, tenantId);
-  return sweepTenant(ctx.db, ctx.changeFeed, tenant.id, ctx, true, ctx.config.settingsEnv);
+  return sweepTenant(ctx.db, ctx.changeFeed, tenant.id, ctx, true, ctx.settingsEnv);
 }
 
 /** The timer's actor: its audit entries and changes name the role SYSTEM and no key. */

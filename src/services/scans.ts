@@ -63,8 +63,7 @@ export async function createScan(
 ): Promise<ScanRow> {
   const tenant = await requireTenant(ctx, tenantId);
   const { target } = validateScanInput(input);
-  const retained =
-    input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id, ctx.config.settingsEnv)).autoRetainScans;
+  const retained = input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id, ctx.settingsEnv)).autoRetainScans;
   const p = ctx.principal;
   return ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const scan = await trx

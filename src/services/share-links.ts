@@ -1,7 +1,7 @@
 import { hashSecret, randomToken } from '../auth/secrets.js';
 import { isUuid } from '../catalog/formats.js';
 import type { ScanRow, ShareLinkRow } from '../db/tables.js';
-import { badInput, DomainError, type FieldIssue, notFound, serviceUnavailable } from '../errors/domain-error.js';
+import { badInput, DomainError, type FieldIssue, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { recordChange } from './change-feed.js';
 import { getScan } from './scans.js';
@@ -61,11 +61,9 @@ function validateShareLinkInput(input: CreateShareLinkInput): {
   return { expiresHours, label, scope };
 }
 
-/** Where the public view lives: PUBLIC_BASE_URL, else the configured listen address (ctx.origin). */
+/** Where the public view lives. */
 function shareUrl(ctx: ServiceContext, token: string): string {
-  const base = ctx.config.publicBaseUrl ?? ctx.origin;
-  if (!base) throw serviceUnavailable('No public base URL is configured for share links');
-  return `${base.replace(/\/+$/, '')}/share/${token}`;
+  return `${ctx.shareBaseUrl}/share/${token}`;
 }
 
 /** Creates a link to one scan of the caller's tenant (any tenant's for the platform admin). */
@@ -194,7 +192,7 @@ export async function viewSharedScan(ctx: ServiceContext, token: string): Promis
       },
       tenant: { name: found.tenant_name },
     },
-    ctx.config.settingsEnv,
+    ctx.settingsEnv,
   );
 }
 
