@@ -6,8 +6,8 @@ import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
 import { ofrepCorsPolicy } from './http/ofrep-cors.js';
+import { notePrincipal, requestInfo } from './http/request-info.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
-import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
 import { useHealth } from './plugins/use-health.js';
@@ -23,9 +23,9 @@ import { useStorableInput } from './plugins/use-storable-input.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
 import { schema } from './schema/index.js';
+import { principalOfApiKey } from './services/api-key-lookup.js';
 import { type ChangeFeed, openChangeFeed } from './services/change-feed.js';
 import { createLoaders } from './services/loaders.js';
-import { resolvePrincipal } from './services/principal.js';
 import { ReadCache } from './services/read-cache.js';
 import type { ServiceContext } from './services/service-context.js';
 import { webhookOutbox } from './services/webhook-outbox.js';
@@ -78,6 +78,9 @@ export function createApp({
     shareBaseUrl: config.publicBaseUrl ?? config.origin,
     webhooksAllowPrivate: config.webhooks?.allowPrivate ?? false,
   } satisfies Partial<ServiceContext>;
+  // The caller of a request, from the key it presents; the platform key is compared here, where it lives.
+  const callerOf = (apiKey: string | undefined) =>
+    principalOfApiKey(db, readCache, apiKey, config.platformAdminKey, now());
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -116,9 +119,7 @@ export function createApp({
       useErrorMapping(),
       // Before the rate limits: it counts their refusals.
       useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
-      useHiddenSuggestions((request) =>
-        resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now()),
-      ),
+      useHiddenSuggestions((request) => callerOf(apiKeyFromRequest(request))),
       useOperationLimits(config.operationLimits),
       useStorableInput(),
       config.rateLimits.enabled &&
@@ -128,7 +129,14 @@ export function createApp({
           fieldPolicies: config.rateLimits.fieldPolicies,
           now,
         }),
-      useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatMs: ofrepHeartbeatMs }),
+      useOfrepEvents({
+        db,
+        changeFeed,
+        principalOf: (request) => callerOf(apiKeyFromRequest(request)),
+        settingsEnv: config.settingsEnv,
+        logger,
+        heartbeatMs: ofrepHeartbeatMs,
+      }),
       // The legacy REST paths, each run as one GraphQL operation in process through all of the
       // above. It answers every path the others left unanswered (404 JSON): keep it last.
       useRest({ routes, schema, logger }),
@@ -140,7 +148,7 @@ export function createApp({
       const apiKey = initial.restApiKey !== undefined ? (initial.restApiKey ?? undefined) : apiKeyFromRequest(request);
       let principal: ServiceContext['principal'];
       try {
-        principal = await resolvePrincipal(db, readCache, apiKey, config.platformAdminKey, now());
+        principal = await callerOf(apiKey);
       } catch (error) {
         // Outside execution, so the error mapping plugin never sees it: mask (or 503) here.
         throw maskUnexpected(error, { requestId: info.id, logger });

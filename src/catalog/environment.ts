@@ -1,4 +1,4 @@
-import { type DocumentName, documents, entriesOf } from './catalog.js';
+import { type CatalogDocumentName, documents, entriesOf } from './catalog.js';
 
 /**
  * The environment layer of setting resolution (stored > environment > default): the value of
@@ -8,7 +8,7 @@ export type SettingsEnv = Readonly<Record<string, string | undefined>>;
 
 const SETTING_ENV_NAMES = [
   ...new Set(
-    (Object.keys(documents) as DocumentName[]).flatMap((d) =>
+    (Object.keys(documents) as CatalogDocumentName[]).flatMap((d) =>
       entriesOf(d).flatMap((e) => (e.envVar ? [e.envVar] : [])),
     ),
   ),

@@ -71,7 +71,7 @@ export const UNPAGED_LIST_SIZE = 10;
 /** `first` when a paginated field is not given one (services/pagination's default). */
 export const DEFAULT_PAGE_SIZE = 20;
 
-export interface DocumentShape {
+export interface OperationShape {
   /** The deepest operation's depth. */
   depth: number;
   aliases: number;
@@ -95,9 +95,9 @@ const ZERO: Counts = { depth: 0, aliases: 0, directives: 0, fields: 0 };
  * reused at every spread (a 40-level fragment bomb is 40 small sums, not 2^40 visits). Needs no
  * schema and runs before validation; a fragment cycle (which validation refuses) counts as empty.
  */
-export function documentShape(document: DocumentNode): DocumentShape {
+export function operationShape(ast: DocumentNode): OperationShape {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of ast.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const memo = new Map<string, Counts | null>();
 
   const ofFragment = (name: string): Counts => {
@@ -141,8 +141,8 @@ export function documentShape(document: DocumentNode): DocumentShape {
     return { depth, aliases, directives, fields };
   };
 
-  const shape: DocumentShape = { ...ZERO };
-  for (const d of document.definitions) {
+  const shape: OperationShape = { ...ZERO };
+  for (const d of ast.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION) continue;
     const counts = ofSelectionSet(d.selectionSet);
     shape.depth = Math.max(shape.depth, counts.depth);
@@ -155,7 +155,7 @@ export function documentShape(document: DocumentNode): DocumentShape {
 
 /** The first limit a shape breaks, as [limit name, found, maximum]; null when it fits. */
 export function brokenShapeLimit(
-  shape: DocumentShape,
+  shape: OperationShape,
   limits: OperationLimits,
 ): [keyof OperationLimits, number, number] | null {
   if (shape.depth > limits.maxDepth) return ['maxDepth', shape.depth, limits.maxDepth];
@@ -180,13 +180,13 @@ export interface OperationCost {
  */
 export function operationCost(
   schema: GraphQLSchema,
-  document: DocumentNode,
+  ast: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
 ): OperationCost {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
-  for (const d of document.definitions) {
+  for (const d of ast.definitions) {
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     else if (d.kind === Kind.OPERATION_DEFINITION && (operationName ? d.name?.value === operationName : !operation))
       operation = d;

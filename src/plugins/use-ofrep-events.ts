@@ -1,23 +1,22 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
 import type { SettingsEnv } from '../catalog/environment.js';
-import type { AppConfig } from '../config.js';
 import type { Db } from '../db/connect.js';
-import { apiKeyFromRequest } from '../http/api-key-from-request.js';
 import { corsHeadersFor } from '../http/ofrep-cors.js';
+import { notePrincipal, requestInfo } from '../http/request-info.js';
 import { OFREP_EVENTS_PATH } from '../rest/routes/ofrep.js';
 import { type ChangeFeed, changesAfter, type TenantChange } from '../services/change-feed.js';
 import { allowedOriginsOfTenant, evaluationEtag } from '../services/flag-evaluations.js';
-import { resolvePrincipal } from '../services/principal.js';
-import { notePrincipal, requestInfo } from './request-info.js';
 import { maskUnexpected } from './use-error-mapping.js';
 
 export interface UseOfrepEventsOptions {
   db: Db;
   changeFeed: ChangeFeed;
-  config: AppConfig;
+  /** The caller of a request, from the key it presents. */
+  principalOf: (request: Request) => Promise<Principal>;
+  settingsEnv: SettingsEnv;
   logger: Logger;
-  now: () => Date;
   /** A comment line this often keeps proxies from closing an idle stream (default 15 s). */
   heartbeatMs?: number;
 }
@@ -40,9 +39,9 @@ const encoder = new TextEncoder();
 export function useOfrepEvents({
   db,
   changeFeed,
-  config,
+  principalOf,
+  settingsEnv,
   logger,
-  now,
   heartbeatMs = 15_000,
 }: UseOfrepEventsOptions): Plugin {
   return {
@@ -60,9 +59,9 @@ export function useOfrepEvents({
         );
         return;
       }
-      let principal: Awaited<ReturnType<typeof resolvePrincipal>>;
+      let principal: Principal;
       try {
-        principal = await resolvePrincipal(db, undefined, apiKeyFromRequest(request), config.platformAdminKey, now());
+        principal = await principalOf(request);
       } catch (error) {
         const masked = maskUnexpected(error, { requestId: requestInfo(request).id, logger });
         endResponse(
@@ -85,7 +84,7 @@ export function useOfrepEvents({
         db,
         changeFeed,
         logger,
-        env: config.settingsEnv,
+        env: settingsEnv,
         tenantId: principal.tenantId,
         keyId: principal.keyId,
         lastEventId,
@@ -96,7 +95,7 @@ export function useOfrepEvents({
       const origin = request.headers.get('origin');
       if (origin)
         for (const [name, value] of Object.entries(
-          corsHeadersFor(origin, await allowedOriginsOfTenant(db, principal.tenantId, config.settingsEnv)),
+          corsHeadersFor(origin, await allowedOriginsOfTenant(db, principal.tenantId, settingsEnv)),
         ))
           headers.set(name, value);
       headers.set('content-type', 'text/event-stream; charset=utf-8');

@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
-import { requestInfo } from './request-info.js';
+import { requestInfo } from '../http/request-info.js';
 
 function principalFields(p: Principal | undefined) {
   if (!p) return { principal: null };

@@ -3,6 +3,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
+import { requestInfo } from '../http/request-info.js';
 import {
   type ErrorContext,
   errorBody,
@@ -16,8 +17,6 @@ import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery 
 import { buildOpenApi } from '../rest/openapi.js';
 import { type Family, operationName, type Route, type RouteRequest, type RouteResponse } from '../rest/route.js';
 import { RouteMatcher } from '../rest/route-matcher.js';
-
-import { requestInfo } from './request-info.js';
 
 /** What the REST layer uses of yoga's `getEnveloped` (the plugins' context and execute). */
 type GetEnveloped = (initial: object) => {
@@ -51,7 +50,7 @@ export interface RestInitialContext {
 
 /** A route with its operation parsed and validated once, at start. */
 interface CompiledRoute {
-  document: DocumentNode;
+  ast: DocumentNode;
   operationName: string;
 }
 
@@ -126,7 +125,7 @@ function errorResponse(error: RestError, ctx: ErrorContext, headers = new Header
  * The legacy REST paths. Each request matching the route table runs its route's one GraphQL
  * operation in process, through this same Yoga instance's plugins (`getEnveloped`: context with
  * auth, rate limits, error mapping and masking, execution), exactly as for GraphQL clients but
- * without a second HTTP request: the document was parsed and validated once at start, and the
+ * without a second HTTP request: the operation was parsed and validated once at start, and the
  * result's `data` goes to the route as it is. Also serves `GET /openapi.json`, and answers every
  * other path except the GraphQL endpoint with a JSON 404: keep this plugin last.
  */
@@ -151,8 +150,8 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     route: Route,
     variableValues: Record<string, unknown>,
   ): Promise<ExecutionResult> {
-    const { document, operationName } = compiled.get(route)!;
-    const params = { query: route.document, operationName, variables: variableValues };
+    const { ast, operationName } = compiled.get(route)!;
+    const params = { query: route.operation, operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
     const initial: Partial<YogaInitialContext> & RestInitialContext = { ...serverContext, request, params, restApiKey };
     const enveloped = getEnveloped(initial);
@@ -168,7 +167,7 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     requestInfo(request).operationName = operationName;
     const result = await enveloped.execute({
       schema: enveloped.schema,
-      document,
+      document: ast,
       contextValue,
       variableValues,
       operationName,
@@ -275,16 +274,16 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       getEnveloped = yoga.getEnveloped as unknown as typeof getEnveloped;
       graphqlEndpoint = yoga.graphqlEndpoint;
       // Every route's operation parsed and validated once, through the same plugins' parse and
-      // validate a client's document goes through; a route the schema refuses stops the start.
+      // validate a client's operation goes through; a route the schema refuses stops the start.
       const enveloped = yoga.getEnveloped({} as never);
       for (const route of routes) {
-        const document = enveloped.parse(route.document);
-        const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
+        const ast = enveloped.parse(route.operation);
+        const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, ast);
         if (errors.length)
           throw new Error(
-            `REST route ${route.method} ${route.path}: its document is invalid: ${errors.map((e) => e.message).join('; ')}`,
+            `REST route ${route.method} ${route.path}: its operation is invalid: ${errors.map((e) => e.message).join('; ')}`,
           );
-        compiled.set(route, { document, operationName: operationName(route) });
+        compiled.set(route, { ast, operationName: operationName(route) });
       }
     },
     async onRequest({ request, url, endResponse, serverContext }) {

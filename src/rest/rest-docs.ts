@@ -31,7 +31,7 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
   let strongest = ROLE_ORDER.indexOf('authenticated');
   const typeInfo = new TypeInfo(schema);
   visit(
-    parse(route.document),
+    parse(route.operation),
     visitWithTypeInfo(typeInfo, {
       Field() {
         const scopes = (typeInfo.getFieldDef()?.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)

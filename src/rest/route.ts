@@ -90,8 +90,8 @@ export interface Route<TData = unknown> {
   summary: string;
   /** `public` routes take no key; every other route sends the caller's key on to GraphQL. */
   auth: 'key' | 'public';
-  /** Exactly one named GraphQL operation. */
-  document: string;
+  /** The GraphQL it runs: exactly one named operation. */
+  operation: string;
   params?: Record<string, PathParamSpec>;
   query?: Record<string, QueryParamSpec>;
   body?: BodySpec;
@@ -116,10 +116,10 @@ export function defineRoute<TData>(route: Route<TData>): Route<TData> {
   return route;
 }
 
-/** The operation name of a route's document (also its OpenAPI operationId). */
+/** The name of a route's operation (also its OpenAPI operationId). */
 export function operationName(route: Route): string {
-  const match = /\b(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(route.document);
-  if (!match) throw new Error(`Route ${route.method} ${route.path}: its document must be one named operation`);
+  const match = /\b(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(route.operation);
+  if (!match) throw new Error(`Route ${route.method} ${route.path}: its operation must be one named operation`);
   return match[1];
 }
 

@@ -40,7 +40,7 @@ export const getAllSettings = defineRoute<
   family: 'admin',
   summary: 'Get all settings',
   auth: 'key',
-  document:
+  operation:
     'query RestAdminAllSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { version categories } } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
@@ -61,7 +61,7 @@ export const getCategory = defineRoute<
   family: 'admin',
   summary: 'Get settings by category',
   auth: 'key',
-  document:
+  operation:
     'query RestAdminCategory($tenantId: ID, $category: SettingsCategory!) { currentTenant(tenantId: $tenantId) { settings { version categoryValues(category: $category) } } }',
   params: CATEGORY_PARAM,
   query: TENANT_ID_QUERY,
@@ -79,7 +79,7 @@ export const updateCategory = defineRoute<{
   family: 'admin',
   summary: 'Update settings by category',
   auth: 'key',
-  document: `mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  operation: `mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateAdminSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { changes { path old new } version updatedAt }
 }`,
   params: CATEGORY_PARAM,
@@ -137,7 +137,7 @@ export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[]
   family: 'admin',
   summary: 'List feature flags',
   auth: 'key',
-  document:
+  operation:
     'query RestAdminFeatureFlags($tenantId: ID) { currentTenant(tenantId: $tenantId) { featureFlags { key displayName description enabled category impact } } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
@@ -184,7 +184,7 @@ export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enab
   family: 'admin',
   summary: 'Update feature flag',
   auth: 'key',
-  document:
+  operation:
     'mutation RestAdminSetFeatureFlag($tenantId: ID, $key: String!, $enabled: Boolean!, $dryRun: Boolean) { setFeatureFlag(tenantId: $tenantId, key: $key, enabled: $enabled, dryRun: $dryRun) { flag { key enabled } updatedAt } }',
   params: { flag: { description: 'Feature flag key.' } },
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
@@ -220,7 +220,7 @@ export const resetCategory = defineRoute<{
   family: 'admin',
   summary: 'Reset settings to default',
   auth: 'key',
-  document:
+  operation:
     'mutation RestAdminResetCategory($tenantId: ID, $category: SettingsCategory!, $dryRun: Boolean) { resetSettingsCategory(tenantId: $tenantId, category: $category, dryRun: $dryRun) { category reset resetAt } }',
   params: CATEGORY_PARAM,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
@@ -257,7 +257,7 @@ export const auditLogs = defineRoute<
   family: 'admin',
   summary: 'Audit log of the tenant (e.g. action=settings.update), newest first, cursor-paginated.',
   auth: 'key',
-  document: `query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
+  operation: `query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLog(filter: $filter, first: $first, after: $after) {
     nodes { id action actorKeyId actorRole target changes requestId createdAt }
     pageInfo { endCursor hasNextPage }
@@ -337,7 +337,7 @@ export const settingsHistory = defineRoute<
   family: 'admin',
   summary: 'Versions of the settings (every category and the tenant settings share one counter), newest first.',
   auth: 'key',
-  document: `query RestAdminSettingsHistory($tenantId: ID, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
+  operation: `query RestAdminSettingsHistory($tenantId: ID, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { history(document: SETTINGS, path: $path, since: $since, until: $until, first: $first, after: $after) {
     nodes { version createdAt actorRole actorKeyId requestId changes { path category old new } } pageInfo { endCursor hasNextPage } } }
 }`,
@@ -412,7 +412,7 @@ export const rollbackSettings = defineRoute<{
   family: 'admin',
   summary: 'Restore the settings (or only the listed paths) as they were after to_version, as a new version',
   auth: 'key',
-  document: `mutation RestAdminRollbackSettings($tenantId: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
+  operation: `mutation RestAdminRollbackSettings($tenantId: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: SETTINGS, tenantId: $tenantId, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path category old new } }
 }`,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
@@ -476,7 +476,7 @@ export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration
   summary:
     'Export the tenant configuration (settings, categories, config, flags) as one versioned document; secrets left out (admin)',
   auth: 'key',
-  document:
+  operation:
     'query RestAdminExportSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { exportConfiguration } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
@@ -512,13 +512,13 @@ export const importSettings = defineRoute<{
   summary:
     'Import an export into the tenant: one write per document, all or nothing, same validation and rules (admin)',
   auth: 'key',
-  document: `mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
+  operation: `mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
   importConfiguration(tenantId: $tenantId, document: $document, dryRun: $dryRun) { dryRun changes { path old new } }
 }`,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
     required: true,
-    description: 'A document GET /api/admin/settings/export answered.',
+    description: 'The body GET /api/admin/settings/export answered.',
     schema: {
       type: 'object',
       required: ['format', 'format_version'],

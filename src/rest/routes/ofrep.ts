@@ -74,7 +74,7 @@ export const evaluateFlag = defineRoute<{ flagEvaluations: { allowedOrigins: str
     family: 'ofrep',
     summary: "Evaluates one feature flag or setting of the key's tenant.",
     auth: 'key',
-    document: `query OfrepEvaluateFlag($key: String!, $context: JSON) {
+    operation: `query OfrepEvaluateFlag($key: String!, $context: JSON) {
   flagEvaluations(context: $context) { allowedOrigins flag(key: $key) { ${EVALUATION_FIELDS} } }
 }`,
     params: { key: { description: 'A feature flag key, or a setting as <document>.<path>.' } },
@@ -105,7 +105,7 @@ export const evaluateFlags = defineRoute<{
   summary:
     "Evaluates every feature flag and setting of the key's tenant (ETag; If-None-Match or flagConfigEtag → 304).",
   auth: 'key',
-  document: `query OfrepEvaluateFlags($context: JSON) {
+  operation: `query OfrepEvaluateFlags($context: JSON) {
   flagEvaluations(context: $context) { etag allowedOrigins flags { ${EVALUATION_FIELDS} } }
 }`,
   query: {

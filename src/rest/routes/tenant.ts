@@ -19,7 +19,7 @@ export const me = defineRoute<{
   family: 'tenant',
   summary: 'Return tenant identity, active role, and enabled feature entitlements.',
   auth: 'key',
-  document: 'query RestTenantMe($tenantId: ID) { me { role } currentTenant(tenantId: $tenantId) { id entitlements } }',
+  operation: 'query RestTenantMe($tenantId: ID) { me { role } currentTenant(tenantId: $tenantId) { id entitlements } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   // Seed 004 documents roles as viewer | operator | admin (a tenant key always has one); the
@@ -59,7 +59,7 @@ export const getSettings = defineRoute<CallerTenantData<{ settings: SettingsData
   family: 'tenant',
   summary: 'Read tenant settings (retention policy, thresholds, webhook secret status).',
   auth: 'key',
-  document:
+  operation:
     'query RestTenantSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { tenantSettings version } } }',
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
@@ -81,7 +81,7 @@ function updateSettings(method: 'PUT' | 'PATCH') {
     family: 'tenant',
     summary: 'Update tenant settings such as retention policy, thresholds, and webhook secret.',
     auth: 'key',
-    document: `mutation RestUpdateTenantSettings${method === 'PATCH' ? 'Patch' : ''}($tenantId: ID, $input: TenantSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+    operation: `mutation RestUpdateTenantSettings${method === 'PATCH' ? 'Patch' : ''}($tenantId: ID, $input: TenantSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateTenantSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { version settings { tenantSettings } }
 }`,
     query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
@@ -112,7 +112,7 @@ const SHARE_BODY = {
   description: 'expiresHours (1-720, default 168), label, scope (report | bundle | passport, default passport).',
   graphqlInput: 'CreateShareLinkInput',
 };
-const SHARE_DOCUMENT = (name: string) => `mutation ${name}($scanId: ID!, $input: CreateShareLinkInput) {
+const SHARE_OPERATION = (name: string) => `mutation ${name}($scanId: ID!, $input: CreateShareLinkInput) {
   createShareLink(scanId: $scanId, input: $input) { url token shareLink { id label scope expiresAt createdAt } }
 }`;
 const SCAN_PARAM = { scanId: { description: 'The scan to share.', format: 'uuid' as const } };
@@ -128,7 +128,7 @@ export const shareAlias = defineRoute<CreateShareLinkData>({
   family: 'tenant',
   summary: 'Backward-compatible alias for creating tenant passport share links.',
   auth: 'key',
-  document: SHARE_DOCUMENT('RestShareScanAlias'),
+  operation: SHARE_OPERATION('RestShareScanAlias'),
   params: SCAN_PARAM,
   body: SHARE_BODY,
   variables: ({ params, body }) => ({ scanId: params.scanId, input: body }),
@@ -144,7 +144,7 @@ export const createShareLink = defineRoute<CreateShareLinkData>({
   family: 'tenant',
   summary: 'Create a share link for a scan.',
   auth: 'key',
-  document: SHARE_DOCUMENT('RestCreateShareLink'),
+  operation: SHARE_OPERATION('RestCreateShareLink'),
   params: SCAN_PARAM,
   body: SHARE_BODY,
   variables: ({ params, body }) => ({ scanId: params.scanId, input: body }),
@@ -182,7 +182,8 @@ export const revokeShareLink = defineRoute<{
   family: 'tenant',
   summary: 'Revoke a share link at once.',
   auth: 'key',
-  document: 'mutation RestRevokeShareLink($id: ID!) { revokeShareLink(id: $id) { shareLink { id revokedAt active } } }',
+  operation:
+    'mutation RestRevokeShareLink($id: ID!) { revokeShareLink(id: $id) { shareLink { id revokedAt active } } }',
   params: { id: { description: 'The share link id.', format: 'uuid' } },
   variables: ({ params }) => ({ id: params.id }),
   respond: ({ revokeShareLink: p }) => ({

@@ -61,7 +61,7 @@ export const getConfig = defineRoute<ConfigTenant>({
   family: 'v1',
   summary: 'Retrieves the complete configuration for a tenant.',
   auth: 'key',
-  document:
+  operation:
     'query RestV1TenantConfig($id: ID!) { tenant(id: $id) { id createdAt config { document version updatedAt } } }',
   params: TENANT_PARAM,
   variables: ({ params }) => ({ id: params.id }),
@@ -115,7 +115,7 @@ export const updateConfig = defineRoute<{
   family: 'v1',
   summary: 'Updates tenant configuration with partial updates. Only provided fields will be modified.',
   auth: 'key',
-  document: `mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  operation: `mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateTenantConfig(tenantId: $id, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { updatedFields version updatedAt }
 }`,
   params: TENANT_PARAM,
@@ -139,7 +139,7 @@ export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: Fe
   family: 'v1',
   summary: 'Lists all available features for the tenant with enabled status.',
   auth: 'key',
-  document:
+  operation:
     'query RestV1TenantFeatures($id: ID!) { tenant(id: $id) { id featureFlags { key description enabled available tierRequired } } }',
   params: TENANT_PARAM,
   variables: ({ params }) => ({ id: params.id }),
@@ -201,7 +201,7 @@ export const configHistory = defineRoute<{ tenant: { id: string; history: Histor
   family: 'v1',
   summary: 'Lists the versions of the tenant configuration, newest first, with their changes.',
   auth: 'key',
-  document: `query RestV1ConfigHistory($id: ID!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
+  operation: `query RestV1ConfigHistory($id: ID!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   tenant(id: $id) { id history(document: TENANT_CONFIG, path: $path, since: $since, until: $until, first: $first, after: $after) {
     nodes { version createdAt actorRole actorKeyId requestId changes { path old new } } pageInfo { endCursor hasNextPage } } }
 }`,
@@ -280,7 +280,7 @@ export const configVersion = defineRoute<{
   summary: 'The configuration as it was after a version (the GET …/config body plus version). Unknown version: 404.',
   auth: 'key',
   // history(after: version + 1, first: 1) is the version itself: its time is the body's updated_at.
-  document: `query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
+  operation: `query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
   tenant(id: $id) { id createdAt documentAt(document: TENANT_CONFIG, version: $version) history(document: TENANT_CONFIG, first: 1, after: $after) { nodes { version createdAt } } }
 }`,
   params: { ...TENANT_PARAM, version: { description: 'A version number (0: before the first write).' } },
@@ -311,7 +311,7 @@ export const rollbackConfig = defineRoute<{
   summary:
     'Restores the configuration (or only the listed paths) as it was after to_version, as a new version. Same rules as PUT …/config.',
   auth: 'key',
-  document: `mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
+  operation: `mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: TENANT_CONFIG, tenantId: $id, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path } }
 }`,
   params: TENANT_PARAM,
