@@ -3,6 +3,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
+import { eventStreamBody } from '../http/event-stream.js';
 import {
   type ErrorContext,
   errorBody,
@@ -14,7 +15,6 @@ import {
 import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
-import { eventStreamBody } from '../http/event-stream.js';
 import {
   type EventStreamSpec,
   type Family,
@@ -168,7 +168,10 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     serverContext: object,
     route: Route,
     variableValues: Record<string, unknown>,
-  ): Promise<{ errors: readonly GraphQLError[] } | { run: (kind: 'execute' | 'subscribe') => ReturnType<Enveloped['execute']>; contextValue: unknown }> {
+  ): Promise<
+    | { errors: readonly GraphQLError[] }
+    | { run: (kind: 'execute' | 'subscribe') => ReturnType<Enveloped['execute']>; contextValue: unknown }
+  > {
     const { document, operationName } = compiled.get(route)!;
     const params = { query: route.document, operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
@@ -231,7 +234,8 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
       }
     }
     const result = await prepared.run('subscribe');
-    if (!(Symbol.asyncIterator in result)) return failed(result.errors?.length ? result.errors : [new GraphQLError('The subscription did not open')]);
+    if (!(Symbol.asyncIterator in result))
+      return failed(result.errors?.length ? result.errors : [new GraphQLError('The subscription did not open')]);
     const body = eventStreamBody(result[Symbol.asyncIterator](), {
       toEvent: (next: ExecutionResult) => {
         if (next.errors?.length || !next.data) throw new Error(next.errors?.[0]?.message ?? 'An event without data');

@@ -107,7 +107,8 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
               name: 'Last-Event-ID',
               in: 'header',
               required: false,
-              description: 'The id of the last event received (a reconnecting EventSource sends it): the events after it come first.',
+              description:
+                'The id of the last event received (a reconnecting EventSource sends it): the events after it come first.',
               schema: { type: 'string' },
             },
           ]

@@ -141,7 +141,7 @@ export function restDocsMarkdown(routes: readonly Route[], schema: GraphQLSchema
       }
       const success = String(route.status ?? 200);
       const kind = route.events
-        ? ' (Server-Sent Events, `text/event-stream`; each event\'s `data`, resumed after `Last-Event-ID`)'
+        ? " (Server-Sent Events, `text/event-stream`; each event's `data`, resumed after `Last-Event-ID`)"
         : route.html
           ? ' (JSON; HTML for a browser)'
           : '';
