@@ -25,10 +25,12 @@ const ROLE_TEXT: Record<(typeof ROLE_ORDER)[number], string> = {
 /**
  * The least role a route's key needs: the strongest scope-auth scope among the fields its
  * GraphQL operation selects (read from the schema's Pothos field options, so it cannot drift).
+ * `tenantKey` (the platform admin has no tenant) stands beside the order: it only narrows who.
  */
 export function routeRole(route: Route, schema: GraphQLSchema): string {
   if (route.auth === 'public') return ROLE_TEXT.public;
   let strongest = ROLE_ORDER.indexOf('authenticated');
+  let tenantKeyOnly = false;
   const typeInfo = new TypeInfo(schema);
   visit(
     parse(route.operation),
@@ -37,6 +39,7 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
         const scopes = (typeInfo.getFieldDef()?.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)
           ?.pothosOptions?.authScopes;
         if (!scopes || typeof scopes !== 'object') return;
+        if (Object.keys(scopes).join() === 'tenantKey') tenantKeyOnly = true;
         // Scopes of one field are alternatives (any one suffices): the weakest of them counts.
         const ranks = Object.keys(scopes)
           .map((s) => ROLE_ORDER.indexOf(s as (typeof ROLE_ORDER)[number]))
@@ -46,6 +49,10 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
     }),
   );
   const role = ROLE_ORDER[strongest];
+  if (tenantKeyOnly)
+    return role === 'authenticated' || role === 'viewer'
+      ? 'a tenant key, any role (not the platform admin)'
+      : `${ROLE_TEXT[role]}${role === 'admin' ? '' : ' or above'} (a tenant key, not the platform admin)`;
   if (role === 'admin') return 'admin (or the platform admin)';
   return role === 'viewer' || role === 'operator'
     ? `${ROLE_TEXT[role]} or above (or the platform admin)`
