@@ -153,6 +153,15 @@ async function gatewayCases(server: Server, label: string): Promise<Case[]> {
     headers: { ...auth(key), 'content-type': 'application/json' },
     body: JSON.stringify({ query }),
   });
+  // OFREP evaluations as an OpenFeature SDK sends them; one call first warms the read cache.
+  const ofrep = (path: string) => ({
+    method: 'POST',
+    path,
+    headers: { ...auth(viewer), 'content-type': 'application/json' },
+    body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
+  });
+  const warm = await fetch(`http://127.0.0.1:${server.port}/ofrep/v1/evaluate/flags`, ofrep(''));
+  const ofrepKeys = warm.ok ? ((await warm.json()) as { flags: unknown[] }).flags.length : 0;
   return [
     {
       name: `${label} GET /tenant/settings`,
@@ -175,6 +184,16 @@ async function gatewayCases(server: Server, label: string): Promise<Case[]> {
       name: `${label} GraphQL settings document`,
       server,
       request: post('{ currentTenant { settings { tenantSettings version } } }', viewer),
+    },
+    {
+      name: `${label} OFREP POST /ofrep/v1/evaluate/flags/{key} (cache warm)`,
+      server,
+      request: ofrep('/ofrep/v1/evaluate/flags/config.performance.cache_size_mb'),
+    },
+    {
+      name: `${label} OFREP POST /ofrep/v1/evaluate/flags (bulk, ${ofrepKeys} keys, cache warm)`,
+      server,
+      request: ofrep('/ofrep/v1/evaluate/flags'),
     },
     {
       name: `${label} PUT /tenant/settings (writes)`,

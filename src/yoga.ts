@@ -13,7 +13,6 @@ import { useHealth } from './plugins/use-health.js';
 import { useHiddenSuggestions } from './plugins/use-hidden-suggestions.js';
 import { useHttpHygiene } from './plugins/use-http-hygiene.js';
 import { useMetrics } from './plugins/use-metrics.js';
-import { useOfrepEvents } from './plugins/use-ofrep-events.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
@@ -42,8 +41,8 @@ export interface AppDeps {
    * app owns it: `app.dispose()` closes it.
    */
   changeFeed?: ChangeFeed;
-  /** The OFREP event stream's heartbeat interval (default 15 s; tests shorten it). */
-  ofrepHeartbeatMs?: number;
+  /** The heartbeat interval of streamed REST routes, e.g. the OFREP events (default 15 s; tests shorten it). */
+  streamHeartbeatMs?: number;
 }
 
 const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n';
@@ -65,7 +64,7 @@ export function createApp({
     logger,
     onRecorded: webhookOutbox(config.settingsEnv),
   }),
-  ofrepHeartbeatMs,
+  streamHeartbeatMs,
 }: AppDeps): App {
   // Reads from memory, invalidated by the change feed (services/read-cache.ts); CACHE_MAX_MB=0: none.
   const cacheMaxMb = config.cacheMaxMb ?? 64;
@@ -120,10 +119,9 @@ export function createApp({
           fieldPolicies: config.rateLimits.fieldPolicies,
           now,
         }),
-      useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatMs: ofrepHeartbeatMs }),
       // The legacy REST paths, each run as one GraphQL operation in process through all of the
       // above. It answers every path the others left unanswered (404 JSON): keep it last.
-      useRest({ routes, schema, logger }),
+      useRest({ routes, schema, logger, heartbeatMs: streamHeartbeatMs }),
     ].filter((p) => p !== false),
     context: async (initial: YogaInitialContext & RestInitialContext): Promise<ServiceContext> => {
       const { request } = initial;

@@ -104,6 +104,26 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
     }
   });
 
+  it("a setting without a value gives the caller's default with FLAG_NOT_FOUND, not GENERAL", async () => {
+    const client = OpenFeature.getClient();
+    const fallback = 'https://cdn.example.com/default-logo.png';
+    const details = await client.getStringDetails('admin.branding.logo_url', fallback);
+    expect(details).toMatchObject({ value: fallback, reason: 'ERROR', errorCode: ErrorCode.FLAG_NOT_FOUND });
+    expect(details.errorMessage).toBe(
+      "Flag 'admin.branding.logo_url' has no value for this tenant: use the code default",
+    );
+    // Set, it is the tenant's value, STATIC.
+    await gql(
+      'mutation { updateAdminSettings(input: { branding: { logo_url: "https://cdn.example.com/acme.png" } }) { version } }',
+      keys.OPERATOR,
+    );
+    expect(await client.getStringDetails('admin.branding.logo_url', fallback)).toMatchObject({
+      value: 'https://cdn.example.com/acme.png',
+      reason: 'STATIC',
+      flagMetadata: { source: 'stored' },
+    });
+  });
+
   it('a revoked key gets 401 and the SDK reports an error', async () => {
     const created = await gql(
       'mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER, label: "sdk" }) { key apiKey { id } } }',

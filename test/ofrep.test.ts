@@ -94,12 +94,25 @@ describe('OFREP single evaluation', () => {
     });
     expect((await (await evaluate('config.compliance.data_residency', t.keys.VIEWER)).json()).value).toEqual([]);
     expect((await (await evaluate('config.custom_settings', t.keys.VIEWER)).json()).value).toEqual({});
-    // A nullable setting without a value has no `value`: OFREP's "use your code default".
-    const unset = await (await evaluate('admin.branding.logo_url', t.keys.VIEWER)).json();
-    expect(unset).toEqual({
+    // A nullable setting without a value: 404 FLAG_NOT_FOUND, saying so (the server provider
+    // then gives the caller its default; it reads a success without `value` as malformed).
+    const unset = await evaluate('admin.branding.logo_url', t.keys.VIEWER);
+    expect(unset.status).toBe(404);
+    expect(await unset.json()).toEqual({
       key: 'admin.branding.logo_url',
+      errorCode: 'FLAG_NOT_FOUND',
+      errorDetails: "Flag 'admin.branding.logo_url' has no value for this tenant: use the code default",
+    });
+    // Once set, it has one.
+    await world.gql(
+      'mutation { updateAdminSettings(input: { branding: { logo_url: "https://cdn.example.com/logo.png" } }) { version } }',
+      {},
+      t.keys.OPERATOR,
+    );
+    expect(await (await evaluate('admin.branding.logo_url', t.keys.VIEWER)).json()).toMatchObject({
+      value: 'https://cdn.example.com/logo.png',
       reason: 'STATIC',
-      metadata: { source: 'default', version: 0 },
+      metadata: { source: 'stored' },
     });
   });
 
@@ -197,6 +210,14 @@ describe('OFREP bulk evaluation', () => {
     expect(body.flags.filter((f: { key: string }) => !f.key.includes('.')).length).toBe(features.length);
     expect(body.flags.some((f: { key: string }) => /secret/i.test(f.key))).toBe(false);
     for (const f of body.flags) expect(['STATIC', 'DISABLED']).toContain(f.reason);
+    // A setting without a value is OFREP's codeDefaultFlag: a success without `value`.
+    expect(body.flags.find((f: { key: string }) => f.key === 'admin.branding.logo_url')).toEqual({
+      key: 'admin.branding.logo_url',
+      reason: 'STATIC',
+      metadata: { source: 'default', version: 0 },
+    });
+    for (const f of body.flags.filter((f: { key: string }) => f.key !== 'admin.branding.logo_url'))
+      if (!('value' in f)) expect(f.metadata.source, f.key).toBe('default');
   });
 
   it('ETag: stable across reads, changed by a settings, config or flag write, not by other writes; 304 on a match', async () => {

@@ -196,3 +196,44 @@ describe('write paths read each row once', () => {
     expect(fresh.tenant.settings.authentication.password_policy.min_length).toBe(8); // reset: back to the default
   });
 });
+
+describe('OFREP evaluations with the read cache warm', () => {
+  const evaluate = (key: string, path: string, headers: Record<string, string> = {}) =>
+    world.request(path, {
+      method: 'POST',
+      key,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
+    });
+
+  it('a bulk evaluation with its ETag, a 304 and a single evaluation issue no SQL statement', async () => {
+    const t = tenants[6]!;
+    // Cold: the key, the tenant row, its setting rows and its flag rows are read once and kept.
+    world.resetQueryCount();
+    const cold = await evaluate(t.keys.VIEWER, '/ofrep/v1/evaluate/flags');
+    expect(cold.status).toBe(200);
+    expect(world.queryCount(), world.queryLog().join(', ')).toBeGreaterThan(0);
+
+    world.resetQueryCount();
+    const warm = await evaluate(t.keys.VIEWER, '/ofrep/v1/evaluate/flags');
+    expect(warm.status).toBe(200);
+    const etag = warm.headers.get('etag')!;
+    expect(etag).toBe(cold.headers.get('etag'));
+    const body = await warm.json();
+    expect(body.flags.find((f: any) => f.key === 'config.performance.cache_size_mb').value).toBe(256 + 6);
+    expect(world.queryLog()).toEqual([]);
+
+    const notModified = await evaluate(t.keys.VIEWER, '/ofrep/v1/evaluate/flags', { 'if-none-match': etag });
+    expect(notModified.status).toBe(304);
+    const single = await evaluate(t.keys.VIEWER, '/ofrep/v1/evaluate/flags/passwordless_enabled');
+    expect(await single.json()).toMatchObject({ value: true, reason: 'STATIC' });
+    expect(world.queryLog()).toEqual([]);
+
+    // A write drops the tenant's entries: the next bulk answer reads again and has a new ETag.
+    await ok(world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 512 } } }, t.keys.ADMIN));
+    world.resetQueryCount();
+    const after = await evaluate(t.keys.VIEWER, '/ofrep/v1/evaluate/flags');
+    expect(after.headers.get('etag')).not.toBe(etag);
+    expect(world.queryLog()).toContain('select tenants');
+  });
+});

@@ -129,7 +129,8 @@ describe('error dialects', () => {
       errorCode: 'GENERAL',
       errorDetails: 'other',
     });
-    expect(errorBody({ code: 'NOT_FOUND', message: 'nope' }, ctx)).toEqual({
+    // The route says why (no such key, or no value): the message is the details.
+    expect(errorBody({ code: 'NOT_FOUND', message: "Flag 'advanced_mfa' was not found" }, ctx)).toEqual({
       key: 'advanced_mfa',
       errorCode: 'FLAG_NOT_FOUND',
       errorDetails: "Flag 'advanced_mfa' was not found",

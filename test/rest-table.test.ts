@@ -103,6 +103,7 @@ const samples: Record<string, () => Promise<{ path: string; body?: unknown }>> =
     body: { context: { targetingKey: 'user-1' } },
   }),
   'POST /ofrep/v1/evaluate/flags': async () => ({ path: '/ofrep/v1/evaluate/flags', body: { context: {} } }),
+  'GET /ofrep/v1/events': async () => ({ path: '/ofrep/v1/events' }),
 };
 
 const label = (r: Route) => `${r.method} ${r.path}`;

@@ -398,8 +398,11 @@ interface RestCase extends Case {
   /** The route table's pattern this case covers. */
   route: string;
   body?: unknown;
+  headers?: Record<string, string>;
   /** Caller-scoped routes take no tenant or record id: they must answer with A's data only. */
   ownTenant?: boolean;
+  /** What A's own data answers there when the role allows, if not 2xx. */
+  ownStatus?: number;
 }
 
 const restCases = (): RestCase[] => [
@@ -654,6 +657,18 @@ const restCases = (): RestCase[] => [
     minRole: 'VIEWER',
     code: 'FORBIDDEN',
     ownTenant: true,
+    // B has one; A has none, so A's answer is 404 "no value" (B's would be a 200).
+    ownStatus: 404,
+  },
+  // Resuming after one of B's cursors only resumes A's own stream (cursors are per tenant).
+  {
+    route: 'GET /ofrep/v1/events',
+    method: 'GET',
+    path: '/ofrep/v1/events',
+    headers: { 'last-event-id': '1' },
+    minRole: 'VIEWER',
+    code: 'FORBIDDEN',
+    ownTenant: true,
   },
 ];
 
@@ -670,12 +685,13 @@ describe('the REST routes', () => {
     it("reach nothing of B's and change nothing of B's", async () => {
       for (const c of restCases()) {
         const before = await snapshotOf(b.id);
-        const res = await rest(world, c.method, c.path, { key: a.keys[role], body: c.body });
+        const res = await rest(world, c.method, c.path, { key: a.keys[role], body: c.body, headers: c.headers });
         const label = `${role} ${c.method} ${c.path}: ${res.text}`;
         if (c.ownTenant) {
           // Caller-scoped: A's own tenant; allowed or refused by role, never B's.
-          expect([200, 201, 403], label).toContain(res.status);
           if (RANK[role] < RANK[c.minRole]) expect(res.status, label).toBe(403);
+          else if (c.ownStatus) expect(res.status, label).toBe(c.ownStatus);
+          else expect([200, 201], label).toContain(res.status);
         } else {
           const expected = RANK[role] < RANK[c.minRole] ? 'FORBIDDEN' : c.code;
           expect(res.status, label).toBe(STATUS[expected]);

@@ -66,15 +66,37 @@ function onePerVariable(errors: readonly GraphQLError[]): GraphQLError[] {
  * masking (a later plugin), which then leaves these errors alone and stays on as a backstop.
  */
 export function useErrorMapping(): Plugin<ServiceContext> {
+  const mapped = (result: ExecutionResult, args: ExecutionArgs): ExecutionResult | undefined => {
+    if (!result.errors?.length) return undefined;
+    const ctx = args.contextValue as unknown as ServiceContext;
+    return { ...result, errors: onePerVariable(result.errors).map((e) => mapError(e, ctx, args)) };
+  };
   return {
     onExecute() {
       return {
         onExecuteDone({ result, setResult, args }) {
           if (!result || Symbol.asyncIterator in result) return;
-          const single = result as ExecutionResult;
-          if (!single.errors?.length) return;
-          const ctx = args.contextValue as unknown as ServiceContext;
-          setResult({ ...single, errors: onePerVariable(single.errors).map((e) => mapError(e, ctx, args)) });
+          const next = mapped(result as ExecutionResult, args);
+          if (next) setResult(next);
+        },
+      };
+    },
+    // Subscriptions too: a refusal at subscribe time, and each event's errors (an event's fault
+    // is logged with the request id, as for a query, before the client sees it masked).
+    onSubscribe() {
+      return {
+        onSubscribeResult({ result, setResult, args }) {
+          if (!(Symbol.asyncIterator in result)) {
+            const next = mapped(result, args);
+            if (next) setResult(next);
+            return;
+          }
+          return {
+            onNext({ result: event, setResult: setEvent }) {
+              const next = mapped(event, args);
+              if (next) setEvent(next);
+            },
+          };
         },
       };
     },

@@ -3,6 +3,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
+import { eventStreamBody } from '../http/event-stream.js';
 import {
   type ErrorContext,
   errorBody,
@@ -14,23 +15,35 @@ import {
 import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
-import { type Family, operationName, type Route, type RouteRequest, type RouteResponse } from '../rest/route.js';
+import {
+  type EventStreamSpec,
+  type Family,
+  operationName,
+  type Route,
+  type RouteRequest,
+  type RouteResponse,
+} from '../rest/route.js';
 import { RouteMatcher } from '../rest/route-matcher.js';
 
+import type { ServiceContext } from '../services/service-context.js';
 import { requestInfo } from './request-info.js';
+import { maskUnexpected } from './use-error-mapping.js';
 
 /** What the REST layer uses of yoga's `getEnveloped` (the plugins' context and execute). */
-type GetEnveloped = (initial: object) => {
+type OperationArgs = {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  contextValue: unknown;
+  variableValues: Record<string, unknown>;
+  operationName: string;
+};
+type Enveloped = {
   contextFactory: () => unknown;
-  execute: (args: {
-    schema: GraphQLSchema;
-    document: DocumentNode;
-    contextValue: unknown;
-    variableValues: Record<string, unknown>;
-    operationName: string;
-  }) => Promise<ExecutionResult | AsyncIterable<unknown>> | ExecutionResult;
+  execute: (args: OperationArgs) => Promise<ExecutionResult | AsyncIterable<ExecutionResult>> | ExecutionResult;
+  subscribe: (args: OperationArgs) => Promise<ExecutionResult | AsyncIterable<ExecutionResult>> | ExecutionResult;
   schema: GraphQLSchema;
 };
+type GetEnveloped = (initial: object) => Enveloped;
 
 export interface UseRestOptions {
   /** The route table (src/rest/routes). */
@@ -38,6 +51,8 @@ export interface UseRestOptions {
   /** The GraphQL schema, for enum-valued path params and the OpenAPI bodies. */
   schema: GraphQLSchema;
   logger: Logger;
+  /** How often a streamed route sends a heartbeat comment (default 15 s; tests shorten it). */
+  heartbeatMs?: number;
 }
 
 /**
@@ -130,7 +145,7 @@ function errorResponse(error: RestError, ctx: ErrorContext, headers = new Header
  * result's `data` goes to the route as it is. Also serves `GET /openapi.json`, and answers every
  * other path except the GraphQL endpoint with a JSON 404: keep this plugin last.
  */
-export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
+export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRestOptions): Plugin {
   const matcher = new RouteMatcher(routes);
   const enumCache = new Map<string, string[] | undefined>();
   const secretPrefixes = secretPathPrefixes(routes);
@@ -144,13 +159,19 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     return enumCache.get(name);
   };
 
-  /** Runs the route's operation; its errors are already mapped (codes, details, masking). */
-  async function execute(
+  /**
+   * The route's operation, enveloped with its context (the caller's key resolved as for any
+   * GraphQL request); a bad key or a lost database is an error result (src/yoga.ts).
+   */
+  async function prepare(
     request: Request,
     serverContext: object,
     route: Route,
     variableValues: Record<string, unknown>,
-  ): Promise<ExecutionResult> {
+  ): Promise<
+    | { errors: readonly GraphQLError[] }
+    | { run: (kind: 'execute' | 'subscribe') => ReturnType<Enveloped['execute']>; contextValue: unknown }
+  > {
     const { document, operationName } = compiled.get(route)!;
     const params = { query: route.document, operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
@@ -164,17 +185,75 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       if (error instanceof GraphQLError) return { errors: [error] };
       throw error;
     }
-    // The operation runs: the request log names it.
-    requestInfo(request).operationName = operationName;
-    const result = await enveloped.execute({
-      schema: enveloped.schema,
-      document,
-      contextValue,
-      variableValues,
-      operationName,
-    });
+    const run = (kind: 'execute' | 'subscribe') => {
+      // The operation runs: the request log names it.
+      requestInfo(request).operationName = operationName;
+      return enveloped[kind]({ schema: enveloped.schema, document, contextValue, variableValues, operationName });
+    };
+    return { run, contextValue };
+  }
+
+  /** Runs the route's operation; its errors are already mapped (codes, details, masking). */
+  async function execute(
+    request: Request,
+    serverContext: object,
+    route: Route,
+    variableValues: Record<string, unknown>,
+  ): Promise<ExecutionResult> {
+    const prepared = await prepare(request, serverContext, route, variableValues);
+    if ('errors' in prepared) return { errors: prepared.errors };
+    const result = await prepared.run('execute');
     if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
     return result;
+  }
+
+  /**
+   * A streamed route: the caller's context, the route's `open` (headers, or a refusal), then its
+   * subscription, whose results go out as Server-Sent Events. Errors before the first event are
+   * answered like any route's; an error result later ends the stream (logged), and the client
+   * resumes with `Last-Event-ID`.
+   */
+  async function stream(
+    request: Request,
+    serverContext: object,
+    route: Route,
+    events: EventStreamSpec<unknown>,
+    req: RouteRequest,
+    headers: Headers,
+    failed: (errors: readonly GraphQLError[]) => Response,
+  ): Promise<Response> {
+    const requestId = requestInfo(request).id;
+    const prepared = await prepare(request, serverContext, route, route.variables(req));
+    if ('errors' in prepared) return failed(prepared.errors);
+    if (events.open) {
+      try {
+        const opened = await events.open(prepared.contextValue as ServiceContext, req);
+        for (const [name, value] of Object.entries(opened)) headers.set(name, value);
+      } catch (error) {
+        return failed([error instanceof GraphQLError ? error : maskUnexpected(error, { requestId, logger })]);
+      }
+    }
+    const result = await prepared.run('subscribe');
+    if (!(Symbol.asyncIterator in result))
+      return failed(result.errors?.length ? result.errors : [new GraphQLError('The subscription did not open')]);
+    const body = eventStreamBody(result[Symbol.asyncIterator](), {
+      toEvent: (next: ExecutionResult) => {
+        if (next.errors?.length || !next.data) throw new Error(next.errors?.[0]?.message ?? 'An event without data');
+        return events.event(next.data, req);
+      },
+      heartbeatMs,
+      signal: request.signal,
+      onError: (error) =>
+        logger.warn(
+          { requestId, route: `${route.method} ${route.path}`, err: (error as Error)?.message },
+          'REST event stream ended by an error',
+        ),
+    });
+    headers.set('content-type', 'text/event-stream; charset=utf-8');
+    headers.set('cache-control', 'no-cache, no-transform');
+    // Proxies (nginx) pass each event on at once instead of buffering the body.
+    headers.set('x-accel-buffering', 'no');
+    return new Response(body, { status: 200, headers });
   }
 
   async function runRoute(
@@ -222,10 +301,10 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       headers: request.headers,
       url,
     };
-    const result = await execute(request, serverContext, route, route.variables(req));
-    if (result.errors?.length) {
-      copyErrorHeaders(result.errors, headers);
-      const first = result.errors[0];
+    /** The answer to an operation that failed: its first error in the family's dialect. */
+    const failed = (errors: readonly GraphQLError[]) => {
+      copyErrorHeaders(errors, headers);
+      const first = errors[0];
       const error = inParameterTerms(restErrorOf(first), route.query);
       if (error.code === 'INTERNAL_SERVER_ERROR' && first.extensions?.code !== 'INTERNAL_SERVER_ERROR') {
         // Not a masked resolver fault (the error mapping logs those): a bug of the route table.
@@ -242,12 +321,16 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
           details: error.details,
         });
       return fail(error);
-    }
+    };
+    if (route.events) return stream(request, serverContext, route, route.events, req, headers, failed);
+
+    const result = await execute(request, serverContext, route, route.variables(req));
+    if (result.errors?.length) return failed(result.errors);
     if (!result.data) return fail({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
 
     let out: RouteResponse;
     try {
-      out = route.respond(result.data, req);
+      out = route.respond!(result.data, req);
     } catch (error) {
       if (error instanceof DomainError) return fail(restErrorOf(error));
       throw error;
@@ -278,6 +361,12 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       // validate a client's document goes through; a route the schema refuses stops the start.
       const enveloped = yoga.getEnveloped({} as never);
       for (const route of routes) {
+        // A route answers with a body (`respond`) or a stream of a subscription (`events`), not both.
+        const streamed = /^\s*subscription\b/.test(route.document);
+        if (!route.respond === !route.events || streamed !== Boolean(route.events))
+          throw new Error(
+            `REST route ${route.method} ${route.path}: needs either respond (a query or mutation) or events (a subscription)`,
+          );
         const document = enveloped.parse(route.document);
         const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
         if (errors.length)
@@ -332,7 +421,11 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       }
       try {
         const response = await runRoute(request, url, match.route, match.params, serverContext as object);
-        endResponse(head ? new Response(null, { status: response.status, headers: response.headers }) : response);
+        if (head) {
+          // Nobody reads the body: a stream's subscription is let go at once.
+          void response.body?.cancel();
+          endResponse(new Response(null, { status: response.status, headers: response.headers }));
+        } else endResponse(response);
       } catch (error) {
         if (request.signal?.aborted)
           return void (logger.info({ requestId: ctx.requestId }, 'client closed'),

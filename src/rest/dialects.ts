@@ -99,7 +99,7 @@ function ofrepErrorBody(error: RestError, status: number, ctx: ErrorContext): un
   const key = ctx.flagKey !== undefined ? { key: ctx.flagKey } : {};
   if (status >= 500) return { errorDetails: `${error.message} (request id ${ctx.requestId})` };
   if (error.code === 'NOT_FOUND' && ctx.flagKey !== undefined)
-    return { ...key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag '${ctx.flagKey.slice(0, 200)}' was not found` };
+    return { ...key, errorCode: 'FLAG_NOT_FOUND', errorDetails: error.message };
   return {
     ...key,
     errorCode: error.code === 'BAD_USER_INPUT' ? ofrepErrorCode(error) : 'GENERAL',

@@ -56,6 +56,19 @@ function bodySchema(route: Route, schema: GraphQLSchema): JsonSchema | undefined
   return spec.schema ?? { type: 'object' };
 }
 
+/** One Server-Sent Event of a streamed route (as OFREP's own spec describes its events): `data` is JSON. */
+function eventSchema(data: JsonSchema): JsonSchema {
+  return {
+    type: 'object',
+    description: 'One Server-Sent Event; comment lines (heartbeats) come between events.',
+    required: ['data'],
+    properties: {
+      id: { type: 'string', description: 'Send it back as Last-Event-ID to resume after this event.' },
+      data: { type: 'string', contentMediaType: 'application/json', contentSchema: data },
+    },
+  };
+}
+
 /**
  * An OpenAPI 3.1 document generated from the route table and the live GraphQL schema: every
  * route, its parameters, body, documented success body and its family's error bodies.
@@ -88,6 +101,18 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
             ? { type: 'integer' }
             : { type: 'string', ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}) },
       })),
+      ...(route.events
+        ? [
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              description:
+                'The id of the last event received (a reconnecting EventSource sends it): the events after it come first.',
+              schema: { type: 'string' },
+            },
+          ]
+        : []),
       ...(route.concurrency === 'if-match'
         ? [
             {
@@ -115,7 +140,9 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
           },
         ]),
     );
-    const content: Record<string, unknown> = { 'application/json': { schema: route.responseSchema } };
+    const content: Record<string, unknown> = route.events
+      ? { 'text/event-stream': { schema: eventSchema(route.responseSchema) } }
+      : { 'application/json': { schema: route.responseSchema } };
     if (route.html) content['text/html'] = { schema: { type: 'string' } };
     (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = {
       operationId: operationName(route),

@@ -140,8 +140,13 @@ export function restDocsMarkdown(routes: readonly Route[], schema: GraphQLSchema
         );
       }
       const success = String(route.status ?? 200);
+      const kind = route.events
+        ? " (Server-Sent Events, `text/event-stream`; each event's `data`, resumed after `Last-Event-ID`)"
+        : route.html
+          ? ' (JSON; HTML for a browser)'
+          : '';
       out.push(
-        `- Response ${success}${route.html ? ' (JSON; HTML for a browser)' : ''}${route.concurrency ? `, with an \`ETag\`${route.concurrency === 'if-match' ? '; send `If-Match` to write only over that version (412 otherwise)' : ''}` : ''}:`,
+        `- Response ${success}${kind}${route.concurrency ? `, with an \`ETag\`${route.concurrency === 'if-match' ? '; send `If-Match` to write only over that version (412 otherwise)' : ''}` : ''}:`,
         '',
         '  ```',
         `  ${shapeOf(route.responseSchema)}`,

@@ -5,6 +5,8 @@
  * happen in the GraphQL pipeline the route's operation runs through (src/plugins/use-rest.ts).
  */
 
+import type { ServiceContext } from '../services/service-context.js';
+
 export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 
 /**
@@ -69,6 +71,28 @@ export interface RouteRequest {
   url: URL;
 }
 
+/** One Server-Sent Event: its `id` (a client resumes after it with `Last-Event-ID`) and its JSON `data`. */
+export interface StreamEvent {
+  id?: string;
+  data: unknown;
+}
+
+/**
+ * A streamed answer (Server-Sent Events, `text/event-stream`): the route's document is one
+ * subscription, and each of its results becomes one event. The stream sends a comment line as a
+ * heartbeat now and then, and ends when the subscription does or the client goes away.
+ */
+export interface EventStreamSpec<TData> {
+  /** The event of one result's `data`. */
+  event(data: TData, req: RouteRequest): StreamEvent;
+  /**
+   * Runs with the caller's context before the subscription opens and gives the answer's headers
+   * that depend on the caller (an SSE answer's headers leave before its first event, so no event
+   * can carry them, e.g. the tenant's CORS origins). A DomainError it throws is the answer.
+   */
+  open?(ctx: ServiceContext, req: RouteRequest): Promise<Record<string, string>>;
+}
+
 /** A successful mapping of `data` into the documented body. */
 export interface RouteResponse {
   body: unknown;
@@ -97,11 +121,16 @@ export interface Route<TData = unknown> {
   body?: BodySpec;
   /** How path params, query and body become the operation's variables. */
   variables: (req: RouteRequest) => Record<string, unknown>;
-  /** How the operation's `data` becomes the documented body; throw a DomainError for an error. */
-  respond(data: TData, req: RouteRequest): RouteResponse;
+  /**
+   * How the operation's `data` becomes the documented body; throw a DomainError for an error.
+   * Every route has either this or `events`.
+   */
+  respond?(data: TData, req: RouteRequest): RouteResponse;
+  /** A streamed route: its one operation is a subscription, each result an event (instead of `respond`). */
+  events?: EventStreamSpec<TData>;
   /** Success status (default 200). */
   status?: number;
-  /** The documented success body, for OpenAPI. */
+  /** The documented success body, for OpenAPI; of a streamed route, the `data` of one event. */
   responseSchema: JsonSchema;
   /** Reads: send an ETag of the returned version. Writes: honour `If-Match` as `expectedVersion`. */
   concurrency?: 'etag' | 'if-match';
@@ -118,7 +147,7 @@ export function defineRoute<TData>(route: Route<TData>): Route<TData> {
 
 /** The operation name of a route's document (also its OpenAPI operationId). */
 export function operationName(route: Route): string {
-  const match = /\b(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(route.document);
+  const match = /\b(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(route.document);
   if (!match) throw new Error(`Route ${route.method} ${route.path}: its document must be one named operation`);
   return match[1];
 }

@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import { documents } from '../catalog/catalog.js';
 import { type EvaluationKey, evaluationKeyOf, evaluationKeys } from '../catalog/evaluation-keys.js';
 import { isObject } from '../catalog/formats.js';
 import type { JsonValue } from '../catalog/setting.js';
-import type { DbOrTrx } from '../db/connect.js';
 import type { TenantRow } from '../db/tables.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
 import { type FeatureFlagView, listFeatureFlags } from './feature-flags.js';
 import type { ServiceContext } from './service-context.js';
 import { type Resolution, resolveSettings, type SettingSource } from './setting-resolution.js';
-import { loadSettingRows } from './setting-values.js';
 import { requireTenant } from './tenant-access.js';
 
 /**
@@ -126,43 +123,24 @@ export async function allowedOriginsOf(ctx: ServiceContext, scope: EvaluationSco
   return Array.isArray(evaluation?.value) ? (evaluation.value as string[]) : [];
 }
 
-/** The same for code without a request context (the event stream): one read of the admin security rows. */
-export async function allowedOriginsOfTenant(
-  db: DbOrTrx,
-  tenantId: string,
-  env: Record<string, string | undefined>,
-): Promise<string[]> {
-  const key = evaluationKeyOf('admin.security.allowed_origins');
-  if (key?.kind !== 'setting') return [];
-  const rows = await loadSettingRows(db, [tenantId], ['admin.security.']);
-  const value = resolveSettings({ industry: null }, rows, env).valueOf(key.entry).value;
-  return Array.isArray(value) ? (value as string[]) : [];
+/**
+ * The ETag of a tenant's evaluations, from its row: its tier, settings, config and feature-flag
+ * versions and this process's environment layer. A write to settings, config or flags bumps one
+ * of those versions; nothing else does (a key, a scan or a share link leaves it). Served from the
+ * row the evaluation itself read (the read cache's), so it costs no query of its own.
+ */
+export function evaluationEtag(tenant: TenantRow, env: Record<string, string | undefined>): string {
+  return `"${tenant.tier.toLowerCase()}.s${tenant.settings_version}.c${tenant.config_version}.f${tenant.flags_version}.e${envDigest(env)}"`;
 }
 
 /**
- * The ETag of a tenant's evaluations: its settings and config versions, the cursor of its last
- * feature-flag change, its tier and this process's environment layer. A write to settings,
- * config or flags changes it; nothing else does (a key, a scan or a share link leaves it).
+ * The ETag of a tenant's evaluations now, for a long-lived context (the change stream, whose
+ * context serves every event): the row is read afresh through the read cache each time (the
+ * per-request loader would keep the first one), so after a change it is that change's row.
  */
-export async function evaluationEtag(
-  db: DbOrTrx,
-  tenantId: string,
-  env: Record<string, string | undefined>,
-): Promise<string | null> {
-  const row = await db
-    .selectFrom('tenants')
-    .select(['tier', 'settings_version', 'config_version'])
-    .select(
-      sql<
-        string | number | null
-      >`(select max(c."cursor") from tenant_changes c where c.tenant_id = tenants.id and c.document = 'FEATURE_FLAGS')`.as(
-        'flags_cursor',
-      ),
-    )
-    .where('id', '=', tenantId)
-    .executeTakeFirst();
-  if (!row) return null;
-  return `"${row.tier.toLowerCase()}.s${row.settings_version}.c${row.config_version}.f${Number(row.flags_cursor ?? 0)}.e${envDigest(env)}"`;
+export async function currentEvaluationEtag(ctx: ServiceContext, tenantId: string): Promise<string | null> {
+  const tenant = await ctx.loaders.tenant.clear(tenantId).load(tenantId);
+  return tenant ? evaluationEtag(tenant, ctx.config.settingsEnv) : null;
 }
 
 const envDigests = new WeakMap<object, string>();

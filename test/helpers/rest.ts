@@ -21,7 +21,9 @@ export async function rest(
     headers['content-type'] ??= 'application/json';
   }
   const res = await world.request(path, { method, headers, body, key: options.key, transport: options.transport });
-  const text = await res.text();
+  const text = res.headers.get('content-type')?.startsWith('text/event-stream')
+    ? await streamStart(res)
+    : await res.text();
   let parsed: unknown = undefined;
   try {
     parsed = text ? JSON.parse(text) : undefined;
@@ -29,6 +31,19 @@ export async function rest(
     parsed = undefined;
   }
   return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** An event stream never ends by itself: what it sends first (up to its first blank line), then it is closed. */
+async function streamStart(res: Response): Promise<string> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  while (!text.includes('\n\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await reader.cancel();
+  return text;
 }
 
 /** The log line the app wrote for one request id (REST and its inner GraphQL request share one). */

@@ -154,6 +154,8 @@ export interface WorldOptions {
   corsOrigins?: string[];
   /** Overrides of the operation limits (src/limits/operation-limits.ts). */
   operationLimits?: AppConfig['operationLimits'];
+  /** The heartbeat of streamed REST routes (the OFREP events); default the app's 15 s. */
+  streamHeartbeatMs?: number;
 }
 
 /**
@@ -196,7 +198,13 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     operationLimits: options.operationLimits,
   };
   const counter = options.countQueries ? new QueryCounter() : undefined;
-  const app = createApp({ db: counter ? store.db.withPlugin(counter) : store.db, config, logger, now: clock.now });
+  const app = createApp({
+    db: counter ? store.db.withPlugin(counter) : store.db,
+    config,
+    logger,
+    now: clock.now,
+    streamHeartbeatMs: options.streamHeartbeatMs,
+  });
   const requireCounter = () => {
     if (!counter) throw new Error('createWorld({ countQueries: true }) is needed to count queries');
     return counter;

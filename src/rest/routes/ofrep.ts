@@ -1,5 +1,6 @@
-import { notFound } from '../../errors/domain-error.js';
+import { DomainError } from '../../errors/domain-error.js';
 import { corsHeadersFor } from '../../http/ofrep-cors.js';
+import { allowedOriginsOf, openEvaluation } from '../../services/flag-evaluations.js';
 import { notModified } from '../http-input.js';
 import { defineRoute, type JsonSchema, type RouteRequest } from '../route.js';
 
@@ -9,7 +10,14 @@ import { defineRoute, type JsonSchema, type RouteRequest } from '../route.js';
  * src/catalog/evaluation-keys.ts; the values: src/services/flag-evaluations.ts. The tenant is
  * always the key's; the context never selects it and does not change values (per tenant, not per
  * user), so a missing `targetingKey`, or a missing `context`, is accepted. Errors: the `ofrep`
- * dialect (src/rest/dialects.ts). The change-event stream: src/plugins/use-ofrep-events.ts.
+ * dialect (src/rest/dialects.ts).
+ *
+ * A nullable setting without a value (e.g. `admin.branding.logo_url` never set): the spec's own
+ * answer is the `codeDefaultFlag` (a success without `value`: "the provider must use the code
+ * default value"), which the bulk answer gives (the web provider reads it so). The server
+ * provider (@openfeature/ofrep-provider 0.1.3) takes a success without `value` for a malformed
+ * answer (GENERAL), so the single evaluation answers 404 FLAG_NOT_FOUND ("can be an expected
+ * response") instead: every provider then hands the caller its own default, with that code.
  */
 
 /** Where clients hear of changes (an SSE stream of `refetchEvaluation` events). */
@@ -24,7 +32,7 @@ interface EvaluationData {
 
 const EVALUATION_FIELDS = 'key value reason metadata';
 
-/** An evaluation as OFREP writes it: without `value` when there is none (the client's code default applies). */
+/** An evaluation as OFREP writes it: without `value` when there is none (`codeDefaultFlag`: the client's default applies). */
 function ofrepEvaluation(e: EvaluationData) {
   return { key: e.key, ...(e.value !== null ? { value: e.value } : {}), reason: e.reason, metadata: e.metadata };
 }
@@ -52,7 +60,7 @@ const evaluationSchema: JsonSchema = {
     },
     value: {
       description:
-        'boolean, integer, number, string, array or object; absent when the setting has no value (use the code default).',
+        'boolean, integer, number, string, array or object. In the bulk answer, absent when the setting has no value (OFREP codeDefaultFlag: use the code default); the single evaluation answers such a key 404 FLAG_NOT_FOUND.',
     },
     reason: { enum: ['STATIC', 'DISABLED'] },
     metadata: {
@@ -81,7 +89,10 @@ export const evaluateFlag = defineRoute<{ flagEvaluations: { allowedOrigins: str
     body: contextBody,
     variables: ({ params, body }) => ({ key: params.key, context: body.context ?? null }),
     respond: ({ flagEvaluations: { allowedOrigins, flag } }, req) => {
-      if (!flag) throw notFound(`Flag '${req.params.key}'`);
+      const shown = req.params.key.slice(0, 200);
+      if (!flag) throw new DomainError('NOT_FOUND', `Flag '${shown}' was not found`);
+      if (flag.value === null)
+        throw new DomainError('NOT_FOUND', `Flag '${shown}' has no value for this tenant: use the code default`);
       return { body: ofrepEvaluation(flag), headers: corsHeadersFor(origin(req), allowedOrigins) };
     },
     headers: HEADERS,
@@ -153,4 +164,45 @@ export const evaluateFlags = defineRoute<{
   },
 });
 
-export const ofrepRoutes = [evaluateFlag, evaluateFlags];
+/** `Last-Event-ID` as the change stream's `after`: a cursor this stream handed out, else none (start live). */
+function lastEventId(headers: Headers): string | null {
+  const id = headers.get('last-event-id')?.trim() ?? '';
+  return /^\d{1,15}$/.test(id) ? id : null;
+}
+
+export const ofrepEvents = defineRoute<{ tenantChanges: { cursor: string; evaluationEtag: string | null } }>({
+  method: 'GET',
+  path: OFREP_EVENTS_PATH,
+  family: 'ofrep',
+  summary:
+    "Server-Sent Events: refetchEvaluation (with the current ETag) after every committed change of the key's tenant; " +
+    'event ids are change cursors (Last-Event-ID replays what was missed); heartbeats; ends when the key is revoked.',
+  auth: 'key',
+  document: `subscription OfrepEvents($after: String) {
+  tenantChanges(after: $after) { cursor evaluationEtag }
+}`,
+  variables: ({ headers }) => ({ after: lastEventId(headers) }),
+  events: {
+    event: ({ tenantChanges: { cursor, evaluationEtag } }) => ({
+      id: cursor,
+      data: { type: 'refetchEvaluation', ...(evaluationEtag ? { etag: evaluationEtag } : {}) },
+    }),
+    // The tenant's CORS origins, as on the evaluation paths; the platform admin has no tenant (403).
+    open: async (ctx, req) => {
+      const scope = await openEvaluation(ctx, null);
+      const from = origin(req);
+      return corsHeadersFor(from, from ? await allowedOriginsOf(ctx, scope) : []);
+    },
+  },
+  headers: HEADERS,
+  responseSchema: {
+    type: 'object',
+    required: ['type'],
+    properties: {
+      type: { const: 'refetchEvaluation' },
+      etag: { type: 'string', description: 'The bulk ETag now: send it as flagConfigEtag (or If-None-Match).' },
+    },
+  },
+});
+
+export const ofrepRoutes = [evaluateFlag, evaluateFlags, ofrepEvents];

@@ -44,7 +44,7 @@ const FlagEvaluations = builder.objectRef<EvaluationScope>('FlagEvaluations').im
   fields: (t) => ({
     etag: t.string({
       description: 'Changes with every write to settings, config or feature flags, and only then.',
-      resolve: async (scope, _args, ctx) => (await evaluationEtag(ctx.db, scope.tenant.id, ctx.config.settingsEnv))!,
+      resolve: (scope, _args, ctx) => evaluationEtag(scope.tenant, ctx.config.settingsEnv),
     }),
     allowedOrigins: t.stringList({
       description: "The tenant's security.allowed_origins: the browser origins allowed to read evaluations.",

@@ -1,5 +1,6 @@
 import type { TenantChange as Change } from '../../services/change-feed.js';
 import { MAX_STREAMS_PER_KEY, streamTenantChanges } from '../../services/change-stream.js';
+import { currentEvaluationEtag } from '../../services/flag-evaluations.js';
 import { builder } from '../builder.js';
 import { ConfigDocumentEnum } from './enums.js';
 
@@ -28,6 +29,13 @@ export const TenantChange = builder.objectRef<Change>('TenantChange').implement(
     actorRole: t.exposeString('actorRole'),
     requestId: t.exposeString('requestId', { nullable: true }),
     committedAt: t.field({ type: 'DateTime', resolve: (c) => c.committedAt }),
+    evaluationEtag: t.string({
+      nullable: true,
+      description:
+        "The tenant's OpenFeature evaluation ETag (as the OFREP bulk answer sends it) when this change is delivered: " +
+        'a write to settings, config or feature flags changes it, other changes leave it.',
+      resolve: (c, _args, ctx) => currentEvaluationEtag(ctx, c.tenantId),
+    }),
   }),
 });
 
