@@ -4,6 +4,7 @@ import { createSecretBox } from './auth/secret-box.js';
 import { loadConfig, stackTracesWanted } from './config.js';
 import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { defaultTemplateCache } from './db/pglite-template.js';
 import { explainPGliteVersionMismatch, explainStoreFailure } from './db/startup-checks.js';
 import { StartupError } from './errors/startup-error.js';
 import { observeDatabasePool } from './metrics/database-pool.js';
@@ -45,6 +46,8 @@ const storeOptions = {
   dataDir: config.dataDir,
   statementTimeoutMs: config.dbStatementTimeoutMs,
   acquireTimeoutMs: config.dbAcquireTimeoutMs,
+  // A new embedded data folder starts from a migrated template kept there (made once).
+  templateCache: config.databaseUrl ? undefined : defaultTemplateCache(),
 };
 let store: Store;
 let demo: Awaited<ReturnType<typeof seedDemoTenantIfEmpty>>;
@@ -105,7 +108,15 @@ server.on('error', (error: NodeJS.ErrnoException) => {
 server.listen(config.port, () => {
   const ms = Number((process.hrtime.bigint() - startedAt) / 1_000_000n);
   const rateLimits = !config.rateLimits.enabled ? 'off' : config.rateLimits.redis ? 'redis' : 'in-process';
-  logger.info({ store: store.kind, rateLimits, port: config.port, startToReadyMs: ms }, 'gateway ready');
+  logger.info(
+    { store: store.kind, dataFolder: store.dataFolder?.from, rateLimits, port: config.port, startToReadyMs: ms },
+    'gateway ready',
+  );
+  if (store.dataFolder?.templateError)
+    logger.warn(
+      { reason: store.dataFolder.templateError },
+      'no migrated template: the new data folder was made from scratch',
+    );
   if (!config.publicBaseUrl)
     logger.warn({ shareBase: config.origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
   if (demo) {

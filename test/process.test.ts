@@ -44,6 +44,10 @@ async function post(g: GatewayProcess, body: unknown, headers: Record<string, st
 describe('the gateway process', () => {
   it('prints three demo keys on first start, each answering { me { role } } over a real port', async () => {
     expect(gateway.output()).toMatch(/Demo tenant [0-9a-f-]{36} created/);
+    // The embedded store's new folder is a copy of the migrated template (made by an earlier start if need be).
+    await gateway.waitForOutput(/"msg":"gateway ready"/);
+    const ready = gateway.logLines().find((l) => l.msg === 'gateway ready');
+    expect(ready).toMatchObject(process.env.TEST_DATABASE_URL ? { store: 'postgres' } : { dataFolder: 'template' });
     expect(gateway.output()).toContain(`curl -s http://localhost:${gateway.port}/graphql`);
     for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
       const res = await post(gateway, { query: '{ me { role } }' }, { authorization: `Bearer ${keys[role]}` });
@@ -159,6 +163,8 @@ describe('the gateway process', () => {
     try {
       await restarted.waitUntilReady();
       await restarted.waitForOutput(/gateway ready/);
+      if (!process.env.TEST_DATABASE_URL)
+        expect(restarted.logLines().find((l) => l.msg === 'gateway ready')).toMatchObject({ dataFolder: 'existing' });
       const res = await post(restarted, { query: '{ me { role } }' }, { 'x-api-key': keys.ADMIN });
       expect(res).toMatchObject({ status: 200, body: { data: { me: { role: 'ADMIN' } } } });
       expect(restarted.output()).not.toMatch(/Demo tenant|viewer:|tcg_/);

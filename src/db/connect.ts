@@ -1,5 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { copyTemplate, migratedTemplate } from './pglite-template.js';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
@@ -13,6 +15,11 @@ export interface StoreOptions {
   dataDir: string;
   /** A `dumpDataDir` tarball the embedded store starts from instead of a new cluster (tests). */
   initialData?: Blob;
+  /**
+   * Where migrated templates are kept (db/pglite-template.ts): a new data folder starts as a copy
+   * of one instead of a new cluster. Unset: a new cluster.
+   */
+  templateCache?: string;
   /**
    * Postgres server only: the server cancels a statement running longer (SQLSTATE 57014, answered
    * 503). PGlite runs statements on the event loop and cannot interrupt one.
@@ -28,6 +35,8 @@ export interface Store {
   /** The pg pool's counters on a server (for /metrics); none on PGlite. */
   pool?: Pick<import('pg').Pool, 'totalCount' | 'idleCount' | 'waitingCount' | 'options'>;
   close(): Promise<void>;
+  /** How the embedded store's data folder came to be; `templateError` says why no template was used. */
+  dataFolder?: { from: 'existing' | 'template' | 'new cluster'; templateError?: string };
 }
 
 // pg returns bigint (int8) as a string; audit ids are bigserial and stay strings on purpose
@@ -52,8 +61,27 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     import('@electric-sql/pglite'),
     import('kysely-pglite-dialect'),
   ]);
-  if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
+  const dataFolder = await prepareDataFolder(options);
   const pglite = await PGlite.create(options.dataDir, options.initialData && { loadDataDir: options.initialData });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  return { db, kind: 'pglite', close: () => db.destroy(), dataFolder };
+}
+
+/** Creates the data folder; a new one is filled from the migrated template when there is a cache of them. */
+async function prepareDataFolder(options: StoreOptions): Promise<Store['dataFolder']> {
+  if (options.dataDir.startsWith('memory://')) return undefined;
+  mkdirSync(options.dataDir, { recursive: true });
+  // PGlite's own test: a folder with PG_VERSION holds a cluster.
+  if (existsSync(join(options.dataDir, 'PG_VERSION'))) return { from: 'existing' };
+  if (!options.templateCache || options.initialData) return { from: 'new cluster' };
+  let template: string;
+  try {
+    template = await migratedTemplate(options.templateCache);
+  } catch (error) {
+    // No template (say, a read-only node_modules): PGlite creates the cluster, as without one.
+    return { from: 'new cluster', templateError: error instanceof Error ? error.message : String(error) };
+  }
+  // A failure here is the data folder's (not writable, full): reported as such.
+  copyTemplate(template, options.dataDir);
+  return { from: 'template' };
 }

@@ -14,6 +14,8 @@ export interface DemoTenant {
  * admin key, so a fresh machine has something to call. Returns null when tenants exist.
  */
 export async function seedDemoTenantIfEmpty(db: Db): Promise<DemoTenant | null> {
+  // Every start but the first finds a tenant: one read, no transaction or lock.
+  if (await db.selectFrom('tenants').select('id').limit(1).executeTakeFirst()) return null;
   return db.transaction().execute(async (trx) => {
     // Serialises two processes starting together on one server.
     await sql`select pg_advisory_xact_lock(4242)`.execute(trx);
