@@ -12,9 +12,17 @@ import {
   statusOf,
 } from '../rest/dialects.js';
 import { enumValues } from '../rest/graphql-json-schema.js';
+import { EXPORT_FORMATS } from '../rest/export-formats.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
-import { type Family, operationName, type Route, type RouteRequest, type RouteResponse } from '../rest/route.js';
+import {
+  type Family,
+  type JsonSchema,
+  operationName,
+  type Route,
+  type RouteRequest,
+  type RouteResponse,
+} from '../rest/route.js';
 import { RouteMatcher } from '../rest/route-matcher.js';
 
 import { requestInfo } from './request-info.js';
@@ -47,6 +55,14 @@ export interface UseRestOptions {
  */
 export interface RestInitialContext {
   restApiKey?: string | null;
+}
+
+/** Runs a route's operation with these variables on the request it was prepared for. */
+type RunOperation = (variables: Record<string, unknown>) => Promise<ExecutionResult>;
+
+/** The item schema of a streamed route (its `responseSchema` is an array of them): the CSV columns. */
+function itemSchemaOf(route: Route): JsonSchema {
+  return (route.responseSchema.items as JsonSchema | undefined) ?? {};
 }
 
 /** A route with its operation parsed and validated once, at start. */
@@ -144,13 +160,17 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     return enumCache.get(name);
   };
 
-  /** Runs the route's operation; its errors are already mapped (codes, details, masking). */
-  async function execute(
+  /**
+   * The route's operation on this request: the context (the key's principal) is built once, then
+   * `run` executes the operation through the plugins. Its errors are already mapped (codes,
+   * details, masking). A streamed route runs it once per page, all on this one context.
+   */
+  async function prepare(
     request: Request,
     serverContext: object,
     route: Route,
     variableValues: Record<string, unknown>,
-  ): Promise<ExecutionResult> {
+  ): Promise<RunOperation | ExecutionResult> {
     const { document, operationName } = compiled.get(route)!;
     const params = { query: route.document, operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
@@ -164,17 +184,105 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       if (error instanceof GraphQLError) return { errors: [error] };
       throw error;
     }
-    // The operation runs: the request log names it.
-    requestInfo(request).operationName = operationName;
-    const result = await enveloped.execute({
-      schema: enveloped.schema,
-      document,
-      contextValue,
-      variableValues,
-      operationName,
-    });
-    if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
-    return result;
+    return async (variables) => {
+      // The operation runs: the request log names it.
+      requestInfo(request).operationName = operationName;
+      const result = await enveloped.execute({
+        schema: enveloped.schema,
+        document,
+        contextValue,
+        variableValues: variables,
+        operationName,
+      });
+      if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
+      return result;
+    };
+  }
+
+  /**
+   * A streamed route's body: the first page (already run and answered) is written at once; each
+   * further page runs only when the client has taken the one before (a pull stream with one
+   * chunk queued), so memory holds about one page whatever the length, and a slow reader slows
+   * the queries instead of filling memory. A page that fails after the status was sent cuts the
+   * body short (an error of the stream: the client sees an incomplete transfer, and a JSON array
+   * that does not parse); a client that goes away stops the paging.
+   */
+  function streamPages(
+    request: Request,
+    route: Route,
+    req: RouteRequest,
+    run: RunOperation,
+    variables: Record<string, unknown>,
+    firstData: unknown,
+    firstItems: unknown,
+  ): ReadableStream<Uint8Array> {
+    const stream = route.stream!;
+    const info = requestInfo(request);
+    const writer = EXPORT_FORMATS[stream.format(req)].writer(itemSchemaOf(route));
+    const encoder = new TextEncoder();
+    const startedAt = process.hrtime.bigint();
+    let next = stream.next(firstData, req);
+    let pages = 1;
+    let bytes = 0;
+    let ended = false;
+    const end = (outcome: string, extra: Record<string, unknown> = {}) => {
+      if (ended) return;
+      ended = true;
+      const durationMs = Number((process.hrtime.bigint() - startedAt) / 1000n) / 1000;
+      logger.info({ requestId: info.id, route: info.route, outcome, pages, bytes, durationMs, ...extra }, 'stream ended');
+    };
+    const chunk = (text: string) => {
+      const encoded = encoder.encode(text);
+      bytes += encoded.byteLength;
+      return encoded;
+    };
+    const itemsOf = (items: unknown) => {
+      if (!Array.isArray(items)) throw new Error(`Route ${route.method} ${route.path}: a page's body is not an array`);
+      return items;
+    };
+    // The server aborts the request's signal when the connection closes before the body ends.
+    request.signal?.addEventListener('abort', () => end('client closed'), { once: true });
+    return new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          controller.enqueue(chunk(writer.head() + writer.rows(itemsOf(firstItems)) + (next ? '' : writer.tail())));
+          if (!next) {
+            controller.close();
+            end('complete');
+          }
+        },
+        async pull(controller) {
+          if (ended) return;
+          try {
+            const result = await run({ ...variables, ...next });
+            if (ended) return; // the client went away while the page ran
+            if (result.errors?.length || !result.data) {
+              const first = result.errors?.[0];
+              end('failed', { code: first?.extensions?.code ?? null, error: first?.message ?? 'no data' });
+              controller.error(new Error('The streamed answer failed part-way; it is incomplete'));
+              return;
+            }
+            next = stream.next(result.data, req);
+            pages++;
+            const text = writer.rows(itemsOf(route.respond(result.data, req).body)) + (next ? '' : writer.tail());
+            controller.enqueue(chunk(text));
+            if (!next) {
+              controller.close();
+              end('complete');
+            }
+          } catch (error) {
+            const err = error as Error;
+            logger.error({ requestId: info.id, err: { message: err?.message, stack: err?.stack } }, 'unexpected REST error');
+            end('failed', { code: 'INTERNAL_SERVER_ERROR' });
+            controller.error(new Error('The streamed answer failed part-way; it is incomplete'));
+          }
+        },
+        cancel() {
+          end('client closed');
+        },
+      },
+      { highWaterMark: 1 },
+    );
   }
 
   async function runRoute(
@@ -222,7 +330,9 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       headers: request.headers,
       url,
     };
-    const result = await execute(request, serverContext, route, route.variables(req));
+    const variables = route.variables(req);
+    const operation = await prepare(request, serverContext, route, variables);
+    const result = typeof operation === 'function' ? await operation(variables) : operation;
     if (result.errors?.length) {
       copyErrorHeaders(result.errors, headers);
       const first = result.errors[0];
@@ -254,6 +364,15 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     }
     const status = out.status ?? route.status ?? 200;
     for (const [name, value] of Object.entries(out.headers ?? {})) headers.set(name, value);
+    if (route.stream && typeof operation === 'function') {
+      const stream = route.stream;
+      const format = EXPORT_FORMATS[stream.format(req)];
+      headers.set('content-type', format.contentType);
+      headers.set('content-disposition', `attachment; filename="${stream.filename}.${format.extension}"`);
+      headers.set('cache-control', 'no-store');
+      const pages = streamPages(request, route, req, operation, variables, result.data, out.body);
+      return new Response(pages, { status, headers });
+    }
     if (status === 304) return new Response(null, { status, headers });
     if (out.version != null && route.concurrency) {
       const etag = etagOf(out.version);

@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { documentedStatuses, errorSchema, hasErrorBody, reasonPhrase } from './dialects.js';
+import { EXPORT_FORMATS } from './export-formats.js';
 import { enumValues, inputFieldNames, inputTypeSchema } from './graphql-json-schema.js';
 import { type Family, type JsonSchema, operationName, type Route } from './route.js';
 
@@ -86,7 +87,11 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
         schema:
           spec.type === 'integer'
             ? { type: 'integer' }
-            : { type: 'string', ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}) },
+            : {
+                type: 'string',
+                ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}),
+                ...(spec.enum ? { enum: spec.enum } : {}),
+              },
       })),
       ...(route.concurrency === 'if-match'
         ? [
@@ -117,6 +122,14 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
     );
     const content: Record<string, unknown> = { 'application/json': { schema: route.responseSchema } };
     if (route.html) content['text/html'] = { schema: { type: 'string' } };
+    for (const name of route.stream?.formats ?? []) {
+      const format = EXPORT_FORMATS[name];
+      const mediaType = format.contentType.split(';')[0];
+      content[mediaType] = {
+        schema: mediaType === 'application/json' ? route.responseSchema : { type: 'string' },
+        description: format.description,
+      };
+    }
     (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = {
       operationId: operationName(route),
       summary: route.summary,
@@ -140,6 +153,16 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
             ? {
                 headers: {
                   ETag: { description: 'The resource version; send it back as If-Match.', schema: { type: 'string' } },
+                },
+              }
+            : {}),
+          ...(route.stream
+            ? {
+                headers: {
+                  'Content-Disposition': {
+                    description: `attachment; filename="${route.stream.filename}.<format>": a file to save. The body is streamed page by page; an incomplete transfer means it failed part-way.`,
+                    schema: { type: 'string' },
+                  },
                 },
               }
             : {}),
