@@ -11,8 +11,8 @@ import {
   restErrorOf,
   statusOf,
 } from '../rest/dialects.js';
-import { enumValues } from '../rest/graphql-json-schema.js';
 import { EXPORT_FORMATS } from '../rest/export-formats.js';
+import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
 import {
@@ -194,7 +194,8 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
         variableValues: variables,
         operationName,
       });
-      if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
+      if (Symbol.asyncIterator in result)
+        throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
       return result;
     };
   }
@@ -229,7 +230,10 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       if (ended) return;
       ended = true;
       const durationMs = Number((process.hrtime.bigint() - startedAt) / 1000n) / 1000;
-      logger.info({ requestId: info.id, route: info.route, outcome, pages, bytes, durationMs, ...extra }, 'stream ended');
+      logger.info(
+        { requestId: info.id, route: info.route, outcome, pages, bytes, durationMs, ...extra },
+        'stream ended',
+      );
     };
     const chunk = (text: string) => {
       const encoded = encoder.encode(text);
@@ -272,7 +276,10 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
             }
           } catch (error) {
             const err = error as Error;
-            logger.error({ requestId: info.id, err: { message: err?.message, stack: err?.stack } }, 'unexpected REST error');
+            logger.error(
+              { requestId: info.id, err: { message: err?.message, stack: err?.stack } },
+              'unexpected REST error',
+            );
             end('failed', { code: 'INTERNAL_SERVER_ERROR' });
             controller.error(new Error('The streamed answer failed part-way; it is incomplete'));
           }

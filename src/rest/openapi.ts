@@ -125,10 +125,8 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
     for (const name of route.stream?.formats ?? []) {
       const format = EXPORT_FORMATS[name];
       const mediaType = format.contentType.split(';')[0];
-      content[mediaType] = {
-        schema: mediaType === 'application/json' ? route.responseSchema : { type: 'string' },
-        description: format.description,
-      };
+      const schema = mediaType === 'application/json' ? route.responseSchema : { type: 'string' };
+      content[mediaType] = { schema: { ...schema, description: format.description } };
     }
     (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = {
       operationId: operationName(route),

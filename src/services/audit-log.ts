@@ -8,11 +8,29 @@ import { requireSameTenant } from './tenant-access.js';
 
 const MAX_BIGINT = 9223372036854775807n;
 
+/** An entry as listed: the tenant is the one asked for, so its id is not read (less to decode per row). */
+export type AuditEntryRow = Omit<AuditLogRow, 'tenant_id'>;
+
+const ENTRY_COLUMNS = [
+  'id',
+  'actor_key_id',
+  'actor_role',
+  'action',
+  'target',
+  'changes',
+  'request_id',
+  'created_at',
+] as const satisfies readonly (keyof AuditEntryRow)[];
+
 /** Seed 001's feature flag "CSV/JSON export functionality for audit logs". */
 export const AUDIT_LOG_EXPORT_FLAG = 'audit_log_export';
 
-/** Pages of an export are larger than a list's: fewer round trips for a long log. */
-export const AUDIT_EXPORT_MAX_PAGE_SIZE = 1000;
+/**
+ * Pages of an export are larger than a list's: fewer executions for a long log. Past a few
+ * hundred rows the per-page cost is small beside the per-row cost, and the page's estimated
+ * operation cost stays well inside maxCost.
+ */
+export const AUDIT_EXPORT_MAX_PAGE_SIZE = 500;
 
 export interface AuditLogFilter {
   /** One of AUDIT_ACTIONS; any other name is BAD_USER_INPUT (no entry can carry it). */
@@ -46,8 +64,8 @@ async function auditPage(
   filter: AuditLogFilter | null | undefined,
   after: string | undefined,
   size: number,
-): Promise<Page<AuditLogRow>> {
-  let query = ctx.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenant.id);
+): Promise<Page<AuditEntryRow>> {
+  let query = ctx.db.selectFrom('audit_log').select(ENTRY_COLUMNS).where('tenant_id', '=', tenant.id);
   if (filter?.action) query = query.where('action', '=', filter.action);
   if (filter?.since) query = query.where('created_at', '>=', filter.since);
   if (filter?.until) query = query.where('created_at', '<', filter.until);
@@ -65,7 +83,7 @@ export async function listAuditLog(
   tenant: TenantRow,
   filter: AuditLogFilter | null | undefined,
   args: PageArgs,
-): Promise<Page<AuditLogRow>> {
+): Promise<Page<AuditEntryRow>> {
   requireSameTenant(ctx, tenant.id);
   const size = pageSize(args.first);
   const after = afterId(args.after);
@@ -86,7 +104,7 @@ export async function exportAuditLogPage(
   tenant: TenantRow,
   filter: AuditLogFilter | null | undefined,
   args: PageArgs,
-): Promise<Page<AuditLogRow>> {
+): Promise<Page<AuditEntryRow>> {
   requireSameTenant(ctx, tenant.id);
   const flag = (await listFeatureFlags(ctx, tenant)).find((f) => f.key === AUDIT_LOG_EXPORT_FLAG);
   if (!flag?.enabled)

@@ -8,6 +8,7 @@ import {
   unixSeconds,
 } from '../route.js';
 import { type CallerTenantData, TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
+import { ADMIN_VERSIONS, type VersionNode, versionBody, versionsSchema } from './history-versions.js';
 
 /**
  * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
@@ -300,8 +301,6 @@ const auditFilterOf = (req: RouteRequest) => ({
   filter: { action: req.query.action, since: req.query.since, until: req.query.until },
 });
 
-const AUDIT_ENTRY_FIELDS = 'id action actorKeyId actorRole target changes requestId createdAt';
-
 export const auditLogs = defineRoute<CallerTenantData<{ auditLog: AuditPage }>>({
   method: 'GET',
   path: '/api/admin/audit-logs',
@@ -310,7 +309,7 @@ export const auditLogs = defineRoute<CallerTenantData<{ auditLog: AuditPage }>>(
   auth: 'key',
   document: `query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLog(filter: $filter, first: $first, after: $after) {
-    nodes { ${AUDIT_ENTRY_FIELDS} }
+    nodes { id action actorKeyId actorRole target changes requestId createdAt }
     pageInfo { endCursor hasNextPage }
   } }
 }`,
@@ -354,7 +353,7 @@ export const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: Au
   // No `first`: the field's own page size (AUDIT_EXPORT_MAX_PAGE_SIZE) is the export's.
   document: `query RestAdminExportAuditLogs($tenantId: ID, $filter: AuditLogFilter, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLogExport(filter: $filter, after: $after) {
-    nodes { ${AUDIT_ENTRY_FIELDS} }
+    nodes { id action actorKeyId actorRole target changes requestId createdAt }
     pageInfo { endCursor hasNextPage }
   } }
 }`,
@@ -378,15 +377,6 @@ export const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: Au
   },
   responseSchema: { type: 'array', items: auditEntrySchema },
 });
-
-type VersionNode = {
-  version: number;
-  createdAt: string;
-  actorRole: string;
-  actorKeyId: string | null;
-  requestId: string | null;
-  changes: (Change & { category: string | null })[];
-};
 
 export const settingsHistory = defineRoute<
   CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
@@ -421,14 +411,7 @@ export const settingsHistory = defineRoute<
   }),
   respond: ({ currentTenant: { history } }) => ({
     body: {
-      versions: history.nodes.map((v) => ({
-        version: v.version,
-        created_at: unixSeconds(v.createdAt),
-        actor_role: v.actorRole,
-        actor_key_id: v.actorKeyId,
-        request_id: v.requestId,
-        changes: v.changes.map((c) => ({ category: c.category, path: c.path, old: c.old, new: c.new })),
-      })),
+      versions: history.nodes.map((v) => versionBody(v, ADMIN_VERSIONS)),
       next_cursor: history.pageInfo.hasNextPage ? history.pageInfo.endCursor : null,
     },
   }),
@@ -436,28 +419,7 @@ export const settingsHistory = defineRoute<
     type: 'object',
     required: ['versions', 'next_cursor'],
     properties: {
-      versions: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['version', 'created_at', 'actor_role', 'actor_key_id', 'request_id', 'changes'],
-          properties: {
-            version: { type: 'integer' },
-            created_at: { type: 'integer', description: 'Unix seconds.' },
-            actor_role: { type: 'string' },
-            actor_key_id: { type: ['string', 'null'] },
-            request_id: { type: ['string', 'null'] },
-            changes: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { category: { type: ['string', 'null'] }, path: { type: 'string' }, old: {}, new: {} },
-              },
-              description: 'category null: a seed 000 field (e.g. certExpiryDays).',
-            },
-          },
-        },
-      },
+      versions: versionsSchema(ADMIN_VERSIONS),
       next_cursor: { type: ['string', 'null'] },
     },
   },

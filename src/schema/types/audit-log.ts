@@ -1,7 +1,7 @@
-import type { AuditLogRow } from '../../db/tables.js';
 import {
   AUDIT_EXPORT_MAX_PAGE_SIZE,
   AUDIT_LOG_EXPORT_FLAG,
+  type AuditEntryRow,
   exportAuditLogPage,
   listAuditLog,
 } from '../../services/audit-log.js';
@@ -9,7 +9,7 @@ import { builder } from '../builder.js';
 import { connectionOf, pageArgs } from '../connection.js';
 import { Tenant } from './tenant.js';
 
-export const AuditEntry = builder.objectRef<AuditLogRow>('AuditEntry').implement({
+export const AuditEntry = builder.objectRef<AuditEntryRow>('AuditEntry').implement({
   description: 'One write, recorded in the same transaction. Secrets show as "[redacted]".',
   fields: (t) => ({
     id: t.exposeID('id'),
