@@ -15,6 +15,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { AUDIT_EXPORT_MAX_PAGE_SIZE } from '../services/audit-log.js';
 import { MAX_PAGE_SIZE } from '../services/pagination.js';
 
 /**
@@ -70,6 +71,11 @@ export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
 export const UNPAGED_LIST_SIZE = 10;
 /** `first` when a paginated field is not given one (services/pagination's default). */
 export const DEFAULT_PAGE_SIZE = 20;
+
+/** Paginated fields whose pages are not the lists' (default DEFAULT_PAGE_SIZE, at most MAX_PAGE_SIZE). */
+export const PAGE_SIZES: Readonly<Record<string, { fallback: number; max: number }>> = {
+  'Tenant.auditLogExport': { fallback: AUDIT_EXPORT_MAX_PAGE_SIZE, max: AUDIT_EXPORT_MAX_PAGE_SIZE },
+};
 
 export interface OperationShape {
   /** The deepest operation's depth. */
@@ -195,12 +201,13 @@ export function operationCost(
   if (!operation) return { cost: 0, heavy };
   const memo = new Map<string, number | null>();
 
-  const pageSize = (field: FieldNode): number | undefined => {
+  const pageSize = (field: FieldNode, coordinate: string): number | undefined => {
+    const own = PAGE_SIZES[coordinate];
     const arg = field.arguments?.find((a) => a.name.value === 'first');
-    if (!arg) return undefined;
+    if (!arg) return own?.fallback;
     const raw = literalValueOf(arg.value, variables);
-    const n = typeof raw === 'number' && Number.isFinite(raw) ? raw : DEFAULT_PAGE_SIZE;
-    return Math.min(Math.max(1, n), MAX_PAGE_SIZE);
+    const n = typeof raw === 'number' && Number.isFinite(raw) ? raw : (own?.fallback ?? DEFAULT_PAGE_SIZE);
+    return Math.min(Math.max(1, n), own?.max ?? MAX_PAGE_SIZE);
   };
 
   const ofSelectionSet = (type: GraphQLNamedType | null | undefined, selectionSet: SelectionSetNode): number => {
@@ -219,7 +226,7 @@ export function operationCost(
           cost += weight;
           continue;
         }
-        const first = pageSize(selection);
+        const first = pageSize(selection, def ? `${type!.name}.${def.name}` : '');
         const times =
           first ?? (def && isListOf(def.type) && !type!.name.endsWith('Connection') ? UNPAGED_LIST_SIZE : 1);
         cost += weight + times * ofSelectionSet(def ? getNamedType(def.type) : null, selection.selectionSet);

@@ -147,7 +147,8 @@ export function isDryRun(
 
 /**
  * Rate limits, enforced once for GraphQL and every REST route (which runs GraphQL through this
- * same pipeline). Before execution the operation's charges are found — each occurrence of a
+ * same pipeline), and once per request (a streamed route's later pages are not charged again).
+ * Before execution the operation's charges are found — each occurrence of a
  * limited field counts against the field's policies (src/rate-limit/policies.ts), then the
  * request counts once against the request policies (the key's; the address's when there is no
  * valid key) — and each is checked and recorded in one step by the store
@@ -176,6 +177,8 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
   const chargesByAst = new WeakMap<DocumentNode, Map<string, Charge[]>>();
   /** Addresses over the invalid-document limit: until when (app clock, ms) they are refused. */
   const refusedUntil = new Map<string, number>();
+  /** Request contexts already charged (a context is one request's). */
+  const charged = new WeakSet<object>();
 
   const chargesFor = (schema: GraphQLSchema, ast: DocumentNode, operationName?: string | null) => {
     let byOperation = chargesByAst.get(ast);
@@ -220,6 +223,10 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue as unknown as ServiceContext;
+      // One request, one charge: a streamed REST route runs its operation once per page of its
+      // answer, every time on the same request's context.
+      if (charged.has(ctx)) return;
+      charged.add(ctx);
       let charges = chargesFor(args.schema, args.document, args.operationName);
       if (isDryRun(args.document, args.operationName, args.variableValues)) charges = asDryRun(charges);
       for (const { policy, cost } of charges) {

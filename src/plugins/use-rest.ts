@@ -14,11 +14,13 @@ import {
   statusOf,
 } from '../rest/dialects.js';
 import { enumValues } from '../rest/graphql-json-schema.js';
+import { EXPORT_FORMATS } from '../rest/export-formats.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
 import {
   type EventStreamSpec,
   type Family,
+  type JsonSchema,
   operationName,
   type Route,
   type RouteRequest,
@@ -62,6 +64,14 @@ export interface UseRestOptions {
  */
 export interface RestInitialContext {
   restApiKey?: string | null;
+}
+
+/** Runs a route's operation with these variables on the request it was prepared for. */
+type RunOperation = (variables: Record<string, unknown>) => Promise<ExecutionResult>;
+
+/** The item schema of a streamed route (its `responseSchema` is an array of them): the CSV columns. */
+function itemSchemaOf(route: Route): JsonSchema {
+  return (route.responseSchema.items as JsonSchema | undefined) ?? {};
 }
 
 /** A route with its operation parsed and validated once, at start. */
@@ -170,7 +180,10 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     variableValues: Record<string, unknown>,
   ): Promise<
     | { errors: readonly GraphQLError[] }
-    | { run: (kind: 'execute' | 'subscribe') => ReturnType<Enveloped['execute']>; contextValue: unknown }
+    | {
+        run: (kind: 'execute' | 'subscribe', variables?: Record<string, unknown>) => ReturnType<Enveloped['execute']>;
+        contextValue: unknown;
+      }
   > {
     const { ast, operationName } = compiled.get(route)!;
     const params = { query: route.operation, operationName, variables: variableValues };
@@ -185,26 +198,130 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
       if (error instanceof GraphQLError) return { errors: [error] };
       throw error;
     }
-    const run = (kind: 'execute' | 'subscribe') => {
+    const run = (kind: 'execute' | 'subscribe', variables = variableValues) => {
       // The operation runs: the request log names it.
       requestInfo(request).operationName = operationName;
-      return enveloped[kind]({ schema: enveloped.schema, document: ast, contextValue, variableValues, operationName });
+      return enveloped[kind]({
+        schema: enveloped.schema,
+        document: ast,
+        contextValue,
+        variableValues: variables,
+        operationName,
+      });
     };
     return { run, contextValue };
   }
 
-  /** Runs the route's operation; its errors are already mapped (codes, details, masking). */
-  async function execute(
+  /**
+   * The route's operation on this request, ready to run: the context (the key's principal) is
+   * built once; each run executes it through the plugins, its errors already mapped (codes,
+   * details, masking). A paged route runs it once per page, all on this one context.
+   */
+  async function operationRunner(
     request: Request,
     serverContext: object,
     route: Route,
     variableValues: Record<string, unknown>,
-  ): Promise<ExecutionResult> {
+  ): Promise<RunOperation | { errors: readonly GraphQLError[] }> {
     const prepared = await prepare(request, serverContext, route, variableValues);
-    if ('errors' in prepared) return { errors: prepared.errors };
-    const result = await prepared.run('execute');
-    if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
-    return result;
+    if ('errors' in prepared) return prepared;
+    return async (variables) => {
+      const result = await prepared.run('execute', variables);
+      if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
+      return result;
+    };
+  }
+
+  /**
+   * A streamed route's body: the first page (already run and answered) is written at once; each
+   * further page runs only when the client has taken the one before (a pull stream with one
+   * chunk queued), so memory holds about one page whatever the length, and a slow reader slows
+   * the queries instead of filling memory. A page that fails after the status was sent cuts the
+   * body short (an error of the stream: the client sees an incomplete transfer, and a JSON array
+   * that does not parse); a client that goes away stops the paging.
+   */
+  function streamPages(
+    request: Request,
+    route: Route,
+    req: RouteRequest,
+    run: RunOperation,
+    variables: Record<string, unknown>,
+    firstData: unknown,
+    firstItems: unknown,
+  ): ReadableStream<Uint8Array> {
+    const paging = route.pages!;
+    const info = requestInfo(request);
+    const writer = EXPORT_FORMATS[paging.format(req)].writer(itemSchemaOf(route));
+    const encoder = new TextEncoder();
+    const startedAt = process.hrtime.bigint();
+    let next = paging.next(firstData, req);
+    let pages = 1;
+    let bytes = 0;
+    let ended = false;
+    const end = (outcome: string, extra: Record<string, unknown> = {}) => {
+      if (ended) return;
+      ended = true;
+      const durationMs = Number((process.hrtime.bigint() - startedAt) / 1000n) / 1000;
+      logger.info(
+        { requestId: info.id, route: info.route, outcome, pages, bytes, durationMs, ...extra },
+        'stream ended',
+      );
+    };
+    const chunk = (text: string) => {
+      const encoded = encoder.encode(text);
+      bytes += encoded.byteLength;
+      return encoded;
+    };
+    const itemsOf = (items: unknown) => {
+      if (!Array.isArray(items)) throw new Error(`Route ${route.method} ${route.path}: a page's body is not an array`);
+      return items;
+    };
+    // The server aborts the request's signal when the connection closes before the body ends.
+    request.signal?.addEventListener('abort', () => end('client closed'), { once: true });
+    return new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          controller.enqueue(chunk(writer.head() + writer.rows(itemsOf(firstItems)) + (next ? '' : writer.tail())));
+          if (!next) {
+            controller.close();
+            end('complete');
+          }
+        },
+        async pull(controller) {
+          if (ended) return;
+          try {
+            const result = await run({ ...variables, ...next });
+            if (ended) return; // the client went away while the page ran
+            if (result.errors?.length || !result.data) {
+              const first = result.errors?.[0];
+              end('failed', { code: first?.extensions?.code ?? null, error: first?.message ?? 'no data' });
+              controller.error(new Error('The streamed answer failed part-way; it is incomplete'));
+              return;
+            }
+            next = paging.next(result.data, req);
+            pages++;
+            const text = writer.rows(itemsOf(route.respond!(result.data, req).body)) + (next ? '' : writer.tail());
+            controller.enqueue(chunk(text));
+            if (!next) {
+              controller.close();
+              end('complete');
+            }
+          } catch (error) {
+            const err = error as Error;
+            logger.error(
+              { requestId: info.id, err: { message: err?.message, stack: err?.stack } },
+              'unexpected REST error',
+            );
+            end('failed', { code: 'INTERNAL_SERVER_ERROR' });
+            controller.error(new Error('The streamed answer failed part-way; it is incomplete'));
+          }
+        },
+        cancel() {
+          end('client closed');
+        },
+      },
+      { highWaterMark: 1 },
+    );
   }
 
   /**
@@ -324,7 +441,10 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     };
     if (route.events) return stream(request, serverContext, route, route.events, req, headers, failed);
 
-    const result = await execute(request, serverContext, route, route.variables(req));
+    const variables = route.variables(req);
+    const operation = await operationRunner(request, serverContext, route, variables);
+    if (typeof operation !== 'function') return failed(operation.errors);
+    const result = await operation(variables);
     if (result.errors?.length) return failed(result.errors);
     if (!result.data) return fail({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
 
@@ -337,6 +457,15 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     }
     const status = out.status ?? route.status ?? 200;
     for (const [name, value] of Object.entries(out.headers ?? {})) headers.set(name, value);
+    if (route.pages) {
+      const paging = route.pages;
+      const format = EXPORT_FORMATS[paging.format(req)];
+      headers.set('content-type', format.contentType);
+      headers.set('content-disposition', `attachment; filename="${paging.filename}.${format.extension}"`);
+      headers.set('cache-control', 'no-store');
+      const body = streamPages(request, route, req, operation, variables, result.data, out.body);
+      return new Response(body, { status, headers });
+    }
     if (status === 304) return new Response(null, { status, headers });
     if (out.version != null && route.concurrency) {
       const etag = etagOf(out.version);

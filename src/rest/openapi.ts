@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { documentedStatuses, errorSchema, hasErrorBody, reasonPhrase } from './dialects.js';
+import { EXPORT_FORMATS } from './export-formats.js';
 import { enumValues, inputFieldNames, inputTypeSchema } from './graphql-json-schema.js';
 import { type Family, type JsonSchema, operationName, type Route } from './route.js';
 
@@ -99,7 +100,11 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
         schema:
           spec.type === 'integer'
             ? { type: 'integer' }
-            : { type: 'string', ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}) },
+            : {
+                type: 'string',
+                ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}),
+                ...(spec.enum ? { enum: spec.enum } : {}),
+              },
       })),
       ...(route.events
         ? [
@@ -144,6 +149,12 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
       ? { 'text/event-stream': { schema: eventSchema(route.responseSchema) } }
       : { 'application/json': { schema: route.responseSchema } };
     if (route.html) content['text/html'] = { schema: { type: 'string' } };
+    for (const name of route.pages?.formats ?? []) {
+      const format = EXPORT_FORMATS[name];
+      const mediaType = format.contentType.split(';')[0];
+      const schema = mediaType === 'application/json' ? route.responseSchema : { type: 'string' };
+      content[mediaType] = { schema: { ...schema, description: format.description } };
+    }
     (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = {
       operationId: operationName(route),
       summary: route.summary,
@@ -167,6 +178,16 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
             ? {
                 headers: {
                   ETag: { description: 'The resource version; send it back as If-Match.', schema: { type: 'string' } },
+                },
+              }
+            : {}),
+          ...(route.pages
+            ? {
+                headers: {
+                  'Content-Disposition': {
+                    description: `attachment; filename="${route.pages.filename}.<format>": a file to save. The body is streamed page by page; an incomplete transfer means it failed part-way.`,
+                    schema: { type: 'string' },
+                  },
                 },
               }
             : {}),

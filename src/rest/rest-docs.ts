@@ -1,5 +1,6 @@
 import { type GraphQLSchema, getNamedType, parse, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { documentedStatuses, errorSchema, reasonPhrase } from './dialects.js';
+import { EXPORT_FORMATS } from './export-formats.js';
 import { buildOpenApi, openApiPath } from './openapi.js';
 import { type Family, type JsonSchema, operationName, type Route } from './route.js';
 
@@ -160,6 +161,14 @@ export function restDocsMarkdown(routes: readonly Route[], schema: GraphQLSchema
         '  ```',
         '',
       );
+      if (route.pages) {
+        out.push(
+          `  Streamed page by page as a file (\`Content-Disposition: attachment; filename="${route.pages.filename}.<format>"\`); an incomplete transfer means it failed part-way. Formats:`,
+        );
+        for (const name of route.pages.formats)
+          out.push(`  - \`${name}\` (\`${EXPORT_FORMATS[name].contentType}\`): ${EXPORT_FORMATS[name].description}`);
+        out.push('');
+      }
       const errors = Object.keys(op.responses).filter((s) => s !== success);
       out.push(`- Errors: ${errors.join(', ')}`, '');
     }

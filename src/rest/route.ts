@@ -37,6 +37,8 @@ export interface PathParamSpec {
 export interface QueryParamSpec {
   description: string;
   type: 'string' | 'integer' | 'timestamp';
+  /** The only values a string parameter takes; another is invalid input. */
+  enum?: readonly string[];
   /**
    * The GraphQL variable this parameter becomes, when its name differs. An invalid-input error
    * GraphQL reports about that variable is told to the client in the parameter's name.
@@ -104,8 +106,29 @@ export interface RouteResponse {
   headers?: Record<string, string>;
 }
 
-// `respond` and `html` are methods (bivariant in `data`), so routes of different data types
-// form one `Route[]` without `any`.
+/** The text formats a streamed body can be written in (src/rest/export-formats.ts). */
+export type ExportFormatName = 'json' | 'csv';
+
+/**
+ * A body too long to hold in memory (an export), written page by page as the client reads it.
+ * The route's operation runs once per page on the same request (one context: one auth check,
+ * one rate-limit charge, one request-log line); `respond` maps each page's `data` to that page's
+ * items (an array), and the body is the items of every page, in the format the request asks
+ * for. `responseSchema` is the JSON format's: an array of those items.
+ */
+export interface PagedBody<TData> {
+  /** The variables of the page after `data` (over the route's own), or null when it was the last. */
+  next(data: TData, req: RouteRequest): Record<string, unknown> | null;
+  /** The formats offered, for OpenAPI (a query parameter of the route declares them). */
+  formats: readonly ExportFormatName[];
+  /** The format this request asks for. */
+  format(req: RouteRequest): ExportFormatName;
+  /** The file name offered in `Content-Disposition: attachment`, without its extension. */
+  filename: string;
+}
+
+// `respond`, `html` and the stream's `next` are methods (bivariant in `data`), so routes of
+// different data types form one `Route[]` without `any`.
 export interface Route<TData = unknown> {
   method: HttpMethod;
   /** Express-style pattern: `/api/v1/tenants/:id/config`. Static segments win over params. */
@@ -138,6 +161,8 @@ export interface Route<TData = unknown> {
   headers?: Record<string, string>;
   /** An HTML rendering offered when the client's Accept prefers text/html over JSON. */
   html?(data: TData, req: RouteRequest): string;
+  /** A body streamed page by page (then `concurrency` and `html` do not apply). */
+  pages?: PagedBody<TData>;
 }
 
 /** Keeps each route's `data` type checked against its own `respond`. */

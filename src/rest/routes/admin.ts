@@ -1,6 +1,14 @@
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
-import { defineRoute, type JsonSchema, unixSeconds } from '../route.js';
+import {
+  defineRoute,
+  type ExportFormatName,
+  type JsonSchema,
+  type QueryParamSpec,
+  type RouteRequest,
+  unixSeconds,
+} from '../route.js';
 import { type CallerTenantData, TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
+import { ADMIN_VERSIONS, type VersionNode, versionBody, versionsSchema } from './history-versions.js';
 
 /**
  * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
@@ -249,9 +257,51 @@ type AuditNode = {
   createdAt: string;
 };
 
-export const auditLogs = defineRoute<
-  CallerTenantData<{ auditLog: { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
->({
+type AuditPage = { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
+
+/** An audit entry as the audit-log routes answer it (list and export alike). */
+const auditEntryOf = (e: AuditNode) => ({
+  id: e.id,
+  action: e.action,
+  actor_key_id: e.actorKeyId,
+  actor_role: e.actorRole,
+  target: e.target,
+  changes: e.changes,
+  request_id: e.requestId,
+  created_at: unixSeconds(e.createdAt),
+});
+
+/** Its schema; its properties, in this order, are also the export's CSV columns. */
+const auditEntrySchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'action', 'actor_key_id', 'actor_role', 'target', 'changes', 'request_id', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    action: { type: 'string' },
+    actor_key_id: { type: ['string', 'null'] },
+    actor_role: { type: 'string' },
+    target: { type: ['string', 'null'] },
+    changes: {},
+    request_id: { type: ['string', 'null'] },
+    created_at: { type: 'integer', description: 'Unix seconds.' },
+  },
+};
+
+const AUDIT_FILTER_QUERY: Record<string, QueryParamSpec> = {
+  action: {
+    type: 'string',
+    variable: 'filter.action',
+    description: 'Only this action, e.g. settings.update (a name no entry can carry is 400).',
+  },
+  since: { type: 'timestamp', description: 'Entries at or after this time.' },
+  until: { type: 'timestamp', description: 'Entries before this time.' },
+};
+
+const auditFilterOf = (req: RouteRequest) => ({
+  filter: { action: req.query.action, since: req.query.since, until: req.query.until },
+});
+
+export const auditLogs = defineRoute<CallerTenantData<{ auditLog: AuditPage }>>({
   method: 'GET',
   path: '/api/admin/audit-logs',
   family: 'admin',
@@ -265,69 +315,68 @@ export const auditLogs = defineRoute<
 }`,
   query: {
     ...TENANT_ID_QUERY,
-    action: { type: 'string', description: 'Only this action, e.g. settings.update.' },
-    since: { type: 'timestamp', description: 'Entries at or after this time.' },
-    until: { type: 'timestamp', description: 'Entries before this time.' },
+    ...AUDIT_FILTER_QUERY,
     limit: { type: 'integer', description: 'Page size (1-100, default 20).' },
     cursor: { type: 'string', description: 'next_cursor of the previous page.' },
   },
   variables: (req) => ({
     ...tenantIdOf(req),
-    filter: { action: req.query.action, since: req.query.since, until: req.query.until },
+    ...auditFilterOf(req),
     first: req.query.limit,
     after: req.query.cursor,
   }),
-  respond: ({ currentTenant }) => {
-    const page = currentTenant.auditLog;
-    return {
-      body: {
-        entries: page.nodes.map((e) => ({
-          id: e.id,
-          action: e.action,
-          actor_key_id: e.actorKeyId,
-          actor_role: e.actorRole,
-          target: e.target,
-          changes: e.changes,
-          request_id: e.requestId,
-          created_at: unixSeconds(e.createdAt),
-        })),
-        next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
-      },
-    };
-  },
+  respond: ({ currentTenant: { auditLog: page } }) => ({
+    body: {
+      entries: page.nodes.map(auditEntryOf),
+      next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
+    },
+  }),
   responseSchema: {
     type: 'object',
     required: ['entries', 'next_cursor'],
     properties: {
-      entries: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            action: { type: 'string' },
-            actor_key_id: { type: ['string', 'null'] },
-            actor_role: { type: 'string' },
-            target: { type: ['string', 'null'] },
-            changes: {},
-            request_id: { type: ['string', 'null'] },
-            created_at: { type: 'integer', description: 'Unix seconds.' },
-          },
-        },
-      },
+      entries: { type: 'array', items: auditEntrySchema },
       next_cursor: { type: ['string', 'null'], description: 'Pass as cursor for the next page; null on the last.' },
     },
   },
 });
 
-type VersionNode = {
-  version: number;
-  createdAt: string;
-  actorRole: string;
-  actorKeyId: string | null;
-  requestId: string | null;
-  changes: (Change & { category: string | null })[];
-};
+const AUDIT_EXPORT_FORMATS: readonly ExportFormatName[] = ['json', 'csv'];
+
+export const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: AuditPage }>>({
+  method: 'GET',
+  path: '/api/admin/audit-logs/export',
+  family: 'admin',
+  summary:
+    "Export the tenant's audit log (admin; only while the audit_log_export feature flag is enabled): every entry the filter selects, newest first, as a streamed JSON array or CSV file.",
+  auth: 'key',
+  // No `first`: the field's own page size (AUDIT_EXPORT_MAX_PAGE_SIZE) is the export's.
+  operation: `query RestAdminExportAuditLogs($tenantId: ID, $filter: AuditLogFilter, $after: String) {
+  currentTenant(tenantId: $tenantId) { auditLogExport(filter: $filter, after: $after) {
+    nodes { id action actorKeyId actorRole target changes requestId createdAt }
+    pageInfo { endCursor hasNextPage }
+  } }
+}`,
+  query: {
+    ...TENANT_ID_QUERY,
+    format: {
+      type: 'string',
+      enum: AUDIT_EXPORT_FORMATS,
+      description: `${AUDIT_EXPORT_FORMATS.join(' or ')} (default ${AUDIT_EXPORT_FORMATS[0]}).`,
+    },
+    ...AUDIT_FILTER_QUERY,
+  },
+  variables: (req) => ({ ...tenantIdOf(req), ...auditFilterOf(req) }),
+  respond: ({ currentTenant }) => ({ body: currentTenant.auditLogExport.nodes.map(auditEntryOf) }),
+  pages: {
+    formats: AUDIT_EXPORT_FORMATS,
+    format: (req) => (req.query.format as ExportFormatName | undefined) ?? AUDIT_EXPORT_FORMATS[0],
+    next: ({ currentTenant: { auditLogExport: page } }) =>
+      page.pageInfo.hasNextPage ? { after: page.pageInfo.endCursor } : null,
+    filename: 'audit-log',
+  },
+  responseSchema: { type: 'array', items: auditEntrySchema },
+});
 
 export const settingsHistory = defineRoute<
   CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
@@ -362,14 +411,7 @@ export const settingsHistory = defineRoute<
   }),
   respond: ({ currentTenant: { history } }) => ({
     body: {
-      versions: history.nodes.map((v) => ({
-        version: v.version,
-        created_at: unixSeconds(v.createdAt),
-        actor_role: v.actorRole,
-        actor_key_id: v.actorKeyId,
-        request_id: v.requestId,
-        changes: v.changes.map((c) => ({ category: c.category, path: c.path, old: c.old, new: c.new })),
-      })),
+      versions: history.nodes.map((v) => versionBody(v, ADMIN_VERSIONS)),
       next_cursor: history.pageInfo.hasNextPage ? history.pageInfo.endCursor : null,
     },
   }),
@@ -377,28 +419,7 @@ export const settingsHistory = defineRoute<
     type: 'object',
     required: ['versions', 'next_cursor'],
     properties: {
-      versions: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['version', 'created_at', 'actor_role', 'actor_key_id', 'request_id', 'changes'],
-          properties: {
-            version: { type: 'integer' },
-            created_at: { type: 'integer', description: 'Unix seconds.' },
-            actor_role: { type: 'string' },
-            actor_key_id: { type: ['string', 'null'] },
-            request_id: { type: ['string', 'null'] },
-            changes: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { category: { type: ['string', 'null'] }, path: { type: 'string' }, old: {}, new: {} },
-              },
-              description: 'category null: a seed 000 field (e.g. certExpiryDays).',
-            },
-          },
-        },
-      },
+      versions: versionsSchema(ADMIN_VERSIONS),
       next_cursor: { type: ['string', 'null'] },
     },
   },
@@ -558,6 +579,7 @@ export const adminRoutes = [
   getCategory,
   updateCategory,
   auditLogs,
+  exportAuditLogs,
   settingsHistory,
   rollbackSettings,
   exportSettings,

@@ -1,6 +1,7 @@
 import { tenantConfigTree } from '../../catalog/tenant-config.js';
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { defineRoute, type JsonSchema } from '../route.js';
+import { V1_VERSIONS, type VersionNode, versionBody, versionsSchema } from './history-versions.js';
 
 /**
  * `/api/v1/tenants/{id}/*` (seed 003): a tenant named in the path. A tenant key may name only its
@@ -185,14 +186,6 @@ export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: Fe
   },
 });
 
-type VersionNode = {
-  version: number;
-  createdAt: string;
-  actorRole: string;
-  actorKeyId: string | null;
-  requestId: string | null;
-  changes: { path: string; old: unknown; new: unknown }[];
-};
 type HistoryPage = { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
 
 export const configHistory = defineRoute<{ tenant: { id: string; history: HistoryPage } }>({
@@ -224,14 +217,7 @@ export const configHistory = defineRoute<{ tenant: { id: string; history: Histor
   respond: ({ tenant }) => ({
     body: {
       tenant_id: tenant.id,
-      versions: tenant.history.nodes.map((v) => ({
-        version: v.version,
-        created_at: v.createdAt,
-        actor_role: v.actorRole,
-        actor_key_id: v.actorKeyId,
-        request_id: v.requestId,
-        changes: v.changes.map((c) => ({ path: c.path, old: c.old, new: c.new })),
-      })),
+      versions: tenant.history.nodes.map((v) => versionBody(v, V1_VERSIONS)),
       next_cursor: tenant.history.pageInfo.hasNextPage ? tenant.history.pageInfo.endCursor : null,
     },
   }),
@@ -240,24 +226,7 @@ export const configHistory = defineRoute<{ tenant: { id: string; history: Histor
     required: ['tenant_id', 'versions', 'next_cursor'],
     properties: {
       tenant_id: { type: 'string', format: 'uuid' },
-      versions: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['version', 'created_at', 'actor_role', 'actor_key_id', 'request_id', 'changes'],
-          properties: {
-            version: { type: 'integer' },
-            created_at: { type: 'string', format: 'date-time' },
-            actor_role: { type: 'string' },
-            actor_key_id: { type: ['string', 'null'] },
-            request_id: { type: ['string', 'null'] },
-            changes: {
-              type: 'array',
-              items: { type: 'object', properties: { path: { type: 'string' }, old: {}, new: {} } },
-            },
-          },
-        },
-      },
+      versions: versionsSchema(V1_VERSIONS),
       next_cursor: { type: ['string', 'null'] },
     },
   },
