@@ -13,8 +13,8 @@ import {
   restErrorOf,
   statusOf,
 } from '../rest/dialects.js';
-import { enumValues } from '../rest/graphql-json-schema.js';
 import { EXPORT_FORMATS } from '../rest/export-formats.js';
+import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
 import {
@@ -227,7 +227,8 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     if ('errors' in prepared) return prepared;
     return async (variables) => {
       const result = await prepared.run('execute', variables);
-      if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
+      if (Symbol.asyncIterator in result)
+        throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
       return result;
     };
   }
@@ -330,7 +331,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
    * answered like any route's; an error result later ends the stream (logged), and the client
    * resumes with `Last-Event-ID`.
    */
-  async function stream(
+  async function answerEventStream(
     request: Request,
     serverContext: object,
     route: Route,
@@ -439,7 +440,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
         });
       return fail(error);
     };
-    if (route.events) return stream(request, serverContext, route, route.events, req, headers, failed);
+    if (route.events) return answerEventStream(request, serverContext, route, route.events, req, headers, failed);
 
     const variables = route.variables(req);
     const operation = await operationRunner(request, serverContext, route, variables);
