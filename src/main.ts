@@ -12,7 +12,7 @@ import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
 import { createWebhookDeliverer } from './services/webhook-deliverer.js';
 import { webhookOutbox } from './services/webhook-outbox.js';
-import { createApp } from './yoga.js';
+import { createApp, nodeListener } from './yoga.js';
 
 const startedAt = process.hrtime.bigint();
 
@@ -85,7 +85,8 @@ const server = createServer(
     // How often node looks for requests past those timeouts (default 30 s, longer than they are).
     connectionsCheckingInterval: Math.max(100, Math.min(1_000, config.http.headersTimeoutMs / 2)),
   },
-  app,
+  // REST routes and plain GraphQL POSTs without yoga's node adapter; everything else through it.
+  nodeListener(app),
 );
 
 server.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,9 +1,11 @@
-import { createYoga, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
+import type { RequestListener } from 'node:http';
+import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
+import { createFront, type FrontOptions, type YogaHandle } from './http/front.js';
 import { ofrepCorsPolicy } from './http/ofrep-cors.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
@@ -17,7 +19,7 @@ import { useOfrepEvents } from './plugins/use-ofrep-events.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
-import { type RestInitialContext, useRest } from './plugins/use-rest.js';
+import { createRestLayer, type RestInitialContext } from './plugins/use-rest.js';
 import { useStorableInput } from './plugins/use-storable-input.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
@@ -50,6 +52,19 @@ const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }
 
 export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
 
+/** What the node:http front of each app needs of it (src/http/front.ts). */
+const frontParts = new WeakMap<App, Omit<FrontOptions, 'app'>>();
+
+/**
+ * The app as a node request listener: the node:http front (src/http/front.ts), which serves REST
+ * routes and plain GraphQL POSTs without yoga's node adapter and hands everything else to the app.
+ */
+export function nodeListener(app: App): RequestListener {
+  const parts = frontParts.get(app);
+  if (!parts) throw new Error('nodeListener: not an app of createApp');
+  return createFront({ app: app as unknown as RequestListener, ...parts });
+}
+
 /**
  * The whole HTTP surface as one Yoga instance: /graphql, REST paths, /share, /health, /ready.
  * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits) and
@@ -70,6 +85,50 @@ export function createApp({
   // Reads from memory, invalidated by the change feed (services/read-cache.ts); CACHE_MAX_MB=0: none.
   const cacheMaxMb = config.cacheMaxMb ?? 64;
   const readCache = cacheMaxMb > 0 ? new ReadCache(changeFeed, Math.round(cacheMaxMb * 1024 * 1024)) : undefined;
+  const maxBodyBytes = { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes;
+  const rest = createRestLayer({ routes, schema, logger });
+  let yogaHandle: YogaHandle | undefined;
+  const plugins: Array<Plugin | Plugin<ServiceContext>> = [
+    {
+      onYogaInit: ({ yoga }) => {
+        yogaHandle = yoga.handle as unknown as YogaHandle;
+      },
+      onDispose: () => {
+        readCache?.close();
+        return changeFeed.close();
+      },
+    },
+    useRequestLog(logger),
+    useHttpHygiene({ graphqlEndpoint: '/graphql' }),
+    useHealth(db),
+    useGraphiQLPage({
+      endpoint: '/graphql',
+      schema,
+      options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    }),
+    useErrorMapping(),
+    // Before the rate limits: it counts their refusals.
+    useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
+    useHiddenSuggestions((request) =>
+      resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now()),
+    ),
+    useOperationLimits(config.operationLimits),
+    useStorableInput(),
+    ...(config.rateLimits.enabled
+      ? [
+          useRateLimit({
+            store: openRateLimitStore(config.rateLimits, { now, logger }),
+            scale: config.rateLimits.scale,
+            fieldPolicies: config.rateLimits.fieldPolicies,
+            now,
+          }),
+        ]
+      : []),
+    useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatMs: ofrepHeartbeatMs }),
+    // The legacy REST paths, each run as one GraphQL operation in process through all of the
+    // above. It answers every path the others left unanswered (404 JSON): keep it last.
+    rest.plugin,
+  ];
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -89,42 +148,8 @@ export function createApp({
       return origin !== null && config.corsOrigins.includes(origin) ? { origin, credentials: false } : false;
     },
     // Counted while the body is read; the request is refused (413) as soon as it passes the cap.
-    maxRequestBodySize: { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes,
-    plugins: [
-      {
-        onDispose: () => {
-          readCache?.close();
-          return changeFeed.close();
-        },
-      },
-      useRequestLog(logger),
-      useHttpHygiene({ graphqlEndpoint: '/graphql' }),
-      useHealth(db),
-      useGraphiQLPage({
-        endpoint: '/graphql',
-        schema,
-        options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
-      }),
-      useErrorMapping(),
-      // Before the rate limits: it counts their refusals.
-      useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
-      useHiddenSuggestions((request) =>
-        resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now()),
-      ),
-      useOperationLimits(config.operationLimits),
-      useStorableInput(),
-      config.rateLimits.enabled &&
-        useRateLimit({
-          store: openRateLimitStore(config.rateLimits, { now, logger }),
-          scale: config.rateLimits.scale,
-          fieldPolicies: config.rateLimits.fieldPolicies,
-          now,
-        }),
-      useOfrepEvents({ db, changeFeed, config, logger, now, heartbeatMs: ofrepHeartbeatMs }),
-      // The legacy REST paths, each run as one GraphQL operation in process through all of the
-      // above. It answers every path the others left unanswered (404 JSON): keep it last.
-      useRest({ routes, schema, logger }),
-    ].filter((p) => p !== false),
+    maxRequestBodySize: maxBodyBytes,
+    plugins,
     context: async (initial: YogaInitialContext & RestInitialContext): Promise<ServiceContext> => {
       const { request } = initial;
       const info = requestInfo(request);
@@ -152,6 +177,17 @@ export function createApp({
         clientAddress: clientAddressOf(initial),
       };
     },
+  });
+  frontParts.set(app, {
+    yogaHandle: () => {
+      if (!yogaHandle) throw new Error('yoga is not initialised');
+      return yogaHandle;
+    },
+    plugins,
+    rest,
+    graphqlEndpoint: '/graphql',
+    graphqlMaxBodyBytes: maxBodyBytes,
+    logger,
   });
   return app;
 }

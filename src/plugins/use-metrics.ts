@@ -4,6 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import { secretsEqual } from '../auth/secrets.js';
 import type { Db } from '../db/connect.js';
 import { apiKeyFromRequest } from '../http/api-key-from-request.js';
+import { pathOf } from '../http/request-head.js';
 import { counter, histogram, metricsRegistry } from '../metrics/registry.js';
 import { resolvePrincipal } from '../services/principal.js';
 import { requestInfo } from './request-info.js';
@@ -135,7 +136,7 @@ export function useMetrics({ db, platformAdminKey, metricsToken, now }: MetricsO
     },
     onResponse({ request, response }) {
       const info = requestInfo(request);
-      const { pathname } = new URL(request.url);
+      const pathname = info.route ? '' : pathOf(request.url);
       const labels = {
         method: request.method,
         route: info.route ?? (FIXED_PATHS.has(pathname) ? pathname : 'unmatched'),

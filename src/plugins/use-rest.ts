@@ -3,6 +3,8 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
+import { type Answer, appendHeader, JSON_TYPE, setHeaders } from '../http/answer.js';
+import type { RequestHead } from '../http/request-head.js';
 import {
   type ErrorContext,
   errorBody,
@@ -12,7 +14,17 @@ import {
   statusOf,
 } from '../rest/dialects.js';
 import { enumValues } from '../rest/graphql-json-schema.js';
-import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
+import {
+  etagOf,
+  MAX_BODY_BYTES,
+  notModified,
+  type Parsed,
+  prefersHtml,
+  readBodyText,
+  readIfMatch,
+  readJsonBody,
+  readQuery,
+} from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
 import { type Family, operationName, type Route, type RouteRequest, type RouteResponse } from '../rest/route.js';
 import { RouteMatcher } from '../rest/route-matcher.js';
@@ -53,14 +65,13 @@ export interface RestInitialContext {
 interface CompiledRoute {
   document: DocumentNode;
   operationName: string;
+  query: string;
 }
 
 /** The response headers errors ask for (`Retry-After`, `RateLimit` on a 429), as Yoga would set them. */
-function copyErrorHeaders(errors: readonly GraphQLError[], headers: Headers): void {
-  for (const error of errors) {
-    const extra = (error.extensions?.http as { headers?: Record<string, string> } | undefined)?.headers;
-    if (extra) for (const [name, value] of Object.entries(extra)) headers.set(name, value);
-  }
+function copyErrorHeaders(errors: readonly GraphQLError[], headers: Record<string, string>): void {
+  for (const error of errors)
+    setHeaders(headers, (error.extensions?.http as { headers?: Record<string, string> } | undefined)?.headers);
 }
 
 /**
@@ -111,15 +122,37 @@ function tenantIdOfPath(pathname: string): string | null {
   }
 }
 
-function json(body: unknown, status: number, headers: Headers): Response {
-  headers.set('content-type', 'application/json; charset=utf-8');
-  return new Response(JSON.stringify(body), { status, headers });
+function json(body: unknown, status: number, headers: Record<string, string>): Answer {
+  headers['content-type'] = JSON_TYPE;
+  return { status, headers, body: JSON.stringify(body) };
 }
 
-function errorResponse(error: RestError, ctx: ErrorContext, headers = new Headers()): Response {
+function errorResponse(error: RestError, ctx: ErrorContext, headers: Record<string, string> = {}): Answer {
   const body = errorBody(error, ctx);
-  if (body === null) return new Response(null, { status: statusOf(ctx.family, error.code), headers });
+  if (body === null) return { status: statusOf(ctx.family, error.code), headers, body: null };
   return json(body, statusOf(ctx.family, error.code), headers);
+}
+
+/** One REST request as the REST layer needs it, whoever received it (yoga, or the node:http front). */
+export interface RestCall {
+  request: RequestHead;
+  url: URL;
+  /** The body's text, read with the cap (a 413 or 415 as a failed read). */
+  readBody: () => Promise<Parsed<string>>;
+  /** True once the client has gone away (nobody is left to answer). */
+  aborted: () => boolean;
+  /** What yoga's server context holds (the node request as `req`: the client address). */
+  serverContext: object;
+}
+
+/** The REST layer: `useRest` serves it through yoga, the node:http front calls it directly. */
+export interface RestLayer {
+  /** The route table's route for a method and path, if one matches exactly (not HEAD). */
+  routeFor(method: string, pathname: string): Route | undefined;
+  /** The answer for any path except the GraphQL endpoint (`/openapi.json`, routes, 404, 405). */
+  answer(call: RestCall): Promise<Answer>;
+  /** The plugin that serves the layer inside yoga; keep it last. */
+  plugin: Plugin;
 }
 
 /**
@@ -128,9 +161,9 @@ function errorResponse(error: RestError, ctx: ErrorContext, headers = new Header
  * auth, rate limits, error mapping and masking, execution), exactly as for GraphQL clients but
  * without a second HTTP request: the document was parsed and validated once at start, and the
  * result's `data` goes to the route as it is. Also serves `GET /openapi.json`, and answers every
- * other path except the GraphQL endpoint with a JSON 404: keep this plugin last.
+ * other path except the GraphQL endpoint with a JSON 404: keep its plugin last.
  */
-export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
+export function createRestLayer({ routes, schema, logger }: UseRestOptions): RestLayer {
   const matcher = new RouteMatcher(routes);
   const enumCache = new Map<string, string[] | undefined>();
   const secretPrefixes = secretPathPrefixes(routes);
@@ -146,15 +179,20 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
 
   /** Runs the route's operation; its errors are already mapped (codes, details, masking). */
   async function execute(
-    request: Request,
+    request: RequestHead,
     serverContext: object,
     route: Route,
     variableValues: Record<string, unknown>,
   ): Promise<ExecutionResult> {
-    const { document, operationName } = compiled.get(route)!;
-    const params = { query: route.document, operationName, variables: variableValues };
+    const { document, operationName, query } = compiled.get(route)!;
     const restApiKey = route.auth === 'public' ? null : undefined;
-    const initial: Partial<YogaInitialContext> & RestInitialContext = { ...serverContext, request, params, restApiKey };
+    const initial: Partial<YogaInitialContext> & RestInitialContext = {
+      ...serverContext,
+      // Yoga's own plugins read only the head of the request (method, URL, headers).
+      request: request as Request,
+      params: { query, operationName, variables: variableValues },
+      restApiKey,
+    };
     const enveloped = getEnveloped(initial);
     let contextValue: Awaited<ReturnType<typeof enveloped.contextFactory>>;
     try {
@@ -177,13 +215,8 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
     return result;
   }
 
-  async function runRoute(
-    request: Request,
-    url: URL,
-    route: Route,
-    params: Record<string, string>,
-    serverContext: object,
-  ): Promise<Response> {
+  async function runRoute(call: RestCall, route: Route, params: Record<string, string>): Promise<Answer> {
+    const { request, url } = call;
     const info = requestInfo(request);
     info.route = `${route.method} ${route.path}`;
     const ctx: ErrorContext = {
@@ -192,26 +225,29 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       tenantId: route.family === 'v1' ? (params.id ?? null) : undefined,
     };
     if (route.family === 'ofrep' && params.key !== undefined) ctx.flagKey = params.key;
-    const headers = new Headers(route.headers);
+    const headers: Record<string, string> = {};
+    setHeaders(headers, route.headers);
     const fail = (error: RestError) => errorResponse(error, ctx, headers);
 
-    for (const [name, spec] of Object.entries(route.params ?? {})) {
-      const value = params[name];
-      // An id that cannot be an id, or a category the schema does not know, names nothing: 404.
-      if (spec.format === 'uuid' && !isUuid(value))
-        return fail({ code: 'NOT_FOUND', message: `No ${name} ${JSON.stringify(value)}` });
-      if (spec.graphqlEnum) {
-        const values = enumOf(spec.graphqlEnum);
-        if (values && !values.includes(value))
-          return fail({ code: 'NOT_FOUND', message: `Unknown ${name} ${JSON.stringify(value)}` });
+    if (route.params)
+      for (const name in route.params) {
+        const spec = route.params[name];
+        const value = params[name];
+        // An id that cannot be an id, or a category the schema does not know, names nothing: 404.
+        if (spec.format === 'uuid' && !isUuid(value))
+          return fail({ code: 'NOT_FOUND', message: `No ${name} ${JSON.stringify(value)}` });
+        if (spec.graphqlEnum) {
+          const values = enumOf(spec.graphqlEnum);
+          if (values && !values.includes(value))
+            return fail({ code: 'NOT_FOUND', message: `Unknown ${name} ${JSON.stringify(value)}` });
+        }
       }
-    }
     const query = readQuery(url, route.query);
     if (!query.ok) return fail(query.error);
     const ifMatch =
       route.concurrency === 'if-match' ? readIfMatch(request.headers) : { ok: true as const, value: undefined };
     if (!ifMatch.ok) return fail(ifMatch.error);
-    const body = await readJsonBody(request, route.body);
+    const body = readJsonBody(await call.readBody(), request.headers, route.body);
     if (!body.ok) return fail(body.error);
 
     const req: RouteRequest = {
@@ -222,7 +258,7 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       headers: request.headers,
       url,
     };
-    const result = await execute(request, serverContext, route, route.variables(req));
+    const result = await execute(request, call.serverContext, route, route.variables(req));
     if (result.errors?.length) {
       copyErrorHeaders(result.errors, headers);
       const first = result.errors[0];
@@ -253,24 +289,77 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
       throw error;
     }
     const status = out.status ?? route.status ?? 200;
-    for (const [name, value] of Object.entries(out.headers ?? {})) headers.set(name, value);
-    if (status === 304) return new Response(null, { status, headers });
+    setHeaders(headers, out.headers);
+    if (status === 304) return { status, headers, body: null };
     if (out.version != null && route.concurrency) {
       const etag = etagOf(out.version);
-      headers.set('etag', etag);
-      if (request.method === 'GET' && notModified(request.headers, etag))
-        return new Response(null, { status: 304, headers });
+      headers.etag = etag;
+      if (request.method === 'GET' && notModified(request.headers, etag)) return { status: 304, headers, body: null };
     }
     if (route.html && prefersHtml(request.headers.get('accept'))) {
-      headers.set('content-type', 'text/html; charset=utf-8');
-      headers.append('vary', 'Accept');
-      return new Response(route.html(result.data, req), { status, headers });
+      headers['content-type'] = 'text/html; charset=utf-8';
+      appendHeader(headers, 'vary', 'Accept');
+      return { status, headers, body: route.html(result.data, req) };
     }
-    if (route.html) headers.append('vary', 'Accept');
+    if (route.html) appendHeader(headers, 'vary', 'Accept');
     return json(out.body, status, headers);
   }
 
-  return {
+  async function answer(call: RestCall): Promise<Answer> {
+    const { request, url } = call;
+    const info = requestInfo(request);
+    // The path as logs and error messages may show it: a share token in it is never echoed.
+    const shownPath = redactPath(url.pathname, secretPrefixes);
+    info.logPath = shownPath;
+    if (url.pathname === '/openapi.json') {
+      if (request.method !== 'GET')
+        return errorResponse(
+          { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here` },
+          { family: 'tenant', requestId: info.id },
+          { allow: 'GET' },
+        );
+      openApi ??= JSON.stringify(buildOpenApi(routes, schema));
+      return { status: 200, headers: { 'content-type': JSON_TYPE }, body: openApi };
+    }
+    const family = familyOfPath(url.pathname);
+    const ctx: ErrorContext = {
+      family,
+      requestId: info.id,
+      tenantId: family === 'v1' ? tenantIdOfPath(url.pathname) : undefined,
+    };
+    // HEAD is GET without a body (RFC 9110), answered with GET's status and headers.
+    const head = request.method === 'HEAD';
+    const match = matcher.match(head ? 'GET' : request.method, url.pathname);
+    if (match.kind === 'none')
+      return errorResponse({ code: 'NOT_FOUND', message: `No such path: ${request.method} ${shownPath}` }, ctx);
+    if (match.kind === 'method-not-allowed')
+      return errorResponse(
+        { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${shownPath}` },
+        ctx,
+        { allow: match.allow.join(', ') },
+      );
+    try {
+      const answer = await runRoute(call, match.route, match.params);
+      return head ? { ...answer, body: null } : answer;
+    } catch (error) {
+      if (call.aborted()) {
+        logger.info({ requestId: ctx.requestId }, 'client closed');
+        return { status: 499, headers: {}, body: null };
+      }
+      // A fault of the REST layer itself: masked like any unexpected error, logged with the id.
+      const err = error as Error;
+      logger.error(
+        { requestId: ctx.requestId, err: { message: err?.message, stack: err?.stack } },
+        'unexpected REST error',
+      );
+      return errorResponse(
+        { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
+        { ...ctx, family: match.route.family },
+      );
+    }
+  }
+
+  const plugin: Plugin = {
     onYogaInit({ yoga }) {
       getEnveloped = yoga.getEnveloped as unknown as typeof getEnveloped;
       graphqlEndpoint = yoga.graphqlEndpoint;
@@ -284,72 +373,28 @@ export function useRest({ routes, schema, logger }: UseRestOptions): Plugin {
           throw new Error(
             `REST route ${route.method} ${route.path}: its document is invalid: ${errors.map((e) => e.message).join('; ')}`,
           );
-        compiled.set(route, { document, operationName: operationName(route) });
+        compiled.set(route, { document, operationName: operationName(route), query: route.document });
       }
     },
-    async onRequest({ request, url, endResponse, serverContext }) {
+    async onRequest({ request, url, endResponse, serverContext, fetchAPI }) {
       if (url.pathname === graphqlEndpoint) return;
-      // The path as logs and error messages may show it: a share token in it is never echoed.
-      const shownPath = redactPath(url.pathname, secretPrefixes);
-      requestInfo(request).logPath = shownPath;
-      if (url.pathname === '/openapi.json') {
-        if (request.method !== 'GET') {
-          endResponse(
-            errorResponse(
-              { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here` },
-              { family: 'tenant', requestId: requestInfo(request).id },
-              new Headers({ allow: 'GET' }),
-            ),
-          );
-          return;
-        }
-        openApi ??= JSON.stringify(buildOpenApi(routes, schema));
-        endResponse(new Response(openApi, { headers: { 'content-type': 'application/json; charset=utf-8' } }));
-        return;
-      }
-      const family = familyOfPath(url.pathname);
-      const ctx: ErrorContext = {
-        family,
-        requestId: requestInfo(request).id,
-        tenantId: family === 'v1' ? tenantIdOfPath(url.pathname) : undefined,
-      };
-      // HEAD is GET without a body (RFC 9110), answered with GET's status and headers.
-      const head = request.method === 'HEAD';
-      const match = matcher.match(head ? 'GET' : request.method, url.pathname);
-      if (match.kind === 'none') {
-        endResponse(errorResponse({ code: 'NOT_FOUND', message: `No such path: ${request.method} ${shownPath}` }, ctx));
-        return;
-      }
-      if (match.kind === 'method-not-allowed') {
-        endResponse(
-          errorResponse(
-            { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${shownPath}` },
-            ctx,
-            new Headers({ allow: match.allow.join(', ') }),
-          ),
-        );
-        return;
-      }
-      try {
-        const response = await runRoute(request, url, match.route, match.params, serverContext as object);
-        endResponse(head ? new Response(null, { status: response.status, headers: response.headers }) : response);
-      } catch (error) {
-        if (request.signal?.aborted)
-          return void (logger.info({ requestId: ctx.requestId }, 'client closed'),
-          endResponse(new Response(null, { status: 499 })));
-        // A fault of the REST layer itself: masked like any unexpected error, logged with the id.
-        const err = error as Error;
-        logger.error(
-          { requestId: ctx.requestId, err: { message: err?.message, stack: err?.stack } },
-          'unexpected REST error',
-        );
-        endResponse(
-          errorResponse(
-            { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
-            { ...ctx, family: match.route.family },
-          ),
-        );
-      }
+      const out = await answer({
+        request,
+        url,
+        readBody: () => readBodyText(request, MAX_BODY_BYTES),
+        aborted: () => request.signal?.aborted ?? false,
+        serverContext: serverContext as object,
+      });
+      endResponse(new fetchAPI.Response(out.body, { status: out.status, headers: out.headers }));
     },
+  };
+
+  return {
+    routeFor(method, pathname) {
+      const match = matcher.match(method, pathname);
+      return match.kind === 'route' ? match.route : undefined;
+    },
+    answer,
+    plugin,
   };
 }
