@@ -5,7 +5,7 @@ import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
-import { createFront, type FrontOptions, type YogaHandle } from './http/front.js';
+import { createFront, type FrontOptions, type YogaServerParts } from './http/front.js';
 import { ofrepCorsPolicy } from './http/ofrep-cors.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
@@ -87,11 +87,11 @@ export function createApp({
   const readCache = cacheMaxMb > 0 ? new ReadCache(changeFeed, Math.round(cacheMaxMb * 1024 * 1024)) : undefined;
   const maxBodyBytes = { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes;
   const rest = createRestLayer({ routes, schema, logger });
-  let yogaHandle: YogaHandle | undefined;
+  let yogaServer: YogaServerParts | undefined;
   const plugins: Array<Plugin | Plugin<ServiceContext>> = [
     {
       onYogaInit: ({ yoga }) => {
-        yogaHandle = yoga.handle as unknown as YogaHandle;
+        yogaServer = yoga as unknown as YogaServerParts;
       },
       onDispose: () => {
         readCache?.close();
@@ -179,9 +179,9 @@ export function createApp({
     },
   });
   frontParts.set(app, {
-    yogaHandle: () => {
-      if (!yogaHandle) throw new Error('yoga is not initialised');
-      return yogaHandle;
+    yoga: () => {
+      if (!yogaServer) throw new Error('yoga is not initialised');
+      return yogaServer;
     },
     plugins,
     rest,

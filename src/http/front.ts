@@ -1,22 +1,52 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Plugin } from 'graphql-yoga';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLError,
+  type GraphQLSchema,
+  getOperationAST,
+} from 'graphql';
+import { type GraphQLParams, maskError, type Plugin, processRegularResult } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { requestInfo } from '../plugins/request-info.js';
 import type { RestLayer } from '../plugins/use-rest.js';
 import { MAX_BODY_BYTES } from '../rest/http-input.js';
-import type { Answer } from './answer.js';
+import { type Answer, appendHeader } from './answer.js';
 import { NodeRequestHead } from './request-head.js';
 
-/** Yoga's request handler without its node adapter: GraphQL params from the request, through every plugin, to a `Response`. */
-export type YogaHandle = (request: Request, serverContext: object) => Promise<Response> | Response;
+/** What the front calls of the yoga server itself (not of its node adapter). */
+export interface YogaServerParts {
+  /** The whole of yoga's handling of a request, to a `Response` (for what the front leaves to yoga after reading the body). */
+  handle: (request: Request, serverContext: object) => Promise<Response> | Response;
+  /** The plugins' parse (with yoga's parse and validation cache), validate, context and execute. */
+  getEnveloped: (initial: object) => Enveloped;
+}
+
+interface Enveloped {
+  parse: (source: string) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+  contextFactory: () => unknown;
+  execute: (args: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    contextValue: unknown;
+    variableValues?: Record<string, unknown> | null;
+    operationName?: string | null;
+  }) => Promise<ExecutionResult | AsyncIterable<unknown>> | ExecutionResult | AsyncIterable<unknown>;
+  schema: GraphQLSchema;
+}
 
 export interface FrontOptions {
   /** The whole app as a node listener: every request the front does not take goes there, as before. */
   app: RequestListener;
-  /** Yoga's own `handle` (request parsing, params hooks, parse/validate (cached), context, execute, result hooks). */
-  yogaHandle: () => YogaHandle;
-  /** The app's plugins: their `onResponse` hooks (request log, hygiene headers, metrics) run on every answer. */
-  plugins: readonly Pick<Plugin, 'onResponse'>[];
+  /** The yoga server (known once it is initialised). */
+  yoga: () => YogaServerParts;
+  /**
+   * The app's plugins: their `onParams`, `onExecutionResult` and `onResultProcess` hooks run on
+   * every GraphQL request as yoga would run them, their `onResponse` hooks (request log, hygiene
+   * headers, metrics) on every answer.
+   */
+  plugins: readonly Pick<Plugin, 'onParams' | 'onExecutionResult' | 'onResultProcess' | 'onResponse'>[];
   rest: RestLayer;
   graphqlEndpoint: string;
   /** yoga's body cap for GraphQL: a larger declared body goes to yoga, which refuses it (413). */
@@ -31,8 +61,57 @@ export interface FrontOptions {
 const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
 const DOT_SEGMENT = /\/\.|%2e/i;
 
-/** The Accept values whose answer is yoga's plain JSON result (anything else, SSE included, goes to yoga). */
-const JSON_ACCEPTS = new Set([undefined, '*/*', 'application/json', 'application/graphql-response+json']);
+/**
+ * The Accept values whose answer is yoga's plain JSON result, with the media type yoga's result
+ * processor picks for each (anything else, SSE and multipart included, goes to yoga).
+ */
+const JSON_ACCEPTS = new Map<string | undefined, Way>([
+  [undefined, { rest: false, mediaType: 'application/json' }],
+  ['*/*', { rest: false, mediaType: 'application/json' }],
+  ['application/json', { rest: false, mediaType: 'application/json' }],
+  ['application/graphql-response+json', { rest: false, mediaType: 'application/graphql-response+json' }],
+]);
+
+const PARAM_NAMES = new Set(['query', 'variables', 'operationName', 'extensions']);
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Params yoga's checks (graphql-yoga's checkGraphQLQueryParams) let through unchanged: an object
+ * of the four known names, a string query, variables and extensions empty or objects. Others go
+ * to yoga's `handle`, which answers them with its own errors.
+ */
+function plainParams(value: unknown): value is GraphQLParams {
+  if (!isPlainObject(value) || typeof value.query !== 'string') return false;
+  for (const name in value) if (value[name] != null && !PARAM_NAMES.has(name)) return false;
+  return (
+    (value.variables == null || isPlainObject(value.variables)) &&
+    (value.extensions == null || isPlainObject(value.extensions))
+  );
+}
+
+/**
+ * The errors yoga's handler makes of an error thrown while handling params (graphql-yoga's
+ * handleError): GraphQL errors as they are, anything else masked as `Unexpected error.`.
+ */
+function yogaErrors(error: unknown): GraphQLError[] {
+  if (typeof error === 'object' && error !== null && Array.isArray((error as { errors?: unknown }).errors))
+    return (error as { errors: unknown[] }).errors.flatMap(yogaErrors);
+  return [maskError(error, 'Unexpected error.') as GraphQLError];
+}
+
+/** The fetch API yoga's result processor writes its answer to: the answer as a plain value. */
+const ANSWER_FETCH_API = {
+  Response: class {
+    readonly answer: Answer;
+    constructor(body: string | null, init: { status: number; headers: Record<string, string> }) {
+      const headers: Record<string, string> = {};
+      for (const name in init.headers) headers[name.toLowerCase()] = init.headers[name];
+      this.answer = { status: init.status, headers, body };
+    }
+  },
+};
 
 /** A body-less request head, or one with a body of known length within `max` and no content coding. */
 function plainBody(req: IncomingMessage, max: number): boolean {
@@ -72,31 +151,42 @@ class FrontRequest extends NodeRequestHead {
   }
 }
 
+/** The `Headers` face of an answer's headers, for the plugins' `onResponse` hooks. */
+class AnswerHeaders {
+  constructor(private readonly headers: Record<string, string>) {}
+  get(name: string): string | null {
+    return this.headers[name.toLowerCase()] ?? null;
+  }
+  has(name: string): boolean {
+    return name.toLowerCase() in this.headers;
+  }
+  set(name: string, value: string): void {
+    this.headers[name.toLowerCase()] = value;
+  }
+  append(name: string, value: string): void {
+    appendHeader(this.headers, name.toLowerCase(), value);
+  }
+  delete(name: string): void {
+    delete this.headers[name.toLowerCase()];
+  }
+  forEach(fn: (value: string, name: string) => void): void {
+    for (const name in this.headers) fn(this.headers[name], name);
+  }
+}
+
 /** The `Response` face of an answer, for the plugins' `onResponse` hooks (they set headers, read the status). */
 class AnswerResponse {
-  constructor(readonly answer: Answer) {}
-  get status(): number {
-    return this.answer.status;
+  readonly headers: AnswerHeaders;
+  readonly status: number;
+  constructor(answer: Answer) {
+    this.headers = new AnswerHeaders(answer.headers);
+    this.status = answer.status;
   }
-  readonly headers = {
-    get: (name: string): string | null => this.answer.headers[name.toLowerCase()] ?? null,
-    has: (name: string): boolean => name.toLowerCase() in this.answer.headers,
-    set: (name: string, value: string): void => {
-      this.answer.headers[name.toLowerCase()] = value;
-    },
-    append: (name: string, value: string): void => {
-      const key = name.toLowerCase();
-      const existing = this.answer.headers[key];
-      this.answer.headers[key] = existing ? `${existing}, ${value}` : value;
-    },
-    delete: (name: string): void => {
-      delete this.answer.headers[name.toLowerCase()];
-    },
-    forEach: (fn: (value: string, name: string) => void): void => {
-      for (const name in this.answer.headers) fn(this.answer.headers[name], name);
-    },
-  };
 }
+
+/** Where the front sends a request it takes: the REST layer, or yoga's pipeline answering in this media type. */
+type Way = { rest: true } | { rest: false; mediaType: string };
+const REST_WAY: Way = { rest: true };
 
 /**
  * The node:http front of the gateway. Yoga's node adapter (a `Request` per request, the body as
@@ -120,7 +210,10 @@ class AnswerResponse {
 export function createFront(options: FrontOptions): RequestListener {
   const { app, plugins, rest, graphqlEndpoint, graphqlMaxBodyBytes, logger } = options;
   const onResponse = plugins.flatMap((p) => (p.onResponse ? [p.onResponse] : []));
-  let yogaHandle: YogaHandle | undefined;
+  const onParams = plugins.flatMap((p) => (p.onParams ? [p.onParams] : []));
+  const onExecutionResult = plugins.flatMap((p) => (p.onExecutionResult ? [p.onExecutionResult] : []));
+  const onResultProcess = plugins.flatMap((p) => (p.onResultProcess ? [p.onResultProcess] : []));
+  let yogaServer: YogaServerParts | undefined;
 
   /** Runs the `onResponse` hooks on the answer, then writes it (unless the client has gone). */
   async function send(
@@ -170,26 +263,136 @@ export function createFront(options: FrontOptions): RequestListener {
     await send(request, serverContext, res, answer);
   }
 
-  async function serveGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveGraphQL(req: IncomingMessage, res: ServerResponse, mediaType: string): Promise<void> {
     const request = new FrontRequest(req);
-    requestInfo(request);
+    const info = requestInfo(request);
     const serverContext = { req, res };
     try {
       request.bodyText = await readBody(req);
     } catch {
       return clientClosed(request, serverContext, res);
     }
-    yogaHandle ??= options.yogaHandle();
-    const response = await yogaHandle(request as unknown as Request, serverContext);
+    yogaServer ??= options.yoga();
+    let params: unknown;
+    try {
+      params = JSON.parse(request.bodyText);
+    } catch {
+      params = undefined;
+    }
+    if (!plainParams(params)) return send(request, serverContext, res, await yogaAnswer(request, serverContext));
+    let result: ExecutionResult | undefined;
+    try {
+      result = await resultOf(params, request, serverContext);
+    } catch (error) {
+      // What yoga does with a failure outside execution: masked (logged here, with the request id).
+      const err = error as Error;
+      logger.error({ requestId: info.id, err: { message: err?.message, stack: err?.stack } }, 'unexpected error');
+      result = { errors: [maskError(error, 'Unexpected error.') as GraphQLError] };
+    }
+    // A subscription: yoga's own answer (it refuses to stream a plain JSON answer).
+    if (!result) return send(request, serverContext, res, await yogaAnswer(request, serverContext));
+    for (const hook of onResultProcess) {
+      const done = hook({
+        request: request as unknown as Request,
+        result,
+        setResult: (next) => {
+          result = next as ExecutionResult;
+        },
+        acceptableMediaTypes: [],
+        resultProcessor: undefined,
+        setResultProcessor: () => {},
+        serverContext: serverContext as never,
+      });
+      if (done) await done;
+    }
+    const response = processRegularResult(result, ANSWER_FETCH_API as never, mediaType) as unknown as {
+      answer: Answer;
+    };
+    await send(request, serverContext, res, response.answer);
+  }
+
+  /**
+   * What yoga's `getResultForParams` does, without its promise helpers: the `onParams` hooks (a
+   * hook may answer instead), then through `getEnveloped` the plugins' parse (yoga's parse and
+   * validation cache: a document is parsed and validated once), validate, context and execute,
+   * then the `onExecutionResult` hooks. Errors thrown on the way become the result's errors as
+   * yoga's error handler makes them. Undefined for a subscription (left to yoga).
+   */
+  async function resultOf(
+    params: GraphQLParams,
+    request: FrontRequest,
+    serverContext: { req: IncomingMessage; res: ServerResponse },
+  ): Promise<ExecutionResult | undefined> {
+    const asRequest = request as unknown as Request;
+    let result: ExecutionResult | undefined;
+    for (const hook of onParams) {
+      const done = hook({
+        params,
+        request: asRequest,
+        setParams: (next) => {
+          params = next;
+        },
+        paramsHandler: undefined as never,
+        setParamsHandler: () => {
+          throw new Error('the node:http front does not let onParams hooks replace the params handler');
+        },
+        setResult: (next) => {
+          result = next as ExecutionResult;
+        },
+        fetchAPI: undefined as never,
+        context: serverContext as never,
+      });
+      if (done) await done;
+    }
+    if (!result) {
+      const enveloped = yogaServer!.getEnveloped(Object.assign(serverContext, { request: asRequest, params }));
+      try {
+        const document = enveloped.parse(params.query!);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length) result = { errors };
+        else {
+          if (getOperationAST(document, params.operationName)?.operation === 'subscription') return undefined;
+          const contextValue = await enveloped.contextFactory();
+          const executed = await enveloped.execute({
+            schema: enveloped.schema,
+            document,
+            contextValue,
+            variableValues: params.variables,
+            operationName: params.operationName,
+          });
+          if (Symbol.asyncIterator in executed) throw new Error('a query or mutation streamed');
+          result = executed;
+        }
+      } catch (error) {
+        result = { errors: yogaErrors(error) };
+      }
+    }
+    for (const hook of onExecutionResult) {
+      const done = hook({
+        result,
+        setResult: (next) => {
+          result = next as ExecutionResult;
+        },
+        request: asRequest,
+        context: serverContext as never,
+      });
+      if (done) await done;
+    }
+    return result;
+  }
+
+  /** Yoga's own answer to a request whose body the front has read (the body is then the request's `text()`). */
+  async function yogaAnswer(request: FrontRequest, serverContext: object): Promise<Answer> {
+    const response = await yogaServer!.handle(request as unknown as Request, serverContext);
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       headers[name] = value;
     });
-    await send(request, serverContext, res, { status: response.status, headers, body: await response.text() });
+    return { status: response.status, headers, body: await response.text() };
   }
 
   /** Which way the front serves a request, or undefined: yoga's. */
-  function fastWay(req: IncomingMessage): 'rest' | 'graphql' | undefined {
+  function fastWay(req: IncomingMessage): Way | undefined {
     const target = req.url ?? '';
     if (req.headers.origin !== undefined || !PLAIN_TARGET.test(target) || DOT_SEGMENT.test(target)) return undefined;
     const queryAt = target.indexOf('?');
@@ -199,16 +402,16 @@ export function createFront(options: FrontOptions): RequestListener {
       if (method !== 'POST' || !plainBody(req, graphqlMaxBodyBytes)) return undefined;
       const type = req.headers['content-type'];
       if (type !== 'application/json' && !type?.startsWith('application/json;')) return undefined;
-      return JSON_ACCEPTS.has(req.headers.accept) ? 'graphql' : undefined;
+      return JSON_ACCEPTS.get(req.headers.accept);
     }
     if (method === 'HEAD' || !plainBody(req, MAX_BODY_BYTES)) return undefined;
-    return rest.routeFor(method, pathname) ? 'rest' : undefined;
+    return rest.routeFor(method, pathname) ? REST_WAY : undefined;
   }
 
   return (req, res) => {
     const way = fastWay(req);
     if (way === undefined) return app(req, res);
-    const served = way === 'rest' ? serveRest(req, res) : serveGraphQL(req, res);
+    const served = way.rest ? serveRest(req, res) : serveGraphQL(req, res, way.mediaType);
     served.catch((error: Error) => {
       logger.error(
         { err: { message: error?.message, stack: error?.stack } },

@@ -50,6 +50,20 @@ const MAX_FIELDS_IN_LABEL = 4;
  * and could carry anything (an id, a key) into a label.
  */
 export function operationLabel(document: DocumentNode, operationName?: string | null): string {
+  let byName = labels.get(document);
+  if (!byName) labels.set(document, (byName = new Map()));
+  let label = byName.get(operationName ?? '');
+  if (label !== undefined) return label;
+  label = labelOf(document, operationName);
+  // Only names the document holds are kept (a client's other names would grow the map).
+  if (label) byName.set(operationName ?? '', label);
+  return label;
+}
+
+/** Labels by document (yoga's parse cache and the REST layer hand out the same document again). */
+const labels = new WeakMap<DocumentNode, Map<string, string>>();
+
+function labelOf(document: DocumentNode, operationName?: string | null): string {
   const operations = document.definitions.filter(
     (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
   );
