@@ -5,7 +5,7 @@ import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
-import { createFront, type FrontOptions, type YogaServerParts } from './http/front.js';
+import { createFront, type FrontListener, type FrontOptions, type YogaServerParts } from './http/front.js';
 import { ofrepCorsPolicy } from './http/ofrep-cors.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
 import { notePrincipal, requestInfo } from './plugins/request-info.js';
@@ -59,7 +59,7 @@ const frontParts = new WeakMap<App, Omit<FrontOptions, 'app'>>();
  * The app as a node request listener: the node:http front (src/http/front.ts), which serves REST
  * routes and plain GraphQL POSTs without yoga's node adapter and hands everything else to the app.
  */
-export function nodeListener(app: App): RequestListener {
+export function nodeListener(app: App): FrontListener {
   const parts = frontParts.get(app);
   if (!parts) throw new Error('nodeListener: not an app of createApp');
   return createFront({ app: app as unknown as RequestListener, ...parts });

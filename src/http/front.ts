@@ -146,8 +146,16 @@ class FrontRequest extends NodeRequestHead {
   text(): Promise<string> {
     return Promise.resolve(this.bodyText);
   }
+  /** As the `Request` yoga's adapter makes would parse it (its error names the text, as yoga answers it). */
   json(): Promise<unknown> {
-    return new Promise((resolve) => resolve(JSON.parse(this.bodyText)));
+    return new Promise((resolve) => {
+      try {
+        resolve(JSON.parse(this.bodyText));
+      } catch (error) {
+        if (error instanceof SyntaxError) error.message += `, "${this.bodyText}" is not valid JSON`;
+        throw error;
+      }
+    });
   }
 }
 
@@ -184,6 +192,11 @@ class AnswerResponse {
   }
 }
 
+/** The front as a node listener, with how many requests went each way (tests check the fast path is taken). */
+export type FrontListener = RequestListener & {
+  readonly counts: Readonly<Record<'rest' | 'graphql' | 'yoga', number>>;
+};
+
 /** Where the front sends a request it takes: the REST layer, or yoga's pipeline answering in this media type. */
 type Way = { rest: true } | { rest: false; mediaType: string };
 const REST_WAY: Way = { rest: true };
@@ -207,7 +220,7 @@ const REST_WAY: Way = { rest: true };
  * HEAD, and request targets a URL parser would rewrite. The server's timeouts are the node
  * server's own and apply to both.
  */
-export function createFront(options: FrontOptions): RequestListener {
+export function createFront(options: FrontOptions): FrontListener {
   const { app, plugins, rest, graphqlEndpoint, graphqlMaxBodyBytes, logger } = options;
   const onResponse = plugins.flatMap((p) => (p.onResponse ? [p.onResponse] : []));
   const onParams = plugins.flatMap((p) => (p.onParams ? [p.onParams] : []));
@@ -408,9 +421,15 @@ export function createFront(options: FrontOptions): RequestListener {
     return rest.routeFor(method, pathname) ? REST_WAY : undefined;
   }
 
-  return (req, res) => {
+  const counts = { rest: 0, graphql: 0, yoga: 0 };
+  const listener: RequestListener = (req, res) => {
     const way = fastWay(req);
-    if (way === undefined) return app(req, res);
+    if (way === undefined) {
+      counts.yoga++;
+      return app(req, res);
+    }
+    if (way.rest) counts.rest++;
+    else counts.graphql++;
     const served = way.rest ? serveRest(req, res) : serveGraphQL(req, res, way.mediaType);
     served.catch((error: Error) => {
       logger.error(
@@ -423,4 +442,5 @@ export function createFront(options: FrontOptions): RequestListener {
       } else res.destroy();
     });
   };
+  return Object.assign(listener, { counts });
 }
