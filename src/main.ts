@@ -6,6 +6,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { explainPGliteVersionMismatch, explainStoreFailure } from './db/startup-checks.js';
 import { StartupError } from './errors/startup-error.js';
 import { observeDatabasePool } from './metrics/database-pool.js';
+import { graphqlRateLimit } from './rate-limit/graphql-rate-limit.js';
 import { openChangeFeed } from './services/change-feed.js';
 import { endAllStreams } from './services/change-stream.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
@@ -107,6 +108,8 @@ server.listen(config.port, () => {
   const origin = `http://localhost:${config.port}`;
   const rateLimits = !config.rateLimits.enabled ? 'off' : config.rateLimits.redis ? 'redis' : 'in-process';
   logger.info({ store: store.kind, rateLimits, port: config.port, startToReadyMs: ms }, 'gateway ready');
+  // Loaded now rather than on the first limited request (see graphql-rate-limit.ts).
+  if (config.rateLimits.enabled) void graphqlRateLimit();
   if (!config.publicBaseUrl)
     logger.warn({ shareBase: origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
   if (demo) {
