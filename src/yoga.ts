@@ -112,8 +112,7 @@ export function createApp({
     useHiddenSuggestions((request) =>
       resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now()),
     ),
-    useOperationLimits(config.operationLimits),
-    useStorableInput(),
+    ...(config.operationLimitsOff ? [] : [useOperationLimits(config.operationLimits), useStorableInput()]),
     ...(config.rateLimits.enabled
       ? [
           useRateLimit({
