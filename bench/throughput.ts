@@ -9,6 +9,8 @@
 //   DATABASE_URL=postgres://… npm run bench:throughput        # adds the gateway on that server
 //   BENCH_GATEWAY_DIR=/path/to/other/checkout npm run bench:throughput   # the gateway of another checkout
 //   BENCH_COMPARE_DIR=/path/to/main/checkout npm run bench:throughput    # both, in one run
+//   BENCH_LIMITS_OFF=1 npm run bench:throughput   # adds an embedded gateway with OPERATION_LIMITS=off
+//                                                 # (operation limits and storable-input checks off)
 //
 // Figures go in issue notes, not in tests (they depend on the machine).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -30,6 +32,12 @@ interface Server {
   name: string;
   port: number;
   child: ChildProcess;
+}
+
+/** CPU time (user + system) a process has used, in µs (Linux; clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 /** RSS of a process in MB (Linux). */
@@ -214,6 +222,8 @@ async function gatewayCases(server: Server, label: string): Promise<Case[]> {
 }
 
 interface Sample {
+  /** CPU the server used during the case's runs, µs. */
+  cpu: number;
   requests: number;
   seconds: number;
   p50: number[];
@@ -239,12 +249,15 @@ async function run(c: Case): Promise<autocannon.Result> {
 }
 
 const CEILING_BODY_PLACEHOLDER = '__BODY__';
+/** The label of the embedded gateway run with OPERATION_LIMITS=off (BENCH_LIMITS_OFF). */
+const LIMITS_OFF_LABEL = 'embedded-limits-off';
 
 async function main() {
   const servers: Server[] = [];
   // BENCH_DATA_DIR: an existing data folder (start-up is then seconds, not a new cluster).
   const ownDataDir = !process.env.BENCH_DATA_DIR;
   const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bench-throughput-'));
+  const ownDirs: string[] = [];
   try {
     const embedded = await startGateway('embedded', { DATA_DIR: dataDir });
     servers.push(embedded);
@@ -256,6 +269,18 @@ async function main() {
       const other = await startGateway('compare', { DATA_DIR: compareData }, resolve(process.env.BENCH_COMPARE_DIR));
       servers.push(other);
       cases.push(...(await gatewayCases(other, 'compare')));
+    }
+    if (process.env.BENCH_LIMITS_OFF) {
+      const offData = mkdtempSync(join(tmpdir(), 'bench-limits-off-'));
+      ownDirs.push(offData);
+      const off = await startGateway(LIMITS_OFF_LABEL, { DATA_DIR: offData, OPERATION_LIMITS: 'off' });
+      servers.push(off);
+      // Each case right after its twin with the limits on: a slow moment hurts both alike.
+      const offCases = await gatewayCases(off, LIMITS_OFF_LABEL);
+      for (const twin of offCases) {
+        const at = cases.findIndex((c) => c.name === twin.name.replace(LIMITS_OFF_LABEL, 'embedded'));
+        cases.splice(at + 1, 0, twin);
+      }
     }
     if (process.env.DATABASE_URL) {
       const pg = await startGateway('postgres', { DATABASE_URL: process.env.DATABASE_URL });
@@ -299,12 +324,14 @@ async function main() {
     ];
 
     const samples = new Map<Case, Sample>(
-      all.map((c) => [c, { requests: 0, seconds: 0, p50: [], p99: [], non2xx: 0, errors: 0 }]),
+      all.map((c) => [c, { cpu: 0, requests: 0, seconds: 0, p50: [], p99: [], non2xx: 0, errors: 0 }]),
     );
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of all) {
+        const cpuBefore = cpuMicros(c.server.child.pid!);
         const result = await run(c);
         const s = samples.get(c)!;
+        s.cpu += cpuMicros(c.server.child.pid!) - cpuBefore;
         s.requests += result.requests.total;
         s.seconds += result.duration;
         s.p50.push(result.latency.p50);
@@ -326,20 +353,36 @@ async function main() {
         .map((l) => l.toFixed(1))
         .join(' ')}; gateway from ${GATEWAY_DIR}`,
       '',
-      '| case | requests/s | p50 ms | p99 ms | non-2xx | RSS MB | × ceiling | × framework |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      '| case | requests/s | p50 ms | p99 ms | non-2xx | RSS MB | server CPU µs/req | × ceiling | × framework |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...all.map((c) => {
         const s = samples.get(c)!;
         const r = rate(c);
         const errors = s.errors ? ` (+${s.errors} errors)` : '';
-        return `| ${c.name} | ${Math.round(r)} | ${median(s.p50)} | ${median(s.p99)} | ${s.non2xx}${errors} | ${rssMb(c.server.child.pid!)} | ${(r / ceilingRate).toFixed(3)} | ${(r / frameworkRate).toFixed(2)} |`;
+        return `| ${c.name} | ${Math.round(r)} | ${median(s.p50)} | ${median(s.p99)} | ${s.non2xx}${errors} | ${rssMb(c.server.child.pid!)} | ${Math.round(s.cpu / Math.max(1, s.requests))} | ${(r / ceilingRate).toFixed(3)} | ${(r / frameworkRate).toFixed(2)} |`;
       }),
     ];
+    // BENCH_LIMITS_OFF: each embedded case with the limits on, against its twin with them off.
+    const twins = all.flatMap((c) => {
+      const off = all.find((o) => o.name === c.name.replace(/^embedded /, `${LIMITS_OFF_LABEL} `));
+      return c.name.startsWith('embedded ') && off ? [[c, off] as const] : [];
+    });
+    if (twins.length)
+      lines.push(
+        '',
+        '| case | limits on / off, requests/s | limits on / off, server CPU per request |',
+        '|---|---:|---:|',
+        ...twins.map(([on, off]) => {
+          const cpu = (c: Case) => samples.get(c)!.cpu / Math.max(1, samples.get(c)!.requests);
+          return `| ${on.name.replace(/^embedded /, '')} | ${(rate(on) / rate(off)).toFixed(3)} | ${(cpu(on) / cpu(off)).toFixed(3)} |`;
+        }),
+      );
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of ownDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -40,6 +40,11 @@ export interface AppConfig {
   http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Overrides of the operation limits of src/limits/operation-limits.ts (tests); unset = the defaults. */
   operationLimits?: Partial<OperationLimits>;
+  /**
+   * `OPERATION_LIMITS=off`: no operation limits and no storable-input checks (measurements of
+   * what they cost only: bench:throughput runs a gateway so beside the normal one). Body caps stay.
+   */
+  operationLimitsOff?: boolean;
   /** pino level of the process log (default info). */
   logLevel?: string;
   /** A bearer token that may read `GET /metrics` besides the platform admin key; unset = only that key. */
@@ -98,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       headersTimeoutMs: positiveMs(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000),
       keepAliveTimeoutMs: positiveMs(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000),
     },
+    operationLimitsOff: env.OPERATION_LIMITS === 'off',
     rateLimits: {
       enabled: env.RATE_LIMITS !== 'off',
       scale: rateLimitScale(env.RATE_LIMIT_SCALE),

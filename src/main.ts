@@ -8,13 +8,14 @@ import { defaultTemplateCache } from './db/pglite-template.js';
 import { explainPGliteVersionMismatch, explainStoreFailure } from './db/startup-checks.js';
 import { StartupError } from './errors/startup-error.js';
 import { observeDatabasePool } from './metrics/database-pool.js';
+import { graphqlRateLimit } from './rate-limit/graphql-rate-limit.js';
 import { openChangeFeed } from './services/change-feed.js';
 import { endAllStreams } from './services/change-stream.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
 import { sweepAllTenants } from './services/retention.js';
 import { createWebhookDeliverer } from './services/webhook-deliverer.js';
 import { webhookOutbox } from './services/webhook-outbox.js';
-import { createApp } from './yoga.js';
+import { createApp, nodeListener } from './yoga.js';
 
 const startedAt = process.hrtime.bigint();
 
@@ -89,7 +90,8 @@ const server = createServer(
     // How often node looks for requests past those timeouts (default 30 s, longer than they are).
     connectionsCheckingInterval: Math.max(100, Math.min(1_000, config.http.headersTimeoutMs / 2)),
   },
-  app,
+  // REST routes and plain GraphQL POSTs without yoga's node adapter; everything else through it.
+  nodeListener(app),
 );
 
 server.on('error', (error: NodeJS.ErrnoException) => {
@@ -117,6 +119,8 @@ server.listen(config.port, () => {
       { reason: store.dataFolder.templateError },
       'no migrated template: the new data folder was made from scratch',
     );
+  // Loaded now rather than on the first limited request (see graphql-rate-limit.ts).
+  if (config.rateLimits.enabled) void graphqlRateLimit();
   if (!config.publicBaseUrl)
     logger.warn({ shareBase: config.origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
   if (demo) {

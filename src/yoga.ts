@@ -1,10 +1,12 @@
-import { createYoga, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
+import type { RequestListener } from 'node:http';
+import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createSecretBox } from './auth/secret-box.js';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
+import { createFront, type FrontListener, type FrontOptions, type YogaServerParts } from './http/front.js';
 import { ofrepCorsPolicy } from './http/ofrep-cors.js';
 import { notePrincipal, requestInfo } from './http/request-info.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
@@ -17,7 +19,7 @@ import { useMetrics } from './plugins/use-metrics.js';
 import { useOperationLimits } from './plugins/use-operation-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useRequestLog } from './plugins/use-request-log.js';
-import { type RestInitialContext, useRest } from './plugins/use-rest.js';
+import { createRestLayer, type RestInitialContext } from './plugins/use-rest.js';
 import { useStorableInput } from './plugins/use-storable-input.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
@@ -50,6 +52,19 @@ const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }
 
 export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
 
+/** What the node:http front needs of an app, kept beside it (see `nodeListener`). */
+const frontParts = new WeakMap<App, Omit<FrontOptions, 'app'>>();
+
+/**
+ * The app as a node request listener: the node:http front (src/http/front.ts), which serves REST
+ * routes and plain GraphQL POSTs without yoga's node adapter and hands everything else to the app.
+ */
+export function nodeListener(app: App): FrontListener {
+  const parts = frontParts.get(app);
+  if (!parts) throw new Error('nodeListener: not an app of createApp');
+  return createFront({ app: app as unknown as RequestListener, ...parts });
+}
+
 /**
  * The whole HTTP surface as one Yoga instance: /graphql, REST paths, /share, /health, /ready.
  * `app.dispose()` releases what the plugins hold (the Redis connection of the rate limits) and
@@ -80,6 +95,46 @@ export function createApp({
   // The caller of a request, from the key it presents; the platform key is compared here, where it lives.
   const callerOf = (apiKey: string | undefined) =>
     principalOfApiKey(db, readCache, apiKey, config.platformAdminKey, now());
+  const maxBodyBytes = { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes;
+  const rest = createRestLayer({ routes, schema, logger, heartbeatMs: streamHeartbeatMs });
+  let yogaServer: YogaServerParts | undefined;
+  const plugins: Array<Plugin | Plugin<ServiceContext>> = [
+    {
+      onYogaInit: ({ yoga }) => {
+        yogaServer = yoga as unknown as YogaServerParts;
+      },
+      onDispose: () => {
+        readCache?.close();
+        return changeFeed.close();
+      },
+    },
+    useRequestLog(logger),
+    useHttpHygiene({ graphqlEndpoint: '/graphql' }),
+    useHealth(db),
+    useGraphiQLPage({
+      endpoint: '/graphql',
+      schema,
+      options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    }),
+    useErrorMapping(),
+    // Before the rate limits: it counts their refusals.
+    useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
+    useHiddenSuggestions((request) => callerOf(apiKeyFromRequest(request))),
+    ...(config.operationLimitsOff ? [] : [useOperationLimits(config.operationLimits), useStorableInput()]),
+    ...(config.rateLimits.enabled
+      ? [
+          useRateLimit({
+            store: openRateLimitStore(config.rateLimits, { now, logger }),
+            scale: config.rateLimits.scale,
+            fieldPolicies: config.rateLimits.fieldPolicies,
+            now,
+          }),
+        ]
+      : []),
+    // The legacy REST paths, each run as one GraphQL operation in process through all of the
+    // above. It answers every path the others left unanswered (404 JSON): keep it last.
+    rest.plugin,
+  ];
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -99,39 +154,8 @@ export function createApp({
       return origin !== null && config.corsOrigins.includes(origin) ? { origin, credentials: false } : false;
     },
     // Counted while the body is read; the request is refused (413) as soon as it passes the cap.
-    maxRequestBodySize: { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes,
-    plugins: [
-      {
-        onDispose: () => {
-          readCache?.close();
-          return changeFeed.close();
-        },
-      },
-      useRequestLog(logger),
-      useHttpHygiene({ graphqlEndpoint: '/graphql' }),
-      useHealth(db),
-      useGraphiQLPage({
-        endpoint: '/graphql',
-        schema,
-        options: { title: 'Tenant configuration gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
-      }),
-      useErrorMapping(),
-      // Before the rate limits: it counts their refusals.
-      useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
-      useHiddenSuggestions((request) => callerOf(apiKeyFromRequest(request))),
-      useOperationLimits(config.operationLimits),
-      useStorableInput(),
-      config.rateLimits.enabled &&
-        useRateLimit({
-          store: openRateLimitStore(config.rateLimits, { now, logger }),
-          scale: config.rateLimits.scale,
-          fieldPolicies: config.rateLimits.fieldPolicies,
-          now,
-        }),
-      // The legacy REST paths, each run as one GraphQL operation in process through all of the
-      // above. It answers every path the others left unanswered (404 JSON): keep it last.
-      useRest({ routes, schema, logger, heartbeatMs: streamHeartbeatMs }),
-    ].filter((p) => p !== false),
+    maxRequestBodySize: maxBodyBytes,
+    plugins,
     context: async (initial: YogaInitialContext & RestInitialContext): Promise<ServiceContext> => {
       const { request } = initial;
       const info = requestInfo(request);
@@ -157,6 +181,17 @@ export function createApp({
         clientAddress: clientAddressOf(initial),
       };
     },
+  });
+  frontParts.set(app, {
+    yoga: () => {
+      if (!yogaServer) throw new Error('yoga is not initialised');
+      return yogaServer;
+    },
+    plugins,
+    rest,
+    graphqlEndpoint: '/graphql',
+    graphqlMaxBodyBytes: maxBodyBytes,
+    logger,
   });
   return app;
 }

@@ -8,6 +8,9 @@ import { RedisRateLimitStore } from '../src/rate-limit/redis-store.js';
 import { type App, createApp } from '../src/yoga.js';
 import { buildRequest, createWorld, TestClock, type TestTenant, type World } from './helpers/world.js';
 
+/** graphql-rate-limit's identity of a counter for a caller. */
+const id = (fieldIdentity: string, contextIdentity: string) => ({ fieldIdentity, contextIdentity });
+
 /**
  * The shared Redis store (REDIS_URL). Runs where a Redis is given in TEST_REDIS_URL (CI starts
  * one); elsewhere this file is reported as skipped and the in-process store is tested by
@@ -76,10 +79,10 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
       const prefix = `test-${randomUUID()}:`;
       const [one, two] = [store(clock, prefix), store(clock, prefix)];
       try {
-        const alone = await Promise.all(Array.from({ length: 20 }, () => one.hit('p', 'same', 5, 60_000)));
+        const alone = await Promise.all(Array.from({ length: 20 }, () => one.hit(id('p', 'same'), 5, 60_000)));
         expect(alone.filter((d) => d.allowed)).toHaveLength(5);
         const both = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).hit('p', 'other', 5, 60_000)),
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).hit(id('p', 'other'), 5, 60_000)),
         );
         expect(both.filter((d) => d.allowed)).toHaveLength(5);
         // 5 a minute, full: a sixth fits once a fifth of the window has passed after it, at 72 s.
@@ -95,22 +98,22 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
       const clock = new TestClock();
       const s = store(clock, `test-${randomUUID()}:`);
       try {
-        expect(await s.hit('p', 'x', 2, 60_000)).toEqual({ allowed: true, retryAfterMs: 0 });
+        expect(await s.hit(id('p', 'x'), 2, 60_000)).toEqual({ allowed: true, retryAfterMs: 0 });
         clock.advance(10_000);
-        expect((await s.hit('p', 'x', 2, 60_000)).allowed).toBe(true);
+        expect((await s.hit(id('p', 'x'), 2, 60_000)).allowed).toBe(true);
         // As in process: the window of the first call is full until 60 s, and its 2 calls leave
         // room for a third at 90 s, 80 s from now.
-        const refused = await s.hit('p', 'x', 2, 60_000);
+        const refused = await s.hit(id('p', 'x'), 2, 60_000);
         expect(refused.allowed).toBe(false);
         expect(Math.round(refused.retryAfterMs / 1000)).toBe(80);
         clock.advance(refused.retryAfterMs - 50);
-        expect((await s.hit('p', 'x', 2, 60_000)).allowed).toBe(false);
+        expect((await s.hit(id('p', 'x'), 2, 60_000)).allowed).toBe(false);
         clock.advance(100);
-        expect((await s.hit('p', 'x', 2, 60_000)).allowed).toBe(true);
+        expect((await s.hit(id('p', 'x'), 2, 60_000)).allowed).toBe(true);
         // A call of cost 3 never fits a limit of 2; one of cost 2 waits for both places.
-        expect(await s.hit('p', 'y', 2, 60_000, 3)).toEqual({ allowed: false, retryAfterMs: 60_000 });
-        expect((await s.hit('p', 'y', 2, 60_000, 2)).allowed).toBe(true);
-        expect((await s.hit('p', 'y', 2, 60_000, 1)).allowed).toBe(false);
+        expect(await s.hit(id('p', 'y'), 2, 60_000, 3)).toEqual({ allowed: false, retryAfterMs: 60_000 });
+        expect((await s.hit(id('p', 'y'), 2, 60_000, 2)).allowed).toBe(true);
+        expect((await s.hit(id('p', 'y'), 2, 60_000, 1)).allowed).toBe(false);
       } finally {
         await s.close();
       }

@@ -11,6 +11,9 @@ import { Q, snapshot } from './helpers/config-domain.js';
 import { SHARED_SCAN, seedScan, seedShareLink } from './helpers/scans.js';
 import { buildRequest, createWorld, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
 
+/** graphql-rate-limit's identity of a counter for a caller. */
+const id = (fieldIdentity: string, contextIdentity: string) => ({ fieldIdentity, contextIdentity });
+
 let world: World;
 let a: TestTenant;
 let b: TestTenant;
@@ -263,52 +266,52 @@ describe('declared policies', () => {
 describe('InProcessRateLimitStore (sliding-window counter)', () => {
   it('checks and records atomically: 20 concurrent calls at max 5 allow exactly 5', async () => {
     const store = new InProcessRateLimitStore(new TestClock().now);
-    const answers = await Promise.all(Array.from({ length: 20 }, () => store.hit('p', 'same', 5, 60_000)));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => store.hit(id('p', 'same'), 5, 60_000)));
     expect(answers.filter((a) => a.allowed)).toHaveLength(5);
   });
 
   it('forgets identities whose last two windows have passed', async () => {
     const clock = new TestClock();
     const store = new InProcessRateLimitStore(clock.now);
-    for (let i = 0; i < 50; i++) await store.hit('p', `caller-${i}`, 3, 60_000);
+    for (let i = 0; i < 50; i++) await store.hit(id('p', `caller-${i}`), 3, 60_000);
     expect(store.size).toBe(50);
     clock.advance(2 * 60_000);
-    await store.hit('p', 'someone-new', 3, 60_000);
+    await store.hit(id('p', 'someone-new'), 3, 60_000);
     expect(store.size).toBe(1);
   });
 
   it('tells how long until the next call fits', async () => {
     const clock = new TestClock();
     const store = new InProcessRateLimitStore(clock.now);
-    expect(await store.hit('p', 'x', 2, 60_000)).toEqual({ allowed: true, retryAfterMs: 0 });
+    expect(await store.hit(id('p', 'x'), 2, 60_000)).toEqual({ allowed: true, retryAfterMs: 0 });
     clock.advance(10_000);
-    expect((await store.hit('p', 'x', 2, 60_000)).allowed).toBe(true);
+    expect((await store.hit(id('p', 'x'), 2, 60_000)).allowed).toBe(true);
     // The window (started at the first call) is full until 60 s; then its 2 calls weigh by the
     // part of it still in the sliding window: 2 × (60 − e) / 60 + 1 ≤ 2 from e = 30 s, at 90 s.
-    const refused = await store.hit('p', 'x', 2, 60_000);
+    const refused = await store.hit(id('p', 'x'), 2, 60_000);
     expect(refused.allowed).toBe(false);
     expect(Math.round(refused.retryAfterMs / 1000)).toBe(80);
     clock.advance(refused.retryAfterMs - 50);
-    expect((await store.hit('p', 'x', 2, 60_000)).allowed).toBe(false);
+    expect((await store.hit(id('p', 'x'), 2, 60_000)).allowed).toBe(false);
     clock.advance(100);
-    expect((await store.hit('p', 'x', 2, 60_000)).allowed).toBe(true);
+    expect((await store.hit(id('p', 'x'), 2, 60_000)).allowed).toBe(true);
   });
 
   it('a call costing more than what is left is refused and records nothing; one costing more than the limit never fits', async () => {
     const store = new InProcessRateLimitStore(new TestClock().now);
-    expect((await store.hit('p', 'x', 10, 60_000, 5)).allowed).toBe(true);
-    expect((await store.hit('p', 'x', 10, 60_000, 6)).allowed).toBe(false);
-    expect((await store.hit('p', 'x', 10, 60_000, 5)).allowed).toBe(true);
-    expect((await store.hit('p', 'x', 10, 60_000, 1)).allowed).toBe(false);
-    expect(await store.hit('p', 'y', 10, 60_000, 11)).toEqual({ allowed: false, retryAfterMs: 60_000 });
-    expect((await store.hit('p', 'y', 10, 60_000, 10)).allowed).toBe(true);
+    expect((await store.hit(id('p', 'x'), 10, 60_000, 5)).allowed).toBe(true);
+    expect((await store.hit(id('p', 'x'), 10, 60_000, 6)).allowed).toBe(false);
+    expect((await store.hit(id('p', 'x'), 10, 60_000, 5)).allowed).toBe(true);
+    expect((await store.hit(id('p', 'x'), 10, 60_000, 1)).allowed).toBe(false);
+    expect(await store.hit(id('p', 'y'), 10, 60_000, 11)).toEqual({ allowed: false, retryAfterMs: 60_000 });
+    expect((await store.hit(id('p', 'y'), 10, 60_000, 10)).allowed).toBe(true);
   });
 
   it('keeps one number per identity, whatever the limit: exact at 1,000,000 a minute', async () => {
     const store = new InProcessRateLimitStore(new TestClock().now);
     const max = 1_000_000;
     let allowed = 0;
-    for (let i = 0; i < max + 5; i++) if ((await store.hit('p', 'x', max, 60_000)).allowed) allowed++;
+    for (let i = 0; i < max + 5; i++) if ((await store.hit(id('p', 'x'), max, 60_000)).allowed) allowed++;
     expect(allowed).toBe(max);
     expect(store.size).toBe(1);
   });

@@ -5,7 +5,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  * one-way store (no salt or slow hash needed: there is nothing to brute-force).
  */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return secretDigest(secret).toString('hex');
+}
+
+/** SHA-256 of a secret, as bytes (`hashSecret` is its hex). */
+export function secretDigest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
 }
 
 export function randomToken(bytes = 32): string {
@@ -22,7 +27,15 @@ export function generateApiKey(): { key: string; prefix: string; hash: string } 
 }
 
 export function secretsEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
+  return timingSafeEqual(secretDigest(a), secretDigest(b));
+}
+
+/** Digests of the process's own secrets (the platform key, the metrics token), made once. */
+const knownDigests = new Map<string, Buffer>();
+
+/** Whether a presented secret, by its digest, is `known` (compared in constant time). */
+export function digestMatches(digest: Buffer, known: string): boolean {
+  let knownDigest = knownDigests.get(known);
+  if (!knownDigest) knownDigests.set(known, (knownDigest = secretDigest(known)));
+  return timingSafeEqual(digest, knownDigest);
 }

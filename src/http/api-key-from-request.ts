@@ -1,5 +1,7 @@
+import type { RequestHead } from './request-head.js';
+
 /** The three documented key transports, in order: Bearer, x-api-key, ?api_key=. */
-export function apiKeyFromRequest(request: Request): string | undefined {
+export function apiKeyFromRequest(request: RequestHead): string | undefined {
   const authorization = request.headers.get('authorization');
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
+import type { RequestHead } from '../http/request-head.js';
 
 /** What the request log needs to know about a request, filled in as the request goes. */
 export interface RequestInfo {
@@ -18,12 +19,12 @@ export interface RequestInfo {
   operationLabel?: string;
 }
 
-const infos = new WeakMap<Request, RequestInfo>();
+const infos = new WeakMap<RequestHead, RequestInfo>();
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The request's info, created on first sight; a sane client `x-request-id` is kept as `clientId`. */
-export function requestInfo(request: Request): RequestInfo {
+export function requestInfo(request: RequestHead): RequestInfo {
   let info = infos.get(request);
   if (!info) {
     const offered = request.headers.get('x-request-id');
@@ -38,6 +39,6 @@ export function requestInfo(request: Request): RequestInfo {
 }
 
 /** Records who the caller is, for the request log. */
-export function notePrincipal(request: Request, principal: Principal): void {
+export function notePrincipal(request: RequestHead, principal: Principal): void {
   requestInfo(request).principal = principal;
 }

@@ -1,6 +1,7 @@
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
+import type { RequestHead } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -23,7 +24,9 @@ const withoutSuggestions = (error: GraphQLError) =>
  * key is looked up: `principalOf` resolves it, only when there is a suggestion to hide) and
  * variable coercion errors (enum values) alike.
  */
-export function useHiddenSuggestions(principalOf: (request: Request) => Promise<Principal>): Plugin<ServiceContext> {
+export function useHiddenSuggestions(
+  principalOf: (request: RequestHead) => Promise<Principal>,
+): Plugin<ServiceContext> {
   const hide = (result: ExecutionResult): ExecutionResult | null => {
     if (
       !result.errors?.some((e) => {

@@ -4,6 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import { secretsEqual } from '../auth/secrets.js';
 import type { Db } from '../db/connect.js';
 import { apiKeyFromRequest } from '../http/api-key-from-request.js';
+import { pathOf } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
 import { counter, histogram, metricsRegistry } from '../metrics/registry.js';
 import { principalOfApiKey } from '../services/api-key-lookup.js';
@@ -48,8 +49,24 @@ const MAX_FIELDS_IN_LABEL = 4;
  * values is bounded by the schema. The client's operation *name* is never used: it is free text
  * and could carry anything (an id, a key) into a label.
  */
-export function operationLabel(ast: DocumentNode, operationName?: string | null): string {
-  const operations = ast.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+export function operationLabel(document: DocumentNode, operationName?: string | null): string {
+  let byName = labels.get(document);
+  if (!byName) labels.set(document, (byName = new Map()));
+  let label = byName.get(operationName ?? '');
+  if (label !== undefined) return label;
+  label = labelOf(document, operationName);
+  // Only names the document holds are kept (a client's other names would grow the map).
+  if (label) byName.set(operationName ?? '', label);
+  return label;
+}
+
+/** Labels by document (yoga's parse cache and the REST layer hand out the same document again). */
+const labels = new WeakMap<DocumentNode, Map<string, string>>();
+
+function labelOf(document: DocumentNode, operationName?: string | null): string {
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
   const operation = operationName
     ? operations.find((o) => o.name?.value === operationName)
     : operations.length === 1
@@ -133,7 +150,7 @@ export function useMetrics({ db, platformAdminKey, metricsToken, now }: MetricsO
     },
     onResponse({ request, response }) {
       const info = requestInfo(request);
-      const { pathname } = new URL(request.url);
+      const pathname = info.route ? '' : pathOf(request.url);
       const labels = {
         method: request.method,
         route: info.route ?? (FIXED_PATHS.has(pathname) ? pathname : 'unmatched'),

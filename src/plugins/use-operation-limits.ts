@@ -1,4 +1,11 @@
-import { type DocumentNode, type ExecutionResult, GraphQLError, getOperationAST, parse } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLSchema,
+  getOperationAST,
+  parse,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError, unauthenticated } from '../errors/domain-error.js';
 import {
@@ -44,6 +51,28 @@ const WHAT: Partial<Record<keyof OperationLimits, string>> = {
 export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Plugin<ServiceContext> {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...overrides };
   const shapes = new WeakMap<DocumentNode, OperationShape>();
+  /** Costs of operations without variables (a cost can only vary by its variables), by document and operation name. */
+  const fixedCosts = new WeakMap<DocumentNode, Map<string, ReturnType<typeof operationCost> & { mutation: boolean }>>();
+  const costOf = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: Record<string, unknown> | null | undefined,
+  ) => {
+    let byName = fixedCosts.get(document);
+    const known = byName?.get(operationName ?? '');
+    if (known) return known;
+    const cost = {
+      ...operationCost(schema, document, operationName, variables),
+      mutation: isMutation(document, operationName),
+    };
+    // Only operations the document holds, without variables (a client's other names would grow the map).
+    const operation = getOperationAST(document, operationName);
+    if (!operation || operation.variableDefinitions?.length) return cost;
+    if (!byName) fixedCosts.set(document, (byName = new Map()));
+    byName.set(operationName ?? '', cost);
+    return cost;
+  };
 
   return {
     onParams({ params, setResult }) {
@@ -111,14 +140,14 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
           return;
         }
       }
-      const { cost, heavy } = operationCost(args.schema, args.document, args.operationName, variables);
+      const { cost, heavy, mutation } = costOf(args.schema, args.document, args.operationName, variables);
       if (cost > limits.maxCost) {
         setResultAndStopExecution({ errors: [limitExceeded('maxCost', cost, limits.maxCost, 'estimated cost')] });
         return;
       }
       // Small answers are not measured: only a weighted field (a report) or a large estimate can
       // come near the response limit.
-      if ((!heavy && cost <= 500) || isMutation(args.document, args.operationName)) return;
+      if ((!heavy && cost <= 500) || mutation) return;
       return {
         onExecuteDone({ result, setResult }) {
           if (!result || Symbol.asyncIterator in result) return;

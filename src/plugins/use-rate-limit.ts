@@ -14,6 +14,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../errors/domain-error.js';
 import { clientAddressOf } from '../http/client-address.js';
+import { consume, type Refusal, retryAfterSecondsOf } from '../rate-limit/limiter.js';
 import {
   DRY_RUN_POLICIES,
   FIELD_POLICIES,
@@ -152,7 +153,8 @@ export function isDryRun(
  * limited field counts against the field's policies (src/rate-limit/policies.ts), then the
  * request counts once against the request policies (the key's; the address's when there is no
  * valid key) — and each is checked and recorded in one step by the store
- * (src/rate-limit/rate-limit-store.ts). The first refusal answers 429 RATE_LIMITED with
+ * (src/rate-limit/rate-limit-store.ts) through src/rate-limit/limiter.ts, which names what it
+ * counts with graphql-rate-limit's identities and refuses with its `RateLimitError`. The first refusal answers 429 RATE_LIMITED with
  * `Retry-After`, `RateLimit-Policy` and `RateLimit`; nothing runs, and the charges after it are
  * not counted. An operation that alone counts more than a policy's maximum is refused without
  * asking the store.
@@ -210,16 +212,16 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
         refusedUntil.delete(address);
         return;
       }
-      setResult({ errors: [rateLimited(invalidOperationPolicy, maxOf(invalidOperationPolicy), waitMs)] });
+      setResult({ errors: [refusedAddress(invalidOperationPolicy, maxOf(invalidOperationPolicy), waitMs)] });
     },
     async onExecutionResult({ result, context, setResult }) {
       if (!isInvalidOperation(result)) return;
       const policy = invalidOperationPolicy;
       const address = `address:${clientAddressOf(context)}`;
-      const decision = await store.hit(policy.name, address, maxOf(policy), policy.windowSeconds * 1000);
-      if (decision.allowed) return;
-      refusedUntil.set(address, now().getTime() + decision.retryAfterMs);
-      setResult({ errors: [rateLimited(policy, maxOf(policy), decision.retryAfterMs)] });
+      const refusal = await consume(store, policy, address, maxOf(policy));
+      if (!refusal) return;
+      refusedUntil.set(address, now().getTime() + refusal.retryAfterMs);
+      setResult({ errors: [rateLimited(refusal)] });
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue as unknown as ServiceContext;
@@ -230,16 +232,11 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
       let charges = chargesFor(args.schema, args.document, args.operationName);
       if (isDryRun(args.document, args.operationName, args.variableValues)) charges = asDryRun(charges);
       for (const { policy, cost } of charges) {
-        const identity = subjectOf(policy, ctx);
-        if (!identity) continue;
-        const max = maxOf(policy);
-        if (cost > max) {
-          setResultAndStopExecution({ errors: [tooCostly(policy, max, cost)] });
-          return;
-        }
-        const decision = await store.hit(policy.name, identity, max, policy.windowSeconds * 1000, cost);
-        if (decision.allowed) continue;
-        setResultAndStopExecution({ errors: [rateLimited(policy, max, decision.retryAfterMs, cost)] });
+        const subject = subjectOf(policy, ctx);
+        if (!subject) continue;
+        const refusal = await consume(store, policy, subject, maxOf(policy), cost);
+        if (!refusal) continue;
+        setResultAndStopExecution({ errors: [rateLimited(refusal)] });
         return;
       }
     },
@@ -283,32 +280,26 @@ function isInvalidOperation(result: unknown): boolean {
   );
 }
 
-function rateLimited(policy: RateLimitPolicy, max: number, retryAfterMs: number, cost = 1): DomainError {
-  const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  const counted = cost > 1 ? ` (this operation counts ${cost})` : '';
-  return new DomainError(
-    'RATE_LIMITED',
-    `Too many requests: ${policy.description}${counted}. Retry in ${retryAfterSeconds} s.`,
-    {
-      retryAfterSeconds,
-      extra: { policy: policy.name },
-      headers: headersOf(policy, max, retryAfterSeconds),
-    },
-  );
+/** The 429 of a refusal: its message, `Retry-After`, the policy's headers. */
+function rateLimited(refusal: Refusal): DomainError {
+  const { policy, max, cost } = refusal;
+  const whole = cost > max;
+  const retryAfterSeconds = whole ? policy.windowSeconds : retryAfterSecondsOf(refusal.retryAfterMs);
+  return new DomainError('RATE_LIMITED', refusal.message, {
+    retryAfterSeconds,
+    extra: whole ? { policy: policy.name, cost } : { policy: policy.name },
+    headers: headersOf(policy, max, retryAfterSeconds),
+  });
 }
 
-/** An operation that counts more than the policy allows in a whole window: waiting never helps. */
-function tooCostly(policy: RateLimitPolicy, max: number, cost: number): DomainError {
-  const retryAfterSeconds = policy.windowSeconds;
-  return new DomainError(
-    'RATE_LIMITED',
-    `Too many requests: this operation counts ${cost} against ${policy.description}; it can never run whole, split it.`,
-    {
-      retryAfterSeconds,
-      extra: { policy: policy.name, cost },
-      headers: headersOf(policy, max, retryAfterSeconds),
-    },
-  );
+/** An address over the invalid-document limit, refused before its next document is parsed (no store call). */
+function refusedAddress(policy: RateLimitPolicy, max: number, waitMs: number): DomainError {
+  const retryAfterSeconds = retryAfterSecondsOf(waitMs);
+  return new DomainError('RATE_LIMITED', `Too many requests: ${policy.description}. Retry in ${retryAfterSeconds} s.`, {
+    retryAfterSeconds,
+    extra: { policy: policy.name },
+    headers: headersOf(policy, max, retryAfterSeconds),
+  });
 }
 
 /** draft-ietf-httpapi-ratelimit-headers: the policy (quota, window) and where the caller stands. */

@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
+import { pathOf } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
 
 function principalFields(p: Principal | undefined) {
@@ -9,14 +10,6 @@ function principalFields(p: Principal | undefined) {
   if (p.kind === 'platform') return { principal: { platformAdmin: true } };
   if (p.kind === 'system') return { principal: { system: p.task } };
   return { principal: { anonymous: p.reason } };
-}
-
-/** The path of an absolute URL, without parsing all of it (this runs on every request). */
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  if (start < 0) return '/';
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }
 
 /**

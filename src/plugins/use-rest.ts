@@ -3,7 +3,9 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
+import { type Answer, appendHeader, JSON_TYPE, setHeaders } from '../http/answer.js';
 import { eventStreamBody } from '../http/event-stream.js';
+import type { RequestHead } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
 import {
   type ErrorContext,
@@ -15,7 +17,17 @@ import {
 } from '../rest/dialects.js';
 import { EXPORT_FORMATS } from '../rest/export-formats.js';
 import { enumValues } from '../rest/graphql-json-schema.js';
-import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
+import {
+  etagOf,
+  MAX_BODY_BYTES,
+  notModified,
+  type Parsed,
+  prefersHtml,
+  readBodyText,
+  readIfMatch,
+  readJsonBody,
+  readQuery,
+} from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
 import {
   type EventStreamSpec,
@@ -81,11 +93,9 @@ interface CompiledRoute {
 }
 
 /** The response headers errors ask for (`Retry-After`, `RateLimit` on a 429), as Yoga would set them. */
-function copyErrorHeaders(errors: readonly GraphQLError[], headers: Headers): void {
-  for (const error of errors) {
-    const extra = (error.extensions?.http as { headers?: Record<string, string> } | undefined)?.headers;
-    if (extra) for (const [name, value] of Object.entries(extra)) headers.set(name, value);
-  }
+function copyErrorHeaders(errors: readonly GraphQLError[], headers: Record<string, string>): void {
+  for (const error of errors)
+    setHeaders(headers, (error.extensions?.http as { headers?: Record<string, string> } | undefined)?.headers);
 }
 
 /**
@@ -136,15 +146,39 @@ function tenantIdOfPath(pathname: string): string | null {
   }
 }
 
-function json(body: unknown, status: number, headers: Headers): Response {
-  headers.set('content-type', 'application/json; charset=utf-8');
-  return new Response(JSON.stringify(body), { status, headers });
+function json(body: unknown, status: number, headers: Record<string, string>): Answer {
+  headers['content-type'] = JSON_TYPE;
+  return { status, headers, body: JSON.stringify(body) };
 }
 
-function errorResponse(error: RestError, ctx: ErrorContext, headers = new Headers()): Response {
+function errorResponse(error: RestError, ctx: ErrorContext, headers: Record<string, string> = {}): Answer {
   const body = errorBody(error, ctx);
-  if (body === null) return new Response(null, { status: statusOf(ctx.family, error.code), headers });
+  if (body === null) return { status: statusOf(ctx.family, error.code), headers, body: null };
   return json(body, statusOf(ctx.family, error.code), headers);
+}
+
+/** One REST request as the REST layer needs it, whoever received it (yoga, or the node:http front). */
+export interface RestCall {
+  request: RequestHead;
+  url: URL;
+  /** The body's text, read with the cap (a 413 or 415 as a failed read). */
+  readBody: () => Promise<Parsed<string>>;
+  /** True once the client has gone away (nobody is left to answer). */
+  aborted: () => boolean;
+  /** What yoga's server context holds (the node request as `req`: the client address). */
+  serverContext: object;
+  /** Aborted when the client goes away: a streamed answer stops there (only yoga streams). */
+  signal?: AbortSignal;
+}
+
+/** The REST layer: `useRest` serves it through yoga, the node:http front calls it directly. */
+export interface RestLayer {
+  /** The route table's route for a method and path, if one matches exactly (not HEAD). */
+  routeFor(method: string, pathname: string): Route | undefined;
+  /** The answer for any path except the GraphQL endpoint (`/openapi.json`, routes, 404, 405). */
+  answer(call: RestCall): Promise<Answer>;
+  /** The plugin that serves the layer inside yoga; keep it last. */
+  plugin: Plugin;
 }
 
 /**
@@ -153,9 +187,9 @@ function errorResponse(error: RestError, ctx: ErrorContext, headers = new Header
  * auth, rate limits, error mapping and masking, execution), exactly as for GraphQL clients but
  * without a second HTTP request: the operation was parsed and validated once at start, and the
  * result's `data` goes to the route as it is. Also serves `GET /openapi.json`, and answers every
- * other path except the GraphQL endpoint with a JSON 404: keep this plugin last.
+ * other path except the GraphQL endpoint with a JSON 404: keep its plugin last.
  */
-export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRestOptions): Plugin {
+export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000 }: UseRestOptions): RestLayer {
   const matcher = new RouteMatcher(routes);
   const enumCache = new Map<string, string[] | undefined>();
   const secretPrefixes = secretPathPrefixes(routes);
@@ -174,7 +208,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
    * GraphQL request); a bad key or a lost database is an error result (src/yoga.ts).
    */
   async function prepare(
-    request: Request,
+    request: RequestHead,
     serverContext: object,
     route: Route,
     variableValues: Record<string, unknown>,
@@ -188,7 +222,13 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     const { ast, operationName } = compiled.get(route)!;
     const params = { query: route.operation, operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
-    const initial: Partial<YogaInitialContext> & RestInitialContext = { ...serverContext, request, params, restApiKey };
+    const initial: Partial<YogaInitialContext> & RestInitialContext = {
+      ...serverContext,
+      // Yoga's own plugins read only the head of the request (method, URL, headers).
+      request: request as Request,
+      params,
+      restApiKey,
+    };
     const enveloped = getEnveloped(initial);
     let contextValue: Awaited<ReturnType<typeof enveloped.contextFactory>>;
     try {
@@ -218,7 +258,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
    * details, masking). A paged route runs it once per page, all on this one context.
    */
   async function operationRunner(
-    request: Request,
+    request: RequestHead,
     serverContext: object,
     route: Route,
     variableValues: Record<string, unknown>,
@@ -242,7 +282,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
    * that does not parse); a client that goes away stops the paging.
    */
   function streamPages(
-    request: Request,
+    call: RestCall,
     route: Route,
     req: RouteRequest,
     run: RunOperation,
@@ -251,7 +291,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     firstItems: unknown,
   ): ReadableStream<Uint8Array> {
     const paging = route.pages!;
-    const info = requestInfo(request);
+    const info = requestInfo(call.request);
     const writer = EXPORT_FORMATS[paging.format(req)].writer(itemSchemaOf(route));
     const encoder = new TextEncoder();
     const startedAt = process.hrtime.bigint();
@@ -278,7 +318,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
       return items;
     };
     // The server aborts the request's signal when the connection closes before the body ends.
-    request.signal?.addEventListener('abort', () => end('client closed'), { once: true });
+    call.signal?.addEventListener('abort', () => end('client closed'), { once: true });
     return new ReadableStream<Uint8Array>(
       {
         start(controller) {
@@ -332,21 +372,20 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
    * resumes with `Last-Event-ID`.
    */
   async function answerEventStream(
-    request: Request,
-    serverContext: object,
+    call: RestCall,
     route: Route,
     events: EventStreamSpec<unknown>,
     req: RouteRequest,
-    headers: Headers,
-    failed: (errors: readonly GraphQLError[]) => Response,
-  ): Promise<Response> {
-    const requestId = requestInfo(request).id;
-    const prepared = await prepare(request, serverContext, route, route.variables(req));
+    headers: Record<string, string>,
+    failed: (errors: readonly GraphQLError[]) => Answer,
+  ): Promise<Answer> {
+    const requestId = requestInfo(call.request).id;
+    const prepared = await prepare(call.request, call.serverContext, route, route.variables(req));
     if ('errors' in prepared) return failed(prepared.errors);
     if (events.open) {
       try {
         const opened = await events.open(prepared.contextValue as ServiceContext, req);
-        for (const [name, value] of Object.entries(opened)) headers.set(name, value);
+        setHeaders(headers, opened);
       } catch (error) {
         return failed([error instanceof GraphQLError ? error : maskUnexpected(error, { requestId, logger })]);
       }
@@ -360,27 +399,22 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
         return events.event(next.data, req);
       },
       heartbeatMs,
-      signal: request.signal,
+      signal: call.signal,
       onError: (error) =>
         logger.warn(
           { requestId, route: `${route.method} ${route.path}`, err: (error as Error)?.message },
           'REST event stream ended by an error',
         ),
     });
-    headers.set('content-type', 'text/event-stream; charset=utf-8');
-    headers.set('cache-control', 'no-cache, no-transform');
+    headers['content-type'] = 'text/event-stream; charset=utf-8';
+    headers['cache-control'] = 'no-cache, no-transform';
     // Proxies (nginx) pass each event on at once instead of buffering the body.
-    headers.set('x-accel-buffering', 'no');
-    return new Response(body, { status: 200, headers });
+    headers['x-accel-buffering'] = 'no';
+    return { status: 200, headers, body };
   }
 
-  async function runRoute(
-    request: Request,
-    url: URL,
-    route: Route,
-    params: Record<string, string>,
-    serverContext: object,
-  ): Promise<Response> {
+  async function runRoute(call: RestCall, route: Route, params: Record<string, string>): Promise<Answer> {
+    const { request, url } = call;
     const info = requestInfo(request);
     info.route = `${route.method} ${route.path}`;
     const ctx: ErrorContext = {
@@ -389,7 +423,8 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
       tenantId: route.family === 'v1' ? (params.id ?? null) : undefined,
     };
     if (route.family === 'ofrep' && params.key !== undefined) ctx.flagKey = params.key;
-    const headers = new Headers(route.headers);
+    const headers: Record<string, string> = {};
+    setHeaders(headers, route.headers);
     const fail = (error: RestError) => errorResponse(error, ctx, headers);
 
     for (const [name, spec] of Object.entries(route.params ?? {})) {
@@ -408,7 +443,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     const ifMatch =
       route.concurrency === 'if-match' ? readIfMatch(request.headers) : { ok: true as const, value: undefined };
     if (!ifMatch.ok) return fail(ifMatch.error);
-    const body = await readJsonBody(request, route.body);
+    const body = readJsonBody(await call.readBody(), request.headers, route.body);
     if (!body.ok) return fail(body.error);
 
     const req: RouteRequest = {
@@ -440,10 +475,10 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
         });
       return fail(error);
     };
-    if (route.events) return answerEventStream(request, serverContext, route, route.events, req, headers, failed);
+    if (route.events) return answerEventStream(call, route, route.events, req, headers, failed);
 
     const variables = route.variables(req);
-    const operation = await operationRunner(request, serverContext, route, variables);
+    const operation = await operationRunner(request, call.serverContext, route, variables);
     if (typeof operation !== 'function') return failed(operation.errors);
     const result = await operation(variables);
     if (result.errors?.length) return failed(result.errors);
@@ -457,33 +492,85 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
       throw error;
     }
     const status = out.status ?? route.status ?? 200;
-    for (const [name, value] of Object.entries(out.headers ?? {})) headers.set(name, value);
+    setHeaders(headers, out.headers);
     if (route.pages) {
       const paging = route.pages;
       const format = EXPORT_FORMATS[paging.format(req)];
-      headers.set('content-type', format.contentType);
-      headers.set('content-disposition', `attachment; filename="${paging.filename}.${format.extension}"`);
-      headers.set('cache-control', 'no-store');
-      const body = streamPages(request, route, req, operation, variables, result.data, out.body);
-      return new Response(body, { status, headers });
+      headers['content-type'] = format.contentType;
+      headers['content-disposition'] = `attachment; filename="${paging.filename}.${format.extension}"`;
+      headers['cache-control'] = 'no-store';
+      return { status, headers, body: streamPages(call, route, req, operation, variables, result.data, out.body) };
     }
-    if (status === 304) return new Response(null, { status, headers });
+    if (status === 304) return { status, headers, body: null };
     if (out.version != null && route.concurrency) {
       const etag = etagOf(out.version);
-      headers.set('etag', etag);
-      if (request.method === 'GET' && notModified(request.headers, etag))
-        return new Response(null, { status: 304, headers });
+      headers.etag = etag;
+      if (request.method === 'GET' && notModified(request.headers, etag)) return { status: 304, headers, body: null };
     }
     if (route.html && prefersHtml(request.headers.get('accept'))) {
-      headers.set('content-type', 'text/html; charset=utf-8');
-      headers.append('vary', 'Accept');
-      return new Response(route.html(result.data, req), { status, headers });
+      headers['content-type'] = 'text/html; charset=utf-8';
+      appendHeader(headers, 'vary', 'Accept');
+      return { status, headers, body: route.html(result.data, req) };
     }
-    if (route.html) headers.append('vary', 'Accept');
+    if (route.html) appendHeader(headers, 'vary', 'Accept');
     return json(out.body, status, headers);
   }
 
-  return {
+  async function answer(call: RestCall): Promise<Answer> {
+    const { request, url } = call;
+    const info = requestInfo(request);
+    // The path as logs and error messages may show it: a share token in it is never echoed.
+    const shownPath = redactPath(url.pathname, secretPrefixes);
+    info.logPath = shownPath;
+    if (url.pathname === '/openapi.json') {
+      if (request.method !== 'GET')
+        return errorResponse(
+          { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here` },
+          { family: 'tenant', requestId: info.id },
+          { allow: 'GET' },
+        );
+      openApi ??= JSON.stringify(buildOpenApi(routes, schema));
+      return { status: 200, headers: { 'content-type': JSON_TYPE }, body: openApi };
+    }
+    const family = familyOfPath(url.pathname);
+    const ctx: ErrorContext = {
+      family,
+      requestId: info.id,
+      tenantId: family === 'v1' ? tenantIdOfPath(url.pathname) : undefined,
+    };
+    // HEAD is GET without a body (RFC 9110), answered with GET's status and headers.
+    const head = request.method === 'HEAD';
+    const match = matcher.match(head ? 'GET' : request.method, url.pathname);
+    if (match.kind === 'none')
+      return errorResponse({ code: 'NOT_FOUND', message: `No such path: ${request.method} ${shownPath}` }, ctx);
+    if (match.kind === 'method-not-allowed')
+      return errorResponse(
+        { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${shownPath}` },
+        ctx,
+        { allow: match.allow.join(', ') },
+      );
+    try {
+      const answer = await runRoute(call, match.route, match.params);
+      return head ? { ...answer, body: null } : answer;
+    } catch (error) {
+      if (call.aborted()) {
+        logger.info({ requestId: ctx.requestId }, 'client closed');
+        return { status: 499, headers: {}, body: null };
+      }
+      // A fault of the REST layer itself: masked like any unexpected error, logged with the id.
+      const err = error as Error;
+      logger.error(
+        { requestId: ctx.requestId, err: { message: err?.message, stack: err?.stack } },
+        'unexpected REST error',
+      );
+      return errorResponse(
+        { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
+        { ...ctx, family: match.route.family },
+      );
+    }
+  }
+
+  const plugin: Plugin = {
     onYogaInit({ yoga }) {
       getEnveloped = yoga.getEnveloped as unknown as typeof getEnveloped;
       graphqlEndpoint = yoga.graphqlEndpoint;
@@ -506,73 +593,26 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
         compiled.set(route, { ast, operationName: operationName(route) });
       }
     },
-    async onRequest({ request, url, endResponse, serverContext }) {
+    async onRequest({ request, url, endResponse, serverContext, fetchAPI }) {
       if (url.pathname === graphqlEndpoint) return;
-      // The path as logs and error messages may show it: a share token in it is never echoed.
-      const shownPath = redactPath(url.pathname, secretPrefixes);
-      requestInfo(request).logPath = shownPath;
-      if (url.pathname === '/openapi.json') {
-        if (request.method !== 'GET') {
-          endResponse(
-            errorResponse(
-              { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here` },
-              { family: 'tenant', requestId: requestInfo(request).id },
-              new Headers({ allow: 'GET' }),
-            ),
-          );
-          return;
-        }
-        openApi ??= JSON.stringify(buildOpenApi(routes, schema));
-        endResponse(new Response(openApi, { headers: { 'content-type': 'application/json; charset=utf-8' } }));
-        return;
-      }
-      const family = familyOfPath(url.pathname);
-      const ctx: ErrorContext = {
-        family,
-        requestId: requestInfo(request).id,
-        tenantId: family === 'v1' ? tenantIdOfPath(url.pathname) : undefined,
-      };
-      // HEAD is GET without a body (RFC 9110), answered with GET's status and headers.
-      const head = request.method === 'HEAD';
-      const match = matcher.match(head ? 'GET' : request.method, url.pathname);
-      if (match.kind === 'none') {
-        endResponse(errorResponse({ code: 'NOT_FOUND', message: `No such path: ${request.method} ${shownPath}` }, ctx));
-        return;
-      }
-      if (match.kind === 'method-not-allowed') {
-        endResponse(
-          errorResponse(
-            { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${shownPath}` },
-            ctx,
-            new Headers({ allow: match.allow.join(', ') }),
-          ),
-        );
-        return;
-      }
-      try {
-        const response = await runRoute(request, url, match.route, match.params, serverContext as object);
-        if (head) {
-          // Nobody reads the body: a stream's subscription is let go at once.
-          void response.body?.cancel();
-          endResponse(new Response(null, { status: response.status, headers: response.headers }));
-        } else endResponse(response);
-      } catch (error) {
-        if (request.signal?.aborted)
-          return void (logger.info({ requestId: ctx.requestId }, 'client closed'),
-          endResponse(new Response(null, { status: 499 })));
-        // A fault of the REST layer itself: masked like any unexpected error, logged with the id.
-        const err = error as Error;
-        logger.error(
-          { requestId: ctx.requestId, err: { message: err?.message, stack: err?.stack } },
-          'unexpected REST error',
-        );
-        endResponse(
-          errorResponse(
-            { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
-            { ...ctx, family: match.route.family },
-          ),
-        );
-      }
+      const out = await answer({
+        request,
+        url,
+        readBody: () => readBodyText(request, MAX_BODY_BYTES),
+        aborted: () => request.signal?.aborted ?? false,
+        serverContext: serverContext as object,
+        signal: request.signal,
+      });
+      endResponse(new fetchAPI.Response(out.body, { status: out.status, headers: out.headers }));
     },
+  };
+
+  return {
+    routeFor(method, pathname) {
+      const match = matcher.match(method, pathname);
+      return match.kind === 'route' ? match.route : undefined;
+    },
+    answer,
+    plugin,
   };
 }

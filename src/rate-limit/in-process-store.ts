@@ -1,3 +1,4 @@
+import type { Identity } from 'graphql-rate-limit';
 import type { RateLimitDecision, RateLimitStore } from './rate-limit-store.js';
 import { slidingWindow, type WindowState } from './sliding-window.js';
 
@@ -5,7 +6,7 @@ import { slidingWindow, type WindowState } from './sliding-window.js';
 const SWEEP_EVERY_MS = 60_000;
 
 /**
- * The in-process counter store: one sliding-window counter per policy and identity
+ * The in-process counter store: one sliding-window counter per identity (what is counted, for whom)
  * (src/rate-limit/sliding-window.ts), on the app clock (the one tests move). A call is decided
  * and recorded in one synchronous step, so concurrent calls cannot both take the last place. Identities whose
  * last two windows have passed are forgotten. One process only: several gateways on one database each
@@ -19,9 +20,9 @@ export class InProcessRateLimitStore implements RateLimitStore {
     this.lastSweep = now().getTime();
   }
 
-  async hit(policy: string, identity: string, max: number, windowMs: number, cost = 1): Promise<RateLimitDecision> {
+  async hit(identity: Identity, max: number, windowMs: number, cost = 1): Promise<RateLimitDecision> {
     const now = this.now().getTime();
-    const key = `${policy}\u0000${identity}`;
+    const key = `${identity.fieldIdentity}\u0000${identity.contextIdentity}`;
     const decision = slidingWindow(this.windows.get(key)?.state, now, max, windowMs, cost);
     if (decision.allowed) this.windows.set(key, { state: decision.state, windowMs });
     this.sweep(now);

@@ -1,3 +1,4 @@
+import type { Identity } from 'graphql-rate-limit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RateLimitDecision, RateLimitStore } from './rate-limit-store.js';
@@ -53,7 +54,7 @@ const COMMAND_TIMEOUT_MS = 500;
 
 export interface RedisRateLimitStoreOptions {
   url: string;
-  /** Put before every key (`{prefix}rl:{policy}:{identity}`): lets tests, or deployments, share one Redis. */
+  /** Put before every key (`{prefix}rl:{fieldIdentity}:{contextIdentity}`): lets tests, or deployments, share one Redis. */
   keyPrefix?: string;
   now: () => Date;
   logger: Logger;
@@ -96,12 +97,12 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.hitCommand = (this.redis as unknown as { rateLimitHit: HitCommand }).rateLimitHit.bind(this.redis);
   }
 
-  async hit(policy: string, identity: string, max: number, windowMs: number, cost = 1): Promise<RateLimitDecision> {
+  async hit(identity: Identity, max: number, windowMs: number, cost = 1): Promise<RateLimitDecision> {
     try {
       // Calls made while the store is still connecting wait for it (bounded) rather than fail open.
       await this.firstConnection;
       const [allowed, retryAfterMs] = await this.hitCommand(
-        `rl:${policy}:${identity}`,
+        `rl:${identity.fieldIdentity}:${identity.contextIdentity}`,
         this.options.now().getTime(),
         windowMs,
         max,
@@ -116,7 +117,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       if (!this.failing) {
         this.failing = true;
         this.options.logger.warn(
-          { err: (error as Error).message, policy },
+          { err: (error as Error).message, policy: identity.fieldIdentity },
           'rate-limit store (Redis) unreachable: allowing requests unlimited (fail-open)',
         );
       }

@@ -1,4 +1,5 @@
 import { isStorableTime, unstorableText, unstorableValue } from '../catalog/formats.js';
+import type { HeaderReader } from '../http/request-head.js';
 import type { RestError } from './dialects.js';
 import type { BodySpec, JsonSchema, QueryParamSpec } from './route.js';
 
@@ -100,25 +101,26 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Pro
 }
 
 /**
- * The request body as a JSON object. An empty body is `{}` when the route's body is optional.
+ * The request body as a JSON object, from its text as read (`readBodyText`, or the node:http
+ * front's read of a body of known length). An empty body is `{}` when the route's body is optional.
  * A body with another content type is 415; malformed JSON and non-objects are invalid input.
  * With `schema.additionalProperties === false`, unknown top-level keys are refused here
  * (those bodies are spread into separate variables, so GraphQL would never see the extra keys).
  */
-export async function readJsonBody(
-  request: Request,
+export function readJsonBody(
+  read: Parsed<string>,
+  headers: HeaderReader,
   declaredSpec: BodySpec | undefined,
-): Promise<Parsed<Record<string, unknown>>> {
+): Parsed<Record<string, unknown>> {
   // A route without a body takes nothing, or an empty object (some clients always send `{}`).
   const spec = declaredSpec ?? NO_BODY;
-  const read = await readBodyText(request, MAX_BODY_BYTES);
   if (!read.ok) return read;
   const text = read.value;
   if (!text.trim()) {
     if (spec.required) return bad('A JSON object body is required', '');
     return { ok: true, value: {} };
   }
-  if (!isJsonMediaType(request.headers.get('content-type'))) {
+  if (!isJsonMediaType(headers.get('content-type'))) {
     return {
       ok: false,
       error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent as Content-Type: application/json' },
@@ -210,7 +212,7 @@ export function etagOf(version: number): string {
  * `If-Match` → the expected version. `*` (or no header) asks for nothing. A tag that is not one
  * of ours can never match: 412 at once, as RFC 9110 says, without a write being attempted.
  */
-export function readIfMatch(headers: Headers): Parsed<number | undefined> {
+export function readIfMatch(headers: HeaderReader): Parsed<number | undefined> {
   const raw = headers.get('if-match')?.trim();
   if (!raw || raw === '*') return { ok: true, value: undefined };
   const match = /^(?:W\/)?"(\d{1,9})"$/.exec(raw);
@@ -223,7 +225,7 @@ export function readIfMatch(headers: Headers): Parsed<number | undefined> {
 }
 
 /** True when `If-None-Match` names the current tag (a 304 for a GET). */
-export function notModified(headers: Headers, etag: string): boolean {
+export function notModified(headers: HeaderReader, etag: string): boolean {
   const raw = headers.get('if-none-match');
   if (!raw) return false;
   return raw.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag);

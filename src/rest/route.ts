@@ -1,3 +1,5 @@
+import type { HeaderReader } from '../http/request-head.js';
+
 /**
  * One documented REST path = one entry of this type. A route holds no business logic: it says
  * which GraphQL operation to run, how the HTTP request becomes that operation's variables, and
@@ -69,7 +71,7 @@ export interface RouteRequest {
   body: Record<string, unknown>;
   /** From `If-Match` on routes that accept it: the version the client last read. */
   expectedVersion?: number;
-  headers: Headers;
+  headers: HeaderReader;
   url: URL;
 }
 

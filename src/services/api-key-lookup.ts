@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import { hashSecret, secretsEqual } from '../auth/secrets.js';
+import { digestMatches, secretDigest } from '../auth/secrets.js';
 import type { Db } from '../db/connect.js';
 import type { ReadCache } from './read-cache.js';
 
@@ -20,8 +20,10 @@ export async function principalOfApiKey(
   now: Date,
 ): Promise<Principal> {
   if (!presentedKey) return { kind: 'anonymous', reason: 'missing' };
-  if (platformAdminKey && secretsEqual(presentedKey, platformAdminKey)) return { kind: 'platform' };
-  const hash = hashSecret(presentedKey);
+  // One digest per request: compared with the platform key's, and (as hex) the stored key hash.
+  const digest = secretDigest(presentedKey);
+  if (platformAdminKey && digestMatches(digest, platformAdminKey)) return { kind: 'platform' };
+  const hash = digest.toString('hex');
   const cached = cache?.key(hash);
   if (cached) {
     if (!cached.lastUsedAt || now.getTime() - cached.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {

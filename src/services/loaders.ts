@@ -89,24 +89,54 @@ function cachedManyBy<Row>(
 }
 
 /**
- * Per-request loaders for every lookup by id (a fresh set per request). The tenant row, its
- * setting rows and its flag rows come through the process's read cache (read-cache.ts) when one
- * is given (the app always gives its own).
+ * Per-request loaders for every lookup by id (a fresh set per request, each loader made on its
+ * first use: most requests use one or two). The tenant row, its setting rows and its flag rows
+ * come through the process's read cache (read-cache.ts) when one is given (the app always gives its own).
  */
-export function createLoaders(db: Db, cache?: ReadCache) {
-  const loadTenants = (ids: readonly string[]) => db.selectFrom('tenants').selectAll().where('id', 'in', ids).execute();
-  return {
-    tenant: cache
+export function createLoaders(db: Db, cache?: ReadCache): Loaders {
+  return new Loaders(db, cache);
+}
+
+export class Loaders {
+  #tenant?: DataLoader<string, TenantRow | null>;
+  #apiKey?: DataLoader<string, ApiKeyRow | null>;
+  #apiKeysByTenant?: DataLoader<string, ApiKeyRow[]>;
+  #scan?: DataLoader<string, ScanRow | null>;
+  #shareLinksByScan?: DataLoader<{ tenantId: string; scanId: string }, ShareLinkRow[], string>;
+  #settingRows?: DataLoader<string, readonly SettingValueRow[]>;
+  #featureFlagRows?: DataLoader<string, readonly FeatureFlagRow[]>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly cache?: ReadCache,
+  ) {}
+
+  get tenant(): DataLoader<string, TenantRow | null> {
+    if (this.#tenant) return this.#tenant;
+    const { db, cache } = this;
+    const loadTenants = (ids: readonly string[]) =>
+      db.selectFrom('tenants').selectAll().where('id', 'in', ids).execute();
+    this.#tenant = cache
       ? cachedById<TenantRow>(
           cache,
           (id) => cache.tenant(id),
           (t, row) => cache.storeTenant(t, row),
           loadTenants,
         )
-      : byId<TenantRow>(loadTenants),
-    apiKey: byId<ApiKeyRow>((ids) => db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute()),
-    /** A tenant's keys, oldest first (Tenant.apiKeys: one query for a whole page of tenants). */
-    apiKeysByTenant: manyBy<ApiKeyRow>(
+      : byId<TenantRow>(loadTenants);
+    return this.#tenant;
+  }
+
+  get apiKey(): DataLoader<string, ApiKeyRow | null> {
+    const { db } = this;
+    this.#apiKey ??= byId<ApiKeyRow>((ids) => db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute());
+    return this.#apiKey;
+  }
+
+  /** A tenant's keys, oldest first (Tenant.apiKeys: one query for a whole page of tenants). */
+  get apiKeysByTenant(): DataLoader<string, ApiKeyRow[]> {
+    const { db } = this;
+    this.#apiKeysByTenant ??= manyBy<ApiKeyRow>(
       (r) => r.tenant_id,
       (ids) =>
         db
@@ -116,13 +146,23 @@ export function createLoaders(db: Db, cache?: ReadCache) {
           .orderBy('created_at')
           .orderBy('id')
           .execute(),
-    ),
-    scan: byId<ScanRow>((ids) => db.selectFrom('scans').selectAll().where('id', 'in', ids).execute()),
-    /**
-     * A scan's share links, newest first, keyed by (tenant, scan): the tenant id is in the SQL, so
-     * a scan id alone never yields another tenant's links, whatever the caller passes.
-     */
-    shareLinksByScan: new DataLoader<{ tenantId: string; scanId: string }, ShareLinkRow[], string>(
+    );
+    return this.#apiKeysByTenant;
+  }
+
+  get scan(): DataLoader<string, ScanRow | null> {
+    const { db } = this;
+    this.#scan ??= byId<ScanRow>((ids) => db.selectFrom('scans').selectAll().where('id', 'in', ids).execute());
+    return this.#scan;
+  }
+
+  /**
+   * A scan's share links, newest first, keyed by (tenant, scan): the tenant id is in the SQL, so
+   * a scan id alone never yields another tenant's links, whatever the caller passes.
+   */
+  get shareLinksByScan(): DataLoader<{ tenantId: string; scanId: string }, ShareLinkRow[], string> {
+    const { db } = this;
+    this.#shareLinksByScan ??= new DataLoader<{ tenantId: string; scanId: string }, ShareLinkRow[], string>(
       async (keys) => {
         const rows = await db
           .selectFrom('share_links')
@@ -139,24 +179,33 @@ export function createLoaders(db: Db, cache?: ReadCache) {
         return keys.map((k) => rows.filter((r) => r.tenant_id === k.tenantId && r.scan_id === k.scanId));
       },
       { cacheKeyFn: (k) => `${k.tenantId}:${k.scanId}` },
-    ),
-    /** Every stored setting value of a tenant (all documents); the services pick their prefixes. */
-    settingRows: cachedManyBy<SettingValueRow>(
+    );
+    return this.#shareLinksByScan;
+  }
+
+  /** Every stored setting value of a tenant (all documents); the services pick their prefixes. */
+  get settingRows(): DataLoader<string, readonly SettingValueRow[]> {
+    const { db, cache } = this;
+    this.#settingRows ??= cachedManyBy<SettingValueRow>(
       cache ?? noCache,
       (id) => cache?.settingRows(id),
       (t, id, rows) => cache?.storeSettingRows(t, id, rows),
       (r) => r.tenant_id,
       (ids) => loadSettingRows(db, ids),
-    ),
-    /** A tenant's explicitly set feature flags (a missing row means the catalog default). */
-    featureFlagRows: cachedManyBy<FeatureFlagRow>(
+    );
+    return this.#settingRows;
+  }
+
+  /** A tenant's explicitly set feature flags (a missing row means the catalog default). */
+  get featureFlagRows(): DataLoader<string, readonly FeatureFlagRow[]> {
+    const { db, cache } = this;
+    this.#featureFlagRows ??= cachedManyBy<FeatureFlagRow>(
       cache ?? noCache,
       (id) => cache?.flagRows(id),
       (t, id, rows) => cache?.storeFlagRows(t, id, rows),
       (r) => r.tenant_id,
       (ids) => loadFeatureFlagRows(db, ids),
-    ),
-  };
+    );
+    return this.#featureFlagRows;
+  }
 }
-
-export type Loaders = ReturnType<typeof createLoaders>;

@@ -35,6 +35,34 @@ export function documentOf(
   });
 }
 
+const shared = new WeakMap<Resolution, Map<string, Readonly<Record<string, unknown>>>>();
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * `documentOf` for readers that only read it (GraphQL fields, REST bodies): built once per
+ * resolution and shared, frozen. A resolution of cached rows lives as long as they stay cached
+ * (see `derivedOnce` in setting-resolution.ts), so a cached read builds no document.
+ */
+export function sharedDocumentOf(
+  document: CatalogDocumentName,
+  resolution: Resolution,
+  mode: 'typed' | 'json',
+): Readonly<Record<string, unknown>> {
+  let byKind = shared.get(resolution);
+  if (!byKind) shared.set(resolution, (byKind = new Map()));
+  const kind = `${document}:${mode}`;
+  let built = byKind.get(kind);
+  if (!built) byKind.set(kind, (built = deepFreeze(documentOf(document, resolution, mode))));
+  return built;
+}
+
 /** One row of `values(prefix)`: a setting with its provenance, keyed by storage path. */
 export interface SettingValueView {
   path: string;

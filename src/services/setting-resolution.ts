@@ -66,3 +66,33 @@ export function resolveSettings(
   };
   return { valueOf: resolvedValueOf, storedRow };
 }
+
+interface Derived<V> {
+  tenant: object;
+  env: object;
+  value: V;
+}
+
+/**
+ * A value derived from a tenant's rows (a resolution, a view), computed once while the rows stay
+ * cached. The read cache hands out the same frozen rows array and frozen tenant row until the
+ * tenant changes (services/read-cache.ts), so a value keyed by that array, for that tenant row and
+ * environment, is as fresh as the rows are. Rows that are not frozen (just read, or as a write
+ * left them) are derived afresh every time.
+ */
+export function derivedOnce<V>(
+  memo: WeakMap<readonly unknown[], Derived<V>>,
+  rows: readonly unknown[],
+  tenant: object,
+  env: object,
+  derive: () => V,
+): V {
+  if (!Object.isFrozen(rows) || !Object.isFrozen(tenant)) return derive();
+  const known = memo.get(rows);
+  if (known && known.tenant === tenant && known.env === env) return known.value;
+  const value = derive();
+  memo.set(rows, { tenant, env, value });
+  return value;
+}
+
+export type DerivedMemo<V> = WeakMap<readonly unknown[], Derived<V>>;

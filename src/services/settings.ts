@@ -7,8 +7,8 @@ import type { TenantRow } from '../db/tables.js';
 import { badInput } from '../errors/domain-error.js';
 import { planPatch, planReset, type WriteResult, writeVersioned } from './document-write.js';
 import type { ServiceContext } from './service-context.js';
-import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
-import { type Resolution, resolveSettings } from './setting-resolution.js';
+import { changeViewOf, documentOf, parsePatch, type SettingChangeView, sharedDocumentOf } from './setting-documents.js';
+import { type DerivedMemo, derivedOnce, type Resolution, resolveSettings } from './setting-resolution.js';
 import { loadSettingRows, type SettingValueRow } from './setting-values.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
 import { webhookUrlProblem } from './webhook-target.js';
@@ -30,6 +30,8 @@ export interface UpdateSettingsResult {
   dryRun: boolean;
 }
 
+const settingsViews: DerivedMemo<SettingsView> = new WeakMap();
+
 /** `rows`: the tenant's rows as a write left them (a dry run's answer); otherwise they are loaded. */
 export async function getSettings(
   ctx: ServiceContext,
@@ -37,18 +39,25 @@ export async function getSettings(
   rows?: SettingValueRow[],
 ): Promise<SettingsView> {
   requireSameTenant(ctx, tenant.id);
-  const prefixes = storagePrefixesOf('settings');
-  const mine = (rows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) =>
-    prefixes.some((p) => r.path.startsWith(p)),
-  );
-  const resolution = resolveSettings(tenant, mine, ctx.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
-  return {
-    tenant,
-    resolution,
-    typed: { settings: documentOf('settings', resolution, 'typed'), admin: documentOf('admin', resolution, 'typed') },
-    version: tenant.settings_version,
-    updatedAt: tenant.settings_updated_at,
-  };
+  const all = rows ?? (await ctx.loaders.settingRows.load(tenant.id));
+  // Cached rows: resolved once while they stay cached (the view is only read).
+  return derivedOnce(settingsViews, all, tenant, ctx.settingsEnv, () => {
+    const prefixes = storagePrefixesOf('settings');
+    const mine = all.filter((r) => prefixes.some((p) => r.path.startsWith(p)));
+    const resolution = resolveSettings(tenant, mine, ctx.settingsEnv, (msg, envVar) =>
+      ctx.logger.warn({ envVar }, msg),
+    );
+    return {
+      tenant,
+      resolution,
+      typed: {
+        settings: sharedDocumentOf('settings', resolution, 'typed'),
+        admin: sharedDocumentOf('admin', resolution, 'typed'),
+      },
+      version: tenant.settings_version,
+      updatedAt: tenant.settings_updated_at,
+    };
+  });
 }
 
 /**

@@ -6,8 +6,8 @@ import { type Issue, validateValue } from '../catalog/validate.js';
 import type { TenantRow } from '../db/tables.js';
 import { planPatch, type WriteState, writeVersioned } from './document-write.js';
 import type { ServiceContext } from './service-context.js';
-import { changeViewOf, documentOf, parsePatch, type SettingChangeView } from './setting-documents.js';
-import { type Resolution, resolveSettings } from './setting-resolution.js';
+import { changeViewOf, parsePatch, type SettingChangeView, sharedDocumentOf } from './setting-documents.js';
+import { type DerivedMemo, derivedOnce, type Resolution, resolveSettings } from './setting-resolution.js';
 import type { SettingValueRow } from './setting-values.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
 
@@ -31,6 +31,8 @@ export interface UpdateTenantConfigResult {
 
 const CUSTOM = 'custom_settings';
 
+const configViews: DerivedMemo<TenantConfigView> = new WeakMap();
+
 /** `rows`: the tenant's rows as a write left them (a dry run's answer); otherwise they are loaded. */
 export async function getTenantConfig(
   ctx: ServiceContext,
@@ -38,16 +40,22 @@ export async function getTenantConfig(
   allRows?: SettingValueRow[],
 ): Promise<TenantConfigView> {
   requireSameTenant(ctx, tenant.id);
-  const [prefix] = storagePrefixesOf('config');
-  const rows = (allRows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) => r.path.startsWith(prefix));
-  const resolution = resolveSettings(tenant, rows, ctx.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
-  return {
-    tenant,
-    resolution,
-    typed: documentOf('config', resolution, 'typed'),
-    version: tenant.config_version,
-    updatedAt: tenant.config_updated_at,
-  };
+  const all = allRows ?? (await ctx.loaders.settingRows.load(tenant.id));
+  // Cached rows: resolved once while they stay cached (the view is only read).
+  return derivedOnce(configViews, all, tenant, ctx.settingsEnv, () => {
+    const [prefix] = storagePrefixesOf('config');
+    const rows = all.filter((r) => r.path.startsWith(prefix));
+    const resolution = resolveSettings(tenant, rows, ctx.settingsEnv, (msg, envVar) =>
+      ctx.logger.warn({ envVar }, msg),
+    );
+    return {
+      tenant,
+      resolution,
+      typed: sharedDocumentOf('config', resolution, 'typed'),
+      version: tenant.config_version,
+      updatedAt: tenant.config_updated_at,
+    };
+  });
 }
 
 /** custom_settings is patched key by key (a null value removes its key), so writers of different keys do not collide. */

@@ -1,5 +1,6 @@
 import { DomainError } from '../../errors/domain-error.js';
 import { corsHeadersFor } from '../../http/ofrep-cors.js';
+import type { HeaderReader } from '../../http/request-head.js';
 import { allowedOriginsOf, openEvaluation } from '../../services/flag-evaluations.js';
 import { notModified } from '../http-input.js';
 import { defineRoute, type JsonSchema, type RouteRequest } from '../route.js';
@@ -165,7 +166,7 @@ export const evaluateFlags = defineRoute<{
 });
 
 /** `Last-Event-ID` as the change stream's `after`: a cursor this stream handed out, else none (start live). */
-function lastEventId(headers: Headers): string | null {
+function lastEventId(headers: HeaderReader): string | null {
   const id = headers.get('last-event-id')?.trim() ?? '';
   return /^\d{1,15}$/.test(id) ? id : null;
 }

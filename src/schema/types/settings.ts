@@ -2,9 +2,9 @@ import { adminSettingsTree, SETTINGS_CATEGORIES, type SettingsCategoryName } fro
 import { entryAt } from '../../catalog/catalog.js';
 import { tenantSettingsTree } from '../../catalog/tenant-settings.js';
 import {
-  documentOf,
   type SettingChangeView,
   type SettingValueView,
+  sharedDocumentOf,
   valuesOf,
 } from '../../services/setting-documents.js';
 import {
@@ -92,18 +92,18 @@ export const Settings = builder.objectRef<SettingsView>('Settings').implement({
       type: 'JSON',
       description:
         'The product settings as one JSON document (the REST body of GET /tenant/settings); the signing secret shows as "[redacted]" when set, null when not.',
-      resolve: (v) => documentOf('settings', v.resolution, 'json'),
+      resolve: (v) => sharedDocumentOf('settings', v.resolution, 'json'),
     }),
     categoryValues: t.field({
       type: 'JSON',
       description: 'One admin category as a JSON document (the REST body of its category endpoint).',
       args: { category: t.arg({ type: SettingsCategoryEnum, required: true }) },
-      resolve: (v, args) => documentOf('admin', v.resolution, 'json')[args.category],
+      resolve: (v, args) => sharedDocumentOf('admin', v.resolution, 'json')[args.category],
     }),
     categories: t.field({
       type: 'JSON',
       description: 'Every category, keyed by name (GET /api/admin/settings).',
-      resolve: (v) => documentOf('admin', v.resolution, 'json'),
+      resolve: (v) => sharedDocumentOf('admin', v.resolution, 'json'),
     }),
     values: t.field({
       type: [SettingValue],

@@ -1,6 +1,6 @@
 import { entryAt } from '../../catalog/catalog.js';
 import { tenantConfigTree } from '../../catalog/tenant-config.js';
-import { documentOf, valuesOf } from '../../services/setting-documents.js';
+import { sharedDocumentOf, valuesOf } from '../../services/setting-documents.js';
 import {
   getTenantConfig,
   type TenantConfigView,
@@ -28,7 +28,7 @@ export const TenantConfig = builder.objectRef<TenantConfigView>('TenantConfig').
     document: t.field({
       type: 'JSON',
       description: 'The configuration as one JSON document: the v1 REST GET body minus tenant_id and updated_at.',
-      resolve: (v) => documentOf('config', v.resolution, 'json'),
+      resolve: (v) => sharedDocumentOf('config', v.resolution, 'json'),
     }),
     values: t.field({
       type: [SettingValue],

@@ -1,0 +1,13 @@
+import type * as GraphQLRateLimit from 'graphql-rate-limit';
+
+let loading: Promise<typeof GraphQLRateLimit> | undefined;
+
+/**
+ * graphql-rate-limit (its identity builder and its error class), loaded on first use rather
+ * than with the process: the package loads graphql-shield and yup with it, ~250 ms of start-up
+ * measured here, for two small functions. The gateway preloads it once it is ready (src/main.ts).
+ */
+export function graphqlRateLimit(): Promise<typeof GraphQLRateLimit> {
+  loading ??= import('graphql-rate-limit');
+  return loading;
+}
