@@ -199,7 +199,9 @@ describe('every route of the table, front and app.fetch alike', () => {
   const samples = routeSamples(() => ({ world, tenant }));
   const label = (r: Route) => `${r.method} ${r.path}`;
 
-  it.each(routes.map((r) => [label(r), r] as const))('%s', async (_l, route) => {
+  // An event stream never ends, so it has no whole answer to compare; the front leaves it, and
+  // any other streamed body (a paged export), to yoga (its fastWay).
+  it.each(routes.filter((r) => !r.events).map((r) => [label(r), r] as const))('%s', async (_l, route) => {
     const call = async (): Promise<Call> => {
       const sample = await samples[label(route)]();
       return {
@@ -207,7 +209,7 @@ describe('every route of the table, front and app.fetch alike', () => {
         path: sample.path,
         headers: { ...(route.auth === 'key' ? auth(tenant.keys.ADMIN) : {}), ...(sample.body ? json : {}) },
         body: sample.body === undefined ? undefined : JSON.stringify(sample.body),
-        expect: 'rest',
+        expect: route.pages ? 'yoga' : 'rest',
       };
     };
     // Once before: a write's effect is then made, and the two compared calls change nothing more.

@@ -551,7 +551,10 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000 }
       );
     try {
       const answer = await runRoute(call, match.route, match.params);
-      return head ? { ...answer, body: null } : answer;
+      if (!head) return answer;
+      // A streamed answer's work (and its stream slot) ends with its body, which HEAD never reads.
+      if (answer.body instanceof ReadableStream) void answer.body.cancel();
+      return { ...answer, body: null };
     } catch (error) {
       if (call.aborted()) {
         logger.info({ requestId: ctx.requestId }, 'client closed');
