@@ -48,7 +48,7 @@ const MAX_FIELDS_IN_LABEL = 4;
  * values is bounded by the schema. The client's operation *name* is never used: it is free text
  * and could carry anything (an id, a key) into a label.
  */
-export function operationLabel(ast: DocumentNode, operationName?: string | null): string {
+function operationLabel(ast: DocumentNode, operationName?: string | null): string {
   const operations = ast.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName
     ? operations.find((o) => o.name?.value === operationName)

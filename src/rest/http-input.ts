@@ -44,7 +44,7 @@ const DECODERS: Record<string, 'gzip' | 'deflate'> = { gzip: 'gzip', 'x-gzip': '
  * unread. A gzip/deflate body is decoded as it is read and the cap counts the decoded bytes
  * (a small bomb cannot expand past it); another coding is 415.
  */
-export async function readBodyText(request: Request, max: number): Promise<Parsed<string>> {
+async function readBodyText(request: Request, max: number): Promise<Parsed<string>> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > max) return tooLarge(max);
   if (!request.body) return { ok: true, value: '' };

@@ -26,7 +26,7 @@ interface RoleScopes {
  * What a caller with a valid key but without the scope is told (FORBIDDEN); the README's
  * "Roles" section lists them. A caller without a valid key is told UNAUTHENTICATED instead.
  */
-export const SCOPE_REFUSALS: Record<keyof RoleScopes, string> = {
+const SCOPE_REFUSALS: Record<keyof RoleScopes, string> = {
   authenticated: 'Requires a valid API key',
   viewer: 'Requires the viewer role or above',
   operator: 'Requires the operator role or above',

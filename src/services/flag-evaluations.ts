@@ -18,7 +18,7 @@ import { requireTenant } from './tenant-access.js';
  */
 
 /** OFREP's reasons that apply here: a value in force (STATIC), a feature the tier does not allow (DISABLED). */
-export type EvaluationReason = 'STATIC' | 'DISABLED';
+type EvaluationReason = 'STATIC' | 'DISABLED';
 
 export interface FlagEvaluation {
   key: string;

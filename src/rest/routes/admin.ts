@@ -18,7 +18,7 @@ type Change = { path: string; old: unknown; new: unknown };
  * relative to the category. GraphQL reports stored paths (`admin.authentication.password_policy…`)
  * or category paths; both lose their prefix here.
  */
-export function changesMap(changes: Change[], category: string): Record<string, { old: unknown; new: unknown }> {
+function changesMap(changes: Change[], category: string): Record<string, { old: unknown; new: unknown }> {
   const out: Record<string, { old: unknown; new: unknown }> = {};
   for (const c of changes) {
     const path = c.path.replace(/^admin\./, '').replace(new RegExp(`^${category}\\.`), '');
@@ -32,7 +32,7 @@ const categorySchema: JsonSchema = {
   description: 'The category document (groups of fields, as seed 001 shows).',
 };
 
-export const getAllSettings = defineRoute<
+const getAllSettings = defineRoute<
   CallerTenantData<{ settings: { version: number; categories: Record<string, unknown> } }>
 >({
   method: 'GET',
@@ -53,7 +53,7 @@ export const getAllSettings = defineRoute<
   },
 });
 
-export const getCategory = defineRoute<
+const getCategory = defineRoute<
   CallerTenantData<{ settings: { version: number; categoryValues: Record<string, unknown> } }>
 >({
   method: 'GET',
@@ -71,7 +71,7 @@ export const getCategory = defineRoute<
   responseSchema: categorySchema,
 });
 
-export const updateCategory = defineRoute<{
+const updateCategory = defineRoute<{
   updateAdminSettings: { changes: Change[]; version: number; updatedAt: string };
 }>({
   method: 'PUT',
@@ -131,7 +131,7 @@ type FlagData = {
   impact: string;
 };
 
-export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
+const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
   method: 'GET',
   path: '/api/admin/settings/feature-flags',
   family: 'admin',
@@ -178,7 +178,7 @@ export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[]
   },
 });
 
-export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: boolean }; updatedAt: string } }>({
+const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: boolean }; updatedAt: string } }>({
   method: 'PUT',
   path: '/api/admin/settings/feature-flags/:flag',
   family: 'admin',
@@ -212,7 +212,7 @@ export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enab
   },
 });
 
-export const resetCategory = defineRoute<{
+const resetCategory = defineRoute<{
   resetSettingsCategory: { category: string; reset: boolean; resetAt: string };
 }>({
   method: 'POST',
@@ -249,7 +249,7 @@ type AuditNode = {
   createdAt: string;
 };
 
-export const auditLogs = defineRoute<
+const auditLogs = defineRoute<
   CallerTenantData<{ auditLog: { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
 >({
   method: 'GET',
@@ -329,7 +329,7 @@ type VersionNode = {
   changes: (Change & { category: string | null })[];
 };
 
-export const settingsHistory = defineRoute<
+const settingsHistory = defineRoute<
   CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
 >({
   method: 'GET',
@@ -404,7 +404,7 @@ export const settingsHistory = defineRoute<
   },
 });
 
-export const rollbackSettings = defineRoute<{
+const rollbackSettings = defineRoute<{
   rollback: { version: number; updatedAt: string; changes: (Change & { category: string | null })[] };
 }>({
   method: 'POST',
@@ -469,7 +469,7 @@ export const rollbackSettings = defineRoute<{
   },
 });
 
-export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration: Record<string, unknown> }>>({
+const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration: Record<string, unknown> }>>({
   method: 'GET',
   path: '/api/admin/settings/export',
   family: 'admin',
@@ -503,7 +503,7 @@ export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration
   },
 });
 
-export const importSettings = defineRoute<{
+const importSettings = defineRoute<{
   importConfiguration: { dryRun: boolean; changes: (Change & { category: string | null })[] };
 }>({
   method: 'POST',

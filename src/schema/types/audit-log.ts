@@ -4,7 +4,7 @@ import { builder } from '../builder.js';
 import { connectionOf, pageArgs } from '../connection.js';
 import { Tenant } from './tenant.js';
 
-export const AuditEntry = builder.objectRef<AuditLogRow>('AuditEntry').implement({
+const AuditEntry = builder.objectRef<AuditLogRow>('AuditEntry').implement({
   description: 'One write, recorded in the same transaction. Secrets show as "[redacted]".',
   fields: (t) => ({
     id: t.exposeID('id'),
