@@ -9,7 +9,7 @@ import { badInput } from '../errors/domain-error.js';
 import { type FeatureFlagView, listFeatureFlags } from './feature-flags.js';
 import type { ServiceContext } from './service-context.js';
 import { type Resolution, resolveSettings, type SettingSource } from './setting-resolution.js';
-import { requireTenant } from './tenant-access.js';
+import { requireOwnTenant } from './tenant-access.js';
 
 /**
  * OpenFeature evaluation (OFREP) of the caller's tenant: every key of src/catalog/evaluation-keys.ts
@@ -51,7 +51,7 @@ export async function openEvaluation(ctx: ServiceContext, context: unknown): Pro
       ]);
     }
   }
-  return { tenant: await requireTenant(ctx, null) };
+  return { tenant: await requireOwnTenant(ctx) };
 }
 
 interface Inputs {
