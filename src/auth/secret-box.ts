@@ -9,7 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 const VERSION = 'v1';
 
 /** Where a stored secret lives: part of what its ciphertext authenticates. */
-export interface SecretPlace {
+interface SecretPlace {
   tenantId: string;
   storagePath: string;
 }

@@ -17,7 +17,7 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-export const API_KEY_PREFIX = 'tcg_';
+const API_KEY_PREFIX = 'tcg_';
 /** How many leading characters of a key are kept in clear, to recognise it in a list. */
 const VISIBLE_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
 

@@ -9,7 +9,7 @@ import type { Issue } from './validate.js';
  * ("Cache size exceeds maximum (100 GB)", "Password complexity must be between 1 and 5")
  * are declared on the fields themselves in tenant-config.ts.
  */
-export interface ConfigRule {
+interface ConfigRule {
   /** The field a client changes to satisfy the rule (the issue's path). */
   path: string;
   message: string;
@@ -22,7 +22,7 @@ const when =
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-export const configRules: ConfigRule[] = [
+const configRules: ConfigRule[] = [
   // Global constraints.
   {
     path: 'backup.retention_days',

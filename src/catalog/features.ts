@@ -7,9 +7,9 @@
 /** The subscription tiers, lowest first. */
 export const TIERS = ['BASIC', 'PRO', 'ENTERPRISE'] as const;
 export type Tier = (typeof TIERS)[number];
-export type Impact = 'low' | 'medium' | 'high';
+type Impact = 'low' | 'medium' | 'high';
 
-export const TIER_RANK: Record<Tier, number> = { BASIC: 1, PRO: 2, ENTERPRISE: 3 };
+const TIER_RANK: Record<Tier, number> = { BASIC: 1, PRO: 2, ENTERPRISE: 3 };
 /** Seed 003 spells tiers "Basic", "Pro", "Enterprise". */
 export const TIER_DISPLAY: Record<Tier, string> = { BASIC: 'Basic', PRO: 'Pro', ENTERPRISE: 'Enterprise' };
 

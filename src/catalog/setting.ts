@@ -12,7 +12,7 @@
  */
 export type SettingColumn = 'industry';
 
-export type SettingKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum' | 'stringList' | 'json';
+type SettingKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum' | 'stringList' | 'json';
 
 /** A JSON value as stored and returned. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

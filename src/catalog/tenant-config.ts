@@ -2,7 +2,7 @@ import { checkObjectList, formats, isObject, oneOfField, stringField } from './f
 import { type JsonValue, type SettingTree, setting } from './setting.js';
 
 /** Bounds of `custom_settings` (free key/values): enough for real use, small enough to keep rows cheap. */
-export const CUSTOM_SETTINGS_LIMITS = { maxKeys: 100, maxKeyLength: 64, maxBytes: 16 * 1024 } as const;
+const CUSTOM_SETTINGS_LIMITS = { maxKeys: 100, maxKeyLength: 64, maxBytes: 16 * 1024 } as const;
 
 function checkCustomSettings(value: JsonValue): string[] {
   if (!isObject(value)) return ['must be an object of key/value pairs'];
@@ -110,5 +110,3 @@ export const tenantConfigTree = {
     checkCustomSettings,
   ),
 } satisfies SettingTree;
-
-export type ConfigSectionName = Exclude<keyof typeof tenantConfigTree, 'custom_settings'>;

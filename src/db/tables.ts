@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 // One interface per table, combined into `Database` (the shape of db/migrations).
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -8,7 +8,7 @@ type Json = ColumnType<unknown, string | undefined | null, string | null>;
 export type TierName = 'BASIC' | 'PRO' | 'ENTERPRISE';
 export type RoleName = 'VIEWER' | 'OPERATOR' | 'ADMIN';
 
-export interface TenantsTable {
+interface TenantsTable {
   id: Generated<string>;
   name: string;
   tier: ColumnType<TierName, TierName | undefined, TierName>;
@@ -23,7 +23,7 @@ export interface TenantsTable {
   change_cursor: ColumnType<string | number, never, never>;
 }
 
-export interface ApiKeysTable {
+interface ApiKeysTable {
   id: Generated<string>;
   tenant_id: string;
   role: RoleName;
@@ -52,7 +52,7 @@ export interface FeatureFlagsTable {
   updated_by_key_id: string | null;
 }
 
-export interface ScansTable {
+interface ScansTable {
   id: Generated<string>;
   tenant_id: string;
   target: string;
@@ -64,7 +64,7 @@ export interface ScansTable {
   created_by_key_id: string | null;
 }
 
-export interface ShareLinksTable {
+interface ShareLinksTable {
   id: Generated<string>;
   tenant_id: string;
   scan_id: string;
@@ -77,7 +77,7 @@ export interface ShareLinksTable {
   revoked_at: NullableTimestamp;
 }
 
-export interface AuditLogTable {
+interface AuditLogTable {
   id: Generated<string>;
   tenant_id: string | null;
   actor_key_id: string | null;
@@ -89,7 +89,7 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
-export interface TenantChangesTable {
+interface TenantChangesTable {
   tenant_id: string;
   /** bigint: pg returns it as a string. */
   cursor: ColumnType<string | number, number, never>;
@@ -106,7 +106,7 @@ export interface TenantChangesTable {
 
 export type ConfigDocumentName = 'SETTINGS' | 'TENANT_CONFIG' | 'FEATURE_FLAGS';
 
-export interface ConfigVersionsTable {
+interface ConfigVersionsTable {
   tenant_id: string;
   document: ConfigDocumentName;
   version: number;
@@ -119,7 +119,7 @@ export interface ConfigVersionsTable {
   created_at: Timestamp;
 }
 
-export interface WebhookDeliveriesTable {
+interface WebhookDeliveriesTable {
   /** Also the message's `webhook-id`. */
   id: string;
   tenant_id: string;
@@ -157,6 +157,5 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type ScanRow = Selectable<ScansTable>;
 export type ShareLinkRow = Selectable<ShareLinksTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
-export type NewAuditLogRow = Insertable<AuditLogTable>;
 export type ConfigVersionRow = Selectable<ConfigVersionsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -71,7 +71,6 @@ export const badInput = (message: string, details?: FieldIssue[]) =>
   new DomainError('BAD_USER_INPUT', message, { details: details ?? [] });
 export const conflict = (message: string, extra?: Record<string, unknown>) =>
   new DomainError('CONFLICT', message, { extra });
-export const serviceUnavailable = (message = 'Service unavailable') => new DomainError('SERVICE_UNAVAILABLE', message);
 
 /** Connection-level database failures: the request may succeed later, so 503, not 500. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -9,7 +9,7 @@
  * iterator, so what it holds (a change-feed listener, a stream slot) is let go at once.
  */
 
-export interface SseEvent {
+interface SseEvent {
   id?: string;
   data: unknown;
 }
@@ -26,7 +26,7 @@ export interface EventStreamOptions<T> {
 const encoder = new TextEncoder();
 
 /** One event as the wire carries it; an id never holds a line break (it would end the field). */
-export function formatEvent(event: SseEvent): string {
+function formatEvent(event: SseEvent): string {
   const id = event.id !== undefined ? `id: ${event.id.replace(/[\r\n]/g, '')}\n` : '';
   return `${id}data: ${JSON.stringify(event.data)}\n\n`;
 }

@@ -11,7 +11,7 @@
  * a header, never in a cookie.
  */
 
-export const OFREP_PREFIX = '/ofrep/';
+const OFREP_PREFIX = '/ofrep/';
 
 /** The preflight answer's policy (yoga's CORS options, see `corsPolicy`). */
 const PREFLIGHT = {

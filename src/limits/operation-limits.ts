@@ -62,15 +62,15 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
 };
 
 /** The weight of fields whose value may be large on their own (a report is up to 1 MB). */
-export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
+const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
   'Scan.report': 100,
   'Query.sharedScan': 100,
 };
 
 /** Size assumed for a list of objects that takes no `first` (keys, flags, share links of one parent). */
-export const UNPAGED_LIST_SIZE = 10;
+const UNPAGED_LIST_SIZE = 10;
 /** `first` when a paginated field is not given one (services/pagination's default). */
-export const DEFAULT_PAGE_SIZE = 20;
+const DEFAULT_PAGE_SIZE = 20;
 
 /** Paginated fields whose pages are not the lists' (default DEFAULT_PAGE_SIZE, at most MAX_PAGE_SIZE). */
 export const PAGE_SIZES: Readonly<Record<string, { fallback: number; max: number }>> = {

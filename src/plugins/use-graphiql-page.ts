@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, gzip, constants as zlib } from 'node:zlib';
 import { type GraphQLSchema, introspectionFromSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { escapeHtml } from '../http/escape-html.js';
 
 export interface GraphiQLPageOptions {
   /** The GraphQL endpoint the page is served on (GET with Accept: text/html). */
@@ -19,7 +20,7 @@ export interface GraphiQLPageOptions {
 type Encoding = 'br' | 'gzip' | 'identity';
 
 /** The path prefix of the page's scripts, styles and icon. */
-export const GRAPHIQL_ASSETS_PATH = '/graphiql/';
+const GRAPHIQL_ASSETS_PATH = '/graphiql/';
 
 /** The browser's localStorage entry that remembers the key. */
 const KEY_STORAGE = 'tenant-config-gateway.apiKey';
@@ -39,7 +40,7 @@ interface Built {
 }
 
 /** The best encoding the client accepts (RFC 9110 Accept-Encoding, q-values honoured). */
-export function chooseEncoding(acceptEncoding: string | null): Encoding {
+function chooseEncoding(acceptEncoding: string | null): Encoding {
   const q: Record<string, number> = {};
   for (const part of (acceptEncoding ?? '').toLowerCase().split(',')) {
     const [name, ...params] = part.trim().split(';');
@@ -63,8 +64,6 @@ function served(raw: Buffer, contentType: string): Served {
     bodies: { identity: Promise.resolve(new Uint8Array(raw)) },
   };
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
  * The start-up script of the page: points Monaco's workers at their files, offers the API key

@@ -49,12 +49,12 @@ const MAX_FIELDS_IN_LABEL = 4;
  * values is bounded by the schema. The client's operation *name* is never used: it is free text
  * and could carry anything (an id, a key) into a label.
  */
-export function operationLabel(document: DocumentNode, operationName?: string | null): string {
-  let byName = labels.get(document);
-  if (!byName) labels.set(document, (byName = new Map()));
+function operationLabel(ast: DocumentNode, operationName?: string | null): string {
+  let byName = labels.get(ast);
+  if (!byName) labels.set(ast, (byName = new Map()));
   let label = byName.get(operationName ?? '');
   if (label !== undefined) return label;
-  label = labelOf(document, operationName);
+  label = labelOf(ast, operationName);
   // Only names the document holds are kept (a client's other names would grow the map).
   if (label) byName.set(operationName ?? '', label);
   return label;
@@ -63,10 +63,8 @@ export function operationLabel(document: DocumentNode, operationName?: string | 
 /** Labels by document (yoga's parse cache and the REST layer hand out the same document again). */
 const labels = new WeakMap<DocumentNode, Map<string, string>>();
 
-function labelOf(document: DocumentNode, operationName?: string | null): string {
-  const operations = document.definitions.filter(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-  );
+function labelOf(ast: DocumentNode, operationName?: string | null): string {
+  const operations = ast.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName
     ? operations.find((o) => o.name?.value === operationName)
     : operations.length === 1

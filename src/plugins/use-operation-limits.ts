@@ -19,7 +19,7 @@ import {
 import type { ServiceContext } from '../services/service-context.js';
 
 /** The refusal of a request over a limit: 400 OPERATION_LIMIT_EXCEEDED naming the limit. */
-export function limitExceeded(limit: keyof OperationLimits, found: number, max: number, what: string): DomainError {
+function limitExceeded(limit: keyof OperationLimits, found: number, max: number, what: string): DomainError {
   return new DomainError(
     'OPERATION_LIMIT_EXCEEDED',
     `Operation refused: ${what} ${found} is over the limit ${limit} = ${max}`,

@@ -39,10 +39,7 @@ export interface RateLimitOptions {
 }
 
 /** Whom `policy` counts this request for; null when it does not apply to this caller. */
-export function subjectOf(
-  policy: RateLimitPolicy,
-  ctx: Pick<ServiceContext, 'principal' | 'clientAddress'>,
-): string | null {
+function subjectOf(policy: RateLimitPolicy, ctx: Pick<ServiceContext, 'principal' | 'clientAddress'>): string | null {
   const p = ctx.principal;
   switch (policy.per) {
     case 'key':
@@ -131,7 +128,7 @@ interface Charge {
 }
 
 /** True when the operation is a mutation whose every root field says `dryRun: true` (literally or by variable). */
-export function isDryRun(
+function isDryRun(
   ast: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,

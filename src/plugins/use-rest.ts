@@ -103,7 +103,7 @@ function copyErrorHeaders(errors: readonly GraphQLError[], headers: Record<strin
  * `/share/:token`). Whatever follows such a prefix may be a credential, whether or not the rest
  * of the path matches a route (`/share/<token>/x` is a 404 but still carries the token).
  */
-export function secretPathPrefixes(routes: readonly Route[]): string[] {
+function secretPathPrefixes(routes: readonly Route[]): string[] {
   const prefixes = new Set<string>();
   for (const route of routes) {
     const segments = route.path.split('/').filter(Boolean);
@@ -121,7 +121,7 @@ export function secretPathPrefixes(routes: readonly Route[]): string[] {
 }
 
 /** The path as logs may show it: anything after a secret prefix becomes `[redacted]`. */
-export function redactPath(pathname: string, prefixes: readonly string[]): string {
+function redactPath(pathname: string, prefixes: readonly string[]): string {
   const prefix = prefixes.find((p) => pathname.startsWith(p) && pathname.length > p.length);
   return prefix ? prefix + '[redacted]' : pathname;
 }

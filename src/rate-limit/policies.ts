@@ -1,5 +1,5 @@
 /** Whom a policy counts calls for. */
-export type RateLimitSubject =
+type RateLimitSubject =
   /** The API key (the platform admin counts as one key). */
   | 'key'
   /** The caller's tenant (the platform admin counts as one tenant of its own). */
@@ -27,7 +27,7 @@ export interface RateLimitPolicy {
 const MINUTE = 60;
 
 /** Seeds 000, 002, 004: "Per-key rate limit exceeded (default 300 requests per minute)". */
-export const PER_KEY: RateLimitPolicy = {
+const PER_KEY: RateLimitPolicy = {
   name: 'per-key',
   max: 300,
   windowSeconds: MINUTE,
@@ -67,7 +67,7 @@ const SHARE_LINK_VIEWS: RateLimitPolicy = {
 };
 
 /** Calls without a valid key (anonymous, or a key we do not know), per client address. */
-export const KEYLESS_CALLS: RateLimitPolicy = {
+const KEYLESS_CALLS: RateLimitPolicy = {
   name: 'keyless-calls',
   max: 120,
   windowSeconds: MINUTE,
@@ -85,7 +85,7 @@ export const INVALID_DOCUMENTS: RateLimitPolicy = {
 };
 
 /** OpenFeature evaluations (OFREP, `Query.flagEvaluations`): per key, instead of its 300 a minute. */
-export function ofrepEvaluationsPolicy(max = 6000): RateLimitPolicy {
+function ofrepEvaluationsPolicy(max = 6000): RateLimitPolicy {
   return {
     name: 'ofrep-evaluations',
     max,

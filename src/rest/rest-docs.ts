@@ -61,7 +61,7 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
 }
 
 /** A JSON Schema as a short type expression: `{ status: "success", tenantId: string, … }`. */
-export function shapeOf(schema: JsonSchema | undefined, depth = 0): string {
+function shapeOf(schema: JsonSchema | undefined, depth = 0): string {
   if (!schema || Object.keys(schema).length === 0) return 'any';
   if (depth > 6) return '{…}';
   // biome-ignore lint/suspicious/noExplicitAny: a JSON Schema node, read loosely for display only

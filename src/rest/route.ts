@@ -23,7 +23,7 @@ export type Family = 'tenant' | 'admin' | 'v1' | 'public' | 'ofrep';
 export type JsonSchema = Record<string, unknown>;
 
 /** A path parameter. `format: 'uuid'` ids that cannot be ids answer 404 without a lookup. */
-export interface PathParamSpec {
+interface PathParamSpec {
   description: string;
   format?: 'uuid';
   /** Values come from a GraphQL enum of the live schema; any other value is an unknown path (404). */
@@ -76,7 +76,7 @@ export interface RouteRequest {
 }
 
 /** One Server-Sent Event: its `id` (a client resumes after it with `Last-Event-ID`) and its JSON `data`. */
-export interface StreamEvent {
+interface StreamEvent {
   id?: string;
   data: unknown;
 }

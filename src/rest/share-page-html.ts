@@ -1,3 +1,4 @@
+import { escapeHtml } from '../http/escape-html.js';
 import { scanSettingEntries } from '../services/scan-settings.js';
 import type { ScanEvidence, SharedScanView } from '../services/shared-scan-view.js';
 
@@ -89,10 +90,4 @@ function cell(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
   if (typeof value === 'object') return `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
   return escapeHtml(String(value));
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }

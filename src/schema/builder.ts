@@ -4,6 +4,7 @@ import { hasRole } from '../auth/principal.js';
 import type { RoleName } from '../db/tables.js';
 import { forbidden, unauthenticated } from '../errors/domain-error.js';
 import type { ServiceContext } from '../services/service-context.js';
+import { NO_OWN_TENANT } from '../services/tenant-access.js';
 
 /**
  * The role checks of the whole API, one per scope; fields name them with `authScopes`. Services
@@ -26,13 +27,13 @@ interface RoleScopes {
  * What a caller with a valid key but without the scope is told (FORBIDDEN); the README's
  * "Roles" section lists them. A caller without a valid key is told UNAUTHENTICATED instead.
  */
-export const SCOPE_REFUSALS: Record<keyof RoleScopes, string> = {
+const SCOPE_REFUSALS: Record<keyof RoleScopes, string> = {
   authenticated: 'Requires a valid API key',
   viewer: 'Requires the viewer role or above',
   operator: 'Requires the operator role or above',
   admin: 'Requires the admin role',
   platformAdmin: 'Requires the platform admin key',
-  tenantKey: 'Requires a tenant key: the platform admin has no tenant of its own',
+  tenantKey: NO_OWN_TENANT,
   public: 'Open to anyone',
 };
 

@@ -10,7 +10,7 @@ import { builder, type BuilderTypes as Types } from './builder.js';
  * Object types read a typed document (plain nested values, a secret as SecretStatus).
  */
 
-export const SecretStatusRef = builder.objectRef<SecretStatus>('SecretStatus').implement({
+const SecretStatusRef = builder.objectRef<SecretStatus>('SecretStatus').implement({
   description: 'Whether a write-only secret is set, and when it last changed. Never the value.',
   fields: (t) => ({
     isSet: t.exposeBoolean('isSet'),

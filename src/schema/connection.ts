@@ -2,7 +2,7 @@ import type { ObjectRef } from '@pothos/core';
 import type { Page } from '../services/pagination.js';
 import { type BuilderTypes, builder } from './builder.js';
 
-export const PageInfo = builder.objectRef<Pick<Page<unknown>, 'endCursor' | 'hasNextPage'>>('PageInfo').implement({
+const PageInfo = builder.objectRef<Pick<Page<unknown>, 'endCursor' | 'hasNextPage'>>('PageInfo').implement({
   fields: (t) => ({
     endCursor: t.exposeString('endCursor', { nullable: true, description: 'Pass as `after` to get the next page.' }),
     hasNextPage: t.exposeBoolean('hasNextPage'),

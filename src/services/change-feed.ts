@@ -40,7 +40,7 @@ import { type ChangeListener, listenForChanges } from './change-feed-listener.js
  * Listeners run synchronously, right after commit; they must not throw (errors are logged).
  */
 
-export type ChangeDocument = 'SETTINGS' | 'TENANT_CONFIG' | 'FEATURE_FLAGS';
+type ChangeDocument = 'SETTINGS' | 'TENANT_CONFIG' | 'FEATURE_FLAGS';
 
 /** The audit actions that are changes of a tenant (the event names of webhooks and streams). */
 export type ChangeAction =
@@ -108,7 +108,7 @@ export interface ChangeFeedOptions {
 }
 
 /** The NOTIFY channel every gateway process listens on. */
-export const CHANGE_CHANNEL = 'tenant_changes';
+const CHANGE_CHANNEL = 'tenant_changes';
 
 /** What `recordChange` is told; the actor, request id and time come from the caller's context. */
 export interface NewChange {
@@ -214,7 +214,7 @@ function changeOfRow(row: ChangeRow): TenantChange {
 }
 
 /** A NOTIFY payload as sent by recordChange: the full change, or `partial` (tenant and cursor only). */
-export function changeOfPayload(payload: string): { change: TenantChange; partial: boolean } | null {
+function changeOfPayload(payload: string): { change: TenantChange; partial: boolean } | null {
   try {
     const p = JSON.parse(payload) as Record<string, unknown>;
     if (typeof p.tenantId !== 'string' || p.cursor == null) return null;

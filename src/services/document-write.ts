@@ -48,7 +48,7 @@ export interface WriteResult {
  * Thrown at the end of a dry run's transaction so that it rolls back; carries the result out.
  * Only inWriteTransaction throws and catches it.
  */
-export class DryRunRollback<T> extends Error {
+class DryRunRollback<T> extends Error {
   constructor(readonly result: T) {
     super('dry run: rolled back');
   }

@@ -9,7 +9,7 @@ import { badInput, forbidden } from '../errors/domain-error.js';
 import { type FeatureFlagView, listFeatureFlags } from './feature-flags.js';
 import type { ServiceContext } from './service-context.js';
 import { type Resolution, resolveSettings, type SettingSource } from './setting-resolution.js';
-import { requireTenant } from './tenant-access.js';
+import { requireOwnTenant } from './tenant-access.js';
 
 /**
  * OpenFeature evaluation (OFREP) of the caller's tenant: every key of src/catalog/evaluation-keys.ts
@@ -18,7 +18,7 @@ import { requireTenant } from './tenant-access.js';
  */
 
 /** OFREP's reasons that apply here: a value in force (STATIC), a feature the tier does not allow (DISABLED). */
-export type EvaluationReason = 'STATIC' | 'DISABLED';
+type EvaluationReason = 'STATIC' | 'DISABLED';
 
 export interface FlagEvaluation {
   key: string;
@@ -55,7 +55,7 @@ export async function openEvaluation(ctx: ServiceContext, context: unknown): Pro
       ]);
     }
   }
-  return { tenant: await requireTenant(ctx, null) };
+  return { tenant: await requireOwnTenant(ctx) };
 }
 
 interface Inputs {

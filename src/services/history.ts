@@ -70,7 +70,7 @@ function viewOf(row: Pick<ConfigVersionRow, (typeof PUBLIC_COLUMNS)[number]>): C
 }
 
 /** The current version number of a document (the tenant row's counter). */
-export function currentVersionOf(tenant: TenantRow, document: ConfigDocumentName): number {
+function currentVersionOf(tenant: TenantRow, document: ConfigDocumentName): number {
   return document === 'SETTINGS'
     ? tenant.settings_version
     : document === 'TENANT_CONFIG'
@@ -141,12 +141,7 @@ export async function storedStateAt(
 }
 
 /** A settings/config resolution over a stored state (stored > environment > default, as for live values). */
-export function resolutionOfState(
-  ctx: ServiceContext,
-  tenant: TenantRow,
-  state: StoredState,
-  at: Date | null,
-): Resolution {
+function resolutionOfState(ctx: ServiceContext, tenant: TenantRow, state: StoredState, at: Date | null): Resolution {
   const rows: SettingValueRow[] = Object.entries(state)
     .filter(([path]) => path !== INDUSTRY_PATH)
     .map(([path, stored]) => ({
@@ -166,7 +161,7 @@ export function resolutionOfState(
 }
 
 /** Whether each feature is switched on in a flags state (stored, else the catalog default). */
-export function flagsOfState(state: StoredState): Record<string, boolean> {
+function flagsOfState(state: StoredState): Record<string, boolean> {
   return Object.fromEntries(
     features.map((f) => {
       const stored = state[f.key];
@@ -187,7 +182,7 @@ export async function documentAt(
   return documentOfState(ctx, tenant, document, state, createdAt);
 }
 
-export function documentOfState(
+function documentOfState(
   ctx: ServiceContext,
   tenant: TenantRow,
   document: ConfigDocumentName,

@@ -23,11 +23,11 @@ export interface CreateScanInput {
   retained?: boolean | null;
 }
 
-export const MAX_TARGET_LENGTH = 2048;
+const MAX_TARGET_LENGTH = 2048;
 /** A report is stored as one jsonb value and served whole through share links: keep it bounded. */
-export const MAX_REPORT_BYTES = 1024 * 1024;
+const MAX_REPORT_BYTES = 1024 * 1024;
 /** The summary is shown in lists; it is meant to be small. */
-export const MAX_SUMMARY_BYTES = 64 * 1024;
+const MAX_SUMMARY_BYTES = 64 * 1024;
 
 /** Serialized size in bytes, or the issue describing why the value is refused. */
 function jsonSizeIssue(path: string, value: unknown, maxBytes: number): FieldIssue | null {

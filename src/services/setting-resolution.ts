@@ -11,7 +11,7 @@ export type SettingSource = 'STORED' | 'ENVIRONMENT' | 'DEFAULT';
  * A setting's effective value and where it came from. For a secret, `value` is REDACTED when
  * set and null when not: the plaintext never leaves the write path.
  */
-export interface ResolvedValue {
+interface ResolvedValue {
   value: JsonValue;
   source: SettingSource;
   /** When the stored value was last written (null for env/default). */

@@ -36,7 +36,7 @@ export interface CreatedShareLink {
  * One message for every token that does not open a view (unknown, expired, revoked, tampered),
  * so a caller cannot tell which it was.
  */
-export const SHARE_LINK_NOT_FOUND_MESSAGE = 'Share link not found or expired';
+const SHARE_LINK_NOT_FOUND_MESSAGE = 'Share link not found or expired';
 
 function validateShareLinkInput(input: CreateShareLinkInput): {
   expiresHours: number;

@@ -13,7 +13,7 @@ import { type ScanSettings, scanSettingsOf } from './scan-settings.js';
  */
 export type SharedScanView = SharedReportView | SharedBundleView | SharedPassportView;
 
-export interface SharedScanRef {
+interface SharedScanRef {
   id: string;
   target: string;
   createdAt: string;
@@ -24,20 +24,20 @@ export interface ScanEvidence {
   settings: ScanSettings;
 }
 
-export interface SharedReportView {
+interface SharedReportView {
   scope: 'report';
   scan: SharedScanRef;
   report: unknown;
 }
 
-export interface SharedBundleView {
+interface SharedBundleView {
   scope: 'bundle';
   scan: SharedScanRef;
   report: unknown;
   evidence: ScanEvidence;
 }
 
-export interface SharedPassportView {
+interface SharedPassportView {
   scope: 'passport';
   tenant: { name: string };
   scan: SharedScanRef & { status: string; summary: unknown; retained: boolean };

@@ -17,6 +17,21 @@ export function requireSameTenant(ctx: Pick<ServiceContext, 'principal'>, tenant
     throw forbidden('This key cannot access that tenant');
 }
 
+/** Said to a caller without a tenant of its own where one is needed (the same as the tenantKey scope's). */
+export const NO_OWN_TENANT = 'Requires a tenant key: the platform admin has no tenant of its own';
+
+/**
+ * The caller's own tenant, for calls that have no other (OpenFeature evaluation, also reached
+ * from the OFREP event stream's opening, where no field's scope ran): the platform admin and the
+ * system have none (FORBIDDEN).
+ */
+export async function requireOwnTenant(ctx: ServiceContext): Promise<TenantRow> {
+  const { principal } = ctx;
+  if (principal.kind === 'anonymous') throw unauthenticated();
+  if (principal.kind !== 'tenant') throw forbidden(NO_OWN_TENANT);
+  return requireTenant(ctx, principal.tenantId);
+}
+
 /**
  * The tenant a call acts on: record ownership only (the caller's role was checked by the field's
  * scope). A tenant key may name only its own tenant (or none): any other id is FORBIDDEN,

@@ -28,7 +28,7 @@ const BATCH = 20;
 /** A claimed row is left alone by other deliverers this long past its attempt's timeout. */
 const LEASE_MARGIN_MS = 30_000;
 /** At most this share of a wait is added at random, so retries of many rows do not align. */
-export const JITTER = 0.1;
+const JITTER = 0.1;
 
 export interface WebhookDelivererOptions {
   db: Db;

@@ -25,7 +25,7 @@ const ENTRIES = {
   signingSecret: entryAt('admin', 'webhooks.signing_secret'),
 };
 
-export interface WebhookEndpoint {
+interface WebhookEndpoint {
   url: string;
   events: string[];
 }
@@ -71,7 +71,7 @@ export async function webhookSettingsOf(
 }
 
 /** The JSON a delivery POSTs (Standard Webhooks' `{ type, timestamp, data }` shape, plus ids). */
-export function webhookBodyOf(id: string, change: TenantChange): string {
+function webhookBodyOf(id: string, change: TenantChange): string {
   return JSON.stringify({
     id,
     type: change.action,

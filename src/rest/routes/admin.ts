@@ -26,7 +26,7 @@ type Change = { path: string; old: unknown; new: unknown };
  * relative to the category. GraphQL reports stored paths (`admin.authentication.password_policy…`)
  * or category paths; both lose their prefix here.
  */
-export function changesMap(changes: Change[], category: string): Record<string, { old: unknown; new: unknown }> {
+function changesMap(changes: Change[], category: string): Record<string, { old: unknown; new: unknown }> {
   const out: Record<string, { old: unknown; new: unknown }> = {};
   for (const c of changes) {
     const path = c.path.replace(/^admin\./, '').replace(new RegExp(`^${category}\\.`), '');
@@ -40,7 +40,7 @@ const categorySchema: JsonSchema = {
   description: 'The category document (groups of fields, as seed 001 shows).',
 };
 
-export const getAllSettings = defineRoute<
+const getAllSettings = defineRoute<
   CallerTenantData<{ settings: { version: number; categories: Record<string, unknown> } }>
 >({
   method: 'GET',
@@ -61,7 +61,7 @@ export const getAllSettings = defineRoute<
   },
 });
 
-export const getCategory = defineRoute<
+const getCategory = defineRoute<
   CallerTenantData<{ settings: { version: number; categoryValues: Record<string, unknown> } }>
 >({
   method: 'GET',
@@ -79,7 +79,7 @@ export const getCategory = defineRoute<
   responseSchema: categorySchema,
 });
 
-export const updateCategory = defineRoute<{
+const updateCategory = defineRoute<{
   updateAdminSettings: { changes: Change[]; version: number; updatedAt: string };
 }>({
   method: 'PUT',
@@ -139,7 +139,7 @@ type FlagData = {
   impact: string;
 };
 
-export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
+const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
   method: 'GET',
   path: '/api/admin/settings/feature-flags',
   family: 'admin',
@@ -186,7 +186,7 @@ export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[]
   },
 });
 
-export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: boolean }; updatedAt: string } }>({
+const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: boolean }; updatedAt: string } }>({
   method: 'PUT',
   path: '/api/admin/settings/feature-flags/:flag',
   family: 'admin',
@@ -220,7 +220,7 @@ export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enab
   },
 });
 
-export const resetCategory = defineRoute<{
+const resetCategory = defineRoute<{
   resetSettingsCategory: { category: string; reset: boolean; resetAt: string };
 }>({
   method: 'POST',
@@ -301,7 +301,7 @@ const auditFilterOf = (req: RouteRequest) => ({
   filter: { action: req.query.action, since: req.query.since, until: req.query.until },
 });
 
-export const auditLogs = defineRoute<CallerTenantData<{ auditLog: AuditPage }>>({
+const auditLogs = defineRoute<CallerTenantData<{ auditLog: AuditPage }>>({
   method: 'GET',
   path: '/api/admin/audit-logs',
   family: 'admin',
@@ -343,7 +343,7 @@ export const auditLogs = defineRoute<CallerTenantData<{ auditLog: AuditPage }>>(
 
 const AUDIT_EXPORT_FORMATS: readonly ExportFormatName[] = ['json', 'csv'];
 
-export const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: AuditPage }>>({
+const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: AuditPage }>>({
   method: 'GET',
   path: '/api/admin/audit-logs/export',
   family: 'admin',
@@ -378,7 +378,7 @@ export const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: Au
   responseSchema: { type: 'array', items: auditEntrySchema },
 });
 
-export const settingsHistory = defineRoute<
+const settingsHistory = defineRoute<
   CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
 >({
   method: 'GET',
@@ -425,7 +425,7 @@ export const settingsHistory = defineRoute<
   },
 });
 
-export const rollbackSettings = defineRoute<{
+const rollbackSettings = defineRoute<{
   rollback: { version: number; updatedAt: string; changes: (Change & { category: string | null })[] };
 }>({
   method: 'POST',
@@ -490,7 +490,7 @@ export const rollbackSettings = defineRoute<{
   },
 });
 
-export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration: Record<string, unknown> }>>({
+const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration: Record<string, unknown> }>>({
   method: 'GET',
   path: '/api/admin/settings/export',
   family: 'admin',
@@ -524,7 +524,7 @@ export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration
   },
 });
 
-export const importSettings = defineRoute<{
+const importSettings = defineRoute<{
   importConfiguration: { dryRun: boolean; changes: (Change & { category: string | null })[] };
 }>({
   method: 'POST',

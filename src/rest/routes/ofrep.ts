@@ -22,7 +22,7 @@ import { defineRoute, type JsonSchema, type RouteRequest } from '../route.js';
  */
 
 /** Where clients hear of changes (an SSE stream of `refetchEvaluation` events). */
-export const OFREP_EVENTS_PATH = '/ofrep/v1/events';
+const OFREP_EVENTS_PATH = '/ofrep/v1/events';
 
 interface EvaluationData {
   key: string;
@@ -76,30 +76,28 @@ const HEADERS = { 'access-control-expose-headers': 'ETag' };
 
 const origin = (req: RouteRequest) => req.headers.get('origin');
 
-export const evaluateFlag = defineRoute<{ flagEvaluations: { allowedOrigins: string[]; flag: EvaluationData | null } }>(
-  {
-    method: 'POST',
-    path: '/ofrep/v1/evaluate/flags/:key',
-    family: 'ofrep',
-    summary: "Evaluates one feature flag or setting of the key's tenant.",
-    auth: 'key',
-    operation: `query OfrepEvaluateFlag($key: String!, $context: JSON) {
+const evaluateFlag = defineRoute<{ flagEvaluations: { allowedOrigins: string[]; flag: EvaluationData | null } }>({
+  method: 'POST',
+  path: '/ofrep/v1/evaluate/flags/:key',
+  family: 'ofrep',
+  summary: "Evaluates one feature flag or setting of the key's tenant.",
+  auth: 'key',
+  operation: `query OfrepEvaluateFlag($key: String!, $context: JSON) {
   flagEvaluations(context: $context) { allowedOrigins flag(key: $key) { ${EVALUATION_FIELDS} } }
 }`,
-    params: { key: { description: 'A feature flag key, or a setting as <document>.<path>.' } },
-    body: contextBody,
-    variables: ({ params, body }) => ({ key: params.key, context: body.context ?? null }),
-    respond: ({ flagEvaluations: { allowedOrigins, flag } }, req) => {
-      const shown = req.params.key.slice(0, 200);
-      if (!flag) throw new DomainError('NOT_FOUND', `Flag '${shown}' was not found`);
-      if (flag.value === null)
-        throw new DomainError('NOT_FOUND', `Flag '${shown}' has no value for this tenant: use the code default`);
-      return { body: ofrepEvaluation(flag), headers: corsHeadersFor(origin(req), allowedOrigins) };
-    },
-    headers: HEADERS,
-    responseSchema: evaluationSchema,
+  params: { key: { description: 'A feature flag key, or a setting as <document>.<path>.' } },
+  body: contextBody,
+  variables: ({ params, body }) => ({ key: params.key, context: body.context ?? null }),
+  respond: ({ flagEvaluations: { allowedOrigins, flag } }, req) => {
+    const shown = req.params.key.slice(0, 200);
+    if (!flag) throw new DomainError('NOT_FOUND', `Flag '${shown}' was not found`);
+    if (flag.value === null)
+      throw new DomainError('NOT_FOUND', `Flag '${shown}' has no value for this tenant: use the code default`);
+    return { body: ofrepEvaluation(flag), headers: corsHeadersFor(origin(req), allowedOrigins) };
   },
-);
+  headers: HEADERS,
+  responseSchema: evaluationSchema,
+});
 
 /** `flagConfigEtag` (sent by clients re-fetching after an event) compares like If-None-Match, with or without quotes. */
 function sameEtag(sent: string | number | undefined, etag: string): boolean {
@@ -108,7 +106,7 @@ function sameEtag(sent: string | number | undefined, etag: string): boolean {
   return bare(sent) === bare(etag);
 }
 
-export const evaluateFlags = defineRoute<{
+const evaluateFlags = defineRoute<{
   flagEvaluations: { etag: string; allowedOrigins: string[]; flags: EvaluationData[] };
 }>({
   method: 'POST',
@@ -171,7 +169,7 @@ function lastEventId(headers: HeaderReader): string | null {
   return /^\d{1,15}$/.test(id) ? id : null;
 }
 
-export const ofrepEvents = defineRoute<{ tenantChanges: { cursor: string; evaluationEtag: string | null } }>({
+const ofrepEvents = defineRoute<{ tenantChanges: { cursor: string; evaluationEtag: string | null } }>({
   method: 'GET',
   path: OFREP_EVENTS_PATH,
   family: 'ofrep',

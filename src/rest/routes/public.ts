@@ -8,7 +8,7 @@ import { renderSharePageHtml } from '../share-page-html.js';
  * and forged tokens all come back from GraphQL as the same NOT_FOUND, so they get the same 404.
  * Nothing about it may be cached or leak through a Referer.
  */
-export const sharedScan = defineRoute<{ sharedScan: SharedScanView | null }>({
+const sharedScan = defineRoute<{ sharedScan: SharedScanView | null }>({
   method: 'GET',
   path: '/share/:token',
   family: 'public',

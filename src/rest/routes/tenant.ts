@@ -10,7 +10,7 @@ const SETTINGS_DOCUMENT_SCHEMA: JsonSchema = {
   description: 'The persisted settings record (seed 000 field names); the webhook signing secret is never returned.',
 };
 
-export const me = defineRoute<{
+const me = defineRoute<{
   me: { role: string | null };
   currentTenant: { id: string; entitlements: Record<string, boolean> };
 }>({
@@ -53,7 +53,7 @@ export const me = defineRoute<{
 
 type SettingsData = { tenantSettings: Record<string, unknown>; version: number };
 
-export const getSettings = defineRoute<CallerTenantData<{ settings: SettingsData }>>({
+const getSettings = defineRoute<CallerTenantData<{ settings: SettingsData }>>({
   method: 'GET',
   path: '/tenant/settings',
   family: 'tenant',
@@ -122,7 +122,7 @@ const URL_TOKEN_SCHEMA = {
 };
 
 /** Seed 002's documented alias: exactly `{ url, token }`. */
-export const shareAlias = defineRoute<CreateShareLinkData>({
+const shareAlias = defineRoute<CreateShareLinkData>({
   method: 'POST',
   path: '/tenant/scans/:scanId/share',
   family: 'tenant',
@@ -138,7 +138,7 @@ export const shareAlias = defineRoute<CreateShareLinkData>({
 });
 
 /** The canonical route: `{ url, token }` plus the link's id (needed to revoke it), scope, label and expiry. */
-export const createShareLink = defineRoute<CreateShareLinkData>({
+const createShareLink = defineRoute<CreateShareLinkData>({
   method: 'POST',
   path: '/tenant/scans/:scanId/share-links',
   family: 'tenant',
@@ -174,7 +174,7 @@ export const createShareLink = defineRoute<CreateShareLinkData>({
   },
 });
 
-export const revokeShareLink = defineRoute<{
+const revokeShareLink = defineRoute<{
   revokeShareLink: { shareLink: { id: string; revokedAt: string | null; active: boolean } };
 }>({
   method: 'DELETE',

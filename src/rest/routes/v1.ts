@@ -40,7 +40,7 @@ function keyPathsInOrder(value: unknown, prefix = ''): string[] {
  * input objects do not keep the client's key order (the service sees the schema's order), but
  * the parsed body here does: a presentation reordering only, the set comes from GraphQL.
  */
-export function inBodyOrder(paths: string[], body: unknown): string[] {
+function inBodyOrder(paths: string[], body: unknown): string[] {
   const rank = new Map(keyPathsInOrder(body).map((p, i) => [p, i]));
   return paths
     .map((path, i) => ({ path, key: rank.get(path) ?? Number.MAX_SAFE_INTEGER, i }))
@@ -56,7 +56,7 @@ type ConfigTenant = {
   };
 };
 
-export const getConfig = defineRoute<ConfigTenant>({
+const getConfig = defineRoute<ConfigTenant>({
   method: 'GET',
   path: '/api/v1/tenants/:id/config',
   family: 'v1',
@@ -108,7 +108,7 @@ function configWriteBody(
   };
 }
 
-export const updateConfig = defineRoute<{
+const updateConfig = defineRoute<{
   updateTenantConfig: { updatedFields: string[]; version: number; updatedAt: string };
 }>({
   method: 'PUT',
@@ -134,7 +134,7 @@ export const updateConfig = defineRoute<{
 
 type FeatureData = { key: string; description: string; enabled: boolean; available: boolean; tierRequired: string };
 
-export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: FeatureData[] } }>({
+const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: FeatureData[] } }>({
   method: 'GET',
   path: '/api/v1/tenants/:id/features',
   family: 'v1',
@@ -188,7 +188,7 @@ export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: Fe
 
 type HistoryPage = { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
 
-export const configHistory = defineRoute<{ tenant: { id: string; history: HistoryPage } }>({
+const configHistory = defineRoute<{ tenant: { id: string; history: HistoryPage } }>({
   method: 'GET',
   path: '/api/v1/tenants/:id/config/history',
   family: 'v1',
@@ -235,7 +235,7 @@ export const configHistory = defineRoute<{ tenant: { id: string; history: Histor
 /** A version number from the path; anything else names no version (-1 → 404 from GraphQL). */
 const versionOf = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : -1);
 
-export const configVersion = defineRoute<{
+const configVersion = defineRoute<{
   tenant: {
     id: string;
     createdAt: string;
@@ -271,7 +271,7 @@ export const configVersion = defineRoute<{
   },
 });
 
-export const rollbackConfig = defineRoute<{
+const rollbackConfig = defineRoute<{
   rollback: { version: number; updatedAt: string; changes: { path: string }[] };
 }>({
   method: 'POST',

@@ -4,7 +4,7 @@ import { builder } from '../builder.js';
 import { RoleEnum } from './enums.js';
 import { Tenant } from './tenant.js';
 
-export const ApiKey = builder.objectRef<ApiKeyRow>('ApiKey').implement({
+const ApiKey = builder.objectRef<ApiKeyRow>('ApiKey').implement({
   description: 'An API key. Its secret is shown once, in CreateApiKeyPayload.key, and never again.',
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -9,7 +9,7 @@ import { builder } from '../builder.js';
 import { connectionOf, pageArgs } from '../connection.js';
 import { Tenant } from './tenant.js';
 
-export const AuditEntry = builder.objectRef<AuditEntryRow>('AuditEntry').implement({
+const AuditEntry = builder.objectRef<AuditEntryRow>('AuditEntry').implement({
   description: 'One write, recorded in the same transaction. Secrets show as "[redacted]".',
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -6,7 +6,7 @@ import { ConfigDocumentEnum } from './enums.js';
 import { SettingChange } from './settings.js';
 import { Tenant } from './tenant.js';
 
-export const ConfigVersion = builder.objectRef<ConfigVersionView>('ConfigVersion').implement({
+const ConfigVersion = builder.objectRef<ConfigVersionView>('ConfigVersion').implement({
   description: 'The version one committed write produced, recorded in its transaction. Secrets show as "[redacted]".',
   fields: (t) => ({
     document: t.field({ type: ConfigDocumentEnum, resolve: (v) => v.document }),

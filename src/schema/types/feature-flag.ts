@@ -3,7 +3,7 @@ import { builder } from '../builder.js';
 import { TierEnum } from './enums.js';
 import { Tenant } from './tenant.js';
 
-export const FeatureFlag = builder.objectRef<FeatureFlagView>('FeatureFlag').implement({
+const FeatureFlag = builder.objectRef<FeatureFlagView>('FeatureFlag').implement({
   description: 'A feature of the one feature catalog (behind both the feature flags and the tenant config features).',
   fields: (t) => ({
     key: t.exposeString('key'),

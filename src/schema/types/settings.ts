@@ -19,13 +19,13 @@ import { builder } from '../builder.js';
 import { namerWithSuffix, treeFields, treeInputFields } from '../catalog-types.js';
 import { Tenant } from './tenant.js';
 
-export const SettingSourceEnum = builder.enumType('SettingSource', {
+const SettingSourceEnum = builder.enumType('SettingSource', {
   description:
     'Where a value came from, in priority order: STORED (set through the API) > ENVIRONMENT > DEFAULT (code).',
   values: ['STORED', 'ENVIRONMENT', 'DEFAULT'] as const,
 });
 
-export const SettingsCategoryEnum = builder.enumType('SettingsCategory', {
+const SettingsCategoryEnum = builder.enumType('SettingsCategory', {
   description: 'The admin settings categories (authentication, notifications, and so on).',
   values: SETTINGS_CATEGORIES as readonly SettingsCategoryName[],
 });
@@ -82,7 +82,7 @@ const categoryFields = treeFields<SettingsView>(
   (p) => entryAt('admin', p).envVar,
 );
 
-export const Settings = builder.objectRef<SettingsView>('Settings').implement({
+const Settings = builder.objectRef<SettingsView>('Settings').implement({
   description:
     "A tenant's settings: the product settings (camelCase) and the admin categories (snake_case), under one version.",
   fields: (t) => ({

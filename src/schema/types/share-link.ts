@@ -16,12 +16,12 @@ import {
 import { builder } from '../builder.js';
 import { Scan } from './scan.js';
 
-export const ShareScopeEnum = builder.enumType('ShareScope', {
+const ShareScopeEnum = builder.enumType('ShareScope', {
   description: 'What a share link shows: the report; the report and its evidence; or the full handoff.',
   values: SHARE_SCOPES,
 });
 
-export const ShareLink = builder.objectRef<ShareLinkRow>('ShareLink').implement({
+const ShareLink = builder.objectRef<ShareLinkRow>('ShareLink').implement({
   description: 'A capability link to one scan. Its token is shown once, in CreateShareLinkPayload, and never stored.',
   fields: (t) => ({
     id: t.exposeID('id'),

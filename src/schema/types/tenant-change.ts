@@ -4,7 +4,7 @@ import { currentEvaluationEtag } from '../../services/flag-evaluations.js';
 import { builder } from '../builder.js';
 import { ConfigDocumentEnum } from './enums.js';
 
-export const TenantChange = builder.objectRef<Change>('TenantChange').implement({
+const TenantChange = builder.objectRef<Change>('TenantChange').implement({
   description: 'One committed change of a tenant, from its change feed. Paths only: values (and secrets) never appear.',
   fields: (t) => ({
     cursor: t.string({

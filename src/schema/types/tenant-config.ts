@@ -21,7 +21,7 @@ const sectionFields = treeFields<TenantConfigView>(
   (p) => entryAt('config', p).envVar,
 );
 
-export const TenantConfig = builder.objectRef<TenantConfigView>('TenantConfig').implement({
+const TenantConfig = builder.objectRef<TenantConfigView>('TenantConfig').implement({
   description: "A tenant's configuration (the v1 REST document), field names as documented.",
   fields: (t) => ({
     ...sectionFields(t),

@@ -4,7 +4,7 @@ import { builder } from '../builder.js';
 import { connectionOf, pageArgs } from '../connection.js';
 import { Tenant } from './tenant.js';
 
-export const WebhookDelivery = builder.objectRef<WebhookDeliveryRow>('WebhookDelivery').implement({
+const WebhookDelivery = builder.objectRef<WebhookDeliveryRow>('WebhookDelivery').implement({
   description: 'One webhook message to one endpoint: queued with the change, sent (and retried) by a deliverer.',
   fields: (t) => ({
     id: t.exposeID('id', { description: "Also the message's `webhook-id` header, the same on every attempt." }),
