@@ -5,7 +5,7 @@ import { type EvaluationKey, evaluationKeyOf, evaluationKeys } from '../catalog/
 import { isObject } from '../catalog/formats.js';
 import type { JsonValue } from '../catalog/setting.js';
 import type { TenantRow } from '../db/tables.js';
-import { badInput, forbidden } from '../errors/domain-error.js';
+import { badInput } from '../errors/domain-error.js';
 import { type FeatureFlagView, listFeatureFlags } from './feature-flags.js';
 import type { ServiceContext } from './service-context.js';
 import { type Resolution, resolveSettings, type SettingSource } from './setting-resolution.js';
@@ -42,10 +42,6 @@ const SOURCE_LABEL: Record<SettingSource, string> = { STORED: 'stored', ENVIRONM
  * a string (OFREP's only declared context field). Nothing in it selects the tenant.
  */
 export async function openEvaluation(ctx: ServiceContext, context: unknown): Promise<EvaluationScope> {
-  // Not a role check: the OFREP event stream opens an evaluation scope with no field (and so no
-  // `tenantKey` scope) in front, and the platform admin has no tenant to evaluate.
-  if (ctx.principal.kind === 'platform')
-    throw forbidden('Evaluation is for a tenant key: the platform admin has no tenant of its own');
   if (context !== undefined && context !== null) {
     if (!isObject(context))
       throw badInput('context must be a JSON object', [{ path: 'context', message: 'must be a JSON object' }]);
