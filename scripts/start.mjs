@@ -46,4 +46,7 @@ for (const old of readdirSync(outDir)) {
 
 // Stack traces point into src/*.ts, not the bundle.
 process.setSourceMapsEnabled(true);
+// The packages' production mode unless told otherwise: graphql-js checks every `instanceof` of
+// its type predicates a second time outside it (~6 % of the CPU of a large list, measured).
+process.env.NODE_ENV ??= 'production';
 await import(pathToFileURL(file).href);
