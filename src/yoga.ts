@@ -1,4 +1,6 @@
 import type { RequestListener } from 'node:http';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { type ExecutionArgs, getOperationAST } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createSecretBox } from './auth/secret-box.js';
@@ -51,6 +53,11 @@ export interface AppDeps {
 const GRAPHIQL_DEFAULT_QUERY = '{\n  me {\n    role\n    tenant { id name tier }\n  }\n}\n';
 
 export type App = YogaServerInstance<Record<string, unknown>, ServiceContext>;
+
+/** True when the operation to execute declares no variables. */
+function withoutVariables(args: ExecutionArgs): boolean {
+  return !getOperationAST(args.document, args.operationName)?.variableDefinitions?.length;
+}
 
 /** What the node:http front needs of an app, kept beside it (see `nodeListener`). */
 const frontParts = new WeakMap<App, Omit<FrontOptions, 'app'>>();
@@ -108,6 +115,12 @@ export function createApp({
         return changeFeed.close();
       },
     },
+    // Execution by graphql-jit (a compiled function per document) for operations without
+    // variables: ~4 % of the CPU of a cached REST read, ~15 % of `{ me { role } }`, ~35 % of the
+    // 200-tenant list (measured in process). Operations with variables stay with graphql-js:
+    // graphql-jit coerces variables itself and reports their errors otherwise (our error mapping
+    // rebuilds them from graphql-js's, see variable-issues.ts).
+    useGraphQlJit({}, { enableIf: withoutVariables }) as Plugin,
     useRequestLog(logger),
     useHttpHygiene({ graphqlEndpoint: '/graphql' }),
     useHealth(db),

@@ -307,6 +307,8 @@ describe('REST answers other than success', () => {
       expect: 'yoga',
     });
     await same({ method: 'GET', path: '/health', expect: 'yoga' });
+    await same({ method: 'GET', path: '/metrics', expect: 'yoga' });
+    await same({ method: 'GET', path: '/ofrep/v1/events', expect: 'yoga' });
     await same({ method: 'GET', path: '/no/such/path', expect: 'yoga' });
     await same({ method: 'GET', path: '/openapi.json', expect: 'yoga' });
   });

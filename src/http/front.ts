@@ -61,6 +61,10 @@ export interface FrontOptions {
 const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
 const DOT_SEGMENT = /\/\.|%2e/i;
 
+/** Where the front sends a request it takes: the REST layer, or yoga's pipeline answering in this media type. */
+type Way = { rest: true } | { rest: false; mediaType: string };
+const REST_WAY: Way = { rest: true };
+
 /**
  * The Accept values whose answer is yoga's plain JSON result, with the media type yoga's result
  * processor picks for each (anything else, SSE and multipart included, goes to yoga).
@@ -126,6 +130,7 @@ function plainBody(req: IncomingMessage, max: number): boolean {
 function readBody(req: IncomingMessage): Promise<string> {
   if (req.headers['content-length'] === undefined || req.headers['content-length'] === '0') return Promise.resolve('');
   return new Promise((resolve, reject) => {
+    if (req.socket.destroyed && !req.complete) return reject(new Error('client closed'));
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () =>
@@ -196,10 +201,6 @@ class AnswerResponse {
 export type FrontListener = RequestListener & {
   readonly counts: Readonly<Record<'rest' | 'graphql' | 'yoga', number>>;
 };
-
-/** Where the front sends a request it takes: the REST layer, or yoga's pipeline answering in this media type. */
-type Way = { rest: true } | { rest: false; mediaType: string };
-const REST_WAY: Way = { rest: true };
 
 /**
  * The node:http front of the gateway. Yoga's node adapter (a `Request` per request, the body as

@@ -153,15 +153,32 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
           if (!result || Symbol.asyncIterator in result) return;
           const single = result as ExecutionResult;
           if (!single.data) return;
-          const bytes = Buffer.byteLength(JSON.stringify(single.data));
+          const text = JSON.stringify(single.data);
+          const bytes = Buffer.byteLength(text);
           if (bytes > limits.maxResponseBytes) {
             setResult({
               errors: [limitExceeded('maxResponseBytes', bytes, limits.maxResponseBytes, 'response of bytes')],
             });
+            return;
           }
+          // Serialized once: yoga's result processor uses a result's own `stringify`.
+          setResult(Object.assign({ ...single }, { stringify: stringifyReusing(single.data, text) }));
         },
       };
     },
+  };
+}
+
+/**
+ * A result's `stringify` that answers with `text` (the serialized `data`) while the result is
+ * still only that data; a result changed since (errors added) is serialized afresh.
+ */
+function stringifyReusing(data: unknown, text: string): (result: ExecutionResult) => string {
+  return (result) => {
+    for (const key in result)
+      if (key !== 'data' && key !== 'stringify' && (result as Record<string, unknown>)[key] !== undefined)
+        return JSON.stringify(result);
+    return result.data === data ? `{"data":${text}}` : JSON.stringify(result);
   };
 }
 

@@ -171,7 +171,7 @@ export interface RestCall {
   signal?: AbortSignal;
 }
 
-/** The REST layer: `useRest` serves it through yoga, the node:http front calls it directly. */
+/** The REST layer: its `plugin` serves it through yoga, the node:http front calls `answer` directly. */
 export interface RestLayer {
   /** The route table's route for a method and path, if one matches exactly (not HEAD). */
   routeFor(method: string, pathname: string): Route | undefined;

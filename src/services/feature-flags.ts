@@ -6,6 +6,7 @@ import { type ChangeAction, recordChange } from './change-feed.js';
 import { inWriteTransaction } from './document-write.js';
 import { recordVersion } from './history-record.js';
 import type { ServiceContext } from './service-context.js';
+import { type DerivedMemo, derivedOnce } from './setting-resolution.js';
 import { type FeatureFlagRow, loadFeatureFlagRows, upsertFeatureFlagRow } from './setting-values.js';
 import { requireSameTenant, requireTenant } from './tenant-access.js';
 
@@ -28,11 +29,20 @@ function viewOf(tenant: TenantRow, feature: Feature, row: FeatureFlagRow | undef
   return { ...feature, available, switchedOn, enabled: available && switchedOn, updatedAt: row?.updated_at ?? null };
 }
 
-export async function listFeatureFlags(ctx: ServiceContext, tenant: TenantRow): Promise<FeatureFlagView[]> {
+const flagViews: DerivedMemo<readonly FeatureFlagView[]> = new WeakMap();
+
+export async function listFeatureFlags(ctx: ServiceContext, tenant: TenantRow): Promise<readonly FeatureFlagView[]> {
   requireSameTenant(ctx, tenant.id);
-  const rows = new Map((await ctx.loaders.featureFlagRows.load(tenant.id)).map((r) => [r.key, r]));
-  return features.map((feature) => viewOf(tenant, feature, rows.get(feature.key)));
+  const stored = await ctx.loaders.featureFlagRows.load(tenant.id);
+  // Cached rows: the views are made once while they stay cached (and only read).
+  return derivedOnce(flagViews, stored, tenant, NO_ENV, () => {
+    const rows = new Map(stored.map((r) => [r.key, r]));
+    return Object.freeze(features.map((feature) => Object.freeze(viewOf(tenant, feature, rows.get(feature.key)))));
+  });
 }
+
+/** Flags do not read the environment. */
+const NO_ENV = {};
 
 /** One flag's change: `old`/`new` are the switched-on values (stored, else the catalog default). */
 export interface FlagChange {

@@ -73,10 +73,24 @@ interface Derived<V> {
   value: V;
 }
 
+/** Two reads of one row: the same columns (times by their instant). */
+function sameRow(a: object, b: object): boolean {
+  if (a === b) return true;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const key in x) {
+    const u = x[key];
+    const v = y[key];
+    if (u !== v && !(u instanceof Date && v instanceof Date && u.getTime() === v.getTime())) return false;
+  }
+  return Object.keys(x).length === Object.keys(y).length;
+}
+
 /**
  * A value derived from a tenant's rows (a resolution, a view), computed once while the rows stay
- * cached. The read cache hands out the same frozen rows array and frozen tenant row until the
- * tenant changes (services/read-cache.ts), so a value keyed by that array, for that tenant row and
+ * cached. The read cache hands out the same frozen rows array until the tenant changes
+ * (services/read-cache.ts), so a value keyed by that array, for the same tenant row (the same
+ * object, or a read of it with the same columns: a list reads its page of tenants afresh) and
  * environment, is as fresh as the rows are. Rows that are not frozen (just read, or as a write
  * left them) are derived afresh every time.
  */
@@ -87,9 +101,9 @@ export function derivedOnce<V>(
   env: object,
   derive: () => V,
 ): V {
-  if (!Object.isFrozen(rows) || !Object.isFrozen(tenant)) return derive();
+  if (!Object.isFrozen(rows)) return derive();
   const known = memo.get(rows);
-  if (known && known.tenant === tenant && known.env === env) return known.value;
+  if (known && known.env === env && sameRow(known.tenant, tenant)) return known.value;
   const value = derive();
   memo.set(rows, { tenant, env, value });
   return value;
