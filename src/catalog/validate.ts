@@ -82,7 +82,7 @@ export function flattenPatch(
     }
     for (const [key, child] of Object.entries(value)) {
       const path = at ? `${at}.${key}` : key;
-      const decl = Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
+      const decl = Object.hasOwn(node, key) ? node[key] : undefined;
       if (!decl) issues.push({ path, message: `${path} is not a known setting` });
       else if (isSetting(decl)) {
         if (child !== undefined) entries.set(path, child);
@@ -106,10 +106,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
-    return (
-      ka.length === Object.keys(b).length &&
-      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]))
-    );
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
   }
   return false;
 }

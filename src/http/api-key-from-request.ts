@@ -8,7 +8,7 @@ export function apiKeyFromRequest(request: RequestHead): string | undefined {
     if (match) return match[1];
   }
   const header = request.headers.get('x-api-key');
-  if (header && header.trim()) return header.trim();
+  if (header?.trim()) return header.trim();
   const query = new URL(request.url).searchParams.get('api_key');
-  return query && query.trim() ? query.trim() : undefined;
+  return query?.trim() ? query.trim() : undefined;
 }

@@ -230,7 +230,7 @@ export function useGraphiQLPage({ endpoint, options, schema }: GraphiQLPageOptio
       vary,
     });
     const ifNoneMatch = request.headers.get('if-none-match');
-    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === file.etag || t.trim() === '*')) {
+    if (ifNoneMatch?.split(',').some((t) => t.trim() === file.etag || t.trim() === '*')) {
       return new Response(null, { status: 304, headers });
     }
     const encoding = chooseEncoding(request.headers.get('accept-encoding'));
