@@ -16,9 +16,11 @@ import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
 import {
+  documentText,
   type EventStreamSpec,
   type Family,
   operationName,
+  operationOf,
   type Route,
   type RouteRequest,
   type RouteResponse,
@@ -67,6 +69,8 @@ export interface RestInitialContext {
 /** A route with its operation parsed and validated once, at start. */
 interface CompiledRoute {
   document: DocumentNode;
+  /** The document as text, as a client would send it (the request's GraphQL params). */
+  text: string;
   operationName: string;
 }
 
@@ -172,8 +176,8 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     | { errors: readonly GraphQLError[] }
     | { run: (kind: 'execute' | 'subscribe') => ReturnType<Enveloped['execute']>; contextValue: unknown }
   > {
-    const { document, operationName } = compiled.get(route)!;
-    const params = { query: route.document, operationName, variables: variableValues };
+    const { document, text, operationName } = compiled.get(route)!;
+    const params = { query: text, operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
     const initial: Partial<YogaInitialContext> & RestInitialContext = { ...serverContext, request, params, restApiKey };
     const enveloped = getEnveloped(initial);
@@ -362,18 +366,19 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
       const enveloped = yoga.getEnveloped({} as never);
       for (const route of routes) {
         // A route answers with a body (`respond`) or a stream of a subscription (`events`), not both.
-        const streamed = /^\s*subscription\b/.test(route.document);
+        const streamed = operationOf(route).operation === 'subscription';
         if (!route.respond === !route.events || streamed !== Boolean(route.events))
           throw new Error(
             `REST route ${route.method} ${route.path}: needs either respond (a query or mutation) or events (a subscription)`,
           );
-        const document = enveloped.parse(route.document);
+        const text = documentText(route);
+        const document = enveloped.parse(text);
         const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
         if (errors.length)
           throw new Error(
             `REST route ${route.method} ${route.path}: its document is invalid: ${errors.map((e) => e.message).join('; ')}`,
           );
-        compiled.set(route, { document, operationName: operationName(route) });
+        compiled.set(route, { document, text, operationName: operationName(route) });
       }
     },
     async onRequest({ request, url, endResponse, serverContext }) {

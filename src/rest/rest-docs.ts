@@ -1,4 +1,4 @@
-import { type GraphQLSchema, getNamedType, parse, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
+import { type GraphQLSchema, getNamedType, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { documentedStatuses, errorSchema, reasonPhrase } from './dialects.js';
 import { buildOpenApi, openApiPath } from './openapi.js';
 import { type Family, type JsonSchema, operationName, type Route } from './route.js';
@@ -31,7 +31,7 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
   let strongest = ROLE_ORDER.indexOf('authenticated');
   const typeInfo = new TypeInfo(schema);
   visit(
-    parse(route.document),
+    route.document,
     visitWithTypeInfo(typeInfo, {
       Field() {
         const scopes = (typeInfo.getFieldDef()?.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)

@@ -1,3 +1,6 @@
+import { Kind, type OperationDefinitionNode, print } from 'graphql';
+import type { TadaDocumentNode } from './typed-graphql.js';
+
 /**
  * One documented REST path = one entry of this type. A route holds no business logic: it says
  * which GraphQL operation to run, how the HTTP request becomes that operation's variables, and
@@ -114,8 +117,11 @@ export interface Route<TData = unknown> {
   summary: string;
   /** `public` routes take no key; every other route sends the caller's key on to GraphQL. */
   auth: 'key' | 'public';
-  /** Exactly one named GraphQL operation. */
-  document: string;
+  /**
+   * Exactly one named GraphQL operation, typed from the schema (`graphql()` of ./typed-graphql.ts):
+   * its result type is the `data` that `respond` and `events` receive.
+   */
+  document: TadaDocumentNode<TData, never>;
   params?: Record<string, PathParamSpec>;
   query?: Record<string, QueryParamSpec>;
   body?: BodySpec;
@@ -145,11 +151,23 @@ export function defineRoute<TData>(route: Route<TData>): Route<TData> {
   return route;
 }
 
+/** The one operation of a route's document (besides it, the document holds only fragments). */
+export function operationOf(route: Route): OperationDefinitionNode {
+  const operations = route.document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const [operation] = operations;
+  if (operations.length !== 1 || !operation.name)
+    throw new Error(`Route ${route.method} ${route.path}: its document must be one named operation`);
+  return operation;
+}
+
 /** The operation name of a route's document (also its OpenAPI operationId). */
 export function operationName(route: Route): string {
-  const match = /\b(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(route.document);
-  if (!match) throw new Error(`Route ${route.method} ${route.path}: its document must be one named operation`);
-  return match[1];
+  return operationOf(route).name!.value;
+}
+
+/** A route's document as text, as a client would send it. */
+export function documentText(route: Route): string {
+  return print(route.document);
 }
 
 /** Converts an ISO timestamp to the Unix seconds seed 001 documents (`updated_at`, `reset_at`). */

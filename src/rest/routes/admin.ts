@@ -1,6 +1,7 @@
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { defineRoute, type JsonSchema, unixSeconds } from '../route.js';
-import { type CallerTenantData, TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
+import { graphql } from '../typed-graphql.js';
+import { TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
 
 /**
  * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
@@ -32,16 +33,15 @@ const categorySchema: JsonSchema = {
   description: 'The category document (groups of fields, as seed 001 shows).',
 };
 
-export const getAllSettings = defineRoute<
-  CallerTenantData<{ settings: { version: number; categories: Record<string, unknown> } }>
->({
+export const getAllSettings = defineRoute({
   method: 'GET',
   path: '/api/admin/settings',
   family: 'admin',
   summary: 'Get all settings',
   auth: 'key',
-  document:
+  document: graphql(
     'query RestAdminAllSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { version categories } } }',
+  ),
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant: { settings } }) => ({ body: settings.categories, version: settings.version }),
@@ -53,16 +53,15 @@ export const getAllSettings = defineRoute<
   },
 });
 
-export const getCategory = defineRoute<
-  CallerTenantData<{ settings: { version: number; categoryValues: Record<string, unknown> } }>
->({
+export const getCategory = defineRoute({
   method: 'GET',
   path: '/api/admin/settings/:category',
   family: 'admin',
   summary: 'Get settings by category',
   auth: 'key',
-  document:
+  document: graphql(
     'query RestAdminCategory($tenantId: ID, $category: SettingsCategory!) { currentTenant(tenantId: $tenantId) { settings { version categoryValues(category: $category) } } }',
+  ),
   params: CATEGORY_PARAM,
   query: TENANT_ID_QUERY,
   variables: (req) => ({ ...tenantIdOf(req), category: req.params.category }),
@@ -71,17 +70,16 @@ export const getCategory = defineRoute<
   responseSchema: categorySchema,
 });
 
-export const updateCategory = defineRoute<{
-  updateAdminSettings: { changes: Change[]; version: number; updatedAt: string };
-}>({
+export const updateCategory = defineRoute({
   method: 'PUT',
   path: '/api/admin/settings/:category',
   family: 'admin',
   summary: 'Update settings by category',
   auth: 'key',
-  document: `mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  document:
+    graphql(`mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateAdminSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { changes { path old new } version updatedAt }
-}`,
+}`),
   params: CATEGORY_PARAM,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   // The body is the category's partial document; GraphQL takes it as that category's field.
@@ -102,10 +100,10 @@ export const updateCategory = defineRoute<{
         body: {
           updated: true,
           category: req.params.category,
-          changes: changesMap(p.changes, req.params.category),
-          updated_at: unixSeconds(p.updatedAt),
+          changes: changesMap(p!.changes, req.params.category),
+          updated_at: unixSeconds(p!.updatedAt),
         },
-        version: p.version,
+        version: p!.version,
       },
       req,
     ),
@@ -122,23 +120,15 @@ export const updateCategory = defineRoute<{
   },
 });
 
-type FlagData = {
-  key: string;
-  displayName: string;
-  description: string;
-  enabled: boolean;
-  category: string;
-  impact: string;
-};
-
-export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
+export const listFlags = defineRoute({
   method: 'GET',
   path: '/api/admin/settings/feature-flags',
   family: 'admin',
   summary: 'List feature flags',
   auth: 'key',
-  document:
+  document: graphql(
     'query RestAdminFeatureFlags($tenantId: ID) { currentTenant(tenantId: $tenantId) { featureFlags { key displayName description enabled category impact } } }',
+  ),
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant }) => {
@@ -178,14 +168,15 @@ export const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[]
   },
 });
 
-export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: boolean }; updatedAt: string } }>({
+export const setFlag = defineRoute({
   method: 'PUT',
   path: '/api/admin/settings/feature-flags/:flag',
   family: 'admin',
   summary: 'Update feature flag',
   auth: 'key',
-  document:
+  document: graphql(
     'mutation RestAdminSetFeatureFlag($tenantId: ID, $key: String!, $enabled: Boolean!, $dryRun: Boolean) { setFeatureFlag(tenantId: $tenantId, key: $key, enabled: $enabled, dryRun: $dryRun) { flag { key enabled } updatedAt } }',
+  ),
   params: { flag: { description: 'Feature flag key.' } },
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
@@ -200,7 +191,7 @@ export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enab
   },
   variables: (req) => ({ ...tenantIdOf(req), key: req.params.flag, enabled: req.body.enabled, ...dryRunOf(req) }),
   respond: ({ setFeatureFlag: p }, req) =>
-    withDryRun({ body: { key: p.flag.key, enabled: p.flag.enabled, updated_at: unixSeconds(p.updatedAt) } }, req),
+    withDryRun({ body: { key: p!.flag.key, enabled: p!.flag.enabled, updated_at: unixSeconds(p!.updatedAt) } }, req),
   responseSchema: {
     type: 'object',
     required: ['key', 'enabled', 'updated_at'],
@@ -212,21 +203,20 @@ export const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enab
   },
 });
 
-export const resetCategory = defineRoute<{
-  resetSettingsCategory: { category: string; reset: boolean; resetAt: string };
-}>({
+export const resetCategory = defineRoute({
   method: 'POST',
   path: '/api/admin/settings/reset/:category',
   family: 'admin',
   summary: 'Reset settings to default',
   auth: 'key',
-  document:
+  document: graphql(
     'mutation RestAdminResetCategory($tenantId: ID, $category: SettingsCategory!, $dryRun: Boolean) { resetSettingsCategory(tenantId: $tenantId, category: $category, dryRun: $dryRun) { category reset resetAt } }',
+  ),
   params: CATEGORY_PARAM,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   variables: (req) => ({ ...tenantIdOf(req), category: req.params.category, ...dryRunOf(req) }),
   respond: ({ resetSettingsCategory: p }, req) =>
-    withDryRun({ body: { reset: p.reset, category: p.category, reset_at: unixSeconds(p.resetAt) } }, req),
+    withDryRun({ body: { reset: p!.reset, category: p!.category, reset_at: unixSeconds(p!.resetAt) } }, req),
   responseSchema: {
     type: 'object',
     required: ['reset', 'category', 'reset_at'],
@@ -238,31 +228,18 @@ export const resetCategory = defineRoute<{
   },
 });
 
-type AuditNode = {
-  id: string;
-  action: string;
-  actorKeyId: string | null;
-  actorRole: string;
-  target: string | null;
-  changes: unknown;
-  requestId: string | null;
-  createdAt: string;
-};
-
-export const auditLogs = defineRoute<
-  CallerTenantData<{ auditLog: { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
->({
+export const auditLogs = defineRoute({
   method: 'GET',
   path: '/api/admin/audit-logs',
   family: 'admin',
   summary: 'Audit log of the tenant (e.g. action=settings.update), newest first, cursor-paginated.',
   auth: 'key',
-  document: `query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
+  document: graphql(`query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLog(filter: $filter, first: $first, after: $after) {
     nodes { id action actorKeyId actorRole target changes requestId createdAt }
     pageInfo { endCursor hasNextPage }
   } }
-}`,
+}`),
   query: {
     ...TENANT_ID_QUERY,
     action: { type: 'string', description: 'Only this action, e.g. settings.update.' },
@@ -320,27 +297,17 @@ export const auditLogs = defineRoute<
   },
 });
 
-type VersionNode = {
-  version: number;
-  createdAt: string;
-  actorRole: string;
-  actorKeyId: string | null;
-  requestId: string | null;
-  changes: (Change & { category: string | null })[];
-};
-
-export const settingsHistory = defineRoute<
-  CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
->({
+export const settingsHistory = defineRoute({
   method: 'GET',
   path: '/api/admin/settings/history',
   family: 'admin',
   summary: 'Versions of the settings (every category and the tenant settings share one counter), newest first.',
   auth: 'key',
-  document: `query RestAdminSettingsHistory($tenantId: ID, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
+  document:
+    graphql(`query RestAdminSettingsHistory($tenantId: ID, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { history(document: SETTINGS, path: $path, since: $since, until: $until, first: $first, after: $after) {
     nodes { version createdAt actorRole actorKeyId requestId changes { path category old new } } pageInfo { endCursor hasNextPage } } }
-}`,
+}`),
   query: {
     ...TENANT_ID_QUERY,
     path: {
@@ -404,17 +371,16 @@ export const settingsHistory = defineRoute<
   },
 });
 
-export const rollbackSettings = defineRoute<{
-  rollback: { version: number; updatedAt: string; changes: (Change & { category: string | null })[] };
-}>({
+export const rollbackSettings = defineRoute({
   method: 'POST',
   path: '/api/admin/settings/rollback',
   family: 'admin',
   summary: 'Restore the settings (or only the listed paths) as they were after to_version, as a new version',
   auth: 'key',
-  document: `mutation RestAdminRollbackSettings($tenantId: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
+  document:
+    graphql(`mutation RestAdminRollbackSettings($tenantId: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: SETTINGS, tenantId: $tenantId, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path category old new } }
-}`,
+}`),
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
     required: true,
@@ -442,11 +408,11 @@ export const rollbackSettings = defineRoute<{
   }),
   respond: ({ rollback: p }, req) => {
     const changes: Record<string, { old: unknown; new: unknown }> = {};
-    for (const c of p.changes) changes[c.category ? `${c.category}.${c.path}` : c.path] = { old: c.old, new: c.new };
+    for (const c of p!.changes) changes[c.category ? `${c.category}.${c.path}` : c.path] = { old: c.old, new: c.new };
     return withDryRun(
       {
-        body: { updated: true, to_version: req.body.to_version, changes, updated_at: unixSeconds(p.updatedAt) },
-        version: p.version,
+        body: { updated: true, to_version: req.body.to_version, changes, updated_at: unixSeconds(p!.updatedAt) },
+        version: p!.version,
       },
       req,
     );
@@ -469,15 +435,16 @@ export const rollbackSettings = defineRoute<{
   },
 });
 
-export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration: Record<string, unknown> }>>({
+export const exportSettings = defineRoute({
   method: 'GET',
   path: '/api/admin/settings/export',
   family: 'admin',
   summary:
     'Export the tenant configuration (settings, categories, config, flags) as one versioned document; secrets left out (admin)',
   auth: 'key',
-  document:
+  document: graphql(
     'query RestAdminExportSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { exportConfiguration } }',
+  ),
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant }) => ({ body: currentTenant.exportConfiguration }),
@@ -503,18 +470,16 @@ export const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration
   },
 });
 
-export const importSettings = defineRoute<{
-  importConfiguration: { dryRun: boolean; changes: (Change & { category: string | null })[] };
-}>({
+export const importSettings = defineRoute({
   method: 'POST',
   path: '/api/admin/settings/import',
   family: 'admin',
   summary:
     'Import an export into the tenant: one write per document, all or nothing, same validation and rules (admin)',
   auth: 'key',
-  document: `mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
+  document: graphql(`mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
   importConfiguration(tenantId: $tenantId, document: $document, dryRun: $dryRun) { dryRun changes { path old new } }
-}`,
+}`),
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
     required: true,
@@ -531,7 +496,7 @@ export const importSettings = defineRoute<{
       {
         body: {
           imported: true,
-          changes: Object.fromEntries(p.changes.map((c) => [c.path, { old: c.old, new: c.new }])),
+          changes: Object.fromEntries(p!.changes.map((c) => [c.path, { old: c.old, new: c.new }])),
         },
       },
       req,

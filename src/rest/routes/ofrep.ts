@@ -3,6 +3,7 @@ import { corsHeadersFor } from '../../http/ofrep-cors.js';
 import { allowedOriginsOf, openEvaluation } from '../../services/flag-evaluations.js';
 import { notModified } from '../http-input.js';
 import { defineRoute, type JsonSchema, type RouteRequest } from '../route.js';
+import { graphql, type ResultOf } from '../typed-graphql.js';
 
 /**
  * OpenFeature Remote Evaluation Protocol v0.3 (open-feature/protocol `service/openapi.yaml`), for
@@ -23,17 +24,11 @@ import { defineRoute, type JsonSchema, type RouteRequest } from '../route.js';
 /** Where clients hear of changes (an SSE stream of `refetchEvaluation` events). */
 export const OFREP_EVENTS_PATH = '/ofrep/v1/events';
 
-interface EvaluationData {
-  key: string;
-  value: unknown;
-  reason: string;
-  metadata: Record<string, string | number | boolean>;
-}
-
-const EVALUATION_FIELDS = 'key value reason metadata';
+/** One evaluation, as both evaluation routes select it. */
+const EVALUATION = graphql('fragment OfrepEvaluation on FlagEvaluation { key value reason metadata }');
 
 /** An evaluation as OFREP writes it: without `value` when there is none (`codeDefaultFlag`: the client's default applies). */
-function ofrepEvaluation(e: EvaluationData) {
+function ofrepEvaluation(e: ResultOf<typeof EVALUATION>) {
   return { key: e.key, ...(e.value !== null ? { value: e.value } : {}), reason: e.reason, metadata: e.metadata };
 }
 
@@ -75,30 +70,31 @@ const HEADERS = { 'access-control-expose-headers': 'ETag' };
 
 const origin = (req: RouteRequest) => req.headers.get('origin');
 
-export const evaluateFlag = defineRoute<{ flagEvaluations: { allowedOrigins: string[]; flag: EvaluationData | null } }>(
-  {
-    method: 'POST',
-    path: '/ofrep/v1/evaluate/flags/:key',
-    family: 'ofrep',
-    summary: "Evaluates one feature flag or setting of the key's tenant.",
-    auth: 'key',
-    document: `query OfrepEvaluateFlag($key: String!, $context: JSON) {
-  flagEvaluations(context: $context) { allowedOrigins flag(key: $key) { ${EVALUATION_FIELDS} } }
+export const evaluateFlag = defineRoute({
+  method: 'POST',
+  path: '/ofrep/v1/evaluate/flags/:key',
+  family: 'ofrep',
+  summary: "Evaluates one feature flag or setting of the key's tenant.",
+  auth: 'key',
+  document: graphql(
+    `query OfrepEvaluateFlag($key: String!, $context: JSON) {
+  flagEvaluations(context: $context) { allowedOrigins flag(key: $key) { ...OfrepEvaluation } }
 }`,
-    params: { key: { description: 'A feature flag key, or a setting as <document>.<path>.' } },
-    body: contextBody,
-    variables: ({ params, body }) => ({ key: params.key, context: body.context ?? null }),
-    respond: ({ flagEvaluations: { allowedOrigins, flag } }, req) => {
-      const shown = req.params.key.slice(0, 200);
-      if (!flag) throw new DomainError('NOT_FOUND', `Flag '${shown}' was not found`);
-      if (flag.value === null)
-        throw new DomainError('NOT_FOUND', `Flag '${shown}' has no value for this tenant: use the code default`);
-      return { body: ofrepEvaluation(flag), headers: corsHeadersFor(origin(req), allowedOrigins) };
-    },
-    headers: HEADERS,
-    responseSchema: evaluationSchema,
+    [EVALUATION],
+  ),
+  params: { key: { description: 'A feature flag key, or a setting as <document>.<path>.' } },
+  body: contextBody,
+  variables: ({ params, body }) => ({ key: params.key, context: body.context ?? null }),
+  respond: ({ flagEvaluations: { allowedOrigins, flag } }, req) => {
+    const shown = req.params.key.slice(0, 200);
+    if (!flag) throw new DomainError('NOT_FOUND', `Flag '${shown}' was not found`);
+    if (flag.value === null)
+      throw new DomainError('NOT_FOUND', `Flag '${shown}' has no value for this tenant: use the code default`);
+    return { body: ofrepEvaluation(flag), headers: corsHeadersFor(origin(req), allowedOrigins) };
   },
-);
+  headers: HEADERS,
+  responseSchema: evaluationSchema,
+});
 
 /** `flagConfigEtag` (sent by clients re-fetching after an event) compares like If-None-Match, with or without quotes. */
 function sameEtag(sent: string | number | undefined, etag: string): boolean {
@@ -107,18 +103,19 @@ function sameEtag(sent: string | number | undefined, etag: string): boolean {
   return bare(sent) === bare(etag);
 }
 
-export const evaluateFlags = defineRoute<{
-  flagEvaluations: { etag: string; allowedOrigins: string[]; flags: EvaluationData[] };
-}>({
+export const evaluateFlags = defineRoute({
   method: 'POST',
   path: '/ofrep/v1/evaluate/flags',
   family: 'ofrep',
   summary:
     "Evaluates every feature flag and setting of the key's tenant (ETag; If-None-Match or flagConfigEtag → 304).",
   auth: 'key',
-  document: `query OfrepEvaluateFlags($context: JSON) {
-  flagEvaluations(context: $context) { etag allowedOrigins flags { ${EVALUATION_FIELDS} } }
+  document: graphql(
+    `query OfrepEvaluateFlags($context: JSON) {
+  flagEvaluations(context: $context) { etag allowedOrigins flags { ...OfrepEvaluation } }
 }`,
+    [EVALUATION],
+  ),
   query: {
     flagConfigEtag: {
       type: 'string',
@@ -170,7 +167,7 @@ function lastEventId(headers: Headers): string | null {
   return /^\d{1,15}$/.test(id) ? id : null;
 }
 
-export const ofrepEvents = defineRoute<{ tenantChanges: { cursor: string; evaluationEtag: string | null } }>({
+export const ofrepEvents = defineRoute({
   method: 'GET',
   path: OFREP_EVENTS_PATH,
   family: 'ofrep',
@@ -178,9 +175,9 @@ export const ofrepEvents = defineRoute<{ tenantChanges: { cursor: string; evalua
     "Server-Sent Events: refetchEvaluation (with the current ETag) after every committed change of the key's tenant; " +
     'event ids are change cursors (Last-Event-ID replays what was missed); heartbeats; ends when the key is revoked.',
   auth: 'key',
-  document: `subscription OfrepEvents($after: String) {
+  document: graphql(`subscription OfrepEvents($after: String) {
   tenantChanges(after: $after) { cursor evaluationEtag }
-}`,
+}`),
   variables: ({ headers }) => ({ after: lastEventId(headers) }),
   events: {
     event: ({ tenantChanges: { cursor, evaluationEtag } }) => ({

@@ -1,7 +1,8 @@
 import { SHARE_SCOPES } from '../../services/share-links.js';
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { defineRoute, type JsonSchema } from '../route.js';
-import { type CallerTenantData, TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
+import { graphql } from '../typed-graphql.js';
+import { TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
 
 /** `/tenant/*` (seeds 000, 002, 004): the caller's own tenant, named by its key. */
 
@@ -10,16 +11,15 @@ const SETTINGS_DOCUMENT_SCHEMA: JsonSchema = {
   description: 'The persisted settings record (seed 000 field names); the webhook signing secret is never returned.',
 };
 
-export const me = defineRoute<{
-  me: { role: string | null };
-  currentTenant: { id: string; entitlements: Record<string, boolean> };
-}>({
+export const me = defineRoute({
   method: 'GET',
   path: '/tenant/me',
   family: 'tenant',
   summary: 'Return tenant identity, active role, and enabled feature entitlements.',
   auth: 'key',
-  document: 'query RestTenantMe($tenantId: ID) { me { role } currentTenant(tenantId: $tenantId) { id entitlements } }',
+  document: graphql(
+    'query RestTenantMe($tenantId: ID) { me { role } currentTenant(tenantId: $tenantId) { id entitlements } }',
+  ),
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   // Seed 004 documents roles as viewer | operator | admin (a tenant key always has one); the
@@ -51,16 +51,15 @@ export const me = defineRoute<{
   },
 });
 
-type SettingsData = { tenantSettings: Record<string, unknown>; version: number };
-
-export const getSettings = defineRoute<CallerTenantData<{ settings: SettingsData }>>({
+export const getSettings = defineRoute({
   method: 'GET',
   path: '/tenant/settings',
   family: 'tenant',
   summary: 'Read tenant settings (retention policy, thresholds, webhook secret status).',
   auth: 'key',
-  document:
+  document: graphql(
     'query RestTenantSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { tenantSettings version } } }',
+  ),
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant: { settings } }) => ({
@@ -71,19 +70,35 @@ export const getSettings = defineRoute<CallerTenantData<{ settings: SettingsData
   responseSchema: { type: 'object', required: ['settings'], properties: { settings: SETTINGS_DOCUMENT_SCHEMA } },
 });
 
+/** What an update of the settings answers, the same for PUT and PATCH. */
+const UPDATED_SETTINGS = graphql(
+  'fragment RestUpdatedTenantSettings on UpdateSettingsPayload { version settings { tenantSettings } }',
+);
+
 /** PUT and PATCH are the same partial update (seed 000 documents PUT with every field optional). */
+const UPDATE_SETTINGS_DOCUMENTS = {
+  PUT: graphql(
+    `mutation RestUpdateTenantSettings($tenantId: ID, $input: TenantSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  updateTenantSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { ...RestUpdatedTenantSettings }
+}`,
+    [UPDATED_SETTINGS],
+  ),
+  PATCH: graphql(
+    `mutation RestUpdateTenantSettingsPatch($tenantId: ID, $input: TenantSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  updateTenantSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { ...RestUpdatedTenantSettings }
+}`,
+    [UPDATED_SETTINGS],
+  ),
+};
+
 function updateSettings(method: 'PUT' | 'PATCH') {
-  return defineRoute<{
-    updateTenantSettings: { version: number; settings: { tenantSettings: Record<string, unknown> } };
-  }>({
+  return defineRoute({
     method,
     path: '/tenant/settings',
     family: 'tenant',
     summary: 'Update tenant settings such as retention policy, thresholds, and webhook secret.',
     auth: 'key',
-    document: `mutation RestUpdateTenantSettings${method === 'PATCH' ? 'Patch' : ''}($tenantId: ID, $input: TenantSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
-  updateTenantSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { version settings { tenantSettings } }
-}`,
+    document: UPDATE_SETTINGS_DOCUMENTS[method],
     query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
     body: { required: true, description: 'Any subset of the settings fields.', graphqlInput: 'TenantSettingsPatch' },
     variables: (req) => ({
@@ -93,28 +108,21 @@ function updateSettings(method: 'PUT' | 'PATCH') {
       ...dryRunOf(req),
     }),
     respond: ({ updateTenantSettings: p }, req) =>
-      withDryRun({ body: { settings: p.settings.tenantSettings }, version: p.version }, req),
+      withDryRun({ body: { settings: p!.settings.tenantSettings }, version: p!.version }, req),
     concurrency: 'if-match',
     responseSchema: { type: 'object', required: ['settings'], properties: { settings: SETTINGS_DOCUMENT_SCHEMA } },
   });
 }
-
-type CreateShareLinkData = {
-  createShareLink: {
-    url: string;
-    token: string;
-    shareLink: { id: string; label: string | null; scope: string; expiresAt: string; createdAt: string };
-  };
-};
 
 const SHARE_BODY = {
   required: false,
   description: 'expiresHours (1-720, default 168), label, scope (report | bundle | passport, default passport).',
   graphqlInput: 'CreateShareLinkInput',
 };
-const SHARE_DOCUMENT = (name: string) => `mutation ${name}($scanId: ID!, $input: CreateShareLinkInput) {
-  createShareLink(scanId: $scanId, input: $input) { url token shareLink { id label scope expiresAt createdAt } }
-}`;
+/** What creating a share link answers, the same for both paths. */
+const CREATED_SHARE_LINK = graphql(
+  'fragment RestCreatedShareLink on CreateShareLinkPayload { url token shareLink { id label scope expiresAt createdAt } }',
+);
 const SCAN_PARAM = { scanId: { description: 'The scan to share.', format: 'uuid' as const } };
 const URL_TOKEN_SCHEMA = {
   url: { type: 'string', format: 'uri', description: 'Public share URL.' },
@@ -122,41 +130,51 @@ const URL_TOKEN_SCHEMA = {
 };
 
 /** Seed 002's documented alias: exactly `{ url, token }`. */
-export const shareAlias = defineRoute<CreateShareLinkData>({
+export const shareAlias = defineRoute({
   method: 'POST',
   path: '/tenant/scans/:scanId/share',
   family: 'tenant',
   summary: 'Backward-compatible alias for creating tenant passport share links.',
   auth: 'key',
-  document: SHARE_DOCUMENT('RestShareScanAlias'),
+  document: graphql(
+    `mutation RestShareScanAlias($scanId: ID!, $input: CreateShareLinkInput) {
+  createShareLink(scanId: $scanId, input: $input) { ...RestCreatedShareLink }
+}`,
+    [CREATED_SHARE_LINK],
+  ),
   params: SCAN_PARAM,
   body: SHARE_BODY,
   variables: ({ params, body }) => ({ scanId: params.scanId, input: body }),
-  respond: ({ createShareLink: p }) => ({ body: { url: p.url, token: p.token } }),
+  respond: ({ createShareLink: p }) => ({ body: { url: p!.url, token: p!.token } }),
   status: 201,
   responseSchema: { type: 'object', required: ['url', 'token'], properties: URL_TOKEN_SCHEMA },
 });
 
 /** The canonical route: `{ url, token }` plus the link's id (needed to revoke it), scope, label and expiry. */
-export const createShareLink = defineRoute<CreateShareLinkData>({
+export const createShareLink = defineRoute({
   method: 'POST',
   path: '/tenant/scans/:scanId/share-links',
   family: 'tenant',
   summary: 'Create a share link for a scan.',
   auth: 'key',
-  document: SHARE_DOCUMENT('RestCreateShareLink'),
+  document: graphql(
+    `mutation RestCreateShareLink($scanId: ID!, $input: CreateShareLinkInput) {
+  createShareLink(scanId: $scanId, input: $input) { ...RestCreatedShareLink }
+}`,
+    [CREATED_SHARE_LINK],
+  ),
   params: SCAN_PARAM,
   body: SHARE_BODY,
   variables: ({ params, body }) => ({ scanId: params.scanId, input: body }),
   respond: ({ createShareLink: p }) => ({
     body: {
-      url: p.url,
-      token: p.token,
-      id: p.shareLink.id,
-      label: p.shareLink.label,
-      scope: p.shareLink.scope,
-      expiresAt: p.shareLink.expiresAt,
-      createdAt: p.shareLink.createdAt,
+      url: p!.url,
+      token: p!.token,
+      id: p!.shareLink.id,
+      label: p!.shareLink.label,
+      scope: p!.shareLink.scope,
+      expiresAt: p!.shareLink.expiresAt,
+      createdAt: p!.shareLink.createdAt,
     },
   }),
   status: 201,
@@ -174,19 +192,19 @@ export const createShareLink = defineRoute<CreateShareLinkData>({
   },
 });
 
-export const revokeShareLink = defineRoute<{
-  revokeShareLink: { shareLink: { id: string; revokedAt: string | null; active: boolean } };
-}>({
+export const revokeShareLink = defineRoute({
   method: 'DELETE',
   path: '/tenant/share-links/:id',
   family: 'tenant',
   summary: 'Revoke a share link at once.',
   auth: 'key',
-  document: 'mutation RestRevokeShareLink($id: ID!) { revokeShareLink(id: $id) { shareLink { id revokedAt active } } }',
+  document: graphql(
+    'mutation RestRevokeShareLink($id: ID!) { revokeShareLink(id: $id) { shareLink { id revokedAt active } } }',
+  ),
   params: { id: { description: 'The share link id.', format: 'uuid' } },
   variables: ({ params }) => ({ id: params.id }),
   respond: ({ revokeShareLink: p }) => ({
-    body: { id: p.shareLink.id, revoked: true, revokedAt: p.shareLink.revokedAt },
+    body: { id: p!.shareLink!.id, revoked: true, revokedAt: p!.shareLink!.revokedAt },
   }),
   responseSchema: {
     type: 'object',

@@ -1,6 +1,7 @@
 import { tenantConfigTree } from '../../catalog/tenant-config.js';
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { defineRoute, type JsonSchema } from '../route.js';
+import { graphql } from '../typed-graphql.js';
 
 /**
  * `/api/v1/tenants/{id}/*` (seed 003): a tenant named in the path. A tenant key may name only its
@@ -47,27 +48,24 @@ export function inBodyOrder(paths: string[], body: unknown): string[] {
     .map((x) => x.path);
 }
 
-type ConfigTenant = {
-  tenant: {
-    id: string;
-    createdAt: string;
-    config: { document: Record<string, unknown>; version: number; updatedAt: string | null };
-  };
-};
-
-export const getConfig = defineRoute<ConfigTenant>({
+export const getConfig = defineRoute({
   method: 'GET',
   path: '/api/v1/tenants/:id/config',
   family: 'v1',
   summary: 'Retrieves the complete configuration for a tenant.',
   auth: 'key',
-  document:
+  document: graphql(
     'query RestV1TenantConfig($id: ID!) { tenant(id: $id) { id createdAt config { document version updatedAt } } }',
+  ),
   params: TENANT_PARAM,
   variables: ({ params }) => ({ id: params.id }),
   // Never-updated config: its time is the tenant's creation (the defaults have held since).
   respond: ({ tenant }) => ({
-    body: { tenant_id: tenant.id, ...tenant.config.document, updated_at: tenant.config.updatedAt ?? tenant.createdAt },
+    body: {
+      tenant_id: tenant.id,
+      ...(tenant.config.document as Record<string, unknown>),
+      updated_at: tenant.config.updatedAt ?? tenant.createdAt,
+    },
     version: tenant.config.version,
   }),
   concurrency: 'etag',
@@ -107,17 +105,16 @@ function configWriteBody(
   };
 }
 
-export const updateConfig = defineRoute<{
-  updateTenantConfig: { updatedFields: string[]; version: number; updatedAt: string };
-}>({
+export const updateConfig = defineRoute({
   method: 'PUT',
   path: '/api/v1/tenants/:id/config',
   family: 'v1',
   summary: 'Updates tenant configuration with partial updates. Only provided fields will be modified.',
   auth: 'key',
-  document: `mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  document:
+    graphql(`mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateTenantConfig(tenantId: $id, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { updatedFields version updatedAt }
-}`,
+}`),
   params: TENANT_PARAM,
   query: DRY_RUN_QUERY,
   body: {
@@ -126,21 +123,20 @@ export const updateConfig = defineRoute<{
     graphqlInput: 'TenantConfigPatch',
   },
   variables: (req) => ({ id: req.params.id, input: req.body, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
-  respond: ({ updateTenantConfig: p }, req) => withDryRun(configWriteBody(req.params.id, p, req.body), req),
+  respond: ({ updateTenantConfig: p }, req) => withDryRun(configWriteBody(req.params.id, p!, req.body), req),
   concurrency: 'if-match',
   responseSchema: configWriteSchema,
 });
 
-type FeatureData = { key: string; description: string; enabled: boolean; available: boolean; tierRequired: string };
-
-export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: FeatureData[] } }>({
+export const listFeatures = defineRoute({
   method: 'GET',
   path: '/api/v1/tenants/:id/features',
   family: 'v1',
   summary: 'Lists all available features for the tenant with enabled status.',
   auth: 'key',
-  document:
+  document: graphql(
     'query RestV1TenantFeatures($id: ID!) { tenant(id: $id) { id featureFlags { key description enabled available tierRequired } } }',
+  ),
   params: TENANT_PARAM,
   variables: ({ params }) => ({ id: params.id }),
   respond: ({ tenant }) => {
@@ -185,26 +181,17 @@ export const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: Fe
   },
 });
 
-type VersionNode = {
-  version: number;
-  createdAt: string;
-  actorRole: string;
-  actorKeyId: string | null;
-  requestId: string | null;
-  changes: { path: string; old: unknown; new: unknown }[];
-};
-type HistoryPage = { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
-
-export const configHistory = defineRoute<{ tenant: { id: string; history: HistoryPage } }>({
+export const configHistory = defineRoute({
   method: 'GET',
   path: '/api/v1/tenants/:id/config/history',
   family: 'v1',
   summary: 'Lists the versions of the tenant configuration, newest first, with their changes.',
   auth: 'key',
-  document: `query RestV1ConfigHistory($id: ID!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
+  document:
+    graphql(`query RestV1ConfigHistory($id: ID!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   tenant(id: $id) { id history(document: TENANT_CONFIG, path: $path, since: $since, until: $until, first: $first, after: $after) {
     nodes { version createdAt actorRole actorKeyId requestId changes { path old new } } pageInfo { endCursor hasNextPage } } }
-}`,
+}`),
   params: TENANT_PARAM,
   query: {
     path: { type: 'string', description: 'Only versions changing a path with this prefix, e.g. performance.' },
@@ -266,23 +253,16 @@ export const configHistory = defineRoute<{ tenant: { id: string; history: Histor
 /** A version number from the path; anything else names no version (-1 → 404 from GraphQL). */
 const versionOf = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : -1);
 
-export const configVersion = defineRoute<{
-  tenant: {
-    id: string;
-    createdAt: string;
-    documentAt: Record<string, unknown>;
-    history: { nodes: { version: number; createdAt: string }[] };
-  };
-}>({
+export const configVersion = defineRoute({
   method: 'GET',
   path: '/api/v1/tenants/:id/config/versions/:version',
   family: 'v1',
   summary: 'The configuration as it was after a version (the GET …/config body plus version). Unknown version: 404.',
   auth: 'key',
   // history(after: version + 1, first: 1) is the version itself: its time is the body's updated_at.
-  document: `query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
+  document: graphql(`query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
   tenant(id: $id) { id createdAt documentAt(document: TENANT_CONFIG, version: $version) history(document: TENANT_CONFIG, first: 1, after: $after) { nodes { version createdAt } } }
-}`,
+}`),
   params: { ...TENANT_PARAM, version: { description: 'A version number (0: before the first write).' } },
   variables: ({ params }) => {
     const version = versionOf(params.version);
@@ -292,7 +272,12 @@ export const configVersion = defineRoute<{
     const version = versionOf(params.version);
     const at = tenant.history.nodes.find((n) => n.version === version);
     return {
-      body: { tenant_id: tenant.id, ...tenant.documentAt, updated_at: at?.createdAt ?? tenant.createdAt, version },
+      body: {
+        tenant_id: tenant.id,
+        ...(tenant.documentAt as Record<string, unknown>),
+        updated_at: at?.createdAt ?? tenant.createdAt,
+        version,
+      },
     };
   },
   responseSchema: {
@@ -302,18 +287,17 @@ export const configVersion = defineRoute<{
   },
 });
 
-export const rollbackConfig = defineRoute<{
-  rollback: { version: number; updatedAt: string; changes: { path: string }[] };
-}>({
+export const rollbackConfig = defineRoute({
   method: 'POST',
   path: '/api/v1/tenants/:id/config/rollback',
   family: 'v1',
   summary:
     'Restores the configuration (or only the listed paths) as it was after to_version, as a new version. Same rules as PUT …/config.',
   auth: 'key',
-  document: `mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
+  document:
+    graphql(`mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: TENANT_CONFIG, tenantId: $id, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path } }
-}`,
+}`),
   params: TENANT_PARAM,
   query: DRY_RUN_QUERY,
   body: {
@@ -340,7 +324,7 @@ export const rollbackConfig = defineRoute<{
     withDryRun(
       configWriteBody(
         req.params.id,
-        { updatedFields: p.changes.map((c) => c.path), version: p.version, updatedAt: p.updatedAt },
+        { updatedFields: p!.changes.map((c) => c.path), version: p!.version, updatedAt: p!.updatedAt },
         null,
       ),
       req,
