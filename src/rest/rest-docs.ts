@@ -1,6 +1,6 @@
 import { type GraphQLSchema, getNamedType, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { documentedStatuses, errorSchema, reasonPhrase } from './dialects.js';
-import { buildOpenApi, openApiPath } from './openapi.js';
+import { buildOpenApi, openApiPath, responseSchemaOf } from './openapi.js';
 import { type Family, type JsonSchema, operationName, type Route } from './route.js';
 
 const FAMILY_TITLES: Record<Family, string> = {
@@ -149,7 +149,7 @@ export function restDocsMarkdown(routes: readonly Route[], schema: GraphQLSchema
         `- Response ${success}${kind}${route.concurrency ? `, with an \`ETag\`${route.concurrency === 'if-match' ? '; send `If-Match` to write only over that version (412 otherwise)' : ''}` : ''}:`,
         '',
         '  ```',
-        `  ${shapeOf(route.responseSchema)}`,
+        `  ${shapeOf(responseSchemaOf(route, schema))}`,
         '  ```',
         '',
       );

@@ -146,6 +146,19 @@ export interface Route<TData = unknown> {
   html?(data: TData, req: RouteRequest): string;
 }
 
+/** The key of a response schema node whose schema comes from the route's document (see `selected`). */
+export const SELECTION = 'x-graphql-selection';
+
+/**
+ * The schema of a body value a route passes through from its result, derived from what its
+ * document selects at `path` (response keys from the operation's root, dotted): type,
+ * nullability, enum values and description come from the live schema (resolved when the
+ * OpenAPI document is built), never written twice. `extra` adds to it or overrides it.
+ */
+export function selected(path: string, extra: JsonSchema = {}): JsonSchema {
+  return { [SELECTION]: path, ...extra };
+}
+
 /** Keeps each route's `data` type checked against its own `respond`. */
 export function defineRoute<TData>(route: Route<TData>): Route<TData> {
   return route;

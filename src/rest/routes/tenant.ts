@@ -1,6 +1,5 @@
-import { SHARE_SCOPES } from '../../services/share-links.js';
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
-import { defineRoute, type JsonSchema } from '../route.js';
+import { defineRoute, type JsonSchema, selected } from '../route.js';
 import { graphql } from '../typed-graphql.js';
 import { TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
 
@@ -37,16 +36,16 @@ export const me = defineRoute({
     required: ['status', 'tenantId', 'role', 'entitlements'],
     properties: {
       status: { const: 'success' },
-      tenantId: { type: 'string' },
+      tenantId: selected('currentTenant.id'),
       role: {
         enum: ['viewer', 'operator', 'admin', 'platform_admin'],
         description: 'platform_admin when the platform admin names a tenant with tenant_id.',
       },
-      entitlements: {
+      // JSON in the schema: its shape is written here.
+      entitlements: selected('currentTenant.entitlements', {
         type: 'object',
         additionalProperties: { type: 'boolean' },
-        description: 'Subscription feature flags.',
-      },
+      }),
     },
   },
 });
@@ -125,8 +124,8 @@ const CREATED_SHARE_LINK = graphql(
 );
 const SCAN_PARAM = { scanId: { description: 'The scan to share.', format: 'uuid' as const } };
 const URL_TOKEN_SCHEMA = {
-  url: { type: 'string', format: 'uri', description: 'Public share URL.' },
-  token: { type: 'string', description: 'Opaque share token (shown only here).' },
+  url: selected('createShareLink.url', { format: 'uri' }),
+  token: selected('createShareLink.token'),
 };
 
 /** Seed 002's documented alias: exactly `{ url, token }`. */
@@ -183,11 +182,13 @@ export const createShareLink = defineRoute({
     required: ['url', 'token', 'id', 'scope', 'expiresAt'],
     properties: {
       ...URL_TOKEN_SCHEMA,
-      id: { type: 'string', description: 'The link id (for DELETE /tenant/share-links/{id}).' },
-      label: { type: ['string', 'null'] },
-      scope: { enum: [...SHARE_SCOPES] },
-      expiresAt: { type: 'string', format: 'date-time' },
-      createdAt: { type: 'string', format: 'date-time' },
+      id: selected('createShareLink.shareLink.id', {
+        description: 'The link id (for DELETE /tenant/share-links/{id}).',
+      }),
+      label: selected('createShareLink.shareLink.label'),
+      scope: selected('createShareLink.shareLink.scope'),
+      expiresAt: selected('createShareLink.shareLink.expiresAt'),
+      createdAt: selected('createShareLink.shareLink.createdAt'),
     },
   },
 });
@@ -210,9 +211,9 @@ export const revokeShareLink = defineRoute({
     type: 'object',
     required: ['id', 'revoked', 'revokedAt'],
     properties: {
-      id: { type: 'string' },
+      id: selected('revokeShareLink.shareLink.id'),
       revoked: { const: true },
-      revokedAt: { type: 'string', format: 'date-time' },
+      revokedAt: selected('revokeShareLink.shareLink.revokedAt'),
     },
   },
 });
