@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type SettingsEnv, settingsEnvFrom } from './catalog/environment.js';
 import { StartupError } from './errors/startup-error.js';
 import type { OperationLimits } from './limits/operation-limits.js';
 import { type RateLimitPolicy, withOfrepLimit } from './rate-limit/policies.js';
@@ -14,12 +15,17 @@ export interface AppConfig {
   platformAdminKey?: string;
   /** 32-byte key for AES-256-GCM encryption of stored secrets. */
   secretsKey: Buffer;
-  /** Origin put in front of `/share/{token}`; unset = the listen address (`http://localhost:PORT`), never the request's Host. */
+  /** `PUBLIC_BASE_URL`: the origin put in front of `/share/{token}`, when set. */
   publicBaseUrl?: string;
+  /**
+   * The gateway's own origin, `http://localhost:PORT`: where share URLs point when
+   * PUBLIC_BASE_URL is unset. Never taken from a request (anyone can send a Host header).
+   */
+  origin: string;
   /** Origins a browser may call from (`CORS_ORIGINS`, comma-separated); empty = no CORS headers at all. */
   corsOrigins: string[];
-  /** The environment layer of setting resolution (stored > env > default). */
-  settingsEnv: Record<string, string | undefined>;
+  /** The environment layer of setting resolution (stored > env > default): the catalog's variables only. */
+  settingsEnv: SettingsEnv;
   /** How often the retention sweep runs; 0 disables the timer. */
   retentionSweepIntervalMs: number;
   /** The rate limits of src/rate-limit/policies.ts: on in a real process, off in most tests. */
@@ -65,8 +71,9 @@ export interface RateLimitConfig {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const dataDir = resolve(env.DATA_DIR ?? './.data');
+  const port = portFrom(env.PORT);
   return {
-    port: portFrom(env.PORT),
+    port,
     databaseUrl: urlFrom(
       'DATABASE_URL',
       env.DATABASE_URL,
@@ -77,11 +84,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     platformAdminKey: env.PLATFORM_ADMIN_KEY || undefined,
     secretsKey: secretsKeyFrom(env.SECRETS_KEY, env.DATABASE_URL ? undefined : dataDir),
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
+    origin: `http://localhost:${port}`,
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim().replace(/\/+$/, ''))
       .filter(Boolean),
-    settingsEnv: env,
+    settingsEnv: settingsEnvFrom(env),
     retentionSweepIntervalMs: sweepIntervalFrom(env.RETENTION_SWEEP_INTERVAL_MS),
     dbStatementTimeoutMs: positiveMs(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000),
     dbAcquireTimeoutMs: positiveMs(env, 'DB_ACQUIRE_TIMEOUT_MS', 5_000),

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
+import { createSecretBox } from './auth/secret-box.js';
 import { loadConfig, stackTracesWanted } from './config.js';
 import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -75,7 +76,7 @@ const webhookDeliverer = createWebhookDeliverer({
   db: store.db,
   logger,
   settingsEnv: config.settingsEnv,
-  secretsKey: config.secretsKey,
+  secrets: createSecretBox(config.secretsKey),
   allowPrivate: config.webhooks?.allowPrivate ?? false,
 });
 if (config.webhooks && config.webhooks.deliveryIntervalMs > 0)
@@ -106,7 +107,6 @@ server.on('error', (error: NodeJS.ErrnoException) => {
 
 server.listen(config.port, () => {
   const ms = Number((process.hrtime.bigint() - startedAt) / 1_000_000n);
-  const origin = `http://localhost:${config.port}`;
   const rateLimits = !config.rateLimits.enabled ? 'off' : config.rateLimits.redis ? 'redis' : 'in-process';
   logger.info(
     { store: store.kind, dataFolder: store.dataFolder?.from, rateLimits, port: config.port, startToReadyMs: ms },
@@ -118,7 +118,7 @@ server.listen(config.port, () => {
       'no migrated template: the new data folder was made from scratch',
     );
   if (!config.publicBaseUrl)
-    logger.warn({ shareBase: origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
+    logger.warn({ shareBase: config.origin }, 'PUBLIC_BASE_URL is unset: share links point at the listen address');
   if (demo) {
     // Printed once, on the first start of an empty store: the only time these keys are shown.
     process.stdout.write(
@@ -130,8 +130,8 @@ server.listen(config.port, () => {
         `  admin:    ${demo.keys.ADMIN}`,
         '',
         'Try:',
-        `  curl -s ${origin}/graphql -H 'Authorization: Bearer ${demo.keys.ADMIN}' -H 'Content-Type: application/json' -d '{"query":"{ me { role tenant { id name } } }"}'`,
-        `GraphiQL: ${origin}/graphql`,
+        `  curl -s ${config.origin}/graphql -H 'Authorization: Bearer ${demo.keys.ADMIN}' -H 'Content-Type: application/json' -d '{"query":"{ me { role tenant { id name } } }"}'`,
+        `GraphiQL: ${config.origin}/graphql`,
         '',
       ].join('\n') + '\n',
     );

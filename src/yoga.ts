@@ -1,12 +1,13 @@
 import { createYoga, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { createSecretBox } from './auth/secret-box.js';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
 import { ofrepCorsPolicy } from './http/ofrep-cors.js';
+import { notePrincipal, requestInfo } from './http/request-info.js';
 import { DEFAULT_OPERATION_LIMITS } from './limits/operation-limits.js';
-import { notePrincipal, requestInfo } from './plugins/request-info.js';
 import { maskUnexpected, useErrorMapping } from './plugins/use-error-mapping.js';
 import { useGraphiQLPage } from './plugins/use-graphiql-page.js';
 import { useHealth } from './plugins/use-health.js';
@@ -21,9 +22,9 @@ import { useStorableInput } from './plugins/use-storable-input.js';
 import { openRateLimitStore } from './rate-limit/rate-limit-store.js';
 import { routes } from './rest/routes/index.js';
 import { schema } from './schema/index.js';
+import { principalOfApiKey } from './services/api-key-lookup.js';
 import { type ChangeFeed, openChangeFeed } from './services/change-feed.js';
 import { createLoaders } from './services/loaders.js';
-import { resolvePrincipal } from './services/principal.js';
 import { ReadCache } from './services/read-cache.js';
 import type { ServiceContext } from './services/service-context.js';
 import { webhookOutbox } from './services/webhook-outbox.js';
@@ -69,6 +70,16 @@ export function createApp({
   // Reads from memory, invalidated by the change feed (services/read-cache.ts); CACHE_MAX_MB=0: none.
   const cacheMaxMb = config.cacheMaxMb ?? 64;
   const readCache = cacheMaxMb > 0 ? new ReadCache(changeFeed, Math.round(cacheMaxMb * 1024 * 1024)) : undefined;
+  // What services get instead of the configuration: the secrets key and the platform key stay here.
+  const capabilities = {
+    secrets: createSecretBox(config.secretsKey),
+    settingsEnv: config.settingsEnv,
+    shareBaseUrl: config.publicBaseUrl ?? config.origin,
+    webhooksAllowPrivate: config.webhooks?.allowPrivate ?? false,
+  } satisfies Partial<ServiceContext>;
+  // The caller of a request, from the key it presents; the platform key is compared here, where it lives.
+  const callerOf = (apiKey: string | undefined) =>
+    principalOfApiKey(db, readCache, apiKey, config.platformAdminKey, now());
   const app: App = createYoga<Record<string, unknown>, ServiceContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -107,9 +118,7 @@ export function createApp({
       useErrorMapping(),
       // Before the rate limits: it counts their refusals.
       useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
-      useHiddenSuggestions((request) =>
-        resolvePrincipal(db, readCache, apiKeyFromRequest(request), config.platformAdminKey, now()),
-      ),
+      useHiddenSuggestions((request) => callerOf(apiKeyFromRequest(request))),
       useOperationLimits(config.operationLimits),
       useStorableInput(),
       config.rateLimits.enabled &&
@@ -130,7 +139,7 @@ export function createApp({
       const apiKey = initial.restApiKey !== undefined ? (initial.restApiKey ?? undefined) : apiKeyFromRequest(request);
       let principal: ServiceContext['principal'];
       try {
-        principal = await resolvePrincipal(db, readCache, apiKey, config.platformAdminKey, now());
+        principal = await callerOf(apiKey);
       } catch (error) {
         // Outside execution, so the error mapping plugin never sees it: mask (or 503) here.
         throw maskUnexpected(error, { requestId: info.id, logger });
@@ -142,11 +151,9 @@ export function createApp({
         requestId: info.id,
         loaders: createLoaders(db, readCache),
         changeFeed,
-        config,
         logger,
         now,
-        // Share URLs never follow the request's Host header (anyone can send one).
-        origin: `http://localhost:${config.port}`,
+        ...capabilities,
         clientAddress: clientAddressOf(initial),
       };
     },

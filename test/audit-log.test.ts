@@ -69,7 +69,9 @@ describe('Tenant.auditLog', () => {
     ).toEqual([42, 41, 40]);
     expect(await nodes({ filter: { action: 'config.update' } })).toHaveLength(1);
     expect(await nodes({ filter: { action: 'settings.reset' } })).toHaveLength(1);
-    expect(await nodes({ filter: { action: 'no.such.action' } })).toEqual([]);
+    // A name no entry can carry is a mistake, not an empty page.
+    expectCode(await log({ filter: { action: 'no.such.action' } }), 'BAD_USER_INPUT');
+    expect(await nodes({ filter: { action: 'scan.create' } })).toEqual([]);
   });
 
   it('filters by time range: since inclusive, until exclusive', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DocumentName, documents, entriesOf } from '../src/catalog/catalog.js';
+import { type CatalogDocumentName, documents, entriesOf } from '../src/catalog/catalog.js';
 
 /**
  * The persistence contract: where each setting's value is stored (`setting_values.path`, or a
@@ -9,7 +9,7 @@ import { type DocumentName, documents, entriesOf } from '../src/catalog/catalog.
  */
 describe('catalog persistence contract', () => {
   it('every entry keeps its storage path and environment variable', async () => {
-    const lines = (Object.keys(documents) as DocumentName[]).flatMap((document) =>
+    const lines = (Object.keys(documents) as CatalogDocumentName[]).flatMap((document) =>
       entriesOf(document).map((e) => `${document}:${e.path} -> ${e.storagePath} env=${e.envVar ?? '-'}`),
     );
     await expect(lines.join('\n') + '\n').toMatchFileSnapshot('./__snapshots__/catalog-storage-paths.txt');

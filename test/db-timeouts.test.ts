@@ -37,6 +37,7 @@ describe.runIf(serverUrl)('database timeouts', () => {
       dataDir: 'memory://',
       platformAdminKey: PLATFORM_KEY,
       secretsKey: randomBytes(32),
+      origin: 'http://localhost:0',
       corsOrigins: [],
       settingsEnv: {},
       retentionSweepIntervalMs: 0,

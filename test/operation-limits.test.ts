@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentShape, DEFAULT_OPERATION_LIMITS as LIMITS, operationCost } from '../src/limits/operation-limits.js';
-import { documentText } from '../src/rest/route.js';
+import { DEFAULT_OPERATION_LIMITS as LIMITS, operationCost, operationShape } from '../src/limits/operation-limits.js';
+import { operationText } from '../src/rest/route.js';
 import { routes } from '../src/rest/routes/index.js';
 import { schema } from '../src/schema/index.js';
 import { fragmentBomb, healthOf, whileHealthy } from './helpers/attack.js';
@@ -111,8 +111,8 @@ describe('operation limits', () => {
 
   it('lets every REST route document through with room to spare', () => {
     for (const route of routes) {
-      const document = parse(documentText(route), { maxTokens: LIMITS.maxTokens / 4 });
-      const shape = documentShape(document);
+      const document = parse(operationText(route), { maxTokens: LIMITS.maxTokens / 4 });
+      const shape = operationShape(document);
       expect(shape.depth, route.path).toBeLessThanOrEqual(LIMITS.maxDepth / 2);
       expect(shape.aliases, route.path).toBeLessThanOrEqual(LIMITS.maxAliases / 2);
       expect(shape.directives, route.path).toBeLessThanOrEqual(LIMITS.maxDirectives / 2);

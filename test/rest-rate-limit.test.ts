@@ -95,7 +95,7 @@ describe('429 per family', () => {
     expect((await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER })).status).toBe(429);
   });
 
-  it('/tenant/me reads entitlements: it counts as a feature query of the tenant (issue 10)', async () => {
+  it('/tenant/me reads entitlements: it counts as a feature query of the tenant', async () => {
     const t = await world.createTenantWithKeys({ name: 'Entitled' });
     const { passed, limited } = await untilLimited(() => rest(world, 'GET', '/tenant/me', { key: t.keys.VIEWER }), 20);
     expect(passed).toBe(10);

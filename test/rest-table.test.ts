@@ -73,6 +73,9 @@ const samples: Record<string, () => Promise<{ path: string; body?: unknown }>> =
   }),
   'POST /api/admin/settings/reset/:category': async () => ({ path: '/api/admin/settings/reset/branding' }),
   'GET /api/admin/audit-logs': async () => ({ path: '/api/admin/audit-logs?action=settings.update&limit=5' }),
+  'GET /api/admin/audit-logs/export': async () => ({
+    path: '/api/admin/audit-logs/export?format=csv&action=settings.update',
+  }),
   'GET /api/v1/tenants/:id/config': async () => ({ path: `/api/v1/tenants/${tenant.id}/config` }),
   'PUT /api/v1/tenants/:id/config': async () => ({
     path: `/api/v1/tenants/${tenant.id}/config`,

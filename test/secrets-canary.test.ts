@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSecret } from '../src/auth/secret-box.js';
+import { createSecretBox } from '../src/auth/secret-box.js';
 import { Q } from './helpers/config-domain.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -83,11 +83,21 @@ describe('the webhook signing secret: one value, encrypted at rest, never shown'
     expect(rows.map((r) => r.path)).toEqual(['settings.webhookSigningSecret']);
     expect(rows[0].value).toBeNull();
     // Encrypted with the configured key and bound to this tenant and path (AES-256-GCM).
-    expect(
-      openSecret(world.config.secretsKey, rows[0].encrypted_value!, `${tenant.id}:settings.webhookSigningSecret`),
-    ).toBe(secret);
+    const box = createSecretBox(world.config.secretsKey);
+    const sealed = rows[0].encrypted_value!;
+    expect(box.open(sealed, { tenantId: tenant.id, storagePath: 'settings.webhookSigningSecret' })).toBe(secret);
+    expect(() => box.open(sealed, { tenantId: tenant.id, storagePath: 'settings.other' })).toThrow();
     expect(() =>
-      openSecret(world.config.secretsKey, rows[0].encrypted_value!, `${tenant.id}:settings.other`),
+      box.open(sealed, {
+        tenantId: '00000000-0000-4000-8000-000000000000',
+        storagePath: 'settings.webhookSigningSecret',
+      }),
+    ).toThrow();
+    expect(() =>
+      createSecretBox(randomBytes(32)).open(sealed, {
+        tenantId: tenant.id,
+        storagePath: 'settings.webhookSigningSecret',
+      }),
     ).toThrow();
   });
 

@@ -265,6 +265,13 @@ const gqlCases: GqlCase[] = [
     variables: () => ({ tenantId: b.id }),
   },
   {
+    name: 'tenant(id: B).auditLogExport',
+    minRole: 'VIEWER',
+    code: 'FORBIDDEN',
+    query: `query($id: ID!) { tenant(id: $id) { auditLogExport { nodes { id action target changes actorKeyId } } } }`,
+    variables: () => ({ id: b.id }),
+  },
+  {
     name: 'tenant(id: B).exportConfiguration',
     minRole: 'VIEWER',
     code: 'FORBIDDEN',
@@ -513,6 +520,21 @@ const restCases = (): RestCase[] => [
     minRole: 'VIEWER',
     code: 'FORBIDDEN',
     ownTenant: true,
+  },
+  {
+    route: 'GET /api/admin/audit-logs/export',
+    method: 'GET',
+    path: '/api/admin/audit-logs/export?format=csv',
+    minRole: 'ADMIN',
+    code: 'FORBIDDEN',
+    ownTenant: true,
+  },
+  {
+    route: 'GET /api/admin/audit-logs/export',
+    method: 'GET',
+    path: `/api/admin/audit-logs/export?format=json&tenant_id=${b.id}`,
+    minRole: 'VIEWER',
+    code: 'FORBIDDEN',
   },
   {
     route: 'GET /api/v1/tenants/:id/config',

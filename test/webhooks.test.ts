@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSecretBox } from '../src/auth/secret-box.js';
 import { openStore, type Store } from '../src/db/connect.js';
 import {
   createWebhookDeliverer,
@@ -61,7 +62,7 @@ function newDeliverer(options: { allowPrivate?: boolean; store?: Store } = {}) {
     db: (options.store ?? world.store).db,
     logger,
     settingsEnv: {},
-    secretsKey: world.config.secretsKey,
+    secrets: createSecretBox(world.config.secretsKey),
     allowPrivate: options.allowPrivate ?? true,
     now: world.clock.now,
     random: () => 0.5,

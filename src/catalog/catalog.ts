@@ -9,19 +9,19 @@ import { tenantSettingsTree } from './tenant-settings.js';
  * `config.<section>.<field>`. A Setting instance declared in two documents (the webhook
  * signing secret) has one home: the storage path of its first declaration.
  */
-export type DocumentName = 'settings' | 'admin' | 'config';
+export type CatalogDocumentName = 'settings' | 'admin' | 'config';
 
 /** Documents sharing one version counter: seed 000 and seed 001 are both "settings". */
 export type VersionedDoc = 'settings' | 'config';
 
-export const documents: Record<DocumentName, { tree: SettingTree; prefix: string; versioned: VersionedDoc }> = {
+export const documents: Record<CatalogDocumentName, { tree: SettingTree; prefix: string; versioned: VersionedDoc }> = {
   settings: { tree: tenantSettingsTree, prefix: 'settings', versioned: 'settings' },
   admin: { tree: adminSettingsTree, prefix: 'admin', versioned: 'settings' },
   config: { tree: tenantConfigTree, prefix: 'config', versioned: 'config' },
 };
 
 export interface CatalogEntry {
-  document: DocumentName;
+  document: CatalogDocumentName;
   /** Dotted path within its document (`authentication.password_policy.min_length`). */
   path: string;
   /** For admin settings: the category and the path inside it (seed 001's change keys). */
@@ -38,8 +38,10 @@ const camelToSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2');
 const envNameOf = (storagePath: string) => camelToSnake(storagePath).replace(/[.]/g, '_').toUpperCase();
 
 const homes = new Map<Setting, string>();
-const byDocument = {} as Record<DocumentName, CatalogEntry[]>;
-for (const [name, doc] of Object.entries(documents) as Array<[DocumentName, (typeof documents)[DocumentName]]>) {
+const byDocument = {} as Record<CatalogDocumentName, CatalogEntry[]>;
+for (const [name, doc] of Object.entries(documents) as Array<
+  [CatalogDocumentName, (typeof documents)[CatalogDocumentName]]
+>) {
   byDocument[name] = leavesOf(doc.tree).map(({ path, setting }) => {
     const spec = setting.spec;
     if (!homes.has(setting)) homes.set(setting, spec.column ? `tenants.${spec.column}` : `${doc.prefix}.${path}`);
@@ -59,29 +61,29 @@ for (const [name, doc] of Object.entries(documents) as Array<[DocumentName, (typ
   });
 }
 
-export function entriesOf(document: DocumentName): CatalogEntry[] {
+export function entriesOf(document: CatalogDocumentName): CatalogEntry[] {
   return byDocument[document];
 }
 
 /** Every entry whose value counts toward one version counter (duplicates by home included). */
 export function entriesOfVersioned(versioned: VersionedDoc): CatalogEntry[] {
-  return (Object.keys(documents) as DocumentName[])
+  return (Object.keys(documents) as CatalogDocumentName[])
     .filter((d) => documents[d].versioned === versioned)
     .flatMap((d) => byDocument[d]);
 }
 
 /** The `setting_values.path` prefixes a versioned document reads (a prefix ends with a dot). */
 export function storagePrefixesOf(versioned: VersionedDoc): string[] {
-  return (Object.keys(documents) as DocumentName[])
+  return (Object.keys(documents) as CatalogDocumentName[])
     .filter((d) => documents[d].versioned === versioned)
     .map((d) => `${documents[d].prefix}.`);
 }
 
 const entryIndex = new Map<string, CatalogEntry>();
-for (const name of Object.keys(byDocument) as DocumentName[])
+for (const name of Object.keys(byDocument) as CatalogDocumentName[])
   for (const e of byDocument[name]) entryIndex.set(`${name}:${e.path}`, e);
 
-export function entryAt(document: DocumentName, path: string): CatalogEntry {
+export function entryAt(document: CatalogDocumentName, path: string): CatalogEntry {
   const entry = entryIndex.get(`${document}:${path}`);
   if (!entry) throw new Error(`No setting ${document}:${path} in the catalog`);
   return entry;

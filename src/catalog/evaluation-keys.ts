@@ -1,4 +1,4 @@
-import { type CatalogEntry, type DocumentName, documents, entriesOf } from './catalog.js';
+import { type CatalogDocumentName, type CatalogEntry, documents, entriesOf } from './catalog.js';
 import { type Feature, features } from './features.js';
 
 /**
@@ -14,7 +14,7 @@ export type EvaluationKey =
 
 export const evaluationKeys: readonly EvaluationKey[] = [
   ...features.map((feature): EvaluationKey => ({ key: feature.key, kind: 'feature', feature })),
-  ...(Object.keys(documents) as DocumentName[])
+  ...(Object.keys(documents) as CatalogDocumentName[])
     .flatMap((document) => entriesOf(document))
     .filter((entry) => !entry.spec.secret)
     .map((entry): EvaluationKey => ({ key: `${entry.document}.${entry.path}`, kind: 'setting', entry })),

@@ -15,6 +15,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { AUDIT_EXPORT_MAX_PAGE_SIZE } from '../services/audit-log.js';
 import { MAX_PAGE_SIZE } from '../services/pagination.js';
 
 /**
@@ -71,7 +72,12 @@ export const UNPAGED_LIST_SIZE = 10;
 /** `first` when a paginated field is not given one (services/pagination's default). */
 export const DEFAULT_PAGE_SIZE = 20;
 
-export interface DocumentShape {
+/** Paginated fields whose pages are not the lists' (default DEFAULT_PAGE_SIZE, at most MAX_PAGE_SIZE). */
+export const PAGE_SIZES: Readonly<Record<string, { fallback: number; max: number }>> = {
+  'Tenant.auditLogExport': { fallback: AUDIT_EXPORT_MAX_PAGE_SIZE, max: AUDIT_EXPORT_MAX_PAGE_SIZE },
+};
+
+export interface OperationShape {
   /** The deepest operation's depth. */
   depth: number;
   aliases: number;
@@ -95,9 +101,9 @@ const ZERO: Counts = { depth: 0, aliases: 0, directives: 0, fields: 0 };
  * reused at every spread (a 40-level fragment bomb is 40 small sums, not 2^40 visits). Needs no
  * schema and runs before validation; a fragment cycle (which validation refuses) counts as empty.
  */
-export function documentShape(document: DocumentNode): DocumentShape {
+export function operationShape(ast: DocumentNode): OperationShape {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of ast.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const memo = new Map<string, Counts | null>();
 
   const ofFragment = (name: string): Counts => {
@@ -141,8 +147,8 @@ export function documentShape(document: DocumentNode): DocumentShape {
     return { depth, aliases, directives, fields };
   };
 
-  const shape: DocumentShape = { ...ZERO };
-  for (const d of document.definitions) {
+  const shape: OperationShape = { ...ZERO };
+  for (const d of ast.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION) continue;
     const counts = ofSelectionSet(d.selectionSet);
     shape.depth = Math.max(shape.depth, counts.depth);
@@ -155,7 +161,7 @@ export function documentShape(document: DocumentNode): DocumentShape {
 
 /** The first limit a shape breaks, as [limit name, found, maximum]; null when it fits. */
 export function brokenShapeLimit(
-  shape: DocumentShape,
+  shape: OperationShape,
   limits: OperationLimits,
 ): [keyof OperationLimits, number, number] | null {
   if (shape.depth > limits.maxDepth) return ['maxDepth', shape.depth, limits.maxDepth];
@@ -180,13 +186,13 @@ export interface OperationCost {
  */
 export function operationCost(
   schema: GraphQLSchema,
-  document: DocumentNode,
+  ast: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
 ): OperationCost {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
-  for (const d of document.definitions) {
+  for (const d of ast.definitions) {
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
     else if (d.kind === Kind.OPERATION_DEFINITION && (operationName ? d.name?.value === operationName : !operation))
       operation = d;
@@ -195,12 +201,13 @@ export function operationCost(
   if (!operation) return { cost: 0, heavy };
   const memo = new Map<string, number | null>();
 
-  const pageSize = (field: FieldNode): number | undefined => {
+  const pageSize = (field: FieldNode, coordinate: string): number | undefined => {
+    const own = PAGE_SIZES[coordinate];
     const arg = field.arguments?.find((a) => a.name.value === 'first');
-    if (!arg) return undefined;
+    if (!arg) return own?.fallback;
     const raw = literalValueOf(arg.value, variables);
-    const n = typeof raw === 'number' && Number.isFinite(raw) ? raw : DEFAULT_PAGE_SIZE;
-    return Math.min(Math.max(1, n), MAX_PAGE_SIZE);
+    const n = typeof raw === 'number' && Number.isFinite(raw) ? raw : (own?.fallback ?? DEFAULT_PAGE_SIZE);
+    return Math.min(Math.max(1, n), own?.max ?? MAX_PAGE_SIZE);
   };
 
   const ofSelectionSet = (type: GraphQLNamedType | null | undefined, selectionSet: SelectionSetNode): number => {
@@ -219,7 +226,7 @@ export function operationCost(
           cost += weight;
           continue;
         }
-        const first = pageSize(selection);
+        const first = pageSize(selection, def ? `${type!.name}.${def.name}` : '');
         const times =
           first ?? (def && isListOf(def.type) && !type!.name.endsWith('Connection') ? UNPAGED_LIST_SIZE : 1);
         cost += weight + times * ofSelectionSet(def ? getNamedType(def.type) : null, selection.selectionSet);

@@ -1,8 +1,8 @@
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
+import { requestInfo } from '../http/request-info.js';
 import type { ServiceContext } from '../services/service-context.js';
-import { requestInfo } from './request-info.js';
 
 /** graphql-js' hint at names the schema holds: ` Did you mean "x"?`, `… the enum value "Y"?`. */
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;

@@ -4,9 +4,9 @@ import type { Plugin } from 'graphql-yoga';
 import { secretsEqual } from '../auth/secrets.js';
 import type { Db } from '../db/connect.js';
 import { apiKeyFromRequest } from '../http/api-key-from-request.js';
+import { requestInfo } from '../http/request-info.js';
 import { counter, histogram, metricsRegistry } from '../metrics/registry.js';
-import { resolvePrincipal } from '../services/principal.js';
-import { requestInfo } from './request-info.js';
+import { principalOfApiKey } from '../services/api-key-lookup.js';
 
 export interface MetricsOptions {
   db: Db;
@@ -48,10 +48,8 @@ const MAX_FIELDS_IN_LABEL = 4;
  * values is bounded by the schema. The client's operation *name* is never used: it is free text
  * and could carry anything (an id, a key) into a label.
  */
-export function operationLabel(document: DocumentNode, operationName?: string | null): string {
-  const operations = document.definitions.filter(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-  );
+export function operationLabel(ast: DocumentNode, operationName?: string | null): string {
+  const operations = ast.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName
     ? operations.find((o) => o.name?.value === operationName)
     : operations.length === 1
@@ -82,7 +80,7 @@ export function useMetrics({ db, platformAdminKey, metricsToken, now }: MetricsO
     if (!key) return 401;
     if ((platformAdminKey && secretsEqual(key, platformAdminKey)) || (metricsToken && secretsEqual(key, metricsToken)))
       return 200;
-    const principal = await resolvePrincipal(db, undefined, key, undefined, now());
+    const principal = await principalOfApiKey(db, undefined, key, undefined, now());
     return principal.kind === 'tenant' ? 403 : 401;
   }
 

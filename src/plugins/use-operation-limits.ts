@@ -4,10 +4,10 @@ import { DomainError, unauthenticated } from '../errors/domain-error.js';
 import {
   brokenShapeLimit,
   DEFAULT_OPERATION_LIMITS,
-  type DocumentShape,
-  documentShape,
   type OperationLimits,
+  type OperationShape,
   operationCost,
+  operationShape,
 } from '../limits/operation-limits.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -43,7 +43,7 @@ const WHAT: Partial<Record<keyof OperationLimits, string>> = {
  */
 export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Plugin<ServiceContext> {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...overrides };
-  const shapes = new WeakMap<DocumentNode, DocumentShape>();
+  const shapes = new WeakMap<DocumentNode, OperationShape>();
 
   return {
     onParams({ params, setResult }) {
@@ -74,7 +74,7 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
         }
         if (!result || result instanceof Error) return;
         let shape = shapes.get(result);
-        if (!shape) shapes.set(result, (shape = documentShape(result)));
+        if (!shape) shapes.set(result, (shape = operationShape(result)));
         const broken = brokenShapeLimit(shape, limits);
         if (broken) {
           const [limit, found, max] = broken;
@@ -137,6 +137,6 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
 }
 
 /** A write's response echoes what it wrote: refusing it after the write would lie about the outcome. */
-function isMutation(document: DocumentNode, operationName: string | null | undefined): boolean {
-  return getOperationAST(document, operationName)?.operation === 'mutation';
+function isMutation(ast: DocumentNode, operationName: string | null | undefined): boolean {
+  return getOperationAST(ast, operationName)?.operation === 'mutation';
 }

@@ -32,7 +32,7 @@ export interface RateLimitOptions {
   /** Defaults to the declared policies of src/rate-limit/policies.ts. */
   fieldPolicies?: Readonly<Record<string, readonly RateLimitPolicy[]>>;
   requestPolicies?: readonly RateLimitPolicy[];
-  invalidDocumentPolicy?: RateLimitPolicy;
+  invalidOperationPolicy?: RateLimitPolicy;
   /** The app clock (tests move it); the wall clock by default. */
   now?: () => Date;
 }
@@ -68,14 +68,14 @@ export function subjectOf(
  */
 export function occurrences(
   schema: GraphQLSchema,
-  document: DocumentNode,
+  ast: DocumentNode,
   coordinates: ReadonlySet<string>,
   operationName?: string | null,
 ): Map<string, number> {
-  const operation = getOperationAST(document, operationName);
+  const operation = getOperationAST(ast, operationName);
   if (!operation || coordinates.size === 0) return new Map();
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of ast.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const ofFragment = new Map<string, Map<string, number>>();
   const IN_PROGRESS = new Map<string, number>();
 
@@ -131,11 +131,11 @@ interface Charge {
 
 /** True when the operation is a mutation whose every root field says `dryRun: true` (literally or by variable). */
 export function isDryRun(
-  document: DocumentNode,
+  ast: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
 ): boolean {
-  const operation = getOperationAST(document, operationName);
+  const operation = getOperationAST(ast, operationName);
   if (operation?.operation !== 'mutation' || operation.selectionSet.selections.length === 0) return false;
   return operation.selectionSet.selections.every((selection) => {
     if (selection.kind !== Kind.FIELD) return false;
@@ -147,7 +147,8 @@ export function isDryRun(
 
 /**
  * Rate limits, enforced once for GraphQL and every REST route (which runs GraphQL through this
- * same pipeline). Before execution the operation's charges are found — each occurrence of a
+ * same pipeline), and once per request (a streamed route's later pages are not charged again).
+ * Before execution the operation's charges are found — each occurrence of a
  * limited field counts against the field's policies (src/rate-limit/policies.ts), then the
  * request counts once against the request policies (the key's; the address's when there is no
  * valid key) — and each is checked and recorded in one step by the store
@@ -166,30 +167,32 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     scale = 1,
     fieldPolicies = FIELD_POLICIES,
     requestPolicies = REQUEST_POLICIES,
-    invalidDocumentPolicy = INVALID_DOCUMENTS,
+    invalidOperationPolicy = INVALID_DOCUMENTS,
     now = () => new Date(),
   } = options;
   const maxOf = (policy: RateLimitPolicy) => Math.max(1, Math.round(policy.max * scale));
   const limited = new Set(Object.keys(fieldPolicies));
   // Yoga caches parsed documents (and the REST layer parses its own once), so the same document
   // object comes back for a repeated query.
-  const chargesByDocument = new WeakMap<DocumentNode, Map<string, Charge[]>>();
+  const chargesByAst = new WeakMap<DocumentNode, Map<string, Charge[]>>();
   /** Addresses over the invalid-document limit: until when (app clock, ms) they are refused. */
   const refusedUntil = new Map<string, number>();
+  /** Request contexts already charged (a context is one request's). */
+  const charged = new WeakSet<object>();
 
-  const chargesFor = (schema: GraphQLSchema, document: DocumentNode, operationName?: string | null) => {
-    let byOperation = chargesByDocument.get(document);
-    if (!byOperation) chargesByDocument.set(document, (byOperation = new Map()));
+  const chargesFor = (schema: GraphQLSchema, ast: DocumentNode, operationName?: string | null) => {
+    let byOperation = chargesByAst.get(ast);
+    if (!byOperation) chargesByAst.set(ast, (byOperation = new Map()));
     let charges = byOperation.get(operationName ?? '');
     if (!charges) {
       const byPolicy = new Map<RateLimitPolicy, number>();
-      for (const [coordinate, n] of occurrences(schema, document, limited, operationName)) {
+      for (const [coordinate, n] of occurrences(schema, ast, limited, operationName)) {
         for (const policy of fieldPolicies[coordinate] ?? []) byPolicy.set(policy, (byPolicy.get(policy) ?? 0) + n);
       }
       // Field policies first: a request they refuse is then not counted against the key.
       charges = [...byPolicy].map(([policy, cost]) => ({ policy, cost }));
       // Unless every root field has a limit replacing the request's (OFREP evaluations).
-      if (!rootsReplaceRequestPolicies(schema, document, operationName, fieldPolicies)) {
+      if (!rootsReplaceRequestPolicies(schema, ast, operationName, fieldPolicies)) {
         for (const policy of requestPolicies) if (!byPolicy.has(policy)) charges.push({ policy, cost: 1 });
       }
       byOperation.set(operationName ?? '', charges);
@@ -207,11 +210,11 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
         refusedUntil.delete(address);
         return;
       }
-      setResult({ errors: [rateLimited(invalidDocumentPolicy, maxOf(invalidDocumentPolicy), waitMs)] });
+      setResult({ errors: [rateLimited(invalidOperationPolicy, maxOf(invalidOperationPolicy), waitMs)] });
     },
     async onExecutionResult({ result, context, setResult }) {
-      if (!isInvalidDocument(result)) return;
-      const policy = invalidDocumentPolicy;
+      if (!isInvalidOperation(result)) return;
+      const policy = invalidOperationPolicy;
       const address = `address:${clientAddressOf(context)}`;
       const decision = await store.hit(policy.name, address, maxOf(policy), policy.windowSeconds * 1000);
       if (decision.allowed) return;
@@ -220,6 +223,10 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue as unknown as ServiceContext;
+      // One request, one charge: a streamed REST route runs its operation once per page of its
+      // answer, every time on the same request's context.
+      if (charged.has(ctx)) return;
+      charged.add(ctx);
       let charges = chargesFor(args.schema, args.document, args.operationName);
       if (isDryRun(args.document, args.operationName, args.variableValues)) charges = asDryRun(charges);
       for (const { policy, cost } of charges) {
@@ -243,11 +250,11 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
 /** True when the operation's every root field has a policy that replaces the request policies. */
 function rootsReplaceRequestPolicies(
   schema: GraphQLSchema,
-  document: DocumentNode,
+  ast: DocumentNode,
   operationName: string | null | undefined,
   fieldPolicies: Readonly<Record<string, readonly RateLimitPolicy[]>>,
 ): boolean {
-  const operation = getOperationAST(document, operationName);
+  const operation = getOperationAST(ast, operationName);
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root || operation.selectionSet.selections.length === 0) return false;
   return operation.selectionSet.selections.every(
@@ -268,7 +275,7 @@ function asDryRun(charges: readonly Charge[]): Charge[] {
 }
 
 /** A result of a document that did not parse or validate (it never reached execution). */
-function isInvalidDocument(result: unknown): boolean {
+function isInvalidOperation(result: unknown): boolean {
   const errors = (result as ExecutionResult | undefined)?.errors;
   if (!errors?.length || (result as ExecutionResult).data !== undefined) return false;
   return errors.some(

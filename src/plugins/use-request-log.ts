@@ -1,12 +1,13 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
-import { requestInfo } from './request-info.js';
+import { requestInfo } from '../http/request-info.js';
 
 function principalFields(p: Principal | undefined) {
   if (!p) return { principal: null };
   if (p.kind === 'tenant') return { principal: { tenantId: p.tenantId, keyId: p.keyId, role: p.role } };
   if (p.kind === 'platform') return { principal: { platformAdmin: true } };
+  if (p.kind === 'system') return { principal: { system: p.task } };
   return { principal: { anonymous: p.reason } };
 }
 

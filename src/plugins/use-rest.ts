@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
 import { eventStreamBody } from '../http/event-stream.js';
+import { requestInfo } from '../http/request-info.js';
 import {
   type ErrorContext,
   errorBody,
@@ -12,15 +13,17 @@ import {
   restErrorOf,
   statusOf,
 } from '../rest/dialects.js';
+import { EXPORT_FORMATS } from '../rest/export-formats.js';
 import { enumValues } from '../rest/graphql-json-schema.js';
 import { etagOf, notModified, prefersHtml, readIfMatch, readJsonBody, readQuery } from '../rest/http-input.js';
 import { buildOpenApi } from '../rest/openapi.js';
 import {
-  documentText,
   type EventStreamSpec,
   type Family,
+  type JsonSchema,
   operationName,
   operationOf,
+  operationText,
   type Route,
   type RouteRequest,
   type RouteResponse,
@@ -28,7 +31,6 @@ import {
 import { RouteMatcher } from '../rest/route-matcher.js';
 
 import type { ServiceContext } from '../services/service-context.js';
-import { requestInfo } from './request-info.js';
 import { maskUnexpected } from './use-error-mapping.js';
 
 /** What the REST layer uses of yoga's `getEnveloped` (the plugins' context and execute). */
@@ -66,11 +68,17 @@ export interface RestInitialContext {
   restApiKey?: string | null;
 }
 
+/** Runs a route's operation with these variables on the request it was prepared for. */
+type RunOperation = (variables: Record<string, unknown>) => Promise<ExecutionResult>;
+
+/** The item schema of a streamed route (its `responseSchema` is an array of them): the CSV columns. */
+function itemSchemaOf(route: Route): JsonSchema {
+  return (route.responseSchema.items as JsonSchema | undefined) ?? {};
+}
+
 /** A route with its operation parsed and validated once, at start. */
 interface CompiledRoute {
-  document: DocumentNode;
-  /** The document as text, as a client would send it (the request's GraphQL params). */
-  text: string;
+  ast: DocumentNode;
   operationName: string;
 }
 
@@ -145,7 +153,7 @@ function errorResponse(error: RestError, ctx: ErrorContext, headers = new Header
  * The legacy REST paths. Each request matching the route table runs its route's one GraphQL
  * operation in process, through this same Yoga instance's plugins (`getEnveloped`: context with
  * auth, rate limits, error mapping and masking, execution), exactly as for GraphQL clients but
- * without a second HTTP request: the document was parsed and validated once at start, and the
+ * without a second HTTP request: the operation was parsed and validated once at start, and the
  * result's `data` goes to the route as it is. Also serves `GET /openapi.json`, and answers every
  * other path except the GraphQL endpoint with a JSON 404: keep this plugin last.
  */
@@ -174,10 +182,13 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     variableValues: Record<string, unknown>,
   ): Promise<
     | { errors: readonly GraphQLError[] }
-    | { run: (kind: 'execute' | 'subscribe') => ReturnType<Enveloped['execute']>; contextValue: unknown }
+    | {
+        run: (kind: 'execute' | 'subscribe', variables?: Record<string, unknown>) => ReturnType<Enveloped['execute']>;
+        contextValue: unknown;
+      }
   > {
-    const { document, text, operationName } = compiled.get(route)!;
-    const params = { query: text, operationName, variables: variableValues };
+    const { ast, operationName } = compiled.get(route)!;
+    const params = { query: operationText(route), operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
     const initial: Partial<YogaInitialContext> & RestInitialContext = { ...serverContext, request, params, restApiKey };
     const enveloped = getEnveloped(initial);
@@ -189,26 +200,131 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
       if (error instanceof GraphQLError) return { errors: [error] };
       throw error;
     }
-    const run = (kind: 'execute' | 'subscribe') => {
+    const run = (kind: 'execute' | 'subscribe', variables = variableValues) => {
       // The operation runs: the request log names it.
       requestInfo(request).operationName = operationName;
-      return enveloped[kind]({ schema: enveloped.schema, document, contextValue, variableValues, operationName });
+      return enveloped[kind]({
+        schema: enveloped.schema,
+        document: ast,
+        contextValue,
+        variableValues: variables,
+        operationName,
+      });
     };
     return { run, contextValue };
   }
 
-  /** Runs the route's operation; its errors are already mapped (codes, details, masking). */
-  async function execute(
+  /**
+   * The route's operation on this request, ready to run: the context (the key's principal) is
+   * built once; each run executes it through the plugins, its errors already mapped (codes,
+   * details, masking). A paged route runs it once per page, all on this one context.
+   */
+  async function operationRunner(
     request: Request,
     serverContext: object,
     route: Route,
     variableValues: Record<string, unknown>,
-  ): Promise<ExecutionResult> {
+  ): Promise<RunOperation | { errors: readonly GraphQLError[] }> {
     const prepared = await prepare(request, serverContext, route, variableValues);
-    if ('errors' in prepared) return { errors: prepared.errors };
-    const result = await prepared.run('execute');
-    if (Symbol.asyncIterator in result) throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
-    return result;
+    if ('errors' in prepared) return prepared;
+    return async (variables) => {
+      const result = await prepared.run('execute', variables);
+      if (Symbol.asyncIterator in result)
+        throw new Error(`Route ${route.method} ${route.path}: its operation streamed`);
+      return result;
+    };
+  }
+
+  /**
+   * A streamed route's body: the first page (already run and answered) is written at once; each
+   * further page runs only when the client has taken the one before (a pull stream with one
+   * chunk queued), so memory holds about one page whatever the length, and a slow reader slows
+   * the queries instead of filling memory. A page that fails after the status was sent cuts the
+   * body short (an error of the stream: the client sees an incomplete transfer, and a JSON array
+   * that does not parse); a client that goes away stops the paging.
+   */
+  function streamPages(
+    request: Request,
+    route: Route,
+    req: RouteRequest,
+    run: RunOperation,
+    variables: Record<string, unknown>,
+    firstData: unknown,
+    firstItems: unknown,
+  ): ReadableStream<Uint8Array> {
+    const paging = route.pages!;
+    const info = requestInfo(request);
+    const writer = EXPORT_FORMATS[paging.format(req)].writer(itemSchemaOf(route));
+    const encoder = new TextEncoder();
+    const startedAt = process.hrtime.bigint();
+    let next = paging.next(firstData, req);
+    let pages = 1;
+    let bytes = 0;
+    let ended = false;
+    const end = (outcome: string, extra: Record<string, unknown> = {}) => {
+      if (ended) return;
+      ended = true;
+      const durationMs = Number((process.hrtime.bigint() - startedAt) / 1000n) / 1000;
+      logger.info(
+        { requestId: info.id, route: info.route, outcome, pages, bytes, durationMs, ...extra },
+        'stream ended',
+      );
+    };
+    const chunk = (text: string) => {
+      const encoded = encoder.encode(text);
+      bytes += encoded.byteLength;
+      return encoded;
+    };
+    const itemsOf = (items: unknown) => {
+      if (!Array.isArray(items)) throw new Error(`Route ${route.method} ${route.path}: a page's body is not an array`);
+      return items;
+    };
+    // The server aborts the request's signal when the connection closes before the body ends.
+    request.signal?.addEventListener('abort', () => end('client closed'), { once: true });
+    return new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          controller.enqueue(chunk(writer.head() + writer.rows(itemsOf(firstItems)) + (next ? '' : writer.tail())));
+          if (!next) {
+            controller.close();
+            end('complete');
+          }
+        },
+        async pull(controller) {
+          if (ended) return;
+          try {
+            const result = await run({ ...variables, ...next });
+            if (ended) return; // the client went away while the page ran
+            if (result.errors?.length || !result.data) {
+              const first = result.errors?.[0];
+              end('failed', { code: first?.extensions?.code ?? null, error: first?.message ?? 'no data' });
+              controller.error(new Error('The streamed answer failed part-way; it is incomplete'));
+              return;
+            }
+            next = paging.next(result.data, req);
+            pages++;
+            const text = writer.rows(itemsOf(route.respond!(result.data, req).body)) + (next ? '' : writer.tail());
+            controller.enqueue(chunk(text));
+            if (!next) {
+              controller.close();
+              end('complete');
+            }
+          } catch (error) {
+            const err = error as Error;
+            logger.error(
+              { requestId: info.id, err: { message: err?.message, stack: err?.stack } },
+              'unexpected REST error',
+            );
+            end('failed', { code: 'INTERNAL_SERVER_ERROR' });
+            controller.error(new Error('The streamed answer failed part-way; it is incomplete'));
+          }
+        },
+        cancel() {
+          end('client closed');
+        },
+      },
+      { highWaterMark: 1 },
+    );
   }
 
   /**
@@ -217,7 +333,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
    * answered like any route's; an error result later ends the stream (logged), and the client
    * resumes with `Last-Event-ID`.
    */
-  async function stream(
+  async function answerEventStream(
     request: Request,
     serverContext: object,
     route: Route,
@@ -326,9 +442,12 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
         });
       return fail(error);
     };
-    if (route.events) return stream(request, serverContext, route, route.events, req, headers, failed);
+    if (route.events) return answerEventStream(request, serverContext, route, route.events, req, headers, failed);
 
-    const result = await execute(request, serverContext, route, route.variables(req));
+    const variables = route.variables(req);
+    const operation = await operationRunner(request, serverContext, route, variables);
+    if (typeof operation !== 'function') return failed(operation.errors);
+    const result = await operation(variables);
     if (result.errors?.length) return failed(result.errors);
     if (!result.data) return fail({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
 
@@ -341,6 +460,15 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
     }
     const status = out.status ?? route.status ?? 200;
     for (const [name, value] of Object.entries(out.headers ?? {})) headers.set(name, value);
+    if (route.pages) {
+      const paging = route.pages;
+      const format = EXPORT_FORMATS[paging.format(req)];
+      headers.set('content-type', format.contentType);
+      headers.set('content-disposition', `attachment; filename="${paging.filename}.${format.extension}"`);
+      headers.set('cache-control', 'no-store');
+      const body = streamPages(request, route, req, operation, variables, result.data, out.body);
+      return new Response(body, { status, headers });
+    }
     if (status === 304) return new Response(null, { status, headers });
     if (out.version != null && route.concurrency) {
       const etag = etagOf(out.version);
@@ -362,7 +490,7 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
       getEnveloped = yoga.getEnveloped as unknown as typeof getEnveloped;
       graphqlEndpoint = yoga.graphqlEndpoint;
       // Every route's operation parsed and validated once, through the same plugins' parse and
-      // validate a client's document goes through; a route the schema refuses stops the start.
+      // validate a client's operation goes through; a route the schema refuses stops the start.
       const enveloped = yoga.getEnveloped({} as never);
       for (const route of routes) {
         // A route answers with a body (`respond`) or a stream of a subscription (`events`), not both.
@@ -371,14 +499,13 @@ export function useRest({ routes, schema, logger, heartbeatMs = 15_000 }: UseRes
           throw new Error(
             `REST route ${route.method} ${route.path}: needs either respond (a query or mutation) or events (a subscription)`,
           );
-        const text = documentText(route);
-        const document = enveloped.parse(text);
-        const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
+        const ast = enveloped.parse(operationText(route));
+        const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, ast);
         if (errors.length)
           throw new Error(
-            `REST route ${route.method} ${route.path}: its document is invalid: ${errors.map((e) => e.message).join('; ')}`,
+            `REST route ${route.method} ${route.path}: its operation is invalid: ${errors.map((e) => e.message).join('; ')}`,
           );
-        compiled.set(route, { document, text, operationName: operationName(route) });
+        compiled.set(route, { ast, operationName: operationName(route) });
       }
     },
     async onRequest({ request, url, endResponse, serverContext }) {

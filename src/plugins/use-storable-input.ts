@@ -32,9 +32,9 @@ export function useStorableInput(): Plugin {
 }
 
 /** The first string literal or input-object field name of the document Postgres cannot store. */
-function unstorableLiteral(document: DocumentNode): FieldIssue | null {
+function unstorableLiteral(ast: DocumentNode): FieldIssue | null {
   let found: FieldIssue | null = null;
-  visit(document, {
+  visit(ast, {
     Argument(node) {
       if (found) return false;
       visit(node.value, {

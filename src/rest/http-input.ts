@@ -194,6 +194,7 @@ export function readQuery(
     } else {
       const unstorable = unstorableText(raw);
       if (unstorable) return bad(`${name} ${unstorable}`, name);
+      if (spec.enum && !spec.enum.includes(raw)) return bad(`${name} must be one of ${spec.enum.join(', ')}`, name);
       out[name] = raw;
     }
   }

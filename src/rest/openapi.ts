@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { documentedStatuses, errorSchema, hasErrorBody, reasonPhrase } from './dialects.js';
+import { EXPORT_FORMATS } from './export-formats.js';
 import { enumValues, inputFieldNames, inputTypeSchema, selectionSchema } from './graphql-json-schema.js';
 import { type Family, type JsonSchema, operationName, type Route, SELECTION } from './route.js';
 
@@ -59,8 +60,8 @@ function bodySchema(route: Route, schema: GraphQLSchema): JsonSchema | undefined
 /** One Server-Sent Event of a streamed route (as OFREP's own spec describes its events): `data` is JSON. */
 /**
  * A route's documented success body, with each `selected()` value's schema derived from the
- * route's document and the live schema (what it writes beside the selection wins). A selection
- * the document does not make stops the build: the docs cannot name a field the route never reads.
+ * route's operation and the live schema (what it writes beside the selection wins). A selection
+ * the operation does not make stops the build: the docs cannot name a field the route never reads.
  */
 export function responseSchemaOf(route: Route, schema: GraphQLSchema): JsonSchema {
   const resolve = (node: unknown): unknown => {
@@ -69,8 +70,8 @@ export function responseSchemaOf(route: Route, schema: GraphQLSchema): JsonSchem
     const { [SELECTION]: path, ...written } = node as Record<string, unknown>;
     const resolved = Object.fromEntries(Object.entries(written).map(([key, value]) => [key, resolve(value)]));
     if (path === undefined) return resolved;
-    const derived = selectionSchema(schema, route.document, String(path));
-    if (!derived) throw new Error(`REST route ${route.method} ${route.path}: its document selects nothing at ${path}`);
+    const derived = selectionSchema(schema, route.operation, String(path));
+    if (!derived) throw new Error(`REST route ${route.method} ${route.path}: its operation selects nothing at ${path}`);
     return { ...derived, ...resolved };
   };
   return resolve(route.responseSchema) as JsonSchema;
@@ -118,7 +119,11 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
         schema:
           spec.type === 'integer'
             ? { type: 'integer' }
-            : { type: 'string', ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}) },
+            : {
+                type: 'string',
+                ...(spec.type === 'timestamp' ? { description: 'ISO-8601 or Unix seconds' } : {}),
+                ...(spec.enum ? { enum: spec.enum } : {}),
+              },
       })),
       ...(route.events
         ? [
@@ -159,10 +164,17 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
           },
         ]),
     );
+    const successBody = responseSchemaOf(route, schema);
     const content: Record<string, unknown> = route.events
-      ? { 'text/event-stream': { schema: eventSchema(responseSchemaOf(route, schema)) } }
-      : { 'application/json': { schema: responseSchemaOf(route, schema) } };
+      ? { 'text/event-stream': { schema: eventSchema(successBody) } }
+      : { 'application/json': { schema: successBody } };
     if (route.html) content['text/html'] = { schema: { type: 'string' } };
+    for (const name of route.pages?.formats ?? []) {
+      const format = EXPORT_FORMATS[name];
+      const mediaType = format.contentType.split(';')[0];
+      const formatSchema = mediaType === 'application/json' ? successBody : { type: 'string' };
+      content[mediaType] = { schema: { ...formatSchema, description: format.description } };
+    }
     (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = {
       operationId: operationName(route),
       summary: route.summary,
@@ -186,6 +198,16 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
             ? {
                 headers: {
                   ETag: { description: 'The resource version; send it back as If-Match.', schema: { type: 'string' } },
+                },
+              }
+            : {}),
+          ...(route.pages
+            ? {
+                headers: {
+                  'Content-Disposition': {
+                    description: `attachment; filename="${route.pages.filename}.<format>": a file to save. The body is streamed page by page; an incomplete transfer means it failed part-way.`,
+                    schema: { type: 'string' },
+                  },
                 },
               }
             : {}),

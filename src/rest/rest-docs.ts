@@ -1,5 +1,6 @@
 import { type GraphQLSchema, getNamedType, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { documentedStatuses, errorSchema, reasonPhrase } from './dialects.js';
+import { EXPORT_FORMATS } from './export-formats.js';
 import { buildOpenApi, openApiPath, responseSchemaOf } from './openapi.js';
 import { type Family, type JsonSchema, operationName, type Route } from './route.js';
 
@@ -25,18 +26,21 @@ const ROLE_TEXT: Record<(typeof ROLE_ORDER)[number], string> = {
 /**
  * The least role a route's key needs: the strongest scope-auth scope among the fields its
  * GraphQL operation selects (read from the schema's Pothos field options, so it cannot drift).
+ * `tenantKey` (the platform admin has no tenant) stands beside the order: it only narrows who.
  */
 export function routeRole(route: Route, schema: GraphQLSchema): string {
   if (route.auth === 'public') return ROLE_TEXT.public;
   let strongest = ROLE_ORDER.indexOf('authenticated');
+  let tenantKeyOnly = false;
   const typeInfo = new TypeInfo(schema);
   visit(
-    route.document,
+    route.operation,
     visitWithTypeInfo(typeInfo, {
       Field() {
         const scopes = (typeInfo.getFieldDef()?.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)
           ?.pothosOptions?.authScopes;
         if (!scopes || typeof scopes !== 'object') return;
+        if (Object.keys(scopes).join() === 'tenantKey') tenantKeyOnly = true;
         // Scopes of one field are alternatives (any one suffices): the weakest of them counts.
         const ranks = Object.keys(scopes)
           .map((s) => ROLE_ORDER.indexOf(s as (typeof ROLE_ORDER)[number]))
@@ -46,6 +50,10 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
     }),
   );
   const role = ROLE_ORDER[strongest];
+  if (tenantKeyOnly)
+    return role === 'authenticated' || role === 'viewer'
+      ? 'a tenant key, any role (not the platform admin)'
+      : `${ROLE_TEXT[role]}${role === 'admin' ? '' : ' or above'} (a tenant key, not the platform admin)`;
   if (role === 'admin') return 'admin (or the platform admin)';
   return role === 'viewer' || role === 'operator'
     ? `${ROLE_TEXT[role]} or above (or the platform admin)`
@@ -153,6 +161,14 @@ export function restDocsMarkdown(routes: readonly Route[], schema: GraphQLSchema
         '  ```',
         '',
       );
+      if (route.pages) {
+        out.push(
+          `  Streamed page by page as a file (\`Content-Disposition: attachment; filename="${route.pages.filename}.<format>"\`); an incomplete transfer means it failed part-way. Formats:`,
+        );
+        for (const name of route.pages.formats)
+          out.push(`  - \`${name}\` (\`${EXPORT_FORMATS[name].contentType}\`): ${EXPORT_FORMATS[name].description}`);
+        out.push('');
+      }
       const errors = Object.keys(op.responses).filter((s) => s !== success);
       out.push(`- Errors: ${errors.join(', ')}`, '');
     }

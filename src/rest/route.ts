@@ -1,6 +1,5 @@
 import { Kind, type OperationDefinitionNode, print } from 'graphql';
 import type { TadaDocumentNode } from './typed-graphql.js';
-
 /**
  * One documented REST path = one entry of this type. A route holds no business logic: it says
  * which GraphQL operation to run, how the HTTP request becomes that operation's variables, and
@@ -40,6 +39,8 @@ export interface PathParamSpec {
 export interface QueryParamSpec {
   description: string;
   type: 'string' | 'integer' | 'timestamp';
+  /** The only values a string parameter takes; another is invalid input. */
+  enum?: readonly string[];
   /**
    * The GraphQL variable this parameter becomes, when its name differs. An invalid-input error
    * GraphQL reports about that variable is told to the client in the parameter's name.
@@ -107,8 +108,29 @@ export interface RouteResponse {
   headers?: Record<string, string>;
 }
 
-// `respond` and `html` are methods (bivariant in `data`), so routes of different data types
-// form one `Route[]` without `any`.
+/** The text formats a streamed body can be written in (src/rest/export-formats.ts). */
+export type ExportFormatName = 'json' | 'csv';
+
+/**
+ * A body too long to hold in memory (an export), written page by page as the client reads it.
+ * The route's operation runs once per page on the same request (one context: one auth check,
+ * one rate-limit charge, one request-log line); `respond` maps each page's `data` to that page's
+ * items (an array), and the body is the items of every page, in the format the request asks
+ * for. `responseSchema` is the JSON format's: an array of those items.
+ */
+export interface PagedBody<TData> {
+  /** The variables of the page after `data` (over the route's own), or null when it was the last. */
+  next(data: TData, req: RouteRequest): Record<string, unknown> | null;
+  /** The formats offered, for OpenAPI (a query parameter of the route declares them). */
+  formats: readonly ExportFormatName[];
+  /** The format this request asks for. */
+  format(req: RouteRequest): ExportFormatName;
+  /** The file name offered in `Content-Disposition: attachment`, without its extension. */
+  filename: string;
+}
+
+// `respond`, `html` and the stream's `next` are methods (bivariant in `data`), so routes of
+// different data types form one `Route[]` without `any`.
 export interface Route<TData = unknown> {
   method: HttpMethod;
   /** Express-style pattern: `/api/v1/tenants/:id/config`. Static segments win over params. */
@@ -118,10 +140,10 @@ export interface Route<TData = unknown> {
   /** `public` routes take no key; every other route sends the caller's key on to GraphQL. */
   auth: 'key' | 'public';
   /**
-   * Exactly one named GraphQL operation, typed from the schema (`graphql()` of ./typed-graphql.ts):
-   * its result type is the `data` that `respond` and `events` receive.
+   * The GraphQL it runs: exactly one named operation, typed from the schema (`graphql()` of
+   * ./typed-graphql.ts); its result type is the `data` the route receives.
    */
-  document: TadaDocumentNode<TData, never>;
+  operation: TadaDocumentNode<TData, never>;
   params?: Record<string, PathParamSpec>;
   query?: Record<string, QueryParamSpec>;
   body?: BodySpec;
@@ -144,14 +166,16 @@ export interface Route<TData = unknown> {
   headers?: Record<string, string>;
   /** An HTML rendering offered when the client's Accept prefers text/html over JSON. */
   html?(data: TData, req: RouteRequest): string;
+  /** A body streamed page by page (then `concurrency` and `html` do not apply). */
+  pages?: PagedBody<TData>;
 }
 
-/** The key of a response schema node whose schema comes from the route's document (see `selected`). */
+/** The key of a response schema node whose schema comes from the route's operation (see `selected`). */
 export const SELECTION = 'x-graphql-selection';
 
 /**
  * The schema of a body value a route passes through from its result, derived from what its
- * document selects at `path` (response keys from the operation's root, dotted): type,
+ * operation selects at `path` (response keys from the operation's root, dotted): type,
  * nullability, enum values and description come from the live schema (resolved when the
  * OpenAPI document is built), never written twice. `extra` adds to it or overrides it.
  */
@@ -164,23 +188,23 @@ export function defineRoute<TData>(route: Route<TData>): Route<TData> {
   return route;
 }
 
-/** The one operation of a route's document (besides it, the document holds only fragments). */
+/** The one operation definition of a route's document (besides it, the document holds only fragments). */
 export function operationOf(route: Route): OperationDefinitionNode {
-  const operations = route.document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const operations = route.operation.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const [operation] = operations;
   if (operations.length !== 1 || !operation.name)
-    throw new Error(`Route ${route.method} ${route.path}: its document must be one named operation`);
+    throw new Error(`Route ${route.method} ${route.path}: its operation must be one named operation`);
   return operation;
 }
 
-/** The operation name of a route's document (also its OpenAPI operationId). */
+/** The name of a route's operation (also its OpenAPI operationId). */
 export function operationName(route: Route): string {
   return operationOf(route).name!.value;
 }
 
-/** A route's document as text, as a client would send it. */
-export function documentText(route: Route): string {
-  return print(route.document);
+/** A route's operation as text, as a client would send it. */
+export function operationText(route: Route): string {
+  return print(route.operation);
 }
 
 /** Converts an ISO timestamp to the Unix seconds seed 001 documents (`updated_at`, `reset_at`). */

@@ -1,10 +1,11 @@
 import { actorOf } from '../auth/principal.js';
+import type { AuditAction } from '../catalog/audit-actions.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { ServiceContext } from './service-context.js';
 
 export interface AuditEvent {
   tenantId: string | null;
-  action: string;
+  action: AuditAction;
   target?: string;
   /** Already redacted by the caller: secrets never reach this object. */
   changes?: unknown;

@@ -47,7 +47,7 @@ function parseAfter(after: string | null | undefined): number | null {
  * filled from the table, which is the truth. The stream ends when the caller's key is revoked
  * (the feed announces it), and when the client goes away.
  *
- * Viewer and above, own tenant only (requireTenant); at most MAX_STREAMS_PER_KEY per key.
+ * Own tenant only (requireTenant; the role is the field's); at most MAX_STREAMS_PER_KEY per key.
  */
 export async function streamTenantChanges(
   ctx: ServiceContext,
@@ -55,7 +55,7 @@ export async function streamTenantChanges(
   afterArg: string | null | undefined,
 ): Promise<AsyncIterableIterator<TenantChange>> {
   const after = parseAfter(afterArg);
-  const tenant = await requireTenant(ctx, tenantId, 'VIEWER');
+  const tenant = await requireTenant(ctx, tenantId);
   const owner = streamOwner(ctx);
   const open = openStreams.get(owner) ?? 0;
   if (open >= MAX_STREAMS_PER_KEY) {

@@ -1,4 +1,4 @@
-import { type DocumentName, entriesOf, REDACTED } from '../catalog/catalog.js';
+import { type CatalogDocumentName, entriesOf, REDACTED } from '../catalog/catalog.js';
 import type { TenantRow } from '../db/tables.js';
 import { listFeatureFlags } from './feature-flags.js';
 import type { ServiceContext } from './service-context.js';
@@ -12,7 +12,7 @@ export const EXPORT_FORMAT_VERSION = 1;
 
 /** Removes every secret leaf of a document's JSON shape, listing it by storage path as "set" or "unset". */
 function withoutSecrets(
-  document: DocumentName,
+  document: CatalogDocumentName,
   json: Record<string, unknown>,
   secrets: Record<string, 'set' | 'unset'>,
 ) {

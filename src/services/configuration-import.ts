@@ -1,4 +1,4 @@
-import { type DocumentName, entriesOf } from '../catalog/catalog.js';
+import { type CatalogDocumentName, entriesOf } from '../catalog/catalog.js';
 import { featureByKey, features } from '../catalog/features.js';
 import { isObject } from '../catalog/formats.js';
 import { badInput } from '../errors/domain-error.js';
@@ -18,7 +18,7 @@ export interface ImportResult {
 }
 
 /** A document part of the export without its secret leaves (an export never has them; an import never sets them). */
-function withoutSecretLeaves(document: DocumentName, json: unknown): unknown {
+function withoutSecretLeaves(document: CatalogDocumentName, json: unknown): unknown {
   if (!isObject(json)) return json;
   const copy = structuredClone(json) as Record<string, unknown>;
   for (const entry of entriesOf(document).filter((e) => e.spec.secret)) {
@@ -43,17 +43,18 @@ const prefixed = (prefix: string, changes: SettingChangeView[]) =>
 export async function importConfiguration(
   ctx: ServiceContext,
   tenantId: string | null | undefined,
-  document: unknown,
+  exported: unknown,
   dryRunArg?: boolean | null,
 ): Promise<ImportResult> {
-  const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
-  if (!isObject(document) || document.format !== EXPORT_FORMAT || document.format_version !== EXPORT_FORMAT_VERSION) {
+  const tenant = await requireTenant(ctx, tenantId);
+  // The GraphQL argument is `document`: the paths of its problems say so.
+  if (!isObject(exported) || exported.format !== EXPORT_FORMAT || exported.format_version !== EXPORT_FORMAT_VERSION) {
     throw badInput(`document must be an export of format ${EXPORT_FORMAT}, format_version ${EXPORT_FORMAT_VERSION}`, [
       { path: 'document.format', message: 'unknown format' },
     ]);
   }
-  const doc = document as Record<string, unknown>;
-  const flags = doc.feature_flags ?? {};
+  const parts = exported as Record<string, unknown>;
+  const flags = parts.feature_flags ?? {};
   if (!isObject(flags))
     throw badInput('feature_flags must be an object of flag key → boolean', [
       { path: 'feature_flags', message: 'must be an object' },
@@ -71,24 +72,24 @@ export async function importConfiguration(
     // The writes below join this transaction; their loaders read through it too.
     const inner: ServiceContext = { ...ctx, db: trx, loaders: createLoaders(trx) };
     const out: SettingChangeView[] = [];
-    if (doc.settings !== undefined)
+    if (parts.settings !== undefined)
       out.push(
         ...prefixed(
           'settings',
-          (await updateTenantSettings(inner, tenant.id, withoutSecretLeaves('settings', doc.settings), null, dryRun))
+          (await updateTenantSettings(inner, tenant.id, withoutSecretLeaves('settings', parts.settings), null, dryRun))
             .changes,
         ),
       );
-    if (doc.categories !== undefined)
+    if (parts.categories !== undefined)
       out.push(
         ...prefixed(
           'admin',
-          (await updateAdminSettings(inner, tenant.id, withoutSecretLeaves('admin', doc.categories), null, dryRun))
+          (await updateAdminSettings(inner, tenant.id, withoutSecretLeaves('admin', parts.categories), null, dryRun))
             .changes,
         ),
       );
-    if (doc.config !== undefined) {
-      const config = withoutSecretLeaves('config', doc.config);
+    if (parts.config !== undefined) {
+      const config = withoutSecretLeaves('config', parts.config);
       if (isObject(config) && isObject(config.custom_settings)) {
         // Replace: every current key the export lacks is removed (null removes a key).
         const current = (await getTenantConfig(inner, tenant)).typed.custom_settings as Record<string, unknown>;

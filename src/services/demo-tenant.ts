@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { actorOf } from '../auth/principal.js';
 import { generateApiKey } from '../auth/secrets.js';
 import type { Db } from '../db/connect.js';
 import type { RoleName } from '../db/tables.js';
@@ -38,8 +39,7 @@ export async function seedDemoTenantIfEmpty(db: Db): Promise<DemoTenant | null> 
       .insertInto('audit_log')
       .values({
         tenant_id: tenant.id,
-        actor_key_id: null,
-        actor_role: 'SYSTEM',
+        ...actorOf({ kind: 'system', task: 'demo-tenant' }),
         action: 'tenant.create',
         target: tenant.id,
         changes: JSON.stringify({ demo: true }),

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
-import { openSecret, sealSecret } from '../auth/secret-box.js';
 import { type CatalogEntry, REDACTED, type VersionedDoc } from '../catalog/catalog.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { JsonValue } from '../catalog/setting.js';
 import { type Issue, jsonEqual } from '../catalog/validate.js';
 import type { Database, TenantRow } from '../db/tables.js';
@@ -32,7 +32,7 @@ export interface WriteState {
   resolution: Resolution;
   /** The current plaintext of a stored secret (null when none is stored). */
   secretPlaintext(entry: CatalogEntry): string | null;
-  env: Record<string, string | undefined>;
+  env: SettingsEnv;
 }
 
 export interface WriteResult {
@@ -77,8 +77,6 @@ export async function inWriteTransaction<T>(
   }
 }
 
-const secretContext = (tenantId: string, storagePath: string) => `${tenantId}:${storagePath}`;
-
 /**
  * The write transaction shared by every settings and config mutation:
  * lock the tenant row (`select … for update`), check `expectedVersion` (stale → CONFLICT with
@@ -121,17 +119,17 @@ export async function writeVersioned(
     // Every document's rows, not only this one's: the set as written primes the request's
     // settingRows loader (which holds all of a tenant's rows), so the payload does not read them again.
     const rows = await loadSettingRows(trx, [tenantId]);
-    const resolution = resolveSettings(locked, rows, ctx.config.settingsEnv, (msg, envVar) =>
+    const resolution = resolveSettings(locked, rows, ctx.settingsEnv, (msg, envVar) =>
       ctx.logger.warn({ envVar }, msg),
     );
     const state: WriteState = {
       tenant: locked,
       resolution,
-      env: ctx.config.settingsEnv,
+      env: ctx.settingsEnv,
       secretPlaintext: (entry) => {
         const row = resolution.storedRow(entry);
         return row?.encrypted_value
-          ? openSecret(ctx.config.secretsKey, row.encrypted_value, secretContext(tenantId, entry.storagePath))
+          ? ctx.secrets.open(row.encrypted_value, { tenantId, storagePath: entry.storagePath })
           : null;
       },
     };
@@ -226,8 +224,7 @@ async function applyChanges(
       await deleteSettingRow(trx, tenantId, path);
       written.set(path, null);
     } else if (entry.spec.secret) {
-      const encryptedValue =
-        change.ciphertext ?? sealSecret(ctx.config.secretsKey, change.plaintext!, secretContext(tenantId, path));
+      const encryptedValue = change.ciphertext ?? ctx.secrets.seal(change.plaintext!, { tenantId, storagePath: path });
       written.set(path, await upsertSettingRow(trx, { tenantId, path, value: null, encryptedValue, at, keyId }));
     } else {
       written.set(

@@ -171,7 +171,7 @@ export async function setFeatureFlag(
   enabled: boolean,
   dryRun?: boolean | null,
 ) {
-  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, tenantId);
   const feature = featureByKey(key);
   if (!feature) throw notFound(`Feature flag '${key.slice(0, 64)}'`);
   if (enabled && !tierAllows(tenant.tier, feature.tierRequired)) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { documents } from '../catalog/catalog.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import { type EvaluationKey, evaluationKeyOf, evaluationKeys } from '../catalog/evaluation-keys.js';
 import { isObject } from '../catalog/formats.js';
 import type { JsonValue } from '../catalog/setting.js';
@@ -36,11 +37,13 @@ export interface EvaluationScope {
 const SOURCE_LABEL: Record<SettingSource, string> = { STORED: 'stored', ENVIRONMENT: 'env', DEFAULT: 'default' };
 
 /**
- * The caller's own tenant (viewer and above). The platform admin has no tenant of its own, so it
- * cannot evaluate. The context must be a JSON object when given; `targetingKey`, when present,
+ * The caller's own tenant (the field is for tenant keys: the platform admin has no tenant of its
+ * own). The context must be a JSON object when given; `targetingKey`, when present,
  * a string (OFREP's only declared context field). Nothing in it selects the tenant.
  */
 export async function openEvaluation(ctx: ServiceContext, context: unknown): Promise<EvaluationScope> {
+  // Not a role check: the OFREP event stream opens an evaluation scope with no field (and so no
+  // `tenantKey` scope) in front, and the platform admin has no tenant to evaluate.
   if (ctx.principal.kind === 'platform')
     throw forbidden('Evaluation is for a tenant key: the platform admin has no tenant of its own');
   if (context !== undefined && context !== null) {
@@ -52,7 +55,7 @@ export async function openEvaluation(ctx: ServiceContext, context: unknown): Pro
       ]);
     }
   }
-  return { tenant: await requireTenant(ctx, null, 'VIEWER') };
+  return { tenant: await requireTenant(ctx, null) };
 }
 
 interface Inputs {
@@ -69,7 +72,7 @@ function inputsOf(ctx: ServiceContext, tenant: TenantRow): Promise<Inputs> {
   if (!inputs) {
     inputs = (async () => {
       const [rows, flags] = await Promise.all([ctx.loaders.settingRows.load(tenant.id), listFeatureFlags(ctx, tenant)]);
-      const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) =>
+      const resolution = resolveSettings(tenant, rows, ctx.settingsEnv, (msg, envVar) =>
         ctx.logger.warn({ envVar }, msg),
       );
       return { tenant, resolution, flags: new Map(flags.map((f) => [f.key, f])) };
@@ -129,7 +132,7 @@ export async function allowedOriginsOf(ctx: ServiceContext, scope: EvaluationSco
  * of those versions; nothing else does (a key, a scan or a share link leaves it). Served from the
  * row the evaluation itself read (the read cache's), so it costs no query of its own.
  */
-export function evaluationEtag(tenant: TenantRow, env: Record<string, string | undefined>): string {
+export function evaluationEtag(tenant: TenantRow, env: SettingsEnv): string {
   return `"${tenant.tier.toLowerCase()}.s${tenant.settings_version}.c${tenant.config_version}.f${tenant.flags_version}.e${envDigest(env)}"`;
 }
 
@@ -140,13 +143,13 @@ export function evaluationEtag(tenant: TenantRow, env: Record<string, string | u
  */
 export async function currentEvaluationEtag(ctx: ServiceContext, tenantId: string): Promise<string | null> {
   const tenant = await ctx.loaders.tenant.clear(tenantId).load(tenantId);
-  return tenant ? evaluationEtag(tenant, ctx.config.settingsEnv) : null;
+  return tenant ? evaluationEtag(tenant, ctx.settingsEnv) : null;
 }
 
 const envDigests = new WeakMap<object, string>();
 
 /** A short digest of the environment layer (the catalog's variables only): read once per env object. */
-function envDigest(env: Record<string, string | undefined>): string {
+function envDigest(env: SettingsEnv): string {
   let digest = envDigests.get(env);
   if (digest === undefined) {
     const layer = evaluationKeys.flatMap((k) =>

@@ -161,7 +161,7 @@ export function resolutionOfState(
   return resolveSettings(
     { industry: industry && 'v' in industry ? (industry.v as string) : null },
     rows,
-    ctx.config.settingsEnv,
+    ctx.settingsEnv,
   );
 }
 

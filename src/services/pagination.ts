@@ -53,12 +53,11 @@ export function pastCreatedAtId(after: { at: Date; id: string }, order: 'newest 
   return sql<boolean>`(created_at, id) ${op} (${after.at}::timestamptz, ${after.id}::uuid)`;
 }
 
-export function pageSize(first: number | null | undefined, fallback = 20): number {
+/** `first` checked: 1..max (MAX_PAGE_SIZE unless the list declares its own), `fallback` when absent. */
+export function pageSize(first: number | null | undefined, fallback = 20, max = MAX_PAGE_SIZE): number {
   const n = first ?? fallback;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) {
-    throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, [
-      { path: 'first', message: `must be between 1 and ${MAX_PAGE_SIZE}` },
-    ]);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw badInput(`first must be between 1 and ${max}`, [{ path: 'first', message: `must be between 1 and ${max}` }]);
   }
   return n;
 }

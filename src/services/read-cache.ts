@@ -19,7 +19,7 @@ import type { FeatureFlagRow, SettingValueRow } from './setting-values.js';
  * clock and remembers, per tenant, when it dropped; a store whose ticket is older than its
  * tenant's last drop is refused.
  *
- * Only services/loaders.ts and services/principal.ts read and fill it; the app (src/yoga.ts) only
+ * Only services/loaders.ts and services/api-key-lookup.ts read and fill it; the app (src/yoga.ts) only
  * opens it on its change feed and closes it on dispose.
  */
 export interface CachedKey {

@@ -2,17 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import { entryAt } from '../catalog/catalog.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { Db, DbOrTrx } from '../db/connect.js';
 import { recordAudit } from './audit.js';
 import { type ChangeFeed, recordChange } from './change-feed.js';
 import { retentionPolicyOf } from './scan-settings.js';
+import type { ServiceContext } from './service-context.js';
 import { resolveSettings } from './setting-resolution.js';
 import { loadSettingRows } from './setting-values.js';
-
-/** The environment layer of setting resolution (`AppConfig.settingsEnv`). */
-type SettingsEnv = Record<string, string | undefined>;
-
-import type { ServiceContext } from './service-context.js';
 import { requireTenant } from './tenant-access.js';
 
 export interface RetentionSweepResult {
@@ -24,7 +21,7 @@ export interface RetentionSweepResult {
 const AUDIT_RETENTION = entryAt('admin', 'compliance.audit_log_retention_days');
 const DAY_MS = 86_400_000;
 
-/** Seed 001's compliance.audit_log_retention_days of a tenant (stored > environment > default). */
+/** compliance.audit_log_retention_days of a tenant (stored > environment > default). */
 async function auditRetentionDaysOf(db: DbOrTrx, tenantId: string, env: SettingsEnv): Promise<number> {
   const rows = await loadSettingRows(db, [tenantId], [AUDIT_RETENTION.storagePath]);
   return resolveSettings({ industry: null }, rows, env).valueOf(AUDIT_RETENTION).value as number;
@@ -149,14 +146,14 @@ async function deleteShareLinksOf(trx: DbOrTrx, tenantId: string, scanIds: strin
   return rows.map((r) => r.id);
 }
 
-/** The sweep of one tenant, on demand (admin of that tenant, or the platform admin). */
+/** The sweep of one tenant, on demand (the field is the admin's). */
 export async function runRetentionSweep(ctx: ServiceContext, tenantId?: string | null): Promise<RetentionSweepResult> {
-  const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
-  return sweepTenant(ctx.db, ctx.changeFeed, tenant.id, ctx, true, ctx.config.settingsEnv);
+  const tenant = await requireTenant(ctx, tenantId);
+  return sweepTenant(ctx.db, ctx.changeFeed, tenant.id, ctx, true, ctx.settingsEnv);
 }
 
-/** The principal the timer's audit entries name (actor role SYSTEM, no key). */
-const SYSTEM: Principal = { kind: 'anonymous', reason: 'missing' };
+/** The timer's actor: its audit entries and changes name the role SYSTEM and no key. */
+const SWEEP_TIMER: Principal = { kind: 'system', task: 'retention-sweep' };
 
 /**
  * The timer's sweep over every tenant that has a candidate scan. A tenant that fails is logged
@@ -189,7 +186,7 @@ export async function sweepAllTenants(
   for (const { tenant_id } of tenants) {
     if (!tenant_id) continue;
     try {
-      const r = await sweepTenant(db, feed, tenant_id, { principal: SYSTEM, requestId, now }, false, env);
+      const r = await sweepTenant(db, feed, tenant_id, { principal: SWEEP_TIMER, requestId, now }, false, env);
       total.deletedScans += r.deletedScans;
       total.deletedShareLinks += r.deletedShareLinks;
       total.deletedAuditEntries += r.deletedAuditEntries;

@@ -96,7 +96,7 @@ export async function rollback(
     dryRun?: boolean | null;
   },
 ): Promise<RollbackResult> {
-  const tenant = await requireTenant(ctx, args.tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, args.tenantId);
   const { state: target } = await storedStateAt(ctx, tenant, args.document, args.toVersion);
   const dryRun = args.dryRun === true;
   const versioned = VERSIONED_OF[args.document];

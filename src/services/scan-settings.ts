@@ -1,4 +1,5 @@
 import { type CatalogEntry, entriesOf } from '../catalog/catalog.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { DbOrTrx } from '../db/connect.js';
 import { tenantSettingsDocument } from './settings.js';
 
@@ -21,11 +22,7 @@ export const scanSettingEntries: ReadonlyArray<CatalogEntry & { path: keyof Scan
 ).filter((e): e is CatalogEntry & { path: keyof ScanSettings } => e.spec.scanEvidenceLabel !== undefined);
 
 /** The one place scans read tenant settings: the settings resolver (stored > env > default). */
-export async function scanSettingsOf(
-  db: DbOrTrx,
-  tenantId: string,
-  env: Record<string, string | undefined>,
-): Promise<ScanSettings> {
+export async function scanSettingsOf(db: DbOrTrx, tenantId: string, env: SettingsEnv): Promise<ScanSettings> {
   // None of these fields is `industry` (the one kept on the tenant row), so that row is not read:
   // createScan, the retention sweep and the shared view each hold or need no more of it.
   const document = await tenantSettingsDocument(db, tenantId, env, null);
@@ -33,7 +30,7 @@ export async function scanSettingsOf(
 }
 
 /** What retention needs: whether new scans are kept, and for how many calendar months. */
-export async function retentionPolicyOf(db: DbOrTrx, tenantId: string, env: Record<string, string | undefined>) {
+export async function retentionPolicyOf(db: DbOrTrx, tenantId: string, env: SettingsEnv) {
   const { autoRetainScans, evidenceRetentionMonths } = await scanSettingsOf(db, tenantId, env);
   return { autoRetainScans, evidenceRetentionMonths };
 }

@@ -55,16 +55,15 @@ function validateScanInput(input: CreateScanInput): { target: string } {
   return { target };
 }
 
-/** Records a scan's results (operator or admin). `retained` defaults to the tenant's autoRetainScans. */
+/** Records a scan's results. `retained` defaults to the tenant's autoRetainScans. */
 export async function createScan(
   ctx: ServiceContext,
   tenantId: string | null | undefined,
   input: CreateScanInput,
 ): Promise<ScanRow> {
-  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, tenantId);
   const { target } = validateScanInput(input);
-  const retained =
-    input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id, ctx.config.settingsEnv)).autoRetainScans;
+  const retained = input.retained ?? (await retentionPolicyOf(ctx.db, tenant.id, ctx.settingsEnv)).autoRetainScans;
   const p = ctx.principal;
   return ctx.changeFeed.transaction(ctx.db, async (trx) => {
     const scan = await trx
@@ -95,7 +94,7 @@ export async function createScan(
 
 /** The tenant's scans, newest first. */
 export async function listScans(ctx: ServiceContext, tenantId: string, args: PageArgs): Promise<Page<ScanRow>> {
-  const tenant = await requireTenant(ctx, tenantId, 'VIEWER');
+  const tenant = await requireTenant(ctx, tenantId);
   const size = pageSize(args.first);
   const after = decodeCreatedAtIdCursor(args.after);
   let query = ctx.db

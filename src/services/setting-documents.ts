@@ -1,7 +1,7 @@
 import {
   buildDocument,
+  type CatalogDocumentName,
   type CatalogEntry,
-  type DocumentName,
   documents,
   entriesOf,
   entryAt,
@@ -22,7 +22,7 @@ export interface SecretStatus {
  * (a secret as SecretStatus); `json` is the documented JSON body (a secret as "[redacted]" or null).
  */
 export function documentOf(
-  document: DocumentName,
+  document: CatalogDocumentName,
   resolution: Resolution,
   mode: 'typed' | 'json',
 ): Record<string, unknown> {
@@ -48,7 +48,11 @@ export interface SettingValueView {
 }
 
 /** Every setting of some documents, once per home, optionally under a storage-path prefix. */
-export function valuesOf(docs: DocumentName[], resolution: Resolution, prefix?: string | null): SettingValueView[] {
+export function valuesOf(
+  docs: CatalogDocumentName[],
+  resolution: Resolution,
+  prefix?: string | null,
+): SettingValueView[] {
   const seen = new Set<string>();
   return docs
     .flatMap((d) => entriesOf(d))
@@ -74,7 +78,7 @@ export function valuesOf(docs: DocumentName[], resolution: Resolution, prefix?: 
  * the first one as the message). `deferred` paths are validated later, on the merged value.
  */
 export function parsePatch(
-  document: DocumentName,
+  document: CatalogDocumentName,
   input: unknown,
   deferred: (path: string) => boolean = () => false,
 ): Array<[CatalogEntry, JsonValue]> {

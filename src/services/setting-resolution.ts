@@ -1,4 +1,5 @@
 import { type CatalogEntry, REDACTED } from '../catalog/catalog.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { JsonValue, SettingColumn } from '../catalog/setting.js';
 import { parseEnvValue } from '../catalog/validate.js';
 import type { TenantRow } from '../db/tables.js';
@@ -33,7 +34,7 @@ const warnedEnv = new Set<string>();
 export function resolveSettings(
   tenant: Pick<TenantRow, SettingColumn>,
   rows: readonly SettingValueRow[],
-  env: Record<string, string | undefined>,
+  env: SettingsEnv,
   warn: (message: string, envVar: string) => void = () => {},
 ): Resolution {
   const stored = new Map(rows.map((r) => [r.path, r]));

@@ -1,5 +1,6 @@
 import type { SettingsCategoryName } from '../catalog/admin-settings.js';
 import { type CatalogEntry, entriesOf, storagePrefixesOf } from '../catalog/catalog.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { JsonValue } from '../catalog/setting.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { TenantRow } from '../db/tables.js';
@@ -40,9 +41,7 @@ export async function getSettings(
   const mine = (rows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) =>
     prefixes.some((p) => r.path.startsWith(p)),
   );
-  const resolution = resolveSettings(tenant, mine, ctx.config.settingsEnv, (msg, envVar) =>
-    ctx.logger.warn({ envVar }, msg),
-  );
+  const resolution = resolveSettings(tenant, mine, ctx.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
   return {
     tenant,
     resolution,
@@ -55,14 +54,14 @@ export async function getSettings(
 /**
  * Seed 000's resolved document (stored > env > default; the secret as "[redacted]"/null) for
  * code that has a `db` or `trx` but no request context (the scans' settings, retention). Pass
- * `ctx.config.settingsEnv` where a context exists; `{}` ignores the environment layer.
+ * `ctx.settingsEnv` where a context exists; `{}` ignores the environment layer.
  * `industry` lives on the tenant row: that row is read only when the caller does not say it
  * (pass null when the fields you need are not `industry`, and no second read is made).
  */
 export async function tenantSettingsDocument(
   db: DbOrTrx,
   tenantId: string,
-  env: Record<string, string | undefined> = {},
+  env: SettingsEnv = {},
   industry?: string | null,
 ): Promise<Record<string, unknown>> {
   const knownIndustry =
@@ -92,7 +91,7 @@ export async function updateTenantSettings(
   expectedVersion?: number | null,
   dryRun?: boolean | null,
 ) {
-  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, tenantId);
   const patch = parsePatch('settings', input);
   const result = await writeVersioned(ctx, tenant.id, {
     versioned: 'settings',
@@ -113,7 +112,7 @@ export async function updateAdminSettings(
   expectedVersion?: number | null,
   dryRun?: boolean | null,
 ) {
-  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, tenantId);
   const patch = parsePatch('admin', input);
   await checkWebhookEndpoints(ctx, patch);
   const categories = [...new Set(patch.map(([entry]) => entry.category))].join(',');
@@ -137,7 +136,7 @@ async function checkWebhookEndpoints(ctx: ServiceContext, patch: Array<[CatalogE
   const endpoints = patch.find(([entry]) => entry.storagePath === 'admin.webhooks.endpoints')?.[1];
   if (!Array.isArray(endpoints)) return;
   const problems = await Promise.all(
-    endpoints.map((e) => webhookUrlProblem((e as { url: string }).url, ctx.config.webhooks?.allowPrivate ?? false)),
+    endpoints.map((e) => webhookUrlProblem((e as { url: string }).url, ctx.webhooksAllowPrivate)),
   );
   const issues = problems.flatMap((problem, i) =>
     problem ? [{ path: 'webhooks.endpoints', message: `webhooks.endpoints [${i}].url ${problem}` }] : [],
@@ -156,7 +155,7 @@ export async function resetSettingsCategory(
   category: SettingsCategoryName,
   dryRun?: boolean | null,
 ) {
-  const tenant = await requireTenant(ctx, tenantId, 'ADMIN');
+  const tenant = await requireTenant(ctx, tenantId);
   const entries = entriesOf('admin').filter((e) => e.category === category);
   const result = await writeVersioned(ctx, tenant.id, {
     versioned: 'settings',

@@ -1,15 +1,7 @@
-import { hasTenantRole } from '../auth/principal.js';
 import { hashSecret, randomToken } from '../auth/secrets.js';
 import { isUuid } from '../catalog/formats.js';
 import type { ScanRow, ShareLinkRow } from '../db/tables.js';
-import {
-  badInput,
-  DomainError,
-  type FieldIssue,
-  forbidden,
-  notFound,
-  serviceUnavailable,
-} from '../errors/domain-error.js';
+import { badInput, DomainError, type FieldIssue, notFound } from '../errors/domain-error.js';
 import { recordAudit } from './audit.js';
 import { recordChange } from './change-feed.js';
 import { getScan } from './scans.js';
@@ -69,21 +61,18 @@ function validateShareLinkInput(input: CreateShareLinkInput): {
   return { expiresHours, label, scope };
 }
 
-/** Where the public view lives: PUBLIC_BASE_URL, else the configured listen address (ctx.origin). */
+/** Where the public view lives. */
 function shareUrl(ctx: ServiceContext, token: string): string {
-  const base = ctx.config.publicBaseUrl ?? ctx.origin;
-  if (!base) throw serviceUnavailable('No public base URL is configured for share links');
-  return `${base.replace(/\/+$/, '')}/share/${token}`;
+  return `${ctx.shareBaseUrl}/share/${token}`;
 }
 
-/** Creates a link to one scan (operator or admin of the scan's tenant). */
+/** Creates a link to one scan of the caller's tenant (any tenant's for the platform admin). */
 export async function createShareLink(
   ctx: ServiceContext,
   scanId: string,
   input: CreateShareLinkInput = {},
 ): Promise<CreatedShareLink> {
   const scan = await getScan(ctx, scanId);
-  if (!hasTenantRole(ctx.principal, scan.tenant_id, 'OPERATOR')) throw forbidden('Requires the operator role or above');
   const { expiresHours, label, scope } = validateShareLinkInput(input);
   const token = randomToken(32);
   const now = ctx.now();
@@ -118,7 +107,7 @@ export async function createShareLink(
 }
 
 /**
- * Ends a link at once (operator or admin of its tenant). Idempotent: revoking a revoked link
+ * Ends a link of the caller's tenant at once. Idempotent: revoking a revoked link
  * returns it unchanged and writes no second audit entry. Another tenant's link is NOT_FOUND.
  */
 export async function revokeShareLink(ctx: ServiceContext, id: string): Promise<ShareLinkRow> {
@@ -129,7 +118,6 @@ export async function revokeShareLink(ctx: ServiceContext, id: string): Promise<
     if (p.kind === 'tenant') query = query.where('tenant_id', '=', p.tenantId);
     const existing = await query.executeTakeFirst();
     if (!existing) throw notFound('Share link');
-    if (!hasTenantRole(p, existing.tenant_id, 'OPERATOR')) throw forbidden('Requires the operator role or above');
     if (existing.revoked_at) return existing;
     const row = await trx
       .updateTable('share_links')
@@ -204,7 +192,7 @@ export async function viewSharedScan(ctx: ServiceContext, token: string): Promis
       },
       tenant: { name: found.tenant_name },
     },
-    ctx.config.settingsEnv,
+    ctx.settingsEnv,
   );
 }
 

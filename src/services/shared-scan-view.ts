@@ -1,3 +1,4 @@
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { DbOrTrx } from '../db/connect.js';
 import { type ScanSettings, scanSettingsOf } from './scan-settings.js';
 
@@ -64,7 +65,7 @@ export interface SharedScanSource {
 export async function buildSharedScanView(
   db: DbOrTrx,
   source: SharedScanSource,
-  env: Record<string, string | undefined>,
+  env: SettingsEnv,
 ): Promise<SharedScanView> {
   const { link, scan, tenant } = source;
   const ref: SharedScanRef = { id: scan.id, target: scan.target, createdAt: scan.createdAt.toISOString() };

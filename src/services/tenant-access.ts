@@ -1,6 +1,5 @@
-import { hasTenantRole } from '../auth/principal.js';
 import { isUuid } from '../catalog/formats.js';
-import type { RoleName, TenantRow } from '../db/tables.js';
+import type { TenantRow } from '../db/tables.js';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors/domain-error.js';
 import type { ServiceContext } from './service-context.js';
 
@@ -19,22 +18,17 @@ export function requireSameTenant(ctx: Pick<ServiceContext, 'principal'>, tenant
 }
 
 /**
- * The tenant a call acts on. A tenant key may name only its own tenant (or none): any other id
- * is FORBIDDEN, whether it exists or not, so ids cannot be probed. The platform admin must name
- * one and gets BAD_USER_INPUT for a malformed id, NOT_FOUND for an unknown one.
+ * The tenant a call acts on: record ownership only (the caller's role was checked by the field's
+ * scope). A tenant key may name only its own tenant (or none): any other id is FORBIDDEN,
+ * whether it exists or not, so ids cannot be probed. The platform admin (and the system) must
+ * name one and gets BAD_USER_INPUT for a malformed id, NOT_FOUND for an unknown one.
  */
-export async function requireTenant(
-  ctx: ServiceContext,
-  tenantId: string | null | undefined,
-  minRole: RoleName,
-): Promise<TenantRow> {
+export async function requireTenant(ctx: ServiceContext, tenantId: string | null | undefined): Promise<TenantRow> {
   const { principal } = ctx;
   if (principal.kind === 'anonymous') throw unauthenticated();
   let id: string;
   if (principal.kind === 'tenant') {
     if (tenantId != null && tenantId !== principal.tenantId) throw forbidden('This key cannot access that tenant');
-    if (!hasTenantRole(principal, principal.tenantId, minRole))
-      throw forbidden(`Requires the ${minRole.toLowerCase()} role or above`);
     id = principal.tenantId;
   } else {
     if (tenantId == null)

@@ -40,9 +40,7 @@ export async function getTenantConfig(
   requireSameTenant(ctx, tenant.id);
   const [prefix] = storagePrefixesOf('config');
   const rows = (allRows ?? (await ctx.loaders.settingRows.load(tenant.id))).filter((r) => r.path.startsWith(prefix));
-  const resolution = resolveSettings(tenant, rows, ctx.config.settingsEnv, (msg, envVar) =>
-    ctx.logger.warn({ envVar }, msg),
-  );
+  const resolution = resolveSettings(tenant, rows, ctx.settingsEnv, (msg, envVar) => ctx.logger.warn({ envVar }, msg));
   return {
     tenant,
     resolution,
@@ -82,7 +80,7 @@ export async function updateTenantConfig(
   expectedVersion?: number | null,
   dryRun?: boolean | null,
 ): Promise<UpdateTenantConfigResult> {
-  const tenant = await requireTenant(ctx, tenantId, 'OPERATOR');
+  const tenant = await requireTenant(ctx, tenantId);
   const patch = parsePatch('config', input, (path) => path === CUSTOM);
   const customEntry = entryAt('config', CUSTOM);
   const result = await writeVersioned(ctx, tenant.id, {

@@ -3,6 +3,8 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { SecretBox } from '../auth/secret-box.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { Db } from '../db/connect.js';
 import type { WebhookDeliveryRow } from '../db/tables.js';
 import { counter } from '../metrics/registry.js';
@@ -31,8 +33,9 @@ export const JITTER = 0.1;
 export interface WebhookDelivererOptions {
   db: Db;
   logger: Logger;
-  settingsEnv: Record<string, string | undefined>;
-  secretsKey: Buffer;
+  settingsEnv: SettingsEnv;
+  /** Opens the tenants' signing secrets. */
+  secrets: SecretBox;
   /** WEBHOOKS_ALLOW_PRIVATE=1: private/loopback targets and plain http allowed. */
   allowPrivate: boolean;
   /** The clock of attempts and schedules; tests move it instead of sleeping. */
@@ -90,7 +93,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   };
 
   const attempt = async (row: WebhookDeliveryRow): Promise<void> => {
-    const settings = await webhookSettingsOf(db, row.tenant_id, options.settingsEnv, options.secretsKey);
+    const settings = await webhookSettingsOf(db, row.tenant_id, options.settingsEnv, options.secrets);
     let outcome: AttemptOutcome;
     if (!settings.signingSecret) outcome = { ok: false, status: null, excerpt: 'no signing secret is set' };
     else {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { openSecret } from '../auth/secret-box.js';
+import type { SecretBox } from '../auth/secret-box.js';
 import { entryAt } from '../catalog/catalog.js';
 import type { CHANGE_EVENTS } from '../catalog/change-events.js';
+import type { SettingsEnv } from '../catalog/environment.js';
 import type { DbOrTrx } from '../db/connect.js';
 import type { Database } from '../db/tables.js';
 import type { ChangeAction, TenantChange } from './change-feed.js';
@@ -35,20 +36,20 @@ export interface WebhookSettings {
   timeoutSeconds: number;
   maxAttempts: number;
   backoffSeconds: number;
-  /** The signing secret's plaintext (only when `secretsKey` is given), or whether one is set. */
+  /** The signing secret's plaintext (only when a secret box is given), or whether one is set. */
   signingSecret: string | null;
   hasSigningSecret: boolean;
 }
 
 /**
  * A tenant's webhook settings as resolved now (stored > env > default). The signing secret is
- * decrypted only when `secretsKey` is passed (the deliverer); the outbox needs only to know it is set.
+ * opened only when `secrets` is passed (the deliverer); the outbox needs only to know it is set.
  */
 export async function webhookSettingsOf(
   db: DbOrTrx,
   tenantId: string,
-  env: Record<string, string | undefined>,
-  secretsKey?: Buffer,
+  env: SettingsEnv,
+  secrets?: SecretBox,
 ): Promise<WebhookSettings> {
   const rows = await loadSettingRows(db, [tenantId], ['admin.webhooks.', ENTRIES.signingSecret.storagePath]);
   const resolution = resolveSettings({ industry: null }, rows, env);
@@ -63,8 +64,8 @@ export async function webhookSettingsOf(
     backoffSeconds: value(ENTRIES.backoffSeconds) as number,
     hasSigningSecret: encrypted !== null,
     signingSecret:
-      encrypted && secretsKey
-        ? openSecret(secretsKey, encrypted, `${tenantId}:${ENTRIES.signingSecret.storagePath}`)
+      encrypted && secrets
+        ? secrets.open(encrypted, { tenantId, storagePath: ENTRIES.signingSecret.storagePath })
         : null,
   };
 }
@@ -91,7 +92,7 @@ export function webhookBodyOf(id: string, change: TenantChange): string {
  * change's action (or `*`). Nothing when webhooks are disabled, no endpoint subscribes, or no
  * signing secret is set (a webhook is never sent unsigned).
  */
-export function webhookOutbox(env: Record<string, string | undefined>) {
+export function webhookOutbox(env: SettingsEnv) {
   return async (trx: Transaction<Database>, change: TenantChange): Promise<void> => {
     const settings = await webhookSettingsOf(trx, change.tenantId, env);
     if (!settings.enabled || !settings.hasSigningSecret) return;

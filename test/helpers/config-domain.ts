@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { expect } from 'vitest';
-import { type CatalogEntry, type DocumentName, entriesOf } from '../../src/catalog/catalog.js';
+import { type CatalogDocumentName, type CatalogEntry, entriesOf } from '../../src/catalog/catalog.js';
 import type { JsonValue } from '../../src/catalog/setting.js';
 import type { World } from './world.js';
 
@@ -161,7 +161,7 @@ export function casesOf(entry: CatalogEntry): { valid: Case[]; invalid: Case[] }
 }
 
 /** The catalog leaves of a document that the generated tests cover. */
-export function generatedEntries(document: DocumentName): CatalogEntry[] {
+export function generatedEntries(document: CatalogDocumentName): CatalogEntry[] {
   return entriesOf(document).filter((e) => !e.spec.secret && e.spec.kind !== 'json');
 }
 

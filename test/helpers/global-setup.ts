@@ -25,6 +25,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // On a server, an empty database plus the migrations is as cheap as a copy of a migrated
   // template (~1 s either way, bench/test-store-setup.ts): nothing to prepare.
   if (process.env.TEST_DATABASE_URL) return async () => {};
+  // TEST_PGLITE_FRESH=1: no dump, every file creates and migrates its own PGlite (the old set-up,
+  // kept to measure against: see the README's "Development").
+  if (process.env.TEST_PGLITE_FRESH === '1') return async () => {};
 
   // The same store openStore makes, built here because the dump needs the PGlite handle.
   const pglite = await PGlite.create('memory://');

@@ -183,6 +183,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     platformAdminKey: PLATFORM_KEY,
     secretsKey: randomBytes(32),
     publicBaseUrl: options.publicBaseUrl,
+    origin: 'http://localhost:0',
     corsOrigins: options.corsOrigins ?? [],
     dbStatementTimeoutMs: 15_000,
     dbAcquireTimeoutMs: 5_000,

@@ -1,7 +1,15 @@
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
-import { defineRoute, type JsonSchema, unixSeconds } from '../route.js';
+import {
+  defineRoute,
+  type ExportFormatName,
+  type JsonSchema,
+  type QueryParamSpec,
+  type RouteRequest,
+  unixSeconds,
+} from '../route.js';
 import { graphql } from '../typed-graphql.js';
 import { TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
+import { ADMIN_VERSIONS, versionBody, versionsSchema } from './history-versions.js';
 
 /**
  * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
@@ -39,7 +47,7 @@ export const getAllSettings = defineRoute({
   family: 'admin',
   summary: 'Get all settings',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'query RestAdminAllSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { version categories } } }',
   ),
   query: TENANT_ID_QUERY,
@@ -59,7 +67,7 @@ export const getCategory = defineRoute({
   family: 'admin',
   summary: 'Get settings by category',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'query RestAdminCategory($tenantId: ID, $category: SettingsCategory!) { currentTenant(tenantId: $tenantId) { settings { version categoryValues(category: $category) } } }',
   ),
   params: CATEGORY_PARAM,
@@ -76,7 +84,7 @@ export const updateCategory = defineRoute({
   family: 'admin',
   summary: 'Update settings by category',
   auth: 'key',
-  document:
+  operation:
     graphql(`mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateAdminSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { changes { path old new } version updatedAt }
 }`),
@@ -126,7 +134,7 @@ export const listFlags = defineRoute({
   family: 'admin',
   summary: 'List feature flags',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'query RestAdminFeatureFlags($tenantId: ID) { currentTenant(tenantId: $tenantId) { featureFlags { key displayName description enabled category impact } } }',
   ),
   query: TENANT_ID_QUERY,
@@ -174,7 +182,7 @@ export const setFlag = defineRoute({
   family: 'admin',
   summary: 'Update feature flag',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'mutation RestAdminSetFeatureFlag($tenantId: ID, $key: String!, $enabled: Boolean!, $dryRun: Boolean) { setFeatureFlag(tenantId: $tenantId, key: $key, enabled: $enabled, dryRun: $dryRun) { flag { key enabled } updatedAt } }',
   ),
   params: { flag: { description: 'Feature flag key.' } },
@@ -209,7 +217,7 @@ export const resetCategory = defineRoute({
   family: 'admin',
   summary: 'Reset settings to default',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'mutation RestAdminResetCategory($tenantId: ID, $category: SettingsCategory!, $dryRun: Boolean) { resetSettingsCategory(tenantId: $tenantId, category: $category, dryRun: $dryRun) { category reset resetAt } }',
   ),
   params: CATEGORY_PARAM,
@@ -228,13 +236,66 @@ export const resetCategory = defineRoute({
   },
 });
 
+type AuditNode = {
+  id: string;
+  action: string;
+  actorKeyId: string | null;
+  actorRole: string;
+  target: string | null;
+  changes: unknown;
+  requestId: string | null;
+  createdAt: string;
+};
+
+/** An audit entry as the audit-log routes answer it (list and export alike). */
+const auditEntryOf = (e: AuditNode) => ({
+  id: e.id,
+  action: e.action,
+  actor_key_id: e.actorKeyId,
+  actor_role: e.actorRole,
+  target: e.target,
+  changes: e.changes,
+  request_id: e.requestId,
+  created_at: unixSeconds(e.createdAt),
+});
+
+/** Its schema; its properties, in this order, are also the export's CSV columns. */
+const auditEntrySchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'action', 'actor_key_id', 'actor_role', 'target', 'changes', 'request_id', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    action: { type: 'string' },
+    actor_key_id: { type: ['string', 'null'] },
+    actor_role: { type: 'string' },
+    target: { type: ['string', 'null'] },
+    changes: {},
+    request_id: { type: ['string', 'null'] },
+    created_at: { type: 'integer', description: 'Unix seconds.' },
+  },
+};
+
+const AUDIT_FILTER_QUERY: Record<string, QueryParamSpec> = {
+  action: {
+    type: 'string',
+    variable: 'filter.action',
+    description: 'Only this action, e.g. settings.update (a name no entry can carry is 400).',
+  },
+  since: { type: 'timestamp', description: 'Entries at or after this time.' },
+  until: { type: 'timestamp', description: 'Entries before this time.' },
+};
+
+const auditFilterOf = (req: RouteRequest) => ({
+  filter: { action: req.query.action, since: req.query.since, until: req.query.until },
+});
+
 export const auditLogs = defineRoute({
   method: 'GET',
   path: '/api/admin/audit-logs',
   family: 'admin',
   summary: 'Audit log of the tenant (e.g. action=settings.update), newest first, cursor-paginated.',
   auth: 'key',
-  document: graphql(`query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
+  operation: graphql(`query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLog(filter: $filter, first: $first, after: $after) {
     nodes { id action actorKeyId actorRole target changes requestId createdAt }
     pageInfo { endCursor hasNextPage }
@@ -242,59 +303,67 @@ export const auditLogs = defineRoute({
 }`),
   query: {
     ...TENANT_ID_QUERY,
-    action: { type: 'string', description: 'Only this action, e.g. settings.update.' },
-    since: { type: 'timestamp', description: 'Entries at or after this time.' },
-    until: { type: 'timestamp', description: 'Entries before this time.' },
+    ...AUDIT_FILTER_QUERY,
     limit: { type: 'integer', description: 'Page size (1-100, default 20).' },
     cursor: { type: 'string', description: 'next_cursor of the previous page.' },
   },
   variables: (req) => ({
     ...tenantIdOf(req),
-    filter: { action: req.query.action, since: req.query.since, until: req.query.until },
+    ...auditFilterOf(req),
     first: req.query.limit,
     after: req.query.cursor,
   }),
-  respond: ({ currentTenant }) => {
-    const page = currentTenant.auditLog;
-    return {
-      body: {
-        entries: page.nodes.map((e) => ({
-          id: e.id,
-          action: e.action,
-          actor_key_id: e.actorKeyId,
-          actor_role: e.actorRole,
-          target: e.target,
-          changes: e.changes,
-          request_id: e.requestId,
-          created_at: unixSeconds(e.createdAt),
-        })),
-        next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
-      },
-    };
-  },
+  respond: ({ currentTenant: { auditLog: page } }) => ({
+    body: {
+      entries: page.nodes.map(auditEntryOf),
+      next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
+    },
+  }),
   responseSchema: {
     type: 'object',
     required: ['entries', 'next_cursor'],
     properties: {
-      entries: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            action: { type: 'string' },
-            actor_key_id: { type: ['string', 'null'] },
-            actor_role: { type: 'string' },
-            target: { type: ['string', 'null'] },
-            changes: {},
-            request_id: { type: ['string', 'null'] },
-            created_at: { type: 'integer', description: 'Unix seconds.' },
-          },
-        },
-      },
+      entries: { type: 'array', items: auditEntrySchema },
       next_cursor: { type: ['string', 'null'], description: 'Pass as cursor for the next page; null on the last.' },
     },
   },
+});
+
+const AUDIT_EXPORT_FORMATS: readonly ExportFormatName[] = ['json', 'csv'];
+
+export const exportAuditLogs = defineRoute({
+  method: 'GET',
+  path: '/api/admin/audit-logs/export',
+  family: 'admin',
+  summary:
+    "Export the tenant's audit log (admin; only while the audit_log_export feature flag is enabled): every entry the filter selects, newest first, as a streamed JSON array or CSV file.",
+  auth: 'key',
+  // No `first`: the field's own page size (AUDIT_EXPORT_MAX_PAGE_SIZE) is the export's.
+  operation: graphql(`query RestAdminExportAuditLogs($tenantId: ID, $filter: AuditLogFilter, $after: String) {
+  currentTenant(tenantId: $tenantId) { auditLogExport(filter: $filter, after: $after) {
+    nodes { id action actorKeyId actorRole target changes requestId createdAt }
+    pageInfo { endCursor hasNextPage }
+  } }
+}`),
+  query: {
+    ...TENANT_ID_QUERY,
+    format: {
+      type: 'string',
+      enum: AUDIT_EXPORT_FORMATS,
+      description: `${AUDIT_EXPORT_FORMATS.join(' or ')} (default ${AUDIT_EXPORT_FORMATS[0]}).`,
+    },
+    ...AUDIT_FILTER_QUERY,
+  },
+  variables: (req) => ({ ...tenantIdOf(req), ...auditFilterOf(req) }),
+  respond: ({ currentTenant }) => ({ body: currentTenant.auditLogExport.nodes.map(auditEntryOf) }),
+  pages: {
+    formats: AUDIT_EXPORT_FORMATS,
+    format: (req) => (req.query.format as ExportFormatName | undefined) ?? AUDIT_EXPORT_FORMATS[0],
+    next: ({ currentTenant: { auditLogExport: page } }) =>
+      page.pageInfo.hasNextPage ? { after: page.pageInfo.endCursor } : null,
+    filename: 'audit-log',
+  },
+  responseSchema: { type: 'array', items: auditEntrySchema },
 });
 
 export const settingsHistory = defineRoute({
@@ -303,7 +372,7 @@ export const settingsHistory = defineRoute({
   family: 'admin',
   summary: 'Versions of the settings (every category and the tenant settings share one counter), newest first.',
   auth: 'key',
-  document:
+  operation:
     graphql(`query RestAdminSettingsHistory($tenantId: ID, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { history(document: SETTINGS, path: $path, since: $since, until: $until, first: $first, after: $after) {
     nodes { version createdAt actorRole actorKeyId requestId changes { path category old new } } pageInfo { endCursor hasNextPage } } }
@@ -329,14 +398,7 @@ export const settingsHistory = defineRoute({
   }),
   respond: ({ currentTenant: { history } }) => ({
     body: {
-      versions: history.nodes.map((v) => ({
-        version: v.version,
-        created_at: unixSeconds(v.createdAt),
-        actor_role: v.actorRole,
-        actor_key_id: v.actorKeyId,
-        request_id: v.requestId,
-        changes: v.changes.map((c) => ({ category: c.category, path: c.path, old: c.old, new: c.new })),
-      })),
+      versions: history.nodes.map((v) => versionBody(v, ADMIN_VERSIONS)),
       next_cursor: history.pageInfo.hasNextPage ? history.pageInfo.endCursor : null,
     },
   }),
@@ -344,28 +406,7 @@ export const settingsHistory = defineRoute({
     type: 'object',
     required: ['versions', 'next_cursor'],
     properties: {
-      versions: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['version', 'created_at', 'actor_role', 'actor_key_id', 'request_id', 'changes'],
-          properties: {
-            version: { type: 'integer' },
-            created_at: { type: 'integer', description: 'Unix seconds.' },
-            actor_role: { type: 'string' },
-            actor_key_id: { type: ['string', 'null'] },
-            request_id: { type: ['string', 'null'] },
-            changes: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { category: { type: ['string', 'null'] }, path: { type: 'string' }, old: {}, new: {} },
-              },
-              description: 'category null: a seed 000 field (e.g. certExpiryDays).',
-            },
-          },
-        },
-      },
+      versions: versionsSchema(ADMIN_VERSIONS),
       next_cursor: { type: ['string', 'null'] },
     },
   },
@@ -377,7 +418,7 @@ export const rollbackSettings = defineRoute({
   family: 'admin',
   summary: 'Restore the settings (or only the listed paths) as they were after to_version, as a new version',
   auth: 'key',
-  document:
+  operation:
     graphql(`mutation RestAdminRollbackSettings($tenantId: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: SETTINGS, tenantId: $tenantId, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path category old new } }
 }`),
@@ -442,7 +483,7 @@ export const exportSettings = defineRoute({
   summary:
     'Export the tenant configuration (settings, categories, config, flags) as one versioned document; secrets left out (admin)',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'query RestAdminExportSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { exportConfiguration } }',
   ),
   query: TENANT_ID_QUERY,
@@ -477,13 +518,13 @@ export const importSettings = defineRoute({
   summary:
     'Import an export into the tenant: one write per document, all or nothing, same validation and rules (admin)',
   auth: 'key',
-  document: graphql(`mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
+  operation: graphql(`mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
   importConfiguration(tenantId: $tenantId, document: $document, dryRun: $dryRun) { dryRun changes { path old new } }
 }`),
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
     required: true,
-    description: 'A document GET /api/admin/settings/export answered.',
+    description: 'The body GET /api/admin/settings/export answered.',
     schema: {
       type: 'object',
       required: ['format', 'format_version'],
@@ -523,6 +564,7 @@ export const adminRoutes = [
   getCategory,
   updateCategory,
   auditLogs,
+  exportAuditLogs,
   settingsHistory,
   rollbackSettings,
   exportSettings,

@@ -76,7 +76,7 @@ export const evaluateFlag = defineRoute({
   family: 'ofrep',
   summary: "Evaluates one feature flag or setting of the key's tenant.",
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     `query OfrepEvaluateFlag($key: String!, $context: JSON) {
   flagEvaluations(context: $context) { allowedOrigins flag(key: $key) { ...OfrepEvaluation } }
 }`,
@@ -110,7 +110,7 @@ export const evaluateFlags = defineRoute({
   summary:
     "Evaluates every feature flag and setting of the key's tenant (ETag; If-None-Match or flagConfigEtag → 304).",
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     `query OfrepEvaluateFlags($context: JSON) {
   flagEvaluations(context: $context) { etag allowedOrigins flags { ...OfrepEvaluation } }
 }`,
@@ -175,7 +175,7 @@ export const ofrepEvents = defineRoute({
     "Server-Sent Events: refetchEvaluation (with the current ETag) after every committed change of the key's tenant; " +
     'event ids are change cursors (Last-Event-ID replays what was missed); heartbeats; ends when the key is revoked.',
   auth: 'key',
-  document: graphql(`subscription OfrepEvents($after: String) {
+  operation: graphql(`subscription OfrepEvents($after: String) {
   tenantChanges(after: $after) { cursor evaluationEtag }
 }`),
   variables: ({ headers }) => ({ after: lastEventId(headers) }),

@@ -15,7 +15,7 @@ export const sharedScan = defineRoute({
   family: 'public',
   summary: 'The shared scan, as the link scope allows (JSON; HTML when the client prefers it).',
   auth: 'public',
-  document: graphql('query RestSharedScan($token: String!) { sharedScan(token: $token) }'),
+  operation: graphql('query RestSharedScan($token: String!) { sharedScan(token: $token) }'),
   params: { token: { description: 'The share token from the link URL.', secret: true } },
   variables: ({ params }) => ({ token: params.token }),
   respond: ({ sharedScan: view }) => {

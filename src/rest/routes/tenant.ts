@@ -16,7 +16,7 @@ export const me = defineRoute({
   family: 'tenant',
   summary: 'Return tenant identity, active role, and enabled feature entitlements.',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'query RestTenantMe($tenantId: ID) { me { role } currentTenant(tenantId: $tenantId) { id entitlements } }',
   ),
   query: TENANT_ID_QUERY,
@@ -56,7 +56,7 @@ export const getSettings = defineRoute({
   family: 'tenant',
   summary: 'Read tenant settings (retention policy, thresholds, webhook secret status).',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'query RestTenantSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { tenantSettings version } } }',
   ),
   query: TENANT_ID_QUERY,
@@ -97,7 +97,7 @@ function updateSettings(method: 'PUT' | 'PATCH') {
     family: 'tenant',
     summary: 'Update tenant settings such as retention policy, thresholds, and webhook secret.',
     auth: 'key',
-    document: UPDATE_SETTINGS_DOCUMENTS[method],
+    operation: UPDATE_SETTINGS_DOCUMENTS[method],
     query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
     body: { required: true, description: 'Any subset of the settings fields.', graphqlInput: 'TenantSettingsPatch' },
     variables: (req) => ({
@@ -135,7 +135,7 @@ export const shareAlias = defineRoute({
   family: 'tenant',
   summary: 'Backward-compatible alias for creating tenant passport share links.',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     `mutation RestShareScanAlias($scanId: ID!, $input: CreateShareLinkInput) {
   createShareLink(scanId: $scanId, input: $input) { ...RestCreatedShareLink }
 }`,
@@ -156,7 +156,7 @@ export const createShareLink = defineRoute({
   family: 'tenant',
   summary: 'Create a share link for a scan.',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     `mutation RestCreateShareLink($scanId: ID!, $input: CreateShareLinkInput) {
   createShareLink(scanId: $scanId, input: $input) { ...RestCreatedShareLink }
 }`,
@@ -199,7 +199,7 @@ export const revokeShareLink = defineRoute({
   family: 'tenant',
   summary: 'Revoke a share link at once.',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'mutation RestRevokeShareLink($id: ID!) { revokeShareLink(id: $id) { shareLink { id revokedAt active } } }',
   ),
   params: { id: { description: 'The share link id.', format: 'uuid' } },

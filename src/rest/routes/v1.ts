@@ -2,6 +2,7 @@ import { tenantConfigTree } from '../../catalog/tenant-config.js';
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { defineRoute, type JsonSchema } from '../route.js';
 import { graphql } from '../typed-graphql.js';
+import { V1_VERSIONS, versionBody, versionsSchema } from './history-versions.js';
 
 /**
  * `/api/v1/tenants/{id}/*` (seed 003): a tenant named in the path. A tenant key may name only its
@@ -54,7 +55,7 @@ export const getConfig = defineRoute({
   family: 'v1',
   summary: 'Retrieves the complete configuration for a tenant.',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'query RestV1TenantConfig($id: ID!) { tenant(id: $id) { id createdAt config { document version updatedAt } } }',
   ),
   params: TENANT_PARAM,
@@ -111,7 +112,7 @@ export const updateConfig = defineRoute({
   family: 'v1',
   summary: 'Updates tenant configuration with partial updates. Only provided fields will be modified.',
   auth: 'key',
-  document:
+  operation:
     graphql(`mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateTenantConfig(tenantId: $id, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { updatedFields version updatedAt }
 }`),
@@ -134,7 +135,7 @@ export const listFeatures = defineRoute({
   family: 'v1',
   summary: 'Lists all available features for the tenant with enabled status.',
   auth: 'key',
-  document: graphql(
+  operation: graphql(
     'query RestV1TenantFeatures($id: ID!) { tenant(id: $id) { id featureFlags { key description enabled available tierRequired } } }',
   ),
   params: TENANT_PARAM,
@@ -187,7 +188,7 @@ export const configHistory = defineRoute({
   family: 'v1',
   summary: 'Lists the versions of the tenant configuration, newest first, with their changes.',
   auth: 'key',
-  document:
+  operation:
     graphql(`query RestV1ConfigHistory($id: ID!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   tenant(id: $id) { id history(document: TENANT_CONFIG, path: $path, since: $since, until: $until, first: $first, after: $after) {
     nodes { version createdAt actorRole actorKeyId requestId changes { path old new } } pageInfo { endCursor hasNextPage } } }
@@ -211,14 +212,7 @@ export const configHistory = defineRoute({
   respond: ({ tenant }) => ({
     body: {
       tenant_id: tenant.id,
-      versions: tenant.history.nodes.map((v) => ({
-        version: v.version,
-        created_at: v.createdAt,
-        actor_role: v.actorRole,
-        actor_key_id: v.actorKeyId,
-        request_id: v.requestId,
-        changes: v.changes.map((c) => ({ path: c.path, old: c.old, new: c.new })),
-      })),
+      versions: tenant.history.nodes.map((v) => versionBody(v, V1_VERSIONS)),
       next_cursor: tenant.history.pageInfo.hasNextPage ? tenant.history.pageInfo.endCursor : null,
     },
   }),
@@ -227,24 +221,7 @@ export const configHistory = defineRoute({
     required: ['tenant_id', 'versions', 'next_cursor'],
     properties: {
       tenant_id: { type: 'string', format: 'uuid' },
-      versions: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['version', 'created_at', 'actor_role', 'actor_key_id', 'request_id', 'changes'],
-          properties: {
-            version: { type: 'integer' },
-            created_at: { type: 'string', format: 'date-time' },
-            actor_role: { type: 'string' },
-            actor_key_id: { type: ['string', 'null'] },
-            request_id: { type: ['string', 'null'] },
-            changes: {
-              type: 'array',
-              items: { type: 'object', properties: { path: { type: 'string' }, old: {}, new: {} } },
-            },
-          },
-        },
-      },
+      versions: versionsSchema(V1_VERSIONS),
       next_cursor: { type: ['string', 'null'] },
     },
   },
@@ -260,7 +237,7 @@ export const configVersion = defineRoute({
   summary: 'The configuration as it was after a version (the GET …/config body plus version). Unknown version: 404.',
   auth: 'key',
   // history(after: version + 1, first: 1) is the version itself: its time is the body's updated_at.
-  document: graphql(`query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
+  operation: graphql(`query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
   tenant(id: $id) { id createdAt documentAt(document: TENANT_CONFIG, version: $version) history(document: TENANT_CONFIG, first: 1, after: $after) { nodes { version createdAt } } }
 }`),
   params: { ...TENANT_PARAM, version: { description: 'A version number (0: before the first write).' } },
@@ -294,7 +271,7 @@ export const rollbackConfig = defineRoute({
   summary:
     'Restores the configuration (or only the listed paths) as it was after to_version, as a new version. Same rules as PUT …/config.',
   auth: 'key',
-  document:
+  operation:
     graphql(`mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: TENANT_CONFIG, tenantId: $id, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path } }
 }`),

@@ -1,10 +1,15 @@
-import type { AuditLogRow } from '../../db/tables.js';
-import { listAuditLog } from '../../services/audit-log.js';
+import {
+  AUDIT_EXPORT_MAX_PAGE_SIZE,
+  AUDIT_LOG_EXPORT_FLAG,
+  type AuditEntryRow,
+  exportAuditLogPage,
+  listAuditLog,
+} from '../../services/audit-log.js';
 import { builder } from '../builder.js';
 import { connectionOf, pageArgs } from '../connection.js';
 import { Tenant } from './tenant.js';
 
-export const AuditEntry = builder.objectRef<AuditLogRow>('AuditEntry').implement({
+export const AuditEntry = builder.objectRef<AuditEntryRow>('AuditEntry').implement({
   description: 'One write, recorded in the same transaction. Secrets show as "[redacted]".',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -29,7 +34,10 @@ const AuditEntryConnection = connectionOf('AuditEntry', AuditEntry);
 
 const AuditLogFilter = builder.inputType('AuditLogFilter', {
   fields: (t) => ({
-    action: t.string({ required: false }),
+    action: t.string({
+      required: false,
+      description: 'Only this action (e.g. settings.update); a name no audit entry carries is BAD_USER_INPUT.',
+    }),
     since: t.field({ type: 'DateTime', required: false, description: 'Inclusive.' }),
     until: t.field({ type: 'DateTime', required: false, description: 'Exclusive.' }),
   }),
@@ -42,5 +50,22 @@ builder.objectField(Tenant, 'auditLog', (t) =>
     authScopes: { viewer: true },
     args: { filter: t.arg({ type: AuditLogFilter, required: false }), ...pageArgs },
     resolve: (tenant, args, ctx) => listAuditLog(ctx, tenant, args.filter, args),
+  }),
+);
+
+builder.objectField(Tenant, 'auditLogExport', (t) =>
+  t.field({
+    type: AuditEntryConnection,
+    description: `The tenant's audit entries for export (admin): the entries, order and filter of auditLog, in pages of up to ${AUDIT_EXPORT_MAX_PAGE_SIZE} (the default). FORBIDDEN while the tenant's ${AUDIT_LOG_EXPORT_FLAG} feature flag is disabled.`,
+    authScopes: { admin: true },
+    args: {
+      filter: t.arg({ type: AuditLogFilter, required: false }),
+      first: t.arg.int({
+        required: false,
+        description: `Page size, 1-${AUDIT_EXPORT_MAX_PAGE_SIZE} (default ${AUDIT_EXPORT_MAX_PAGE_SIZE}).`,
+      }),
+      after: t.arg.string({ required: false, description: 'The `endCursor` of the previous page.' }),
+    },
+    resolve: (tenant, args, ctx) => exportAuditLogPage(ctx, tenant, args.filter, args),
   }),
 );

@@ -44,7 +44,7 @@ const FlagEvaluations = builder.objectRef<EvaluationScope>('FlagEvaluations').im
   fields: (t) => ({
     etag: t.string({
       description: 'Changes with every write to settings, config or feature flags, and only then.',
-      resolve: (scope, _args, ctx) => evaluationEtag(scope.tenant, ctx.config.settingsEnv),
+      resolve: (scope, _args, ctx) => evaluationEtag(scope.tenant, ctx.settingsEnv),
     }),
     allowedOrigins: t.stringList({
       description: "The tenant's security.allowed_origins: the browser origins allowed to read evaluations.",
@@ -65,9 +65,9 @@ builder.queryField('flagEvaluations', (t) =>
   t.field({
     type: FlagEvaluations,
     description:
-      "OpenFeature evaluation of the caller's own tenant (viewer and above; the platform admin has no tenant: FORBIDDEN). " +
+      "OpenFeature evaluation of the caller's own tenant (any tenant key; the platform admin has no tenant: FORBIDDEN). " +
       'The context is checked for shape (an object; targetingKey a string) and otherwise ignored: values are per tenant, not per user.',
-    authScopes: { viewer: true },
+    authScopes: { tenantKey: true },
     args: { context: t.arg({ type: 'JSON', description: 'The OpenFeature evaluation context.' }) },
     resolve: (_root, args, ctx) => openEvaluation(ctx, args.context),
   }),

@@ -28,7 +28,7 @@ builder.queryFields((t) => ({
       'A tenant by id: a tenant key may read only its own; another id is FORBIDDEN whether it exists or not.',
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => requireTenant(ctx, args.id, 'VIEWER'),
+    resolve: (_root, args, ctx) => requireTenant(ctx, args.id),
   }),
   // The REST paths that act on "the key's tenant" (`/tenant/*`, `/api/admin/*`) read through
   // this field, so the platform admin names its tenant exactly as on the mutations (`tenantId`)
@@ -39,7 +39,7 @@ builder.queryFields((t) => ({
       "The tenant a call acts on: a tenant key's own (tenantId may be omitted or name it; another id is FORBIDDEN). The platform admin must name one: BAD_USER_INPUT without it, NOT_FOUND for an unknown id.",
     authScopes: { viewer: true },
     args: { tenantId: t.arg.id() },
-    resolve: (_root, args, ctx) => requireTenant(ctx, args.tenantId, 'VIEWER'),
+    resolve: (_root, args, ctx) => requireTenant(ctx, args.tenantId),
   }),
   tenants: t.field({
     type: TenantConnection,

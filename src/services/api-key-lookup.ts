@@ -12,7 +12,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * the database (and `last_used_at` stamped when due). Unknown and revoked keys
  * are never cached: a revocation drops the key's principal when the change feed announces it.
  */
-export async function resolvePrincipal(
+export async function principalOfApiKey(
   db: Db,
   cache: ReadCache | undefined,
   presentedKey: string | undefined,
