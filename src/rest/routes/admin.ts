@@ -7,7 +7,7 @@ import {
   type RouteRequest,
   unixSeconds,
 } from '../route.js';
-import { graphql } from '../typed-graphql.js';
+import { graphql, type ResultOf } from '../typed-graphql.js';
 import { TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
 import { ADMIN_VERSIONS, versionBody, versionsSchema } from './history-versions.js';
 
@@ -236,19 +236,13 @@ const resetCategory = defineRoute({
   },
 });
 
-type AuditNode = {
-  id: string;
-  action: string;
-  actorKeyId: string | null;
-  actorRole: string;
-  target: string | null;
-  changes: unknown;
-  requestId: string | null;
-  createdAt: string;
-};
+/** An audit entry, as both audit-log routes (list and export) select it. */
+const AUDIT_ENTRY = graphql(
+  'fragment RestAuditEntry on AuditEntry { id action actorKeyId actorRole target changes requestId createdAt }',
+);
 
 /** An audit entry as the audit-log routes answer it (list and export alike). */
-const auditEntryOf = (e: AuditNode) => ({
+const auditEntryOf = (e: ResultOf<typeof AUDIT_ENTRY>) => ({
   id: e.id,
   action: e.action,
   actor_key_id: e.actorKeyId,
@@ -295,12 +289,15 @@ const auditLogs = defineRoute({
   family: 'admin',
   summary: 'Audit log of the tenant (e.g. action=settings.update), newest first, cursor-paginated.',
   auth: 'key',
-  operation: graphql(`query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
+  operation: graphql(
+    `query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLog(filter: $filter, first: $first, after: $after) {
-    nodes { id action actorKeyId actorRole target changes requestId createdAt }
+    nodes { ...RestAuditEntry }
     pageInfo { endCursor hasNextPage }
   } }
-}`),
+}`,
+    [AUDIT_ENTRY],
+  ),
   query: {
     ...TENANT_ID_QUERY,
     ...AUDIT_FILTER_QUERY,
@@ -339,12 +336,15 @@ const exportAuditLogs = defineRoute({
     "Export the tenant's audit log (admin; only while the audit_log_export feature flag is enabled): every entry the filter selects, newest first, as a streamed JSON array or CSV file.",
   auth: 'key',
   // No `first`: the field's own page size (AUDIT_EXPORT_MAX_PAGE_SIZE) is the export's.
-  operation: graphql(`query RestAdminExportAuditLogs($tenantId: ID, $filter: AuditLogFilter, $after: String) {
+  operation: graphql(
+    `query RestAdminExportAuditLogs($tenantId: ID, $filter: AuditLogFilter, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLogExport(filter: $filter, after: $after) {
-    nodes { id action actorKeyId actorRole target changes requestId createdAt }
+    nodes { ...RestAuditEntry }
     pageInfo { endCursor hasNextPage }
   } }
-}`),
+}`,
+    [AUDIT_ENTRY],
+  ),
   query: {
     ...TENANT_ID_QUERY,
     format: {
