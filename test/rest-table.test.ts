@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApiPath } from '../src/rest/openapi.js';
-import { operationName, type Route } from '../src/rest/route.js';
+import { openApiPath, responseSchemaOf } from '../src/rest/openapi.js';
+import { operationName, type Route, selected } from '../src/rest/route.js';
 import { routes } from '../src/rest/routes/index.js';
+import { schema } from '../src/schema/index.js';
+import { SHARE_SCOPES } from '../src/services/share-links.js';
 import { logLineOf, rest } from './helpers/rest.js';
 import { routeSamples } from './helpers/route-samples.js';
 import { createWorld, type TestTenant, TRANSPORTS, type World } from './helpers/world.js';
@@ -125,5 +127,35 @@ describe('GET /openapi.json', () => {
       'replication',
       'security',
     ]);
+  });
+
+  it('documents the values a route passes through from the GraphQL types its document selects', async () => {
+    const res = await rest(world, 'GET', '/openapi.json');
+    const body = (path: string, method: string, status: string) =>
+      res.body.paths[path][method].responses[status].content['application/json'].schema;
+    // ShareLink.revokedAt is a nullable DateTime; the enum is the schema's ShareScope.
+    expect(body('/tenant/share-links/{id}', 'delete', '200').properties.revokedAt).toEqual({
+      type: ['string', 'null'],
+      format: 'date-time',
+    });
+    const scope = body('/tenant/scans/{scanId}/share-links', 'post', '201').properties.scope;
+    expect(scope.enum.sort()).toEqual([...SHARE_SCOPES].sort());
+    // What the route writes beside the selection stays (a JSON value's shape, a format).
+    expect(body('/tenant/me', 'get', '200').properties.entitlements).toMatchObject({
+      type: 'object',
+      additionalProperties: { type: 'boolean' },
+    });
+    expect(body('/tenant/scans/{scanId}/share', 'post', '201').properties.url).toMatchObject({
+      type: 'string',
+      format: 'uri',
+      // The field's own description in the schema.
+      description: expect.stringContaining('/share/{token}'),
+    });
+  });
+
+  it("refuses to document a value the route's document does not select", () => {
+    const route = routes.find((r) => r.path === '/tenant/me')!;
+    const broken = { ...route, responseSchema: { type: 'object', properties: { x: selected('currentTenant.nope') } } };
+    expect(() => responseSchemaOf(broken, schema)).toThrow(/selects nothing at currentTenant\.nope/);
   });
 });

@@ -34,6 +34,8 @@ import {
   type Family,
   type JsonSchema,
   operationName,
+  operationOf,
+  operationText,
   type Route,
   type RouteRequest,
   type RouteResponse,
@@ -89,6 +91,8 @@ function itemSchemaOf(route: Route): JsonSchema {
 /** A route with its operation parsed and validated once, at start. */
 interface CompiledRoute {
   ast: DocumentNode;
+  /** The operation as text, as a client would send it (the params plugins and logs see). */
+  query: string;
   operationName: string;
 }
 
@@ -219,8 +223,8 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000 }
         contextValue: unknown;
       }
   > {
-    const { ast, operationName } = compiled.get(route)!;
-    const params = { query: route.operation, operationName, variables: variableValues };
+    const { ast, query, operationName } = compiled.get(route)!;
+    const params = { query, operationName, variables: variableValues };
     const restApiKey = route.auth === 'public' ? null : undefined;
     const initial: Partial<YogaInitialContext> & RestInitialContext = {
       ...serverContext,
@@ -582,18 +586,19 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000 }
       const enveloped = yoga.getEnveloped({} as never);
       for (const route of routes) {
         // A route answers with a body (`respond`) or a stream of a subscription (`events`), not both.
-        const streamed = /^\s*subscription\b/.test(route.operation);
+        const streamed = operationOf(route).operation === 'subscription';
         if (!route.respond === !route.events || streamed !== Boolean(route.events))
           throw new Error(
             `REST route ${route.method} ${route.path}: needs either respond (a query or mutation) or events (a subscription)`,
           );
-        const ast = enveloped.parse(route.operation);
+        const query = operationText(route);
+        const ast = enveloped.parse(query);
         const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, ast);
         if (errors.length)
           throw new Error(
             `REST route ${route.method} ${route.path}: its operation is invalid: ${errors.map((e) => e.message).join('; ')}`,
           );
-        compiled.set(route, { ast, operationName: operationName(route) });
+        compiled.set(route, { ast, query, operationName: operationName(route) });
       }
     },
     async onRequest({ request, url, endResponse, serverContext, fetchAPI }) {

@@ -1,8 +1,8 @@
 import type { GraphQLSchema } from 'graphql';
 import { documentedStatuses, errorSchema, hasErrorBody, reasonPhrase } from './dialects.js';
 import { EXPORT_FORMATS } from './export-formats.js';
-import { enumValues, inputFieldNames, inputTypeSchema } from './graphql-json-schema.js';
-import { type Family, type JsonSchema, operationName, type Route } from './route.js';
+import { enumValues, inputFieldNames, inputTypeSchema, selectionSchema } from './graphql-json-schema.js';
+import { type Family, type JsonSchema, operationName, type Route, SELECTION } from './route.js';
 
 const FAMILY_TAGS: Record<Family, { name: string; description: string }> = {
   tenant: {
@@ -58,6 +58,25 @@ function bodySchema(route: Route, schema: GraphQLSchema): JsonSchema | undefined
 }
 
 /** One Server-Sent Event of a streamed route (as OFREP's own spec describes its events): `data` is JSON. */
+/**
+ * A route's documented success body, with each `selected()` value's schema derived from the
+ * route's operation and the live schema (what it writes beside the selection wins). A selection
+ * the operation does not make stops the build: the docs cannot name a field the route never reads.
+ */
+export function responseSchemaOf(route: Route, schema: GraphQLSchema): JsonSchema {
+  const resolve = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(resolve);
+    if (!node || typeof node !== 'object') return node;
+    const { [SELECTION]: path, ...written } = node as Record<string, unknown>;
+    const resolved = Object.fromEntries(Object.entries(written).map(([key, value]) => [key, resolve(value)]));
+    if (path === undefined) return resolved;
+    const derived = selectionSchema(schema, route.operation, String(path));
+    if (!derived) throw new Error(`REST route ${route.method} ${route.path}: its operation selects nothing at ${path}`);
+    return { ...derived, ...resolved };
+  };
+  return resolve(route.responseSchema) as JsonSchema;
+}
+
 function eventSchema(data: JsonSchema): JsonSchema {
   return {
     type: 'object',
@@ -145,15 +164,16 @@ export function buildOpenApi(routes: readonly Route[], schema: GraphQLSchema): R
           },
         ]),
     );
+    const successBody = responseSchemaOf(route, schema);
     const content: Record<string, unknown> = route.events
-      ? { 'text/event-stream': { schema: eventSchema(route.responseSchema) } }
-      : { 'application/json': { schema: route.responseSchema } };
+      ? { 'text/event-stream': { schema: eventSchema(successBody) } }
+      : { 'application/json': { schema: successBody } };
     if (route.html) content['text/html'] = { schema: { type: 'string' } };
     for (const name of route.pages?.formats ?? []) {
       const format = EXPORT_FORMATS[name];
       const mediaType = format.contentType.split(';')[0];
-      const schema = mediaType === 'application/json' ? route.responseSchema : { type: 'string' };
-      content[mediaType] = { schema: { ...schema, description: format.description } };
+      const formatSchema = mediaType === 'application/json' ? successBody : { type: 'string' };
+      content[mediaType] = { schema: { ...formatSchema, description: format.description } };
     }
     (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = {
       operationId: operationName(route),

@@ -1,7 +1,7 @@
-import { type GraphQLSchema, getNamedType, parse, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
+import { type GraphQLSchema, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { documentedStatuses, errorSchema, reasonPhrase } from './dialects.js';
 import { EXPORT_FORMATS } from './export-formats.js';
-import { buildOpenApi, openApiPath } from './openapi.js';
+import { buildOpenApi, openApiPath, responseSchemaOf } from './openapi.js';
 import { type Family, type JsonSchema, operationName, type Route } from './route.js';
 
 const FAMILY_TITLES: Record<Family, string> = {
@@ -34,7 +34,7 @@ export function routeRole(route: Route, schema: GraphQLSchema): string {
   let tenantKeyOnly = false;
   const typeInfo = new TypeInfo(schema);
   visit(
-    parse(route.operation),
+    route.operation,
     visitWithTypeInfo(typeInfo, {
       Field() {
         const scopes = (typeInfo.getFieldDef()?.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)
@@ -157,7 +157,7 @@ export function restDocsMarkdown(routes: readonly Route[], schema: GraphQLSchema
         `- Response ${success}${kind}${route.concurrency ? `, with an \`ETag\`${route.concurrency === 'if-match' ? '; send `If-Match` to write only over that version (412 otherwise)' : ''}` : ''}:`,
         '',
         '  ```',
-        `  ${shapeOf(route.responseSchema)}`,
+        `  ${shapeOf(responseSchemaOf(route, schema))}`,
         '  ```',
         '',
       );

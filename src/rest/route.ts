@@ -1,4 +1,6 @@
+import { Kind, type OperationDefinitionNode, print } from 'graphql';
 import type { HeaderReader } from '../http/request-head.js';
+import type { TadaDocumentNode } from './typed-graphql.js';
 
 /**
  * One documented REST path = one entry of this type. A route holds no business logic: it says
@@ -139,8 +141,11 @@ export interface Route<TData = unknown> {
   summary: string;
   /** `public` routes take no key; every other route sends the caller's key on to GraphQL. */
   auth: 'key' | 'public';
-  /** The GraphQL it runs: exactly one named operation. */
-  operation: string;
+  /**
+   * The GraphQL it runs: exactly one named operation, typed from the schema (`graphql()` of
+   * ./typed-graphql.ts); its result type is the `data` the route receives.
+   */
+  operation: TadaDocumentNode<TData, never>;
   params?: Record<string, PathParamSpec>;
   query?: Record<string, QueryParamSpec>;
   body?: BodySpec;
@@ -167,16 +172,41 @@ export interface Route<TData = unknown> {
   pages?: PagedBody<TData>;
 }
 
+/** The key of a response schema node whose schema comes from the route's operation (see `selected`). */
+export const SELECTION = 'x-graphql-selection';
+
+/**
+ * The schema of a body value a route passes through from its result, derived from what its
+ * operation selects at `path` (response keys from the operation's root, dotted): type,
+ * nullability, enum values and description come from the live schema (resolved when the
+ * OpenAPI document is built), never written twice. `extra` adds to it or overrides it.
+ */
+export function selected(path: string, extra: JsonSchema = {}): JsonSchema {
+  return { [SELECTION]: path, ...extra };
+}
+
 /** Keeps each route's `data` type checked against its own `respond`. */
 export function defineRoute<TData>(route: Route<TData>): Route<TData> {
   return route;
 }
 
+/** The one operation definition of a route's document (besides it, the document holds only fragments). */
+export function operationOf(route: Route): OperationDefinitionNode {
+  const operations = route.operation.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const [operation] = operations;
+  if (operations.length !== 1 || !operation.name)
+    throw new Error(`Route ${route.method} ${route.path}: its operation must be one named operation`);
+  return operation;
+}
+
 /** The name of a route's operation (also its OpenAPI operationId). */
 export function operationName(route: Route): string {
-  const match = /\b(?:query|mutation|subscription)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(route.operation);
-  if (!match) throw new Error(`Route ${route.method} ${route.path}: its operation must be one named operation`);
-  return match[1];
+  return operationOf(route).name!.value;
+}
+
+/** A route's operation as text, as a client would send it. */
+export function operationText(route: Route): string {
+  return print(route.operation);
 }
 
 /** Converts an ISO timestamp to the Unix seconds seed 001 documents (`updated_at`, `reset_at`). */

@@ -7,8 +7,9 @@ import {
   type RouteRequest,
   unixSeconds,
 } from '../route.js';
-import { type CallerTenantData, TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
-import { ADMIN_VERSIONS, type VersionNode, versionBody, versionsSchema } from './history-versions.js';
+import { graphql, type ResultOf } from '../typed-graphql.js';
+import { TENANT_ID_QUERY, tenantIdOf } from './caller-tenant.js';
+import { ADMIN_VERSIONS, versionBody, versionsSchema } from './history-versions.js';
 
 /**
  * `/api/admin/*` (seed 001): the settings categories, feature flags, reset and the audit log of
@@ -40,16 +41,15 @@ const categorySchema: JsonSchema = {
   description: 'The category document (groups of fields, as seed 001 shows).',
 };
 
-const getAllSettings = defineRoute<
-  CallerTenantData<{ settings: { version: number; categories: Record<string, unknown> } }>
->({
+const getAllSettings = defineRoute({
   method: 'GET',
   path: '/api/admin/settings',
   family: 'admin',
   summary: 'Get all settings',
   auth: 'key',
-  operation:
+  operation: graphql(
     'query RestAdminAllSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { settings { version categories } } }',
+  ),
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant: { settings } }) => ({ body: settings.categories, version: settings.version }),
@@ -61,16 +61,15 @@ const getAllSettings = defineRoute<
   },
 });
 
-const getCategory = defineRoute<
-  CallerTenantData<{ settings: { version: number; categoryValues: Record<string, unknown> } }>
->({
+const getCategory = defineRoute({
   method: 'GET',
   path: '/api/admin/settings/:category',
   family: 'admin',
   summary: 'Get settings by category',
   auth: 'key',
-  operation:
+  operation: graphql(
     'query RestAdminCategory($tenantId: ID, $category: SettingsCategory!) { currentTenant(tenantId: $tenantId) { settings { version categoryValues(category: $category) } } }',
+  ),
   params: CATEGORY_PARAM,
   query: TENANT_ID_QUERY,
   variables: (req) => ({ ...tenantIdOf(req), category: req.params.category }),
@@ -79,17 +78,16 @@ const getCategory = defineRoute<
   responseSchema: categorySchema,
 });
 
-const updateCategory = defineRoute<{
-  updateAdminSettings: { changes: Change[]; version: number; updatedAt: string };
-}>({
+const updateCategory = defineRoute({
   method: 'PUT',
   path: '/api/admin/settings/:category',
   family: 'admin',
   summary: 'Update settings by category',
   auth: 'key',
-  operation: `mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  operation:
+    graphql(`mutation RestAdminUpdateCategory($tenantId: ID, $input: AdminSettingsPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateAdminSettings(tenantId: $tenantId, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { changes { path old new } version updatedAt }
-}`,
+}`),
   params: CATEGORY_PARAM,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   // The body is the category's partial document; GraphQL takes it as that category's field.
@@ -110,10 +108,10 @@ const updateCategory = defineRoute<{
         body: {
           updated: true,
           category: req.params.category,
-          changes: changesMap(p.changes, req.params.category),
-          updated_at: unixSeconds(p.updatedAt),
+          changes: changesMap(p!.changes, req.params.category),
+          updated_at: unixSeconds(p!.updatedAt),
         },
-        version: p.version,
+        version: p!.version,
       },
       req,
     ),
@@ -130,23 +128,15 @@ const updateCategory = defineRoute<{
   },
 });
 
-type FlagData = {
-  key: string;
-  displayName: string;
-  description: string;
-  enabled: boolean;
-  category: string;
-  impact: string;
-};
-
-const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
+const listFlags = defineRoute({
   method: 'GET',
   path: '/api/admin/settings/feature-flags',
   family: 'admin',
   summary: 'List feature flags',
   auth: 'key',
-  operation:
+  operation: graphql(
     'query RestAdminFeatureFlags($tenantId: ID) { currentTenant(tenantId: $tenantId) { featureFlags { key displayName description enabled category impact } } }',
+  ),
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant }) => {
@@ -186,14 +176,15 @@ const listFlags = defineRoute<CallerTenantData<{ featureFlags: FlagData[] }>>({
   },
 });
 
-const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: boolean }; updatedAt: string } }>({
+const setFlag = defineRoute({
   method: 'PUT',
   path: '/api/admin/settings/feature-flags/:flag',
   family: 'admin',
   summary: 'Update feature flag',
   auth: 'key',
-  operation:
+  operation: graphql(
     'mutation RestAdminSetFeatureFlag($tenantId: ID, $key: String!, $enabled: Boolean!, $dryRun: Boolean) { setFeatureFlag(tenantId: $tenantId, key: $key, enabled: $enabled, dryRun: $dryRun) { flag { key enabled } updatedAt } }',
+  ),
   params: { flag: { description: 'Feature flag key.' } },
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
@@ -208,7 +199,7 @@ const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: bo
   },
   variables: (req) => ({ ...tenantIdOf(req), key: req.params.flag, enabled: req.body.enabled, ...dryRunOf(req) }),
   respond: ({ setFeatureFlag: p }, req) =>
-    withDryRun({ body: { key: p.flag.key, enabled: p.flag.enabled, updated_at: unixSeconds(p.updatedAt) } }, req),
+    withDryRun({ body: { key: p!.flag.key, enabled: p!.flag.enabled, updated_at: unixSeconds(p!.updatedAt) } }, req),
   responseSchema: {
     type: 'object',
     required: ['key', 'enabled', 'updated_at'],
@@ -220,21 +211,20 @@ const setFlag = defineRoute<{ setFeatureFlag: { flag: { key: string; enabled: bo
   },
 });
 
-const resetCategory = defineRoute<{
-  resetSettingsCategory: { category: string; reset: boolean; resetAt: string };
-}>({
+const resetCategory = defineRoute({
   method: 'POST',
   path: '/api/admin/settings/reset/:category',
   family: 'admin',
   summary: 'Reset settings to default',
   auth: 'key',
-  operation:
+  operation: graphql(
     'mutation RestAdminResetCategory($tenantId: ID, $category: SettingsCategory!, $dryRun: Boolean) { resetSettingsCategory(tenantId: $tenantId, category: $category, dryRun: $dryRun) { category reset resetAt } }',
+  ),
   params: CATEGORY_PARAM,
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   variables: (req) => ({ ...tenantIdOf(req), category: req.params.category, ...dryRunOf(req) }),
   respond: ({ resetSettingsCategory: p }, req) =>
-    withDryRun({ body: { reset: p.reset, category: p.category, reset_at: unixSeconds(p.resetAt) } }, req),
+    withDryRun({ body: { reset: p!.reset, category: p!.category, reset_at: unixSeconds(p!.resetAt) } }, req),
   responseSchema: {
     type: 'object',
     required: ['reset', 'category', 'reset_at'],
@@ -246,21 +236,13 @@ const resetCategory = defineRoute<{
   },
 });
 
-type AuditNode = {
-  id: string;
-  action: string;
-  actorKeyId: string | null;
-  actorRole: string;
-  target: string | null;
-  changes: unknown;
-  requestId: string | null;
-  createdAt: string;
-};
-
-type AuditPage = { nodes: AuditNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
+/** An audit entry, as both audit-log routes (list and export) select it. */
+const AUDIT_ENTRY = graphql(
+  'fragment RestAuditEntry on AuditEntry { id action actorKeyId actorRole target changes requestId createdAt }',
+);
 
 /** An audit entry as the audit-log routes answer it (list and export alike). */
-const auditEntryOf = (e: AuditNode) => ({
+const auditEntryOf = (e: ResultOf<typeof AUDIT_ENTRY>) => ({
   id: e.id,
   action: e.action,
   actor_key_id: e.actorKeyId,
@@ -301,18 +283,21 @@ const auditFilterOf = (req: RouteRequest) => ({
   filter: { action: req.query.action, since: req.query.since, until: req.query.until },
 });
 
-const auditLogs = defineRoute<CallerTenantData<{ auditLog: AuditPage }>>({
+const auditLogs = defineRoute({
   method: 'GET',
   path: '/api/admin/audit-logs',
   family: 'admin',
   summary: 'Audit log of the tenant (e.g. action=settings.update), newest first, cursor-paginated.',
   auth: 'key',
-  operation: `query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
+  operation: graphql(
+    `query RestAdminAuditLogs($tenantId: ID, $filter: AuditLogFilter, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLog(filter: $filter, first: $first, after: $after) {
-    nodes { id action actorKeyId actorRole target changes requestId createdAt }
+    nodes { ...RestAuditEntry }
     pageInfo { endCursor hasNextPage }
   } }
 }`,
+    [AUDIT_ENTRY],
+  ),
   query: {
     ...TENANT_ID_QUERY,
     ...AUDIT_FILTER_QUERY,
@@ -343,7 +328,7 @@ const auditLogs = defineRoute<CallerTenantData<{ auditLog: AuditPage }>>({
 
 const AUDIT_EXPORT_FORMATS: readonly ExportFormatName[] = ['json', 'csv'];
 
-const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: AuditPage }>>({
+const exportAuditLogs = defineRoute({
   method: 'GET',
   path: '/api/admin/audit-logs/export',
   family: 'admin',
@@ -351,12 +336,15 @@ const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: AuditPage
     "Export the tenant's audit log (admin; only while the audit_log_export feature flag is enabled): every entry the filter selects, newest first, as a streamed JSON array or CSV file.",
   auth: 'key',
   // No `first`: the field's own page size (AUDIT_EXPORT_MAX_PAGE_SIZE) is the export's.
-  operation: `query RestAdminExportAuditLogs($tenantId: ID, $filter: AuditLogFilter, $after: String) {
+  operation: graphql(
+    `query RestAdminExportAuditLogs($tenantId: ID, $filter: AuditLogFilter, $after: String) {
   currentTenant(tenantId: $tenantId) { auditLogExport(filter: $filter, after: $after) {
-    nodes { id action actorKeyId actorRole target changes requestId createdAt }
+    nodes { ...RestAuditEntry }
     pageInfo { endCursor hasNextPage }
   } }
 }`,
+    [AUDIT_ENTRY],
+  ),
   query: {
     ...TENANT_ID_QUERY,
     format: {
@@ -378,18 +366,17 @@ const exportAuditLogs = defineRoute<CallerTenantData<{ auditLogExport: AuditPage
   responseSchema: { type: 'array', items: auditEntrySchema },
 });
 
-const settingsHistory = defineRoute<
-  CallerTenantData<{ history: { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>
->({
+const settingsHistory = defineRoute({
   method: 'GET',
   path: '/api/admin/settings/history',
   family: 'admin',
   summary: 'Versions of the settings (every category and the tenant settings share one counter), newest first.',
   auth: 'key',
-  operation: `query RestAdminSettingsHistory($tenantId: ID, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
+  operation:
+    graphql(`query RestAdminSettingsHistory($tenantId: ID, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   currentTenant(tenantId: $tenantId) { history(document: SETTINGS, path: $path, since: $since, until: $until, first: $first, after: $after) {
     nodes { version createdAt actorRole actorKeyId requestId changes { path category old new } } pageInfo { endCursor hasNextPage } } }
-}`,
+}`),
   query: {
     ...TENANT_ID_QUERY,
     path: {
@@ -425,17 +412,16 @@ const settingsHistory = defineRoute<
   },
 });
 
-const rollbackSettings = defineRoute<{
-  rollback: { version: number; updatedAt: string; changes: (Change & { category: string | null })[] };
-}>({
+const rollbackSettings = defineRoute({
   method: 'POST',
   path: '/api/admin/settings/rollback',
   family: 'admin',
   summary: 'Restore the settings (or only the listed paths) as they were after to_version, as a new version',
   auth: 'key',
-  operation: `mutation RestAdminRollbackSettings($tenantId: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
+  operation:
+    graphql(`mutation RestAdminRollbackSettings($tenantId: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: SETTINGS, tenantId: $tenantId, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path category old new } }
-}`,
+}`),
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
     required: true,
@@ -463,11 +449,11 @@ const rollbackSettings = defineRoute<{
   }),
   respond: ({ rollback: p }, req) => {
     const changes: Record<string, { old: unknown; new: unknown }> = {};
-    for (const c of p.changes) changes[c.category ? `${c.category}.${c.path}` : c.path] = { old: c.old, new: c.new };
+    for (const c of p!.changes) changes[c.category ? `${c.category}.${c.path}` : c.path] = { old: c.old, new: c.new };
     return withDryRun(
       {
-        body: { updated: true, to_version: req.body.to_version, changes, updated_at: unixSeconds(p.updatedAt) },
-        version: p.version,
+        body: { updated: true, to_version: req.body.to_version, changes, updated_at: unixSeconds(p!.updatedAt) },
+        version: p!.version,
       },
       req,
     );
@@ -490,15 +476,16 @@ const rollbackSettings = defineRoute<{
   },
 });
 
-const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration: Record<string, unknown> }>>({
+const exportSettings = defineRoute({
   method: 'GET',
   path: '/api/admin/settings/export',
   family: 'admin',
   summary:
     'Export the tenant configuration (settings, categories, config, flags) as one versioned document; secrets left out (admin)',
   auth: 'key',
-  operation:
+  operation: graphql(
     'query RestAdminExportSettings($tenantId: ID) { currentTenant(tenantId: $tenantId) { exportConfiguration } }',
+  ),
   query: TENANT_ID_QUERY,
   variables: tenantIdOf,
   respond: ({ currentTenant }) => ({ body: currentTenant.exportConfiguration }),
@@ -524,18 +511,16 @@ const exportSettings = defineRoute<CallerTenantData<{ exportConfiguration: Recor
   },
 });
 
-const importSettings = defineRoute<{
-  importConfiguration: { dryRun: boolean; changes: (Change & { category: string | null })[] };
-}>({
+const importSettings = defineRoute({
   method: 'POST',
   path: '/api/admin/settings/import',
   family: 'admin',
   summary:
     'Import an export into the tenant: one write per document, all or nothing, same validation and rules (admin)',
   auth: 'key',
-  operation: `mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
+  operation: graphql(`mutation RestAdminImportSettings($tenantId: ID, $document: JSON!, $dryRun: Boolean) {
   importConfiguration(tenantId: $tenantId, document: $document, dryRun: $dryRun) { dryRun changes { path old new } }
-}`,
+}`),
   query: { ...TENANT_ID_QUERY, ...DRY_RUN_QUERY },
   body: {
     required: true,
@@ -552,7 +537,7 @@ const importSettings = defineRoute<{
       {
         body: {
           imported: true,
-          changes: Object.fromEntries(p.changes.map((c) => [c.path, { old: c.old, new: c.new }])),
+          changes: Object.fromEntries(p!.changes.map((c) => [c.path, { old: c.old, new: c.new }])),
         },
       },
       req,

@@ -21,6 +21,3 @@ export const TENANT_ID_QUERY: Record<string, QueryParamSpec> = {
 export function tenantIdOf(req: RouteRequest): { tenantId: string | number | undefined } {
   return { tenantId: req.query.tenant_id };
 }
-
-/** The `data` shape of a read through `currentTenant(tenantId: $tenantId) { … }`. */
-export type CallerTenantData<T> = { currentTenant: T };

@@ -4,6 +4,7 @@ import type { HeaderReader } from '../../http/request-head.js';
 import { allowedOriginsOf, openEvaluation } from '../../services/flag-evaluations.js';
 import { notModified } from '../http-input.js';
 import { defineRoute, type JsonSchema, type RouteRequest } from '../route.js';
+import { graphql, type ResultOf } from '../typed-graphql.js';
 
 /**
  * OpenFeature Remote Evaluation Protocol v0.3 (open-feature/protocol `service/openapi.yaml`), for
@@ -24,17 +25,11 @@ import { defineRoute, type JsonSchema, type RouteRequest } from '../route.js';
 /** Where clients hear of changes (an SSE stream of `refetchEvaluation` events). */
 const OFREP_EVENTS_PATH = '/ofrep/v1/events';
 
-interface EvaluationData {
-  key: string;
-  value: unknown;
-  reason: string;
-  metadata: Record<string, string | number | boolean>;
-}
-
-const EVALUATION_FIELDS = 'key value reason metadata';
+/** One evaluation, as both evaluation routes select it. */
+const EVALUATION = graphql('fragment OfrepEvaluation on FlagEvaluation { key value reason metadata }');
 
 /** An evaluation as OFREP writes it: without `value` when there is none (`codeDefaultFlag`: the client's default applies). */
-function ofrepEvaluation(e: EvaluationData) {
+function ofrepEvaluation(e: ResultOf<typeof EVALUATION>) {
   return { key: e.key, ...(e.value !== null ? { value: e.value } : {}), reason: e.reason, metadata: e.metadata };
 }
 
@@ -76,15 +71,18 @@ const HEADERS = { 'access-control-expose-headers': 'ETag' };
 
 const origin = (req: RouteRequest) => req.headers.get('origin');
 
-const evaluateFlag = defineRoute<{ flagEvaluations: { allowedOrigins: string[]; flag: EvaluationData | null } }>({
+const evaluateFlag = defineRoute({
   method: 'POST',
   path: '/ofrep/v1/evaluate/flags/:key',
   family: 'ofrep',
   summary: "Evaluates one feature flag or setting of the key's tenant.",
   auth: 'key',
-  operation: `query OfrepEvaluateFlag($key: String!, $context: JSON) {
-  flagEvaluations(context: $context) { allowedOrigins flag(key: $key) { ${EVALUATION_FIELDS} } }
+  operation: graphql(
+    `query OfrepEvaluateFlag($key: String!, $context: JSON) {
+  flagEvaluations(context: $context) { allowedOrigins flag(key: $key) { ...OfrepEvaluation } }
 }`,
+    [EVALUATION],
+  ),
   params: { key: { description: 'A feature flag key, or a setting as <document>.<path>.' } },
   body: contextBody,
   variables: ({ params, body }) => ({ key: params.key, context: body.context ?? null }),
@@ -106,18 +104,19 @@ function sameEtag(sent: string | number | undefined, etag: string): boolean {
   return bare(sent) === bare(etag);
 }
 
-const evaluateFlags = defineRoute<{
-  flagEvaluations: { etag: string; allowedOrigins: string[]; flags: EvaluationData[] };
-}>({
+const evaluateFlags = defineRoute({
   method: 'POST',
   path: '/ofrep/v1/evaluate/flags',
   family: 'ofrep',
   summary:
     "Evaluates every feature flag and setting of the key's tenant (ETag; If-None-Match or flagConfigEtag → 304).",
   auth: 'key',
-  operation: `query OfrepEvaluateFlags($context: JSON) {
-  flagEvaluations(context: $context) { etag allowedOrigins flags { ${EVALUATION_FIELDS} } }
+  operation: graphql(
+    `query OfrepEvaluateFlags($context: JSON) {
+  flagEvaluations(context: $context) { etag allowedOrigins flags { ...OfrepEvaluation } }
 }`,
+    [EVALUATION],
+  ),
   query: {
     flagConfigEtag: {
       type: 'string',
@@ -169,7 +168,7 @@ function lastEventId(headers: HeaderReader): string | null {
   return /^\d{1,15}$/.test(id) ? id : null;
 }
 
-const ofrepEvents = defineRoute<{ tenantChanges: { cursor: string; evaluationEtag: string | null } }>({
+const ofrepEvents = defineRoute({
   method: 'GET',
   path: OFREP_EVENTS_PATH,
   family: 'ofrep',
@@ -177,9 +176,9 @@ const ofrepEvents = defineRoute<{ tenantChanges: { cursor: string; evaluationEta
     "Server-Sent Events: refetchEvaluation (with the current ETag) after every committed change of the key's tenant; " +
     'event ids are change cursors (Last-Event-ID replays what was missed); heartbeats; ends when the key is revoked.',
   auth: 'key',
-  operation: `subscription OfrepEvents($after: String) {
+  operation: graphql(`subscription OfrepEvents($after: String) {
   tenantChanges(after: $after) { cursor evaluationEtag }
-}`,
+}`),
   variables: ({ headers }) => ({ after: lastEventId(headers) }),
   events: {
     event: ({ tenantChanges: { cursor, evaluationEtag } }) => ({

@@ -1,7 +1,8 @@
 import { tenantConfigTree } from '../../catalog/tenant-config.js';
 import { DRY_RUN_QUERY, dryRunOf, withDryRun } from '../dry-run.js';
 import { defineRoute, type JsonSchema } from '../route.js';
-import { V1_VERSIONS, type VersionNode, versionBody, versionsSchema } from './history-versions.js';
+import { graphql } from '../typed-graphql.js';
+import { V1_VERSIONS, versionBody, versionsSchema } from './history-versions.js';
 
 /**
  * `/api/v1/tenants/{id}/*` (seed 003): a tenant named in the path. A tenant key may name only its
@@ -48,27 +49,24 @@ function inBodyOrder(paths: string[], body: unknown): string[] {
     .map((x) => x.path);
 }
 
-type ConfigTenant = {
-  tenant: {
-    id: string;
-    createdAt: string;
-    config: { document: Record<string, unknown>; version: number; updatedAt: string | null };
-  };
-};
-
-const getConfig = defineRoute<ConfigTenant>({
+const getConfig = defineRoute({
   method: 'GET',
   path: '/api/v1/tenants/:id/config',
   family: 'v1',
   summary: 'Retrieves the complete configuration for a tenant.',
   auth: 'key',
-  operation:
+  operation: graphql(
     'query RestV1TenantConfig($id: ID!) { tenant(id: $id) { id createdAt config { document version updatedAt } } }',
+  ),
   params: TENANT_PARAM,
   variables: ({ params }) => ({ id: params.id }),
   // Never-updated config: its time is the tenant's creation (the defaults have held since).
   respond: ({ tenant }) => ({
-    body: { tenant_id: tenant.id, ...tenant.config.document, updated_at: tenant.config.updatedAt ?? tenant.createdAt },
+    body: {
+      tenant_id: tenant.id,
+      ...(tenant.config.document as Record<string, unknown>),
+      updated_at: tenant.config.updatedAt ?? tenant.createdAt,
+    },
     version: tenant.config.version,
   }),
   concurrency: 'etag',
@@ -108,17 +106,16 @@ function configWriteBody(
   };
 }
 
-const updateConfig = defineRoute<{
-  updateTenantConfig: { updatedFields: string[]; version: number; updatedAt: string };
-}>({
+const updateConfig = defineRoute({
   method: 'PUT',
   path: '/api/v1/tenants/:id/config',
   family: 'v1',
   summary: 'Updates tenant configuration with partial updates. Only provided fields will be modified.',
   auth: 'key',
-  operation: `mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int, $dryRun: Boolean) {
+  operation:
+    graphql(`mutation RestV1UpdateTenantConfig($id: ID, $input: TenantConfigPatch!, $expectedVersion: Int, $dryRun: Boolean) {
   updateTenantConfig(tenantId: $id, input: $input, expectedVersion: $expectedVersion, dryRun: $dryRun) { updatedFields version updatedAt }
-}`,
+}`),
   params: TENANT_PARAM,
   query: DRY_RUN_QUERY,
   body: {
@@ -127,21 +124,20 @@ const updateConfig = defineRoute<{
     graphqlInput: 'TenantConfigPatch',
   },
   variables: (req) => ({ id: req.params.id, input: req.body, expectedVersion: req.expectedVersion, ...dryRunOf(req) }),
-  respond: ({ updateTenantConfig: p }, req) => withDryRun(configWriteBody(req.params.id, p, req.body), req),
+  respond: ({ updateTenantConfig: p }, req) => withDryRun(configWriteBody(req.params.id, p!, req.body), req),
   concurrency: 'if-match',
   responseSchema: configWriteSchema,
 });
 
-type FeatureData = { key: string; description: string; enabled: boolean; available: boolean; tierRequired: string };
-
-const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: FeatureData[] } }>({
+const listFeatures = defineRoute({
   method: 'GET',
   path: '/api/v1/tenants/:id/features',
   family: 'v1',
   summary: 'Lists all available features for the tenant with enabled status.',
   auth: 'key',
-  operation:
+  operation: graphql(
     'query RestV1TenantFeatures($id: ID!) { tenant(id: $id) { id featureFlags { key description enabled available tierRequired } } }',
+  ),
   params: TENANT_PARAM,
   variables: ({ params }) => ({ id: params.id }),
   respond: ({ tenant }) => {
@@ -186,18 +182,17 @@ const listFeatures = defineRoute<{ tenant: { id: string; featureFlags: FeatureDa
   },
 });
 
-type HistoryPage = { nodes: VersionNode[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
-
-const configHistory = defineRoute<{ tenant: { id: string; history: HistoryPage } }>({
+const configHistory = defineRoute({
   method: 'GET',
   path: '/api/v1/tenants/:id/config/history',
   family: 'v1',
   summary: 'Lists the versions of the tenant configuration, newest first, with their changes.',
   auth: 'key',
-  operation: `query RestV1ConfigHistory($id: ID!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
+  operation:
+    graphql(`query RestV1ConfigHistory($id: ID!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) {
   tenant(id: $id) { id history(document: TENANT_CONFIG, path: $path, since: $since, until: $until, first: $first, after: $after) {
     nodes { version createdAt actorRole actorKeyId requestId changes { path old new } } pageInfo { endCursor hasNextPage } } }
-}`,
+}`),
   params: TENANT_PARAM,
   query: {
     path: { type: 'string', description: 'Only versions changing a path with this prefix, e.g. performance.' },
@@ -235,23 +230,16 @@ const configHistory = defineRoute<{ tenant: { id: string; history: HistoryPage }
 /** A version number from the path; anything else names no version (-1 → 404 from GraphQL). */
 const versionOf = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : -1);
 
-const configVersion = defineRoute<{
-  tenant: {
-    id: string;
-    createdAt: string;
-    documentAt: Record<string, unknown>;
-    history: { nodes: { version: number; createdAt: string }[] };
-  };
-}>({
+const configVersion = defineRoute({
   method: 'GET',
   path: '/api/v1/tenants/:id/config/versions/:version',
   family: 'v1',
   summary: 'The configuration as it was after a version (the GET …/config body plus version). Unknown version: 404.',
   auth: 'key',
   // history(after: version + 1, first: 1) is the version itself: its time is the body's updated_at.
-  operation: `query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
+  operation: graphql(`query RestV1ConfigVersion($id: ID!, $version: Int!, $after: String) {
   tenant(id: $id) { id createdAt documentAt(document: TENANT_CONFIG, version: $version) history(document: TENANT_CONFIG, first: 1, after: $after) { nodes { version createdAt } } }
-}`,
+}`),
   params: { ...TENANT_PARAM, version: { description: 'A version number (0: before the first write).' } },
   variables: ({ params }) => {
     const version = versionOf(params.version);
@@ -261,7 +249,12 @@ const configVersion = defineRoute<{
     const version = versionOf(params.version);
     const at = tenant.history.nodes.find((n) => n.version === version);
     return {
-      body: { tenant_id: tenant.id, ...tenant.documentAt, updated_at: at?.createdAt ?? tenant.createdAt, version },
+      body: {
+        tenant_id: tenant.id,
+        ...(tenant.documentAt as Record<string, unknown>),
+        updated_at: at?.createdAt ?? tenant.createdAt,
+        version,
+      },
     };
   },
   responseSchema: {
@@ -271,18 +264,17 @@ const configVersion = defineRoute<{
   },
 });
 
-const rollbackConfig = defineRoute<{
-  rollback: { version: number; updatedAt: string; changes: { path: string }[] };
-}>({
+const rollbackConfig = defineRoute({
   method: 'POST',
   path: '/api/v1/tenants/:id/config/rollback',
   family: 'v1',
   summary:
     'Restores the configuration (or only the listed paths) as it was after to_version, as a new version. Same rules as PUT …/config.',
   auth: 'key',
-  operation: `mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
+  operation:
+    graphql(`mutation RestV1RollbackConfig($id: ID, $toVersion: Int!, $paths: [String!], $expectedVersion: Int, $dryRun: Boolean) {
   rollback(document: TENANT_CONFIG, tenantId: $id, toVersion: $toVersion, paths: $paths, expectedVersion: $expectedVersion, dryRun: $dryRun) { version updatedAt changes { path } }
-}`,
+}`),
   params: TENANT_PARAM,
   query: DRY_RUN_QUERY,
   body: {
@@ -309,7 +301,7 @@ const rollbackConfig = defineRoute<{
     withDryRun(
       configWriteBody(
         req.params.id,
-        { updatedFields: p.changes.map((c) => c.path), version: p.version, updatedAt: p.updatedAt },
+        { updatedFields: p!.changes.map((c) => c.path), version: p!.version, updatedAt: p!.updatedAt },
         null,
       ),
       req,
