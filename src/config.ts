@@ -67,7 +67,12 @@ export interface RateLimitConfig {
   /** Replaces the declared per-field policies (tests); default src/rate-limit/policies.ts. */
   fieldPolicies?: Readonly<Record<string, readonly RateLimitPolicy[]>>;
   /** Counters in this Redis (`REDIS_URL`), shared by every gateway process; unset = in the process. */
-  redis?: { url: string; keyPrefix?: string };
+  redis?: {
+    url: string;
+    keyPrefix?: string;
+    /** How long a call waits for Redis before it fails open (ms); default 500. */
+    commandTimeoutMs?: number;
+  };
 }
 
 /**

@@ -36,7 +36,5 @@ export interface RateLimitStore {
 
 /** The shared Redis store when the config names one (`REDIS_URL`), the in-process one otherwise. */
 export function openRateLimitStore(config: RateLimitConfig, deps: { now: () => Date; logger: Logger }): RateLimitStore {
-  return config.redis
-    ? new RedisRateLimitStore({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, ...deps })
-    : new InProcessRateLimitStore(deps.now);
+  return config.redis ? new RedisRateLimitStore({ ...config.redis, ...deps }) : new InProcessRateLimitStore(deps.now);
 }

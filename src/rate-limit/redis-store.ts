@@ -56,6 +56,8 @@ export interface RedisRateLimitStoreOptions {
   url: string;
   /** Put before every key (`{prefix}rl:{fieldIdentity}:{contextIdentity}`): lets tests, or deployments, share one Redis. */
   keyPrefix?: string;
+  /** How long a call waits for Redis before it fails open; default COMMAND_TIMEOUT_MS. */
+  commandTimeoutMs?: number;
   now: () => Date;
   logger: Logger;
 }
@@ -79,11 +81,14 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** Settles when the first connection is ready or has failed, at the latest after COMMAND_TIMEOUT_MS. */
   private readonly firstConnection: Promise<void>;
 
+  private readonly commandTimeoutMs: number;
+
   constructor(private readonly options: RedisRateLimitStoreOptions) {
+    this.commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
     this.redis = new Redis(options.url, {
       keyPrefix: options.keyPrefix,
       enableOfflineQueue: false,
-      commandTimeout: COMMAND_TIMEOUT_MS,
+      commandTimeout: this.commandTimeoutMs,
       maxRetriesPerRequest: 0,
     });
     // Without a listener ioredis prints every connection error; they are reported through hit().
@@ -91,7 +96,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.firstConnection = new Promise<void>((resolve) => {
       this.redis.once('ready', resolve);
       this.redis.once('error', resolve);
-      setTimeout(resolve, COMMAND_TIMEOUT_MS).unref();
+      setTimeout(resolve, this.commandTimeoutMs).unref();
     });
     this.redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     this.hitCommand = (this.redis as unknown as { rateLimitHit: HitCommand }).rateLimitHit.bind(this.redis);

@@ -145,6 +145,8 @@ export interface WorldOptions {
   redisUrl?: string;
   /** Put before the Redis keys; worlds with the same prefix share one budget. Default: unique per world. */
   redisKeyPrefix?: string;
+  /** How long the app's calls wait for that Redis before failing open (default: the store's 500 ms). */
+  redisCommandTimeoutMs?: number;
   /**
    * Count the SQL statements the app runs (a Kysely plugin on the app's db handle only: seed
    * helpers that use `world.store.db` directly are not counted). See `queryCount()`.
@@ -193,7 +195,11 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     rateLimits: {
       ...(typeof options.rateLimits === 'object' ? options.rateLimits : { enabled: options.rateLimits === true }),
       ...(options.redisUrl && {
-        redis: { url: options.redisUrl, keyPrefix: options.redisKeyPrefix ?? `test-${randomUUID()}:` },
+        redis: {
+          url: options.redisUrl,
+          keyPrefix: options.redisKeyPrefix ?? `test-${randomUUID()}:`,
+          commandTimeoutMs: options.redisCommandTimeoutMs,
+        },
       }),
     },
     operationLimits: options.operationLimits,
