@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
@@ -73,7 +74,7 @@ describe('429 per family', () => {
   it('/share/*: the per-address view limit, no-store kept', async () => {
     const t = await world.createTenantWithKeys({ name: 'Sharer' });
     const scan = await world.gql(
-      'mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }',
+      gql`mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }`,
       { input: { target: 'limits.example' } },
       t.keys.ADMIN,
     );
@@ -91,7 +92,7 @@ describe('429 per family', () => {
     const t = await world.createTenantWithKeys({ name: 'Counted once' });
     for (let i = 0; i < 15; i++)
       expect((await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER })).status).toBe(200);
-    for (let i = 0; i < 15; i++) expect((await world.gql('{ me { role } }', {}, t.keys.VIEWER)).status).toBe(200);
+    for (let i = 0; i < 15; i++) expect((await world.gql(gql`{ me { role } }`, {}, t.keys.VIEWER)).status).toBe(200);
     expect((await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER })).status).toBe(429);
   });
 

@@ -9,6 +9,7 @@ import { openStore, type Store } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { RoleName, TierName } from '../../src/db/tables.js';
 import { type App, createApp } from '../../src/yoga.js';
+import { gql, type Operation } from './graphql.js';
 import { QueryCounter } from './query-counter.js';
 
 export const PLATFORM_KEY = 'platform-admin-test-key-' + randomBytes(8).toString('hex');
@@ -36,9 +37,9 @@ export interface World {
   config: AppConfig;
   /** Sends a request through the app (no port), the key on the chosen transport. */
   request(path: string, init?: RequestInit & { key?: string; transport?: Transport }): Promise<Response>;
-  /** POST /graphql; returns status, body and headers. */
+  /** POST /graphql; returns status, body and headers (`data` typed by a gql<T>`…` operation). */
   gql<T = any>(
-    query: string,
+    query: Operation<T> | string,
     variables?: Record<string, unknown>,
     key?: string,
     transport?: Transport,
@@ -213,7 +214,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
 
   const request: World['request'] = (path, init = {}) => Promise.resolve(app.fetch(buildRequest(path, init)));
 
-  const gql: World['gql'] = async (query, variables, key, transport) => {
+  const sendGql: World['gql'] = async (query, variables, key, transport) => {
     const res = await request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -225,8 +226,8 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
   };
 
   const createTenantWithKeys: World['createTenantWithKeys'] = async (opts = {}) => {
-    const created = await gql(
-      `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id name } } }`,
+    const created = await sendGql(
+      gql`mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id name } } }`,
       {
         input: {
           name: opts.name ?? 'Tenant ' + randomUUID().slice(0, 8),
@@ -241,8 +242,8 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     const keys = {} as Record<RoleName, string>;
     const keyIds = {} as Record<RoleName, string>;
     for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
-      const res = await gql(
-        `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+      const res = await sendGql(
+        gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
         { input: { tenantId: tenant.id, role } },
         PLATFORM_KEY,
       );
@@ -261,7 +262,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     logLines: () => lines.map((l) => JSON.parse(l)),
     logText: () => lines.join('\n'),
     request,
-    gql,
+    gql: sendGql,
     createTenantWithKeys,
     queryCount: () => requireCounter().count(),
     queryLog: () => requireCounter().queries(),
