@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCode, Q, snapshot } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -17,12 +18,12 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 const H = {
-  history: `query($id: ID!, $doc: ConfigDocument!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) { tenant(id: $id) {
+  history: gql`query($id: ID!, $doc: ConfigDocument!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) { tenant(id: $id) {
     history(document: $doc, path: $path, since: $since, until: $until, first: $first, after: $after) {
       nodes { document version createdAt actorKeyId actorRole requestId changes { path category old new } } pageInfo { endCursor hasNextPage } } } }`,
-  documentAt: `query($id: ID!, $doc: ConfigDocument!, $v: Int!) { tenant(id: $id) { documentAt(document: $doc, version: $v) } }`,
-  diff: `query($id: ID!, $doc: ConfigDocument!, $from: Int!, $to: Int!) { tenant(id: $id) { diff(document: $doc, from: $from, to: $to) { path category old new } } }`,
-  rollback: `mutation($doc: ConfigDocument!, $to: Int!, $paths: [String!], $v: Int, $tenantId: ID, $dryRun: Boolean) {
+  documentAt: gql`query($id: ID!, $doc: ConfigDocument!, $v: Int!) { tenant(id: $id) { documentAt(document: $doc, version: $v) } }`,
+  diff: gql`query($id: ID!, $doc: ConfigDocument!, $from: Int!, $to: Int!) { tenant(id: $id) { diff(document: $doc, from: $from, to: $to) { path category old new } } }`,
+  rollback: gql`mutation($doc: ConfigDocument!, $to: Int!, $paths: [String!], $v: Int, $tenantId: ID, $dryRun: Boolean) {
     rollback(document: $doc, toVersion: $to, paths: $paths, expectedVersion: $v, tenantId: $tenantId, dryRun: $dryRun) { document version dryRun changes { path category old new } } }`,
 };
 
@@ -338,7 +339,7 @@ describe('rollback', () => {
     ]);
     const flags = ok(
       await world.gql(
-        `query($id: ID!) { tenant(id: $id) { featureFlags { key enabled updatedAt } } }`,
+        gql`query($id: ID!) { tenant(id: $id) { featureFlags { key enabled updatedAt } } }`,
         { id: t.id },
         t.keys.VIEWER,
       ),

@@ -8,6 +8,7 @@ import { slidingWindow } from '../src/rate-limit/sliding-window.js';
 import { schema } from '../src/schema/index.js';
 import { type App, createApp } from '../src/yoga.js';
 import { Q, snapshot } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { SHARED_SCAN, seedScan, seedShareLink } from './helpers/scans.js';
 import { buildRequest, createWorld, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
 
@@ -25,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const ME = '{ me { role } }';
+const ME = gql`{ me { role } }`;
 const statuses = (results: { status: number }[]) =>
   results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
 
@@ -74,7 +75,7 @@ describe('per key: 300 requests a minute (the production policy)', () => {
       expectRateLimited(await world.gql(ME, {}, a.keys.VIEWER, transport), 'per-key', 300);
     }
     const refusedWrite = await world.gql(
-      'mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }',
+      gql`mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }`,
       { t: a.id },
       a.keys.VIEWER,
     );
@@ -84,7 +85,7 @@ describe('per key: 300 requests a minute (the production policy)', () => {
   it('leaves other keys and other tenants alone', async () => {
     expect((await world.gql(ME, {}, a.keys.OPERATOR)).body.data.me.role).toBe('OPERATOR');
     expect((await world.gql(ME, {}, b.keys.VIEWER)).body.data.me.role).toBe('VIEWER');
-    expect((await world.gql('{ tenants(first: 1) { nodes { id } } }', {}, PLATFORM_KEY)).status).toBe(200);
+    expect((await world.gql(gql`{ tenants(first: 1) { nodes { id } } }`, {}, PLATFORM_KEY)).status).toBe(200);
   });
 
   it('lets the key in again once the window has passed on the app clock, as Retry-After said', async () => {
@@ -130,7 +131,7 @@ describe('configuration API, per tenant (seed 003: reads 100, feature queries 10
     expect(statuses(reads)).toEqual({ 200: 100 });
     expectRateLimited(await world.gql(Q.config, { id: c.id }, c.keys.ADMIN), 'config-reads', 100);
     expect(
-      (await world.gql('query($id: ID!) { tenant(id: $id) { featureFlags { key } } }', { id: c.id }, c.keys.VIEWER))
+      (await world.gql(gql`query($id: ID!) { tenant(id: $id) { featureFlags { key } } }`, { id: c.id }, c.keys.VIEWER))
         .status,
     ).toBe(200);
     expect((await world.gql(ME, {}, c.keys.VIEWER)).status).toBe(200);
@@ -138,7 +139,7 @@ describe('configuration API, per tenant (seed 003: reads 100, feature queries 10
   });
 
   it('feature queries: 100 a minute per tenant', async () => {
-    const FLAGS = 'query($id: ID!) { tenant(id: $id) { featureFlags { key enabled } } }';
+    const FLAGS = gql`query($id: ID!) { tenant(id: $id) { featureFlags { key enabled } } }`;
     const reads = await Promise.all(Array.from({ length: 100 }, () => world.gql(FLAGS, { id: d.id }, d.keys.OPERATOR)));
     expect(statuses(reads)).toEqual({ 200: 100 });
     expectRateLimited(await world.gql(FLAGS, { id: d.id }, d.keys.VIEWER), 'feature-queries', 100);
@@ -205,26 +206,26 @@ describe('field policies (the mechanism, with small policies on fields that exis
   });
 
   it('per tenant: the keys of one tenant share the count; another tenant has its own', async () => {
-    const TENANT_NAME = `{ me { tenant { name } } }`;
+    const TENANT_NAME = gql`{ me { tenant { name } } }`;
     expect((await ask(TENANT_NAME, a.keys.OPERATOR)).status).toBe(200);
-    expect((await ask(`query { me { ...T } } fragment T on Me { tenant { name } }`, a.keys.ADMIN)).status).toBe(200); // through a fragment
-    expect((await ask(`{ me { tenant { id ... on Tenant { name } } } }`, a.keys.OPERATOR)).status).toBe(200); // through an inline fragment
+    expect((await ask(gql`query { me { ...T } } fragment T on Me { tenant { name } }`, a.keys.ADMIN)).status).toBe(200); // through a fragment
+    expect((await ask(gql`{ me { tenant { id ... on Tenant { name } } } }`, a.keys.OPERATOR)).status).toBe(200); // through an inline fragment
     const refused = await ask(TENANT_NAME, a.keys.ADMIN);
     expectRateLimited(refused, 'tenant-names', 3);
     expect(refused.body.data ?? null).toBeNull();
     expect((await ask(TENANT_NAME, b.keys.VIEWER)).status).toBe(200);
     // A query without the field is not counted against it.
-    expect((await ask('{ me { role } }', a.keys.ADMIN)).status).toBe(200);
+    expect((await ask(gql`{ me { role } }`, a.keys.ADMIN)).status).toBe(200);
   });
 
   it('counts a field once per request, even under a list of many parents', async () => {
     for (let i = 0; i < 3; i++)
-      expect((await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY)).status).toBe(200);
-    expectRateLimited(await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY), 'tenant-names', 3);
+      expect((await ask(gql`{ tenants(first: 50) { nodes { name } } }`, PLATFORM_KEY)).status).toBe(200);
+    expectRateLimited(await ask(gql`{ tenants(first: 50) { nodes { name } } }`, PLATFORM_KEY), 'tenant-names', 3);
   });
 
   it('per client address: the socket peer, or "unknown" without a socket', async () => {
-    const KEY_ID = '{ me { keyId } }';
+    const KEY_ID = gql`{ me { keyId } }`;
     for (let i = 0; i < 2; i++) expect((await ask(KEY_ID, a.keys.VIEWER, '10.0.0.1')).status).toBe(200);
     expectRateLimited(await ask(KEY_ID, b.keys.VIEWER, '10.0.0.1'), 'me-by-address', 2);
     expect((await ask(KEY_ID, a.keys.VIEWER, '10.0.0.2')).status).toBe(200);
