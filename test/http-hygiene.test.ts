@@ -88,7 +88,13 @@ describe('CSRF: GraphQL POST only as JSON, no mutation over GET', () => {
 
 describe('headers', () => {
   it('sends nosniff everywhere, and the share page a strict CSP that forbids framing', async () => {
-    for (const path of ['/health', '/graphql?query=%7B__typename%7D', '/tenant/me', '/no/such/path', '/openapi.json']) {
+    for (const path of [
+      '/health',
+      `/graphql?query=${encodeURIComponent(gql`{__typename}`)}`,
+      '/tenant/me',
+      '/no/such/path',
+      '/openapi.json',
+    ]) {
       expect((await world.request(path, { key: tenant.keys.VIEWER })).headers.get('x-content-type-options'), path).toBe(
         'nosniff',
       );

@@ -6,7 +6,7 @@ import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { ErrorCode, OpenFeature } from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
-import { gql } from './helpers/graphql.js';
+import { gql, type Operation } from './helpers/graphql.js';
 import { createTestDatabase } from './helpers/world.js';
 
 /**
@@ -20,7 +20,8 @@ let gateway: GatewayProcess;
 let keys: ReturnType<typeof demoKeysIn>;
 let tenantId: string;
 
-async function ok(query: string, key: string, variables: Record<string, unknown> = {}) {
+/** POST /graphql on the process; asserts no errors and returns `data` (typed by a gql<T>`…` operation). */
+async function ok<T = any>(query: Operation<T>, key: string, variables: Record<string, unknown> = {}): Promise<T> {
   const res = await fetch(`${gateway.origin}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -28,7 +29,7 @@ async function ok(query: string, key: string, variables: Record<string, unknown>
   });
   const body = await res.json();
   expect(body.errors).toBeUndefined();
-  return body.data;
+  return body.data as T;
 }
 
 const providerFor = (key: string) =>
@@ -44,7 +45,7 @@ beforeAll(async () => {
   // A fresh data folder on a loaded machine can take a minute.
   await gateway.waitForOutput(/GraphiQL: .*\n/, 240_000);
   keys = demoKeysIn(gateway.output());
-  tenantId = (await ok(gql`{ me { tenant { id } } }`, keys.VIEWER)).me.tenant.id;
+  tenantId = (await ok(gql<{ me: { tenant: { id: string } } }>`{ me { tenant { id } } }`, keys.VIEWER)).me.tenant.id;
   await OpenFeature.setProviderAndWait(providerFor(keys.VIEWER));
 }, 300_000);
 
@@ -127,7 +128,9 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
 
   it('a revoked key gets 401 and the SDK reports an error', async () => {
     const created = await ok(
-      gql`mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER, label: "sdk" }) { key apiKey { id } } }`,
+      gql<{
+        createApiKey: { key: string; apiKey: { id: string } };
+      }>`mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER, label: "sdk" }) { key apiKey { id } } }`,
       keys.ADMIN,
       { id: tenantId },
     );

@@ -328,7 +328,7 @@ describe('OFREP bulk evaluation', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toContain('if-none-match');
     expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
     // Elsewhere the gateway's CORS_ORIGINS allow-list applies (empty here): no tenant's origins leak out.
-    const graphql = await world.request('/graphql?query={__typename}', {
+    const graphql = await world.request(`/graphql?query=${encodeURIComponent(gql`{__typename}`)}`, {
       headers: { origin: 'https://app.example.com' },
     });
     expect(graphql.headers.get('access-control-allow-origin')).toBeNull();
