@@ -6,11 +6,11 @@ import type { RateLimitPolicy } from '../src/rate-limit/policies.js';
 import { FIELD_POLICIES } from '../src/rate-limit/policies.js';
 import { slidingWindow } from '../src/rate-limit/sliding-window.js';
 import { schema } from '../src/schema/index.js';
-import { type App, createApp } from '../src/yoga.js';
+import { createApp } from '../src/yoga.js';
 import { Q, snapshot } from './helpers/config-domain.js';
 import { gql } from './helpers/graphql.js';
 import { SHARED_SCAN, seedScan, seedShareLink } from './helpers/scans.js';
-import { buildRequest, createWorld, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
+import { createWorld, graphqlFrom, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
 
 /** graphql-rate-limit's identity of a counter for a caller. */
 const id = (fieldIdentity: string, contextIdentity: string) => ({ fieldIdentity, contextIdentity });
@@ -29,24 +29,6 @@ afterAll(() => world.close());
 const ME = gql`{ me { role } }`;
 const statuses = (results: { status: number }[]) =>
   results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
-
-/** POST /graphql to `app`, as if from `remoteAddress` (the node server puts its request in the server context). */
-async function fetchFrom(
-  app: App,
-  query: string,
-  variables: Record<string, unknown> = {},
-  key?: string,
-  remoteAddress?: string,
-) {
-  const request = buildRequest('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-    key,
-  });
-  const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
-  return { status: res.status, body: await res.json(), headers: res.headers };
-}
 
 /** Asserts a 429 as the client sees it and returns its Retry-After in seconds. */
 function expectRateLimited(res: Awaited<ReturnType<World['gql']>>, policy: string, quota: number): number {
@@ -105,7 +87,7 @@ describe('share-link views: 60 a minute per client address (the production polic
   it('refuses the 61st view from one address, not another address, and lets it in after the window', async () => {
     const scan = await seedScan(world, b);
     const { token } = await seedShareLink(world, b, scan.id);
-    const view = (address?: string) => fetchFrom(world.app, SHARED_SCAN, { token }, undefined, address);
+    const view = (address?: string) => graphqlFrom(world.app, SHARED_SCAN, { token }, undefined, address);
     const first = await Promise.all(Array.from({ length: 60 }, () => view('203.0.113.7')));
     expect(statuses(first)).toEqual({ 200: 60 });
     expectRateLimited(await view('203.0.113.7'), 'share-link-views', 60);
@@ -185,7 +167,7 @@ describe('field policies (the mechanism, with small policies on fields that exis
     description: `at most ${max} of ${name}`,
   });
   let app: ReturnType<typeof createApp>;
-  const ask = (query: string, key?: string, remoteAddress?: string) => fetchFrom(app, query, {}, key, remoteAddress);
+  const ask = (query: string, key?: string, remoteAddress?: string) => graphqlFrom(app, query, {}, key, remoteAddress);
 
   beforeAll(() => {
     app = createApp({

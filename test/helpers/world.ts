@@ -76,6 +76,27 @@ export function buildRequest(path: string, init: RequestInit & { key?: string; t
   return new Request(url, { ...rest, headers });
 }
 
+/**
+ * POST /graphql to `app`, as if from `remoteAddress` (the node server puts its request in the
+ * server context): for the per-address limits, which `World.gql` cannot reach.
+ */
+export async function graphqlFrom<T = any>(
+  app: App,
+  query: Operation<T> | string,
+  variables: Record<string, unknown> = {},
+  key?: string,
+  remoteAddress?: string,
+): Promise<{ status: number; body: { data?: T; errors?: any }; headers: Headers }> {
+  const request = buildRequest('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    key,
+  });
+  const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
 /** A new, empty database on the TEST_DATABASE_URL server; `drop` removes it (forcing out clients). */
 export async function createTestDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = 'test_' + randomUUID().replace(/-/g, '');
