@@ -343,7 +343,7 @@ describe('GraphQL, front and app.fetch alike', () => {
     // Suggestions are hidden from callers without a valid key.
     const hidden = await same(graphqlCall(gql`{ me { rol } }`));
     expect(JSON.stringify(hidden.body)).not.toContain('Did you mean');
-    const tooDeep = `{ ${'a { '.repeat(20)}b${' }'.repeat(20)} }`;
+    const tooDeep = gql`{ ${'a { '.repeat(20)}b${' }'.repeat(20)} }`;
     const refused = await same(graphqlCall(tooDeep, undefined, auth(tenant.keys.VIEWER)));
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ errors: [{ extensions: { code: 'OPERATION_LIMIT_EXCEEDED' } }] });

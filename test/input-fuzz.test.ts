@@ -124,7 +124,7 @@ describe('no 5xx from text and times Postgres refuses', () => {
       const selection = isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
       const decl = field.args.map((a) => `$${a.name}: ${a.type}`).join(', ');
       const call = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
-      const query = `${kind}${decl ? `(${decl})` : ''} { ${field.name}${call ? `(${call})` : ''}${selection} }`;
+      const query = gql`${kind}${decl ? `(${decl})` : ''} { ${field.name}${call ? `(${call})` : ''}${selection} }`;
       const base = Object.fromEntries(
         field.args
           .filter((a) => isNonNullType(a.type) || a.name === 'tenantId')

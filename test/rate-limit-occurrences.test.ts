@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 const aliased = (n: number, field: (i: number) => string, head = 'query') =>
-  `${head} { ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
+  gql`${head} { ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
 const update = (i: number) => `updateTenantConfig(input: { performance: { cache_size_mb: ${1024 + i} } }) { version }`;
 const configVersion = async (t: TestTenant) =>
   (
