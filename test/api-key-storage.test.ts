@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -14,15 +15,15 @@ beforeAll(async () => {
   for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const)
     made.push({ key: tenant.keys[role], id: tenant.keyIds[role] });
   const res = await world.gql(
-    'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }',
+    gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
     { input: { tenantId: tenant.id, role: 'OPERATOR', label: 'made by its admin' } },
     tenant.keys.ADMIN,
   );
   made.push({ key: res.body.data.createApiKey.key, id: res.body.data.createApiKey.apiKey.id });
   // Use and revoke some, so last_used_at, revoked_at and the audit log have rows too.
-  for (const { key } of made) await world.gql('{ me { role } }', {}, key, 'query');
+  for (const { key } of made) await world.gql(gql`{ me { role } }`, {}, key, 'query');
   await world.gql(
-    'mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }',
+    gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
     { id: made[3].id },
     tenant.keys.ADMIN,
   );
@@ -82,7 +83,7 @@ describe('API key storage', () => {
 
   it('shows the key once: no field returns it after creation', async () => {
     const res = await world.gql(
-      'query($id: ID!) { tenant(id: $id) { apiKeys { id prefix label role createdAt lastUsedAt revokedAt } } }',
+      gql`query($id: ID!) { tenant(id: $id) { apiKeys { id prefix label role createdAt lastUsedAt revokedAt } } }`,
       { id: tenant.id },
       tenant.keys.ADMIN,
     );

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_EXPORT_MAX_PAGE_SIZE } from '../src/services/audit-log.js';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -259,12 +260,12 @@ describe('GET /api/admin/audit-logs/export', () => {
         });
         expect(res.headers.get('content-disposition')).toBeNull();
       }
-      const gql = await world.gql(
-        'query($id: ID!) { tenant(id: $id) { auditLogExport { nodes { id } } } }',
+      const viaGraphql = await world.gql(
+        gql`query($id: ID!) { tenant(id: $id) { auditLogExport { nodes { id } } } }`,
         { id: tenant.id },
         tenant.keys.ADMIN,
       );
-      expect(gql.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', flag: 'audit_log_export' });
+      expect(viaGraphql.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', flag: 'audit_log_export' });
       // The list stays readable: only the export is the flag's.
       expect((await rest(world, 'GET', '/api/admin/audit-logs', { key: tenant.keys.ADMIN })).status).toBe(200);
     } finally {
@@ -310,7 +311,7 @@ describe('GET /api/admin/audit-logs/export', () => {
 describe('Tenant.auditLogExport (GraphQL)', () => {
   const page = (variables: Record<string, unknown>) =>
     world.gql(
-      'query($id: ID!, $first: Int, $after: String, $filter: AuditLogFilter) { tenant(id: $id) { auditLogExport(first: $first, after: $after, filter: $filter) { nodes { id } pageInfo { endCursor hasNextPage } } } }',
+      gql`query($id: ID!, $first: Int, $after: String, $filter: AuditLogFilter) { tenant(id: $id) { auditLogExport(first: $first, after: $after, filter: $filter) { nodes { id } pageInfo { endCursor hasNextPage } } } }`,
       { id: tenant.id, ...variables },
       tenant.keys.ADMIN,
     );

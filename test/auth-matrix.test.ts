@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/yoga.js';
+import { gql } from './helpers/graphql.js';
 import { buildRequest, createWorld, PLATFORM_KEY, type TestTenant, TRANSPORTS, type World } from './helpers/world.js';
 
 // What a client sees for each outcome: the HTTP status next to `extensions.code`.
@@ -24,7 +25,7 @@ const keyOf = (caller: Caller) => (caller === 'PLATFORM' ? PLATFORM_KEY : a.keys
 /** A key to revoke: made by the platform admin so no caller's own attempt depends on another's. */
 async function throwawayKey(tenant: TestTenant): Promise<string> {
   const res = await world.gql(
-    'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }',
+    gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }`,
     { input: { tenantId: tenant.id, role: 'VIEWER', label: 'throwaway' } },
     PLATFORM_KEY,
   );
@@ -59,10 +60,9 @@ const adminOnly = (admin: Outcome, platform: Outcome): Record<Caller, Outcome> =
   PLATFORM: platform,
 });
 
-const TENANT = 'query($id: ID!) { tenant(id: $id) { id name } }';
-const CREATE_KEY =
-  'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id role prefix revokedAt } } }';
-const REVOKE_KEY = 'mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } } }';
+const TENANT = gql`query($id: ID!) { tenant(id: $id) { id name } }`;
+const CREATE_KEY = gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id role prefix revokedAt } } }`;
+const REVOKE_KEY = gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } } }`;
 const createKeyIn = (tenantId: () => string) => () => ({
   input: { tenantId: tenantId(), role: 'VIEWER', label: 'matrix' },
 });
@@ -70,7 +70,7 @@ const createKeyIn = (tenantId: () => string) => () => ({
 const CASES: Case[] = [
   {
     name: 'me',
-    query: '{ me { role platformAdmin keyId tenant { id } } }',
+    query: gql`{ me { role platformAdmin keyId tenant { id } } }`,
     expect: everyone('OK'),
     check: (data, caller) =>
       expect(data.me).toEqual(
@@ -107,14 +107,14 @@ const CASES: Case[] = [
   },
   {
     name: 'tenants',
-    query: '{ tenants(first: 100) { nodes { id } } }',
+    query: gql`{ tenants(first: 100) { nodes { id } } }`,
     expect: tenantKeys('FORBIDDEN', 'OK'),
     check: (data) =>
       expect(data.tenants.nodes.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining([a.id, b.id])),
   },
   {
     name: 'createTenant',
-    query: 'mutation { createTenant(input: { name: "Made by the matrix" }) { tenant { id name tier } } }',
+    query: gql`mutation { createTenant(input: { name: "Made by the matrix" }) { tenant { id name tier } } }`,
     expect: tenantKeys('FORBIDDEN', 'OK'),
     check: (data) => expect(data.createTenant.tenant).toMatchObject({ name: 'Made by the matrix', tier: 'BASIC' }),
   },
@@ -168,7 +168,7 @@ const CASES: Case[] = [
   },
   {
     name: 'Tenant.apiKeys',
-    query: 'query($id: ID!) { tenant(id: $id) { id apiKeys { id role prefix } } }',
+    query: gql`query($id: ID!) { tenant(id: $id) { id apiKeys { id role prefix } } }`,
     variables: () => ({ id: a.id }),
     expect: adminOnly('OK', 'OK'),
     check: (data) =>
@@ -188,7 +188,7 @@ beforeAll(async () => {
   // A key that worked once, then revoked by its tenant's admin.
   const created = await world.gql(CREATE_KEY, { input: { tenantId: a.id, role: 'ADMIN' } }, a.keys.ADMIN);
   revokedKey = created.body.data.createApiKey.key;
-  expect((await world.gql('{ me { role } }', {}, revokedKey)).body.data.me.role).toBe('ADMIN');
+  expect((await world.gql(gql`{ me { role } }`, {}, revokedKey)).body.data.me.role).toBe('ADMIN');
   const revoked = await world.gql(REVOKE_KEY, { id: created.body.data.createApiKey.apiKey.id }, a.keys.ADMIN);
   expect(revoked.body.errors).toBeUndefined();
 });
@@ -229,7 +229,7 @@ describe.each(TRANSPORTS)('key sent as %s', (transport) => {
 
 describe('GET /graphql takes the key on every transport too', () => {
   const get = (key: string | undefined, transport: (typeof TRANSPORTS)[number]) =>
-    world.request('/graphql?query=' + encodeURIComponent('{ me { role } }'), {
+    world.request('/graphql?query=' + encodeURIComponent(gql`{ me { role } }`), {
       key,
       transport,
       headers: { accept: 'application/json' },
@@ -266,7 +266,7 @@ describe('another tenant: existing, unknown or malformed, the answer is the same
 });
 
 describe('lastUsedAt', () => {
-  const LAST_USED = 'query($id: ID!) { tenant(id: $id) { apiKeys { id lastUsedAt } } }';
+  const LAST_USED = gql`query($id: ID!) { tenant(id: $id) { apiKeys { id lastUsedAt } } }`;
   const lastUsedOf = async (keyId: string) => {
     const res = await world.gql(LAST_USED, { id: a.id }, PLATFORM_KEY);
     return res.body.data.tenant.apiKeys.find((k: { id: string }) => k.id === keyId).lastUsedAt as string | null;
@@ -278,13 +278,13 @@ describe('lastUsedAt', () => {
     expect(await lastUsedOf(apiKey.id)).toBeNull();
 
     const before = world.clock.now().getTime();
-    await world.gql('{ me { role } }', {}, key);
+    await world.gql(gql`{ me { role } }`, {}, key);
     const first = Date.parse((await lastUsedOf(apiKey.id))!);
     expect(first).toBeGreaterThanOrEqual(before - 1000);
     expect(first).toBeLessThanOrEqual(world.clock.now().getTime());
 
     world.clock.advance(5 * 60_000);
-    await world.gql('{ me { role } }', {}, key, 'query');
+    await world.gql(gql`{ me { role } }`, {}, key, 'query');
     const second = Date.parse((await lastUsedOf(apiKey.id))!);
     expect(second - first).toBeGreaterThanOrEqual(5 * 60_000);
   });
@@ -316,15 +316,15 @@ describe('without PLATFORM_ADMIN_KEY there is no platform admin', () => {
       return { status: res.status, body: await res.json() };
     };
     for (const query of [
-      '{ tenants { nodes { id } } }',
-      '{ me { platformAdmin } }',
-      'mutation { createTenant(input: { name: "x" }) { tenant { id } } }',
+      gql`{ tenants { nodes { id } } }`,
+      gql`{ me { platformAdmin } }`,
+      gql`mutation { createTenant(input: { name: "x" }) { tenant { id } } }`,
     ]) {
       const res = await ask(PLATFORM_KEY, query);
       expect(res.status).toBe(401);
       expect(res.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     }
-    expect((await ask(a.keys.ADMIN, '{ me { role } }')).body).toEqual({ data: { me: { role: 'ADMIN' } } });
+    expect((await ask(a.keys.ADMIN, gql`{ me { role } }`)).body).toEqual({ data: { me: { role: 'ADMIN' } } });
   });
 });
 

@@ -11,6 +11,7 @@ import {
 } from '../src/services/change-feed.js';
 import { type App, createApp } from '../src/yoga.js';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { CREATE_SCAN, CREATE_SHARE_LINK } from './helpers/scans.js';
 import { buildRequest, createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -25,7 +26,7 @@ let feed: ChangeFeed;
 let app: App;
 const events: FeedEvent[] = [];
 
-async function gql(query: string, variables: Record<string, unknown>, key: string) {
+async function ask(query: string, variables: Record<string, unknown>, key: string) {
   const res = await app.fetch(
     buildRequest('/graphql', {
       method: 'POST',
@@ -38,7 +39,7 @@ async function gql(query: string, variables: Record<string, unknown>, key: strin
 }
 
 async function ok(query: string, variables: Record<string, unknown>, key: string) {
-  const body = await gql(query, variables, key);
+  const body = await ask(query, variables, key);
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
@@ -87,8 +88,16 @@ describe('every write path stores one change in its own transaction, with a gap-
     const scan = (await ok(CREATE_SCAN, { input: { target: 'https://feed.test' } }, t.keys.OPERATOR)).createScan.scan;
     const link = (await ok(CREATE_SHARE_LINK, { scanId: scan.id, input: {} }, t.keys.OPERATOR)).createShareLink
       .shareLink;
-    await ok(`mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id } } }`, { id: link.id }, t.keys.OPERATOR);
-    await ok(`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`, { id: t.keyIds.VIEWER }, t.keys.ADMIN);
+    await ok(
+      gql`mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id } } }`,
+      { id: link.id },
+      t.keys.OPERATOR,
+    );
+    await ok(
+      gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
+      { id: t.keyIds.VIEWER },
+      t.keys.ADMIN,
+    );
 
     const stored = await changesAfter(world.store.db, t.id, 0);
     expect(stored.map((x) => x.cursor)).toEqual(stored.map((_, i) => i + 1));
@@ -149,7 +158,7 @@ describe('every write path stores one change in its own transaction, with a gap-
     const start = (await changesAfter(world.store.db, t.id, 0)).length;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        gql(Q.updateTenantSettings, { input: { certExpiryDays: 10 + i } }, t.keys.OPERATOR),
+        ask(Q.updateTenantSettings, { input: { certExpiryDays: 10 + i } }, t.keys.OPERATOR),
       ),
     );
     for (const r of results) expect(r.errors).toBeUndefined();
@@ -175,7 +184,7 @@ describe('announced only after commit; a rolled-back write announces and stores 
     await ok(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 300 } } }, t.keys.OPERATOR);
     const rows = await changesAfter(world.store.db, t.id, 0);
     const heard = changesOf(t.id).length;
-    const res = await gql(
+    const res = await ask(
       Q.updateTenantConfig,
       { input: { performance: { cache_size_mb: 400 } }, v: 0 },
       t.keys.OPERATOR,
@@ -344,7 +353,11 @@ describe.runIf(process.env.TEST_DATABASE_URL)(
 
 describe('the platform admin', () => {
   it('creating a tenant records its first change', async () => {
-    const data = await ok(`mutation { createTenant(input: { name: "Feed Co" }) { tenant { id } } }`, {}, PLATFORM_KEY);
+    const data = await ok(
+      gql`mutation { createTenant(input: { name: "Feed Co" }) { tenant { id } } }`,
+      {},
+      PLATFORM_KEY,
+    );
     const [first] = await changesAfter(world.store.db, data.createTenant.tenant.id, 0);
     expect(first).toMatchObject({
       cursor: 1,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
+import { gql } from './helpers/graphql.js';
 import { openSse, type SseStream } from './helpers/sse.js';
 import { createTestDatabase } from './helpers/world.js';
 
@@ -9,8 +10,8 @@ import { createTestDatabase } from './helpers/world.js';
 // set; the in-process cases of the subscription (both stores) are in change-stream.test.ts.
 const serverUrl = process.env.TEST_DATABASE_URL;
 
-const SUBSCRIPTION = `subscription($after: String) { tenantChanges(after: $after) { cursor action paths actorKeyId } }`;
-const UPDATE_CONFIG = `mutation($mb: Int!) { updateTenantConfig(input: { performance: { cache_size_mb: $mb } }) { version } }`;
+const SUBSCRIPTION = gql`subscription($after: String) { tenantChanges(after: $after) { cursor action paths actorKeyId } }`;
+const UPDATE_CONFIG = gql`mutation($mb: Int!) { updateTenantConfig(input: { performance: { cache_size_mb: $mb } }) { version } }`;
 
 describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
   let a: GatewayProcess;
@@ -94,13 +95,13 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
     const created = await fetch(`${a.origin}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
-      body: JSON.stringify({ query: `{ me { tenant { id } } }` }),
+      body: JSON.stringify({ query: gql`{ me { tenant { id } } }` }),
     }).then((r) => r.json());
     const key = await fetch(`${a.origin}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
       body: JSON.stringify({
-        query: `mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key apiKey { id } } }`,
+        query: gql`mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key apiKey { id } } }`,
         variables: { t: created.data.me.tenant.id },
       }),
     }).then((r) => r.json());
@@ -116,7 +117,7 @@ describe.runIf(serverUrl)('tenantChanges across two gateway processes', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.ADMIN}` },
       body: JSON.stringify({
-        query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`,
+        query: gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`,
         variables: { id: key.data.createApiKey.apiKey.id },
       }),
     }).then((r) => r.json());

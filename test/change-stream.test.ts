@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_STREAMS_PER_KEY } from '../src/services/change-stream.js';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { openSse, type SseStream } from './helpers/sse.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -10,7 +11,7 @@ import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helper
 // subscription only once its `subscribe` ran, so a write made after `subscribe()` resolves is
 // always delivered.
 
-const SUBSCRIPTION = `subscription($tenantId: ID, $after: String) {
+const SUBSCRIPTION = gql`subscription($tenantId: ID, $after: String) {
   tenantChanges(tenantId: $tenantId, after: $after) { cursor action document version paths actorKeyId actorRole requestId committedAt } }`;
 
 let world: World;
@@ -96,7 +97,7 @@ describe('Subscription.tenantChanges', () => {
     await setCache(t.keys.OPERATOR, 1001);
     await ok(Q.setFeatureFlag, { key: 'ml_features', enabled: true }, t.keys.ADMIN);
     await ok(
-      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
+      gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
       { input: { tenantId: t.id, role: 'VIEWER' } },
       t.keys.ADMIN,
     );
@@ -169,14 +170,14 @@ describe('Subscription.tenantChanges', () => {
 
   it("ends a revoked key's stream within 1 s", async () => {
     const created = await ok(
-      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+      gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
       { input: { tenantId: t.id, role: 'VIEWER' } },
       t.keys.ADMIN,
     );
     const stream = await subscribe(created.createApiKey.key);
     const other = await subscribe(t.keys.VIEWER);
     await ok(
-      `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
+      gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
       { id: created.createApiKey.apiKey.id },
       t.keys.ADMIN,
     );

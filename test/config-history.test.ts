@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCode, Q, snapshot } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -16,19 +17,48 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
+/** A change as the history, diff and rollback fields list it. */
+interface Change {
+  path: string;
+  category: string | null;
+  old: unknown;
+  new: unknown;
+}
+
 const H = {
-  history: `query($id: ID!, $doc: ConfigDocument!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) { tenant(id: $id) {
+  history: gql<{
+    tenant: {
+      history: {
+        nodes: {
+          document: string;
+          version: number;
+          createdAt: string;
+          actorKeyId: string | null;
+          actorRole: string;
+          requestId: string | null;
+          changes: Change[];
+        }[];
+        pageInfo: { endCursor: string | null; hasNextPage: boolean };
+      };
+    };
+  }>`query($id: ID!, $doc: ConfigDocument!, $path: String, $since: DateTime, $until: DateTime, $first: Int, $after: String) { tenant(id: $id) {
     history(document: $doc, path: $path, since: $since, until: $until, first: $first, after: $after) {
       nodes { document version createdAt actorKeyId actorRole requestId changes { path category old new } } pageInfo { endCursor hasNextPage } } } }`,
-  documentAt: `query($id: ID!, $doc: ConfigDocument!, $v: Int!) { tenant(id: $id) { documentAt(document: $doc, version: $v) } }`,
-  diff: `query($id: ID!, $doc: ConfigDocument!, $from: Int!, $to: Int!) { tenant(id: $id) { diff(document: $doc, from: $from, to: $to) { path category old new } } }`,
-  rollback: `mutation($doc: ConfigDocument!, $to: Int!, $paths: [String!], $v: Int, $tenantId: ID, $dryRun: Boolean) {
+  documentAt: gql<{
+    tenant: { documentAt: Record<string, any> };
+  }>`query($id: ID!, $doc: ConfigDocument!, $v: Int!) { tenant(id: $id) { documentAt(document: $doc, version: $v) } }`,
+  diff: gql<{
+    tenant: { diff: Change[] };
+  }>`query($id: ID!, $doc: ConfigDocument!, $from: Int!, $to: Int!) { tenant(id: $id) { diff(document: $doc, from: $from, to: $to) { path category old new } } }`,
+  rollback: gql<{
+    rollback: { document: string; version: number; dryRun: boolean; changes: Change[] };
+  }>`mutation($doc: ConfigDocument!, $to: Int!, $paths: [String!], $v: Int, $tenantId: ID, $dryRun: Boolean) {
     rollback(document: $doc, toVersion: $to, paths: $paths, expectedVersion: $v, tenantId: $tenantId, dryRun: $dryRun) { document version dryRun changes { path category old new } } }`,
 };
 
-const ok = (res: { body: { data?: any; errors?: unknown } }): any => {
+const ok = <T>(res: { body: { data?: T; errors?: unknown } }): T => {
   expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
-  return res.body.data;
+  return res.body.data as T;
 };
 const history = async (t: TestTenant, doc: string, extra: Record<string, unknown> = {}) =>
   ok(await world.gql(H.history, { id: t.id, doc, first: 100, ...extra }, t.keys.VIEWER)).tenant.history;
@@ -58,10 +88,10 @@ describe('every version kept', () => {
       readsAfter.push((await configDoc(t)).document);
     }
     const page = await history(t, 'TENANT_CONFIG');
-    expect(page.nodes.map((n: any) => n.version)).toEqual([4, 3, 2, 1]);
-    expect(page.nodes.map((n: any) => n.requestId)).toEqual(requestIds);
+    expect(page.nodes.map((n) => n.version)).toEqual([4, 3, 2, 1]);
+    expect(page.nodes.map((n) => n.requestId)).toEqual(requestIds);
     expect(requestIds.every((id) => id && !id.startsWith('hist-write-'))).toBe(true);
-    expect(page.nodes.map((n: any) => n.actorRole)).toEqual(['ADMIN', 'OPERATOR', 'ADMIN', 'OPERATOR']);
+    expect(page.nodes.map((n) => n.actorRole)).toEqual(['ADMIN', 'OPERATOR', 'ADMIN', 'OPERATOR']);
     expect(page.nodes[3].actorKeyId).toBe(t.keyIds.OPERATOR);
     expect(page.nodes[2].changes).toEqual([
       { path: 'performance.cache_size_mb', category: null, old: 2048, new: 4096 },
@@ -92,18 +122,18 @@ describe('every version kept', () => {
     ]);
     const back = ok(await world.gql(H.diff, { id: t.id, doc: 'TENANT_CONFIG', from: 3, to: 1 }, t.keys.VIEWER)).tenant
       .diff;
-    expect(back.map((c: any) => [c.path, c.old, c.new])).toEqual(diff.map((c: any) => [c.path, c.new, c.old]));
+    expect(back.map((c) => [c.path, c.old, c.new])).toEqual(diff.map((c) => [c.path, c.new, c.old]));
 
     // Filters: a path prefix, pages, time.
-    expect((await history(t, 'TENANT_CONFIG', { path: 'security.' })).nodes.map((n: any) => n.version)).toEqual([3]);
+    expect((await history(t, 'TENANT_CONFIG', { path: 'security.' })).nodes.map((n) => n.version)).toEqual([3]);
     expect(
-      (await history(t, 'TENANT_CONFIG', { path: 'performance.max_parallel' })).nodes.map((n: any) => n.version),
+      (await history(t, 'TENANT_CONFIG', { path: 'performance.max_parallel' })).nodes.map((n) => n.version),
     ).toEqual([2]);
     const first = await history(t, 'TENANT_CONFIG', { first: 3 });
-    expect(first.nodes.map((n: any) => n.version)).toEqual([4, 3, 2]);
+    expect(first.nodes.map((n) => n.version)).toEqual([4, 3, 2]);
     expect(first.pageInfo.hasNextPage).toBe(true);
     const second = await history(t, 'TENANT_CONFIG', { first: 3, after: first.pageInfo.endCursor });
-    expect(second.nodes.map((n: any) => n.version)).toEqual([1]);
+    expect(second.nodes.map((n) => n.version)).toEqual([1]);
     expect(second.pageInfo.hasNextPage).toBe(false);
     expect((await history(t, 'TENANT_CONFIG', { since: new Date(Date.now() + 60_000).toISOString() })).nodes).toEqual(
       [],
@@ -140,18 +170,16 @@ describe('every version kept', () => {
       await world.gql(Q.updateTenantSettings, { input: { webhookSigningSecret: 'second-secret-5678' } }, t.keys.ADMIN),
     );
     const settings = await history(t, 'SETTINGS');
-    expect(settings.nodes.map((n: any) => n.version)).toEqual([3, 2, 1]);
+    expect(settings.nodes.map((n) => n.version)).toEqual([3, 2, 1]);
     expect(settings.nodes[0].changes).toEqual([
       { path: 'webhookSigningSecret', category: null, old: '[redacted]', new: '[redacted]' },
     ]);
     expect(settings.nodes[1].changes).toEqual([
       { path: 'password_policy.min_length', category: 'authentication', old: 8, new: 14 },
     ]);
-    expect((await history(t, 'SETTINGS', { path: 'password_policy.' })).nodes.map((n: any) => n.version)).toEqual([2]);
+    expect((await history(t, 'SETTINGS', { path: 'password_policy.' })).nodes.map((n) => n.version)).toEqual([2]);
     expect(
-      (await history(t, 'SETTINGS', { path: 'authentication.password_policy.min_length' })).nodes.map(
-        (n: any) => n.version,
-      ),
+      (await history(t, 'SETTINGS', { path: 'authentication.password_policy.min_length' })).nodes.map((n) => n.version),
     ).toEqual([2]);
     const text =
       JSON.stringify(settings) +
@@ -169,7 +197,7 @@ describe('every version kept', () => {
     ok(await world.gql(Q.setFeatureFlag, { key: 'ml_features', enabled: true }, t.keys.OPERATOR));
     ok(await world.gql(Q.setFeatureFlag, { key: 'advanced_mfa', enabled: false }, t.keys.ADMIN));
     const flags = await history(t, 'FEATURE_FLAGS');
-    expect(flags.nodes.map((n: any) => [n.version, n.changes])).toEqual([
+    expect(flags.nodes.map((n) => [n.version, n.changes])).toEqual([
       [2, [{ path: 'advanced_mfa', category: null, old: true, new: false }]],
       [1, [{ path: 'ml_features', category: null, old: false, new: true }]],
     ]);
@@ -238,7 +266,7 @@ describe('rollback', () => {
       .tenant.auditLog.nodes;
     expect(audit).toHaveLength(3);
     expect(audit[2].changes).toEqual({ 'config.performance.cache_size_mb': { old: 8192, new: 2048 } });
-    expect((await history(t, 'TENANT_CONFIG')).nodes.map((n: any) => n.version)).toEqual([5, 4, 3, 2, 1]);
+    expect((await history(t, 'TENANT_CONFIG')).nodes.map((n) => n.version)).toEqual([5, 4, 3, 2, 1]);
     // Unknown paths and versions are refused.
     expectCode(
       await world.gql(H.rollback, { doc: 'TENANT_CONFIG', to: 1, paths: ['performance.nope'] }, t.keys.OPERATOR),
@@ -338,12 +366,14 @@ describe('rollback', () => {
     ]);
     const flags = ok(
       await world.gql(
-        `query($id: ID!) { tenant(id: $id) { featureFlags { key enabled updatedAt } } }`,
+        gql<{
+          tenant: { featureFlags: { key: string; enabled: boolean; updatedAt: string | null }[] };
+        }>`query($id: ID!) { tenant(id: $id) { featureFlags { key enabled updatedAt } } }`,
         { id: t.id },
         t.keys.VIEWER,
       ),
     ).tenant.featureFlags;
-    expect(flags.filter((f: any) => f.updatedAt !== null)).toEqual([]);
+    expect(flags.filter((f) => f.updatedAt !== null)).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Q, snapshot } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { createWorld, type World } from './helpers/world.js';
 
@@ -11,9 +12,9 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const EXPORT = `query($id: ID!) { tenant(id: $id) { exportConfiguration } }`;
-const IMPORT = `mutation($doc: JSON!, $dryRun: Boolean) { importConfiguration(document: $doc, dryRun: $dryRun) { dryRun changes { path category old new } } }`;
-const DOCS = `query($id: ID!) { tenant(id: $id) { settings { tenantSettings categories } config { document } featureFlags { key enabled } } }`;
+const EXPORT = gql`query($id: ID!) { tenant(id: $id) { exportConfiguration } }`;
+const IMPORT = gql`mutation($doc: JSON!, $dryRun: Boolean) { importConfiguration(document: $doc, dryRun: $dryRun) { dryRun changes { path category old new } } }`;
+const DOCS = gql`query($id: ID!) { tenant(id: $id) { settings { tenantSettings categories } config { document } featureFlags { key enabled } } }`;
 
 const ok = (res: { body: { data?: any; errors?: unknown } }): any => {
   expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();

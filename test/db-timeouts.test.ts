@@ -7,6 +7,7 @@ import { openStore, type Store } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { isDatabaseUnavailable } from '../src/errors/domain-error.js';
 import { type App, createApp } from '../src/yoga.js';
+import { gql } from './helpers/graphql.js';
 import { createTestDatabase, PLATFORM_KEY } from './helpers/world.js';
 
 /**
@@ -77,7 +78,7 @@ describe.runIf(serverUrl)('database timeouts', () => {
       new Request('http://gateway.test/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${PLATFORM_KEY}` },
-        body: JSON.stringify({ query: '{ tenants { nodes { id } } }' }),
+        body: JSON.stringify({ query: gql`{ tenants { nodes { id } } }` }),
       }),
     );
     const started = performance.now();

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
@@ -57,17 +58,17 @@ function withoutVersionAndTime(value: unknown): unknown {
 }
 
 const M = {
-  settings: `mutation($input: TenantSettingsPatch!, $dryRun: Boolean) { r: updateTenantSettings(input: $input, dryRun: $dryRun) {
+  settings: gql`mutation($input: TenantSettingsPatch!, $dryRun: Boolean) { r: updateTenantSettings(input: $input, dryRun: $dryRun) {
     version updatedAt changes { path category old new } settings { version tenantSettings categories webhookSigningSecret { isSet } } } }`,
-  admin: `mutation($input: AdminSettingsPatch!, $dryRun: Boolean) { r: updateAdminSettings(input: $input, dryRun: $dryRun) {
+  admin: gql`mutation($input: AdminSettingsPatch!, $dryRun: Boolean) { r: updateAdminSettings(input: $input, dryRun: $dryRun) {
     version updatedAt changes { path category old new } settings { version categories } } }`,
-  config: `mutation($input: TenantConfigPatch!, $dryRun: Boolean) { r: updateTenantConfig(input: $input, dryRun: $dryRun) {
+  config: gql`mutation($input: TenantConfigPatch!, $dryRun: Boolean) { r: updateTenantConfig(input: $input, dryRun: $dryRun) {
     version updatedAt updatedFields changes { path category old new } config { version document } } }`,
-  flag: `mutation($key: String!, $enabled: Boolean!, $dryRun: Boolean) { r: setFeatureFlag(key: $key, enabled: $enabled, dryRun: $dryRun) {
+  flag: gql`mutation($key: String!, $enabled: Boolean!, $dryRun: Boolean) { r: setFeatureFlag(key: $key, enabled: $enabled, dryRun: $dryRun) {
     updatedAt flag { key enabled available } } }`,
-  reset: `mutation($category: SettingsCategory!, $dryRun: Boolean) { r: resetSettingsCategory(category: $category, dryRun: $dryRun) {
+  reset: gql`mutation($category: SettingsCategory!, $dryRun: Boolean) { r: resetSettingsCategory(category: $category, dryRun: $dryRun) {
     category reset version changes { path category old new } } }`,
-  rollback: `mutation($doc: ConfigDocument!, $to: Int!, $paths: [String!], $dryRun: Boolean) { r: rollback(document: $doc, toVersion: $to, paths: $paths, dryRun: $dryRun) {
+  rollback: gql`mutation($doc: ConfigDocument!, $to: Int!, $paths: [String!], $dryRun: Boolean) { r: rollback(document: $doc, toVersion: $to, paths: $paths, dryRun: $dryRun) {
     document version dryRun changes { path category old new } } }`,
 };
 
@@ -129,7 +130,7 @@ describe('GraphQL dryRun', () => {
     for (const [query, variables] of c.before ?? [])
       expect((await world.gql(query, variables, key)).body.errors).toBeUndefined();
     // The key's first use stamps its last_used_at: let that happen before the snapshot.
-    expect((await world.gql('{ me { tenant { id } } }', {}, key)).body.errors).toBeUndefined();
+    expect((await world.gql(gql`{ me { tenant { id } } }`, {}, key)).body.errors).toBeUndefined();
 
     const before = await databaseSnapshot();
     const dry = await world.gql(c.query, { ...c.variables, dryRun: true }, key);
@@ -259,7 +260,7 @@ describe('REST ?dry_run=true', () => {
     for (const [query, variables] of c.before ?? [])
       expect((await world.gql(query, variables, key)).body.errors).toBeUndefined();
     // The key's first use stamps its last_used_at: let that happen before the snapshot.
-    expect((await world.gql('{ me { tenant { id } } }', {}, key)).body.errors).toBeUndefined();
+    expect((await world.gql(gql`{ me { tenant { id } } }`, {}, key)).body.errors).toBeUndefined();
     const path = c.path(t);
     const before = await databaseSnapshot();
     const dry = await rest(world, c.method, `${path}?dry_run=true`, { key, body: c.body });
@@ -282,7 +283,7 @@ describe('REST ?dry_run=true', () => {
 
   it('a dry_run value that is not true/false is refused, naming the parameter, and writes nothing', async () => {
     const t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
-    await world.gql('{ me { tenant { id } } }', {}, t.keys.ADMIN);
+    await world.gql(gql`{ me { tenant { id } } }`, {}, t.keys.ADMIN);
     const before = await databaseSnapshot();
     const res = await rest(world, 'PUT', `/api/v1/tenants/${t.id}/config?dry_run=yes`, {
       key: t.keys.ADMIN,

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
 // This file's world is broken on purpose (tables dropped): nothing else may share it.
@@ -36,11 +37,11 @@ async function expectMasked(res: Awaited<ReturnType<World['gql']>>, leaked: RegE
 
 describe('an unexpected error', () => {
   it('in a resolver is masked, carries the request id, and is logged under it', async () => {
-    expect((await world.gql('{ me { tenant { name } } }', {}, tenant.keys.VIEWER)).status).toBe(200);
+    expect((await world.gql(gql`{ me { tenant { name } } }`, {}, tenant.keys.VIEWER)).status).toBe(200);
     await sql`drop table tenants cascade`.execute(world.store.db);
 
     // A tenant never read: the first one's row is in the read cache now and would be answered from memory.
-    const res = await world.gql('{ me { role tenant { name } } }', {}, unread.keys.VIEWER);
+    const res = await world.gql(gql`{ me { role tenant { name } } }`, {}, unread.keys.VIEWER);
     await expectMasked(res, /relation "tenants" does not exist/);
     expect(res.body.data).toBeNull(); // `me` loads its tenant, so the whole (non-null) field fails
   });
@@ -49,7 +50,7 @@ describe('an unexpected error', () => {
     const res = await world.request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'client-chosen-id-42' },
-      body: JSON.stringify({ query: '{ me { tenant { name } } }' }),
+      body: JSON.stringify({ query: gql`{ me { tenant { name } } }` }),
       key: unread.keys.VIEWER,
     });
     const body = await res.json();
@@ -63,7 +64,7 @@ describe('an unexpected error', () => {
 
   it('while checking the key is masked the same way', async () => {
     await sql`drop table api_keys cascade`.execute(world.store.db);
-    const res = await world.gql('{ me { role } }', {}, tenant.keys.ADMIN, 'x-api-key');
+    const res = await world.gql(gql`{ me { role } }`, {}, tenant.keys.ADMIN, 'x-api-key');
     await expectMasked(res, /relation "api_keys" does not exist/);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { features } from '../src/catalog/features.js';
 import { expectCode, Q, snapshot } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { createWorld, PLATFORM_KEY, type World } from './helpers/world.js';
 
 let world: World;
@@ -9,11 +10,11 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const flagsQuery = `query($id: ID!) { tenant(id: $id) { featureFlags { key displayName description enabled category impact tierRequired available updatedAt } } }`;
+const flagsQuery = gql`query($id: ID!) { tenant(id: $id) { featureFlags { key displayName description enabled category impact tierRequired available updatedAt } } }`;
 const flagsOf = async (id: string, key: string) =>
   (await world.gql(flagsQuery, { id }, key)).body.data.tenant.featureFlags as any[];
 const entitlements = async (key: string) =>
-  (await world.gql('{ me { entitlements } }', {}, key)).body.data.me.entitlements;
+  (await world.gql(gql`{ me { entitlements } }`, {}, key)).body.data.me.entitlements;
 
 describe('one feature catalog behind seed 001 flags and seed 003 features', () => {
   it("lists seed 001's four flags with their documented fields (Enterprise tenant on defaults)", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { createWorld, PLATFORM_KEY, type World } from './helpers/world.js';
 
 let world: World;
@@ -10,19 +11,19 @@ afterAll(() => world.close());
 describe('foundation smoke', () => {
   it('answers me for a tenant key', async () => {
     const t = await world.createTenantWithKeys({ name: 'Acme' });
-    const res = await world.gql('{ me { role tenant { id name } } }', {}, t.keys.VIEWER);
+    const res = await world.gql(gql`{ me { role tenant { id name } } }`, {}, t.keys.VIEWER);
     expect(res.status).toBe(200);
     expect(res.body.data.me).toEqual({ role: 'VIEWER', tenant: { id: t.id, name: 'Acme' } });
   });
 
   it('refuses no key with 401 UNAUTHENTICATED', async () => {
-    const res = await world.gql('{ me { role } }');
+    const res = await world.gql(gql`{ me { role } }`);
     expect(res.status).toBe(401);
     expect(res.body.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 
   it('lets the platform admin list tenants', async () => {
-    const res = await world.gql('{ tenants(first: 5) { nodes { id } pageInfo { hasNextPage } } }', {}, PLATFORM_KEY);
+    const res = await world.gql(gql`{ tenants(first: 5) { nodes { id } pageInfo { hasNextPage } } }`, {}, PLATFORM_KEY);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.tenants.nodes.length).toBeGreaterThan(0);
   });
@@ -35,7 +36,7 @@ describe('foundation smoke', () => {
     ]) {
       const after = Buffer.from(key).toString('base64url');
       const res = await world.gql(
-        'query($a: String) { tenants(first: 2, after: $a) { nodes { id } } }',
+        gql`query($a: String) { tenants(first: 2, after: $a) { nodes { id } } }`,
         { a: after },
         PLATFORM_KEY,
       );
@@ -51,7 +52,7 @@ describe('foundation smoke', () => {
     let after: string | null = null;
     for (;;) {
       const res: any = await world.gql(
-        'query($a: String) { tenants(first: 1, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }',
+        gql`query($a: String) { tenants(first: 1, after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }`,
         { a: after },
         PLATFORM_KEY,
       );

@@ -8,6 +8,7 @@ import { metricsRegistry } from '../src/metrics/registry.js';
 import type { Route } from '../src/rest/route.js';
 import { routes } from '../src/rest/routes/index.js';
 import { nodeListener } from '../src/yoga.js';
+import { gql } from './helpers/graphql.js';
 import { routeSamples } from './helpers/route-samples.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -187,7 +188,11 @@ async function same(call: Call, second: Call = call, on = main): Promise<Answer>
 
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 const json = { 'content-type': 'application/json' };
-const gql = (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Call => ({
+const graphqlCall = (
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Call => ({
   method: 'POST',
   path: '/graphql',
   headers: { ...json, ...headers },
@@ -316,47 +321,53 @@ describe('REST answers other than success', () => {
 
 describe('GraphQL, front and app.fetch alike', () => {
   it('a query, the settings document, a mutation with variables', async () => {
-    const me = await same(gql('{ me { role tenant { id name } } }', undefined, auth(tenant.keys.VIEWER)));
+    const me = await same(graphqlCall(gql`{ me { role tenant { id name } } }`, undefined, auth(tenant.keys.VIEWER)));
     expect(me.body).toEqual({ data: { me: { role: 'VIEWER', tenant: { id: tenant.id, name: tenant.name } } } });
-    await same(gql('{ currentTenant { settings { tenantSettings version } } }', undefined, auth(tenant.keys.VIEWER)));
-    const mutation = 'mutation($input: TenantSettingsPatch!) { updateTenantSettings(input: $input) { version } }';
+    await same(
+      graphqlCall(gql`{ currentTenant { settings { tenantSettings version } } }`, undefined, auth(tenant.keys.VIEWER)),
+    );
+    const mutation = gql`mutation($input: TenantSettingsPatch!) { updateTenantSettings(input: $input) { version } }`;
     await world.gql(mutation, { input: { certExpiryDays: 44 } }, tenant.keys.ADMIN);
-    await same(gql(mutation, { input: { certExpiryDays: 44 } }, auth(tenant.keys.ADMIN)));
+    await same(graphqlCall(mutation, { input: { certExpiryDays: 44 } }, auth(tenant.keys.ADMIN)));
   });
 
   it('a variables error, an invalid document, a document over a limit, an unknown operation name', async () => {
-    const mutation = 'mutation($input: TenantSettingsPatch!) { updateTenantSettings(input: $input) { version } }';
-    expect((await same(gql(mutation, { input: { certExpiryDays: 'many' } }, auth(tenant.keys.ADMIN)))).status).toBe(
-      400,
-    );
-    expect((await same(gql('{ me { role ', undefined, auth(tenant.keys.VIEWER)))).body).toMatchObject({
+    const mutation = gql`mutation($input: TenantSettingsPatch!) { updateTenantSettings(input: $input) { version } }`;
+    expect(
+      (await same(graphqlCall(mutation, { input: { certExpiryDays: 'many' } }, auth(tenant.keys.ADMIN)))).status,
+    ).toBe(400);
+    expect((await same(graphqlCall(gql`{ me { role `, undefined, auth(tenant.keys.VIEWER)))).body).toMatchObject({
       errors: [{ extensions: { code: 'GRAPHQL_PARSE_FAILED' } }],
     });
-    await same(gql('{ me { rol } }', undefined, auth(tenant.keys.VIEWER)));
+    await same(graphqlCall(gql`{ me { rol } }`, undefined, auth(tenant.keys.VIEWER)));
     // Suggestions are hidden from callers without a valid key.
-    const hidden = await same(gql('{ me { rol } }'));
+    const hidden = await same(graphqlCall(gql`{ me { rol } }`));
     expect(JSON.stringify(hidden.body)).not.toContain('Did you mean');
-    const tooDeep = `{ ${'a { '.repeat(20)}b${' }'.repeat(20)} }`;
-    const refused = await same(gql(tooDeep, undefined, auth(tenant.keys.VIEWER)));
+    const tooDeep = gql`{ ${'a { '.repeat(20)}b${' }'.repeat(20)} }`;
+    const refused = await same(graphqlCall(tooDeep, undefined, auth(tenant.keys.VIEWER)));
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ errors: [{ extensions: { code: 'OPERATION_LIMIT_EXCEEDED' } }] });
-    const named = { ...gql('query A { me { role } }', undefined, auth(tenant.keys.VIEWER)) };
-    named.body = JSON.stringify({ query: 'query A { me { role } }', operationName: 'B' });
+    const named = { ...graphqlCall(gql`query A { me { role } }`, undefined, auth(tenant.keys.VIEWER)) };
+    named.body = JSON.stringify({ query: gql`query A { me { role } }`, operationName: 'B' });
     await same(named);
   });
 
   it('no key, a bad key, another tenant, the GraphQL media type', async () => {
-    await same(gql('{ me { role } }'));
-    await same(gql('{ me { role } }', undefined, auth('tcg_not-a-key')));
-    const forbidden = await same(gql(`{ tenant(id: "${other.id}") { name } }`, undefined, auth(tenant.keys.ADMIN)));
+    await same(graphqlCall(gql`{ me { role } }`));
+    await same(graphqlCall(gql`{ me { role } }`, undefined, auth('tcg_not-a-key')));
+    const forbidden = await same(
+      graphqlCall(gql`{ tenant(id: "${other.id}") { name } }`, undefined, auth(tenant.keys.ADMIN)),
+    );
     expect(forbidden.body).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
-    const spec = await same(gql('{ me { rol } }', undefined, { accept: 'application/graphql-response+json' }));
+    const spec = await same(
+      graphqlCall(gql`{ me { rol } }`, undefined, { accept: 'application/graphql-response+json' }),
+    );
     expect(spec.status).toBe(400);
-    await same(gql('{ me { role } }', undefined, { ...auth(PLATFORM_KEY), 'x-request-id': 'client-id-9' }));
+    await same(graphqlCall(gql`{ me { role } }`, undefined, { ...auth(PLATFORM_KEY), 'x-request-id': 'client-id-9' }));
   });
 
   it('bodies yoga refuses, answered by yoga after the front read them', async () => {
-    const raw = (body: string): Call => ({ ...gql(''), body });
+    const raw = (body: string): Call => ({ ...graphqlCall(''), body });
     expect((await same(raw('{"query":'))).status).toBe(400);
     await same(raw('[{"query":"{ me { role } }"}]'));
     await same(raw('{"query":"{ me { role } }","extra":1}'));
@@ -366,23 +377,26 @@ describe('GraphQL, front and app.fetch alike', () => {
 
   it('what the front leaves to yoga: a body over the cap, GET, forms, SSE, other Accept types', async () => {
     const padded = JSON.stringify({
-      query: '{ me { role } }',
+      query: gql`{ me { role } }`,
       variables: { pad: 'x'.repeat(DEFAULT_OPERATION_LIMITS.maxBodyBytes) },
     });
-    expect((await same({ ...gql(''), body: padded, expect: 'yoga' })).status).toBe(413);
+    expect((await same({ ...graphqlCall(''), body: padded, expect: 'yoga' })).status).toBe(413);
     await same({
       method: 'GET',
-      path: '/graphql?query=%7B%20me%20%7B%20role%20%7D%20%7D',
+      path: `/graphql?query=${encodeURIComponent(gql`{ me { role } }`)}`,
       headers: auth(tenant.keys.VIEWER),
       expect: 'yoga',
     });
     await same({
-      ...gql(''),
+      ...graphqlCall(''),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'query=mutation%7BrunRetentionSweep%7D',
+      body: `query=${encodeURIComponent(gql`mutation{runRetentionSweep}`)}`,
       expect: 'yoga',
     });
-    await same({ ...gql('{ me { role } }', undefined, { accept: 'application/json, text/plain' }), expect: 'yoga' });
+    await same({
+      ...graphqlCall(gql`{ me { role } }`, undefined, { accept: 'application/json, text/plain' }),
+      expect: 'yoga',
+    });
   });
 });
 
@@ -390,12 +404,12 @@ describe('rate limits on the front', () => {
   it('a GraphQL operation and a REST route over their limit: 429 with the same headers, refusals counted alike', async () => {
     const limited = await strict.world.createTenantWithKeys({ name: 'Limited' });
     // feature-queries: 100 a minute per tenant, 5 here; used up through app.fetch.
-    const entitlements = '{ currentTenant { entitlements } }';
+    const entitlements = gql`{ currentTenant { entitlements } }`;
     let status = 200;
     for (let i = 0; i < 10 && status === 200; i++)
       status = (await strict.world.gql(entitlements, {}, limited.keys.VIEWER)).status;
     expect(status).toBe(429);
-    const graphql = await same(gql(entitlements, undefined, auth(limited.keys.VIEWER)), undefined, strict);
+    const graphql = await same(graphqlCall(entitlements, undefined, auth(limited.keys.VIEWER)), undefined, strict);
     expect(graphql.status).toBe(429);
     expect(graphql.headers['retry-after']).toMatch(/^\d+$/);
     expect(graphql.metrics.some((m) => m.includes('gateway_rate_limit_refusals_total'))).toBe(true);
@@ -409,7 +423,7 @@ describe('rate limits on the front', () => {
     expect(rest.status).toBe(429);
     expect(rest.headers['ratelimit-policy']).toContain('feature-queries');
     // Calls without a key count against the address (the front's is 127.0.0.1, app.fetch's none): each its own.
-    const anonymous = await same(gql('{ me { role } }'), undefined, strict);
+    const anonymous = await same(graphqlCall(gql`{ me { role } }`), undefined, strict);
     expect(anonymous.body).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
   });
 });
@@ -428,14 +442,18 @@ describe('failures, front and app.fetch alike (this world is broken from here on
     expect(
       (
         await same(
-          gql('{ currentTenant { settings { version tenantSettings } } }', undefined, auth(unread.keys.VIEWER)),
+          graphqlCall(
+            gql`{ currentTenant { settings { version tenantSettings } } }`,
+            undefined,
+            auth(unread.keys.VIEWER),
+          ),
         )
       ).status,
     ).toBe(500);
     await world.store.close();
     const gone = await world.createTenantWithKeys().catch(() => undefined);
     expect(gone).toBeUndefined();
-    expect((await same(gql('{ me { role } }', undefined, auth('tcg_never-seen-key')))).status).toBe(503);
+    expect((await same(graphqlCall(gql`{ me { role } }`, undefined, auth('tcg_never-seen-key')))).status).toBe(503);
     expect((await same({ ...read(), headers: auth('tcg_never-seen-key') })).status).toBe(503);
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeysIn, type GatewayProcess, ROOT, startGateway } from './helpers/gateway-process.js';
+import { gql } from './helpers/graphql.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // GraphiQL in a real browser (Debian's chromium, driven by playwright-core), against the real
@@ -83,7 +84,7 @@ describe('GraphiQL in a browser', () => {
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
     // insertText, not type(): typed braces would be auto-closed by the editor.
-    await page.keyboard.insertText('{ me { role tenant { name } } }');
+    await page.keyboard.insertText(gql`{ me { role tenant { name } } }`);
     await page.locator('.graphiql-execute-button').click();
     await expect.poll(() => editorText('.graphiql-response'), { timeout: 30_000 }).toContain('"role"');
     const result = JSON.parse(await editorText('.graphiql-response'));

@@ -5,6 +5,7 @@ import type { Db } from '../src/db/connect.js';
 import { openStore } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { createApp } from '../src/yoga.js';
+import { gql } from './helpers/graphql.js';
 import { buildRequest, createWorld, openTestStore, PLATFORM_KEY, type TestStore, type World } from './helpers/world.js';
 
 let world: World;
@@ -96,14 +97,14 @@ describe.each([
   });
 
   it('GraphQL answers 503 SERVICE_UNAVAILABLE when the key cannot be checked', async () => {
-    const res = await app.gql('{ me { role } }', tenantKey);
+    const res = await app.gql(gql`{ me { role } }`, tenantKey);
     expect(res.status).toBe(503);
     expect(res.body.errors.map((e: any) => e.extensions.code)).toEqual(['SERVICE_UNAVAILABLE']);
   });
 
   it('GraphQL answers 503 SERVICE_UNAVAILABLE when a resolver cannot read', async () => {
     // The platform key is checked without the database; listing tenants then fails.
-    const res = await app.gql('{ tenants { nodes { id } } }', PLATFORM_KEY);
+    const res = await app.gql(gql`{ tenants { nodes { id } } }`, PLATFORM_KEY);
     expect(res.status).toBe(503);
     expect(res.body.errors.map((e: any) => e.extensions.code)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(JSON.stringify(res.body)).not.toMatch(/ECONNREFUSED|destroyed|stack/i);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthOf, whileHealthy } from './helpers/attack.js';
+import { gql } from './helpers/graphql.js';
 import { seedScan, seedShareLink } from './helpers/scans.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
@@ -12,7 +13,9 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => world.close());
 
-const RENAME = JSON.stringify({ query: 'mutation { updateTenantSettings(input: { industry: "csrf" }) { version } }' });
+const RENAME = JSON.stringify({
+  query: gql`mutation { updateTenantSettings(input: { industry: "csrf" }) { version } }`,
+});
 
 describe('CORS from an allow-list, without credentials', () => {
   it('sends no CORS headers to an origin not on the list (nor to "null"), preflight or not', async () => {
@@ -71,12 +74,12 @@ describe('CSRF: GraphQL POST only as JSON, no mutation over GET', () => {
       key: tenant.keys.ADMIN,
     });
     expect(get.status).toBe(405);
-    const settings = await world.gql('{ currentTenant { industry } }', {}, tenant.keys.ADMIN);
+    const settings = await world.gql(gql`{ currentTenant { industry } }`, {}, tenant.keys.ADMIN);
     expect(settings.body.data.currentTenant.industry).not.toBe('csrf');
     const ok = await world.request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/graphql-response+json' },
-      body: JSON.stringify({ query: '{ me { role } }' }),
+      body: JSON.stringify({ query: gql`{ me { role } }` }),
       key: tenant.keys.VIEWER,
     });
     expect(ok.status).toBe(200);
@@ -85,7 +88,13 @@ describe('CSRF: GraphQL POST only as JSON, no mutation over GET', () => {
 
 describe('headers', () => {
   it('sends nosniff everywhere, and the share page a strict CSP that forbids framing', async () => {
-    for (const path of ['/health', '/graphql?query=%7B__typename%7D', '/tenant/me', '/no/such/path', '/openapi.json']) {
+    for (const path of [
+      '/health',
+      `/graphql?query=${encodeURIComponent(gql`{__typename}`)}`,
+      '/tenant/me',
+      '/no/such/path',
+      '/openapi.json',
+    ]) {
       expect((await world.request(path, { key: tenant.keys.VIEWER })).headers.get('x-content-type-options'), path).toBe(
         'nosniff',
       );
@@ -112,7 +121,7 @@ describe('headers', () => {
           authorization: `Bearer ${tenant.keys.OPERATOR}`,
           host: 'attacker.example',
         },
-        body: JSON.stringify({ query: `mutation { createShareLink(scanId: "${scan.id}") { url } }` }),
+        body: JSON.stringify({ query: gql`mutation { createShareLink(scanId: "${scan.id}") { url } }` }),
       }),
     );
     const url = (await res.json()).data.createShareLink.url as string;
@@ -124,14 +133,16 @@ describe('headers', () => {
     const res = await world.request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'client-id-7' },
-      body: JSON.stringify({ query: 'mutation { updateTenantSettings(input: { industry: "retail" }) { version } }' }),
+      body: JSON.stringify({
+        query: gql`mutation { updateTenantSettings(input: { industry: "retail" }) { version } }`,
+      }),
       key: tenant.keys.ADMIN,
     });
     expect(res.status).toBe(200);
     const ours = res.headers.get('x-request-id')!;
     expect(ours).not.toBe('client-id-7');
     const audit = await world.gql(
-      '{ currentTenant { auditLog(first: 1) { nodes { requestId } } } }',
+      gql`{ currentTenant { auditLog(first: 1) { nodes { requestId } } } }`,
       {},
       tenant.keys.ADMIN,
     );
@@ -145,10 +156,10 @@ describe('headers', () => {
 describe('suggestions are for key holders', () => {
   it('hides "Did you mean" from callers without a valid key: fields, types, enum literals and enum variables', async () => {
     const documents: [string, Record<string, unknown>?][] = [
-      ['{ mee { role } }'],
-      ['query($s: ShareScop) { me { role } }'],
-      ['mutation { createShareLink(scanId: "x", input: { scope: PASPORT }) { url } }'],
-      ['mutation($s: ShareScope!) { createShareLink(scanId: "x", input: { scope: $s }) { url } }', { s: 'PASPORT' }],
+      [gql`{ mee { role } }`],
+      [gql`query($s: ShareScop) { me { role } }`],
+      [gql`mutation { createShareLink(scanId: "x", input: { scope: PASPORT }) { url } }`],
+      [gql`mutation($s: ShareScope!) { createShareLink(scanId: "x", input: { scope: $s }) { url } }`, { s: 'PASPORT' }],
     ];
     for (const [query, variables] of documents) {
       for (const key of [undefined, 'not-a-valid-key']) {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApi } from '../src/rest/openapi.js';
 import { routes } from '../src/rest/routes/index.js';
 import { schema } from '../src/schema/index.js';
+import { gql } from './helpers/graphql.js';
 import { seedScan } from './helpers/scans.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -123,7 +124,7 @@ describe('no 5xx from text and times Postgres refuses', () => {
       const selection = isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
       const decl = field.args.map((a) => `$${a.name}: ${a.type}`).join(', ');
       const call = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
-      const query = `${kind}${decl ? `(${decl})` : ''} { ${field.name}${call ? `(${call})` : ''}${selection} }`;
+      const query = gql`${kind}${decl ? `(${decl})` : ''} { ${field.name}${call ? `(${call})` : ''}${selection} }`;
       const base = Object.fromEntries(
         field.args
           .filter((a) => isNonNullType(a.type) || a.name === 'tenantId')
@@ -151,9 +152,9 @@ describe('no 5xx from text and times Postgres refuses', () => {
   it('GraphQL: the same text as literals in the document', async () => {
     for (const text of ['\\u0000', '\\ud800', '\\udc00x']) {
       for (const query of [
-        `{ sharedScan(token: "a${text}") }`,
-        `mutation { createScan(tenantId: "${tenant.id}", input: { target: "https://x${text}", report: { k: "${text}" } }) { scan { id } } }`,
-        `mutation { createScan(tenantId: "${tenant.id}", input: { target: "https://x", report: { k: 1e309 } }) { scan { id } } }`,
+        gql`{ sharedScan(token: "a${text}") }`,
+        gql`mutation { createScan(tenantId: "${tenant.id}", input: { target: "https://x${text}", report: { k: "${text}" } }) { scan { id } } }`,
+        gql`mutation { createScan(tenantId: "${tenant.id}", input: { target: "https://x", report: { k: 1e309 } }) { scan { id } } }`,
       ]) {
         const res = await world.request('/graphql', {
           method: 'POST',
@@ -248,7 +249,7 @@ describe('inputs once found to fail: each a 4xx naming the field', () => {
 
   it('a NUL in a share-link label and a lone surrogate in ?action=', async () => {
     const res = await world.gql(
-      `mutation($s: ID!, $i: CreateShareLinkInput) { createShareLink(scanId: $s, input: $i) { url } }`,
+      gql`mutation($s: ID!, $i: CreateShareLinkInput) { createShareLink(scanId: $s, input: $i) { url } }`,
       { s: scanId, i: { label: 'a\u0000b' } },
       tenant.keys.OPERATOR,
     );
@@ -260,7 +261,7 @@ describe('inputs once found to fail: each a 4xx naming the field', () => {
     const action = await world.request('/api/admin/audit-logs?action=%ED%A0%80', { key: tenant.keys.ADMIN });
     expect(action.status).toBeLessThan(500);
     const surrogate = await world.gql(
-      `query($a: String) { currentTenant { auditLog(filter: { action: $a }) { nodes { id } } } }`,
+      gql`query($a: String) { currentTenant { auditLog(filter: { action: $a }) { nodes { id } } } }`,
       { a: 'x\ud800' },
       tenant.keys.ADMIN,
     );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
+import { gql } from './helpers/graphql.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // GET /metrics on the real process: counters read after a known sequence of requests.
@@ -104,7 +105,7 @@ describe('GET /metrics', () => {
         method: 'POST',
         key: keys.VIEWER,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ me { role } }' }),
+        body: JSON.stringify({ query: gql`{ me { role } }` }),
       });
       expect(res.status).toBe(200);
     }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_STREAMS_PER_KEY } from '../src/services/change-stream.js';
+import { gql } from './helpers/graphql.js';
 import { buildRequest, createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 /**
@@ -88,7 +89,7 @@ async function openStream(
   return { res, events, refetches, waitFor, heartbeats, ended: () => ended, close: () => controller.abort() };
 }
 
-const gql = async (query: string, key: string) => {
+const ok = async (query: string, key: string) => {
   const { body } = await world.gql(query, {}, key);
   expect(body.errors).toBeUndefined();
   return body.data;
@@ -112,8 +113,8 @@ describe('OFREP event stream', () => {
     expect(stream.res.headers.get('cache-control')).toMatch(/no-cache/);
     await stream.waitFor(() => stream.heartbeats() > 0);
 
-    await gql(
-      'mutation { updateTenantConfig(input: { performance: { cache_size_mb: 333 } }) { version } }',
+    await ok(
+      gql`mutation { updateTenantConfig(input: { performance: { cache_size_mb: 333 } }) { version } }`,
       t.keys.OPERATOR,
     );
     const startedAt = performance.now();
@@ -126,12 +127,12 @@ describe('OFREP event stream', () => {
 
     // Every change is an event: a new API key too (its ETag unchanged: no evaluation changed),
     // then a flag write (a new ETag); the ids are the next cursors.
-    await gql(`mutation { createApiKey(input: { tenantId: "${t.id}", role: VIEWER }) { key } }`, t.keys.ADMIN);
+    await ok(gql`mutation { createApiKey(input: { tenantId: "${t.id}", role: VIEWER }) { key } }`, t.keys.ADMIN);
     await stream.waitFor(() => stream.refetches().length === 2);
     const second = stream.refetches()[1];
     expect(Number(second.id)).toBe(Number(first.id) + 1);
     expect(second.etag).toBe(first.etag);
-    await gql('mutation { setFeatureFlag(key: "webhooks", enabled: false) { flag { enabled } } }', t.keys.OPERATOR);
+    await ok(gql`mutation { setFeatureFlag(key: "webhooks", enabled: false) { flag { enabled } } }`, t.keys.OPERATOR);
     await stream.waitFor(() => stream.refetches().length === 3);
     const third = stream.refetches()[2];
     expect(Number(third.id)).toBe(Number(first.id) + 2);
@@ -145,11 +146,11 @@ describe('OFREP event stream', () => {
     const b = await world.createTenantWithKeys();
     const stream = await openStream(a.keys.VIEWER);
     await stream.waitFor(() => stream.heartbeats() > 0);
-    await gql(
-      'mutation { updateTenantConfig(input: { performance: { cache_size_mb: 444 } }) { version } }',
+    await ok(
+      gql`mutation { updateTenantConfig(input: { performance: { cache_size_mb: 444 } }) { version } }`,
       b.keys.OPERATOR,
     );
-    await gql('mutation { updateTenantSettings(input: { certExpiryDays: 44 }) { version } }', a.keys.OPERATOR);
+    await ok(gql`mutation { updateTenantSettings(input: { certExpiryDays: 44 }) { version } }`, a.keys.OPERATOR);
     await stream.waitFor(() => stream.refetches().length === 1);
     expect(stream.refetches()[0].etag).toBe(await bulkEtag(a));
     // B's change came first: had it reached A's stream, it would be the first event.
@@ -162,15 +163,15 @@ describe('OFREP event stream', () => {
     const t = await world.createTenantWithKeys();
     const first = await openStream(t.keys.VIEWER);
     await first.waitFor(() => first.heartbeats() > 0);
-    await gql('mutation { updateTenantSettings(input: { certExpiryDays: 50 }) { version } }', t.keys.OPERATOR);
+    await ok(gql`mutation { updateTenantSettings(input: { certExpiryDays: 50 }) { version } }`, t.keys.OPERATOR);
     await first.waitFor(() => first.refetches().length === 1);
     const lastSeen = first.refetches()[0].id!;
     first.close();
 
     // Missed while disconnected: two evaluation changes and a key.
-    await gql('mutation { updateTenantSettings(input: { certExpiryDays: 51 }) { version } }', t.keys.OPERATOR);
-    await gql(`mutation { createApiKey(input: { tenantId: "${t.id}", role: VIEWER }) { key } }`, t.keys.ADMIN);
-    await gql('mutation { setFeatureFlag(key: "webhooks", enabled: false) { flag { enabled } } }', t.keys.OPERATOR);
+    await ok(gql`mutation { updateTenantSettings(input: { certExpiryDays: 51 }) { version } }`, t.keys.OPERATOR);
+    await ok(gql`mutation { createApiKey(input: { tenantId: "${t.id}", role: VIEWER }) { key } }`, t.keys.ADMIN);
+    await ok(gql`mutation { setFeatureFlag(key: "webhooks", enabled: false) { flag { enabled } } }`, t.keys.OPERATOR);
 
     const resumed = await openStream(t.keys.VIEWER, lastSeen);
     await resumed.waitFor(() => resumed.refetches().length === 3);
@@ -179,7 +180,7 @@ describe('OFREP event stream', () => {
     // Replayed events carry the ETag as it is now: one re-fetch brings the client up to date.
     const current = await bulkEtag(t);
     for (const e of resumed.refetches()) expect(e.etag).toBe(current);
-    await gql('mutation { updateTenantSettings(input: { certExpiryDays: 52 }) { version } }', t.keys.OPERATOR);
+    await ok(gql`mutation { updateTenantSettings(input: { certExpiryDays: 52 }) { version } }`, t.keys.OPERATOR);
     await resumed.waitFor(() => resumed.refetches().length === 4);
     expect(Number(resumed.refetches()[3].id)).toBe(Number(lastSeen) + 4);
     resumed.close();
@@ -194,8 +195,8 @@ describe('OFREP event stream', () => {
 
   it("CORS: the tenant's allowed origins only", async () => {
     const t = await world.createTenantWithKeys();
-    await gql(
-      'mutation { updateAdminSettings(input: { security: { allowed_origins: ["https://app.example.com"] } }) { version } }',
+    await ok(
+      gql`mutation { updateAdminSettings(input: { security: { allowed_origins: ["https://app.example.com"] } }) { version } }`,
       t.keys.OPERATOR,
     );
     const allowed = await openStream(t.keys.VIEWER, undefined, { origin: 'https://app.example.com' });
@@ -227,7 +228,7 @@ describe('OFREP event stream', () => {
 
     const stream = await openStream(t.keys.VIEWER);
     await stream.waitFor(() => stream.heartbeats() > 0);
-    await gql(`mutation { revokeApiKey(id: "${t.keyIds.VIEWER}") { apiKey { id } } }`, t.keys.ADMIN);
+    await ok(gql`mutation { revokeApiKey(id: "${t.keyIds.VIEWER}") { apiKey { id } } }`, t.keys.ADMIN);
     await stream.waitFor(() => stream.ended());
     const res = await world.app.fetch(buildRequest('/ofrep/v1/events', { key: t.keys.VIEWER }));
     expect(res.status).toBe(401);

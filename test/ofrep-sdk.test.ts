@@ -6,6 +6,7 @@ import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { ErrorCode, OpenFeature } from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
+import { gql, type Operation } from './helpers/graphql.js';
 import { createTestDatabase } from './helpers/world.js';
 
 /**
@@ -19,7 +20,8 @@ let gateway: GatewayProcess;
 let keys: ReturnType<typeof demoKeysIn>;
 let tenantId: string;
 
-async function gql(query: string, key: string, variables: Record<string, unknown> = {}) {
+/** POST /graphql on the process; asserts no errors and returns `data` (typed by a gql<T>`…` operation). */
+async function ok<T = any>(query: Operation<T>, key: string, variables: Record<string, unknown> = {}): Promise<T> {
   const res = await fetch(`${gateway.origin}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -27,7 +29,7 @@ async function gql(query: string, key: string, variables: Record<string, unknown
   });
   const body = await res.json();
   expect(body.errors).toBeUndefined();
-  return body.data;
+  return body.data as T;
 }
 
 const providerFor = (key: string) =>
@@ -43,7 +45,7 @@ beforeAll(async () => {
   // A fresh data folder on a loaded machine can take a minute.
   await gateway.waitForOutput(/GraphiQL: .*\n/, 240_000);
   keys = demoKeysIn(gateway.output());
-  tenantId = (await gql('{ me { tenant { id } } }', keys.VIEWER)).me.tenant.id;
+  tenantId = (await ok(gql<{ me: { tenant: { id: string } } }>`{ me { tenant { id } } }`, keys.VIEWER)).me.tenant.id;
   await OpenFeature.setProviderAndWait(providerFor(keys.VIEWER));
 }, 300_000);
 
@@ -76,9 +78,9 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
   it('sees a write made through GraphQL on its next evaluation', async () => {
     const client = OpenFeature.getClient();
     expect(await client.getNumberValue('settings.certExpiryDays', 0)).toBe(30);
-    await gql('mutation { updateTenantSettings(input: { certExpiryDays: 45 }) { version } }', keys.OPERATOR);
-    await gql(
-      'mutation { updateTenantConfig(input: { custom_settings: { region: "eu-west" } }) { version } }',
+    await ok(gql`mutation { updateTenantSettings(input: { certExpiryDays: 45 }) { version } }`, keys.OPERATOR);
+    await ok(
+      gql`mutation { updateTenantConfig(input: { custom_settings: { region: "eu-west" } }) { version } }`,
       keys.OPERATOR,
     );
     const days = await client.getNumberDetails('settings.certExpiryDays', 0);
@@ -113,8 +115,8 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
       "Flag 'admin.branding.logo_url' has no value for this tenant: use the code default",
     );
     // Set, it is the tenant's value, STATIC.
-    await gql(
-      'mutation { updateAdminSettings(input: { branding: { logo_url: "https://cdn.example.com/acme.png" } }) { version } }',
+    await ok(
+      gql`mutation { updateAdminSettings(input: { branding: { logo_url: "https://cdn.example.com/acme.png" } }) { version } }`,
       keys.OPERATOR,
     );
     expect(await client.getStringDetails('admin.branding.logo_url', fallback)).toMatchObject({
@@ -125,15 +127,17 @@ describe('OpenFeature server SDK + OFREP provider against the gateway', () => {
   });
 
   it('a revoked key gets 401 and the SDK reports an error', async () => {
-    const created = await gql(
-      'mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER, label: "sdk" }) { key apiKey { id } } }',
+    const created = await ok(
+      gql<{
+        createApiKey: { key: string; apiKey: { id: string } };
+      }>`mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER, label: "sdk" }) { key apiKey { id } } }`,
       keys.ADMIN,
       { id: tenantId },
     );
     await OpenFeature.setProviderAndWait('revocable', providerFor(created.createApiKey.key));
     const client = OpenFeature.getClient('revocable');
     expect(await client.getBooleanValue('advanced_mfa', false)).toBe(true);
-    await gql('mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }', keys.ADMIN, {
+    await ok(gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`, keys.ADMIN, {
       id: created.createApiKey.apiKey.id,
     });
 

@@ -4,6 +4,8 @@ import { evaluationKeys } from '../src/catalog/evaluation-keys.js';
 import { features } from '../src/catalog/features.js';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/yoga.js';
+import { gql } from './helpers/graphql.js';
+import { seedScan } from './helpers/scans.js';
 import { buildRequest, createWorld, PLATFORM_KEY, type World } from './helpers/world.js';
 
 /** OFREP (src/rest/routes/ofrep.ts) through the app, in process. The real SDK: test/ofrep-sdk.test.ts. */
@@ -35,7 +37,7 @@ const bulk = (apiKey: string | undefined, headers?: Record<string, string>, quer
 
 const setConfig = (t: { id: string; keys: { OPERATOR: string } }, input: unknown) =>
   world.gql(
-    'mutation($input: TenantConfigPatch!) { updateTenantConfig(input: $input) { version } }',
+    gql`mutation($input: TenantConfigPatch!) { updateTenantConfig(input: $input) { version } }`,
     { input },
     t.keys.OPERATOR,
   );
@@ -65,7 +67,7 @@ describe('OFREP single evaluation', () => {
       metadata: { tierRequired: 'ENTERPRISE', available: false, category: 'access_control' },
     });
     await world.gql(
-      'mutation { setFeatureFlag(key: "webhooks", enabled: false) { flag { enabled } } }',
+      gql`mutation { setFeatureFlag(key: "webhooks", enabled: false) { flag { enabled } } }`,
       {},
       t.keys.OPERATOR,
     );
@@ -105,7 +107,7 @@ describe('OFREP single evaluation', () => {
     });
     // Once set, it has one.
     await world.gql(
-      'mutation { updateAdminSettings(input: { branding: { logo_url: "https://cdn.example.com/logo.png" } }) { version } }',
+      gql`mutation { updateAdminSettings(input: { branding: { logo_url: "https://cdn.example.com/logo.png" } }) { version } }`,
       {},
       t.keys.OPERATOR,
     );
@@ -119,7 +121,7 @@ describe('OFREP single evaluation', () => {
   it('unknown keys and secrets are 404 FLAG_NOT_FOUND', async () => {
     const t = await world.createTenantWithKeys();
     await world.gql(
-      'mutation { updateTenantSettings(input: { webhookSigningSecret: "0123456789abcdef-secret" }) { version } }',
+      gql`mutation { updateTenantSettings(input: { webhookSigningSecret: "0123456789abcdef-secret" }) { version } }`,
       {},
       t.keys.ADMIN,
     );
@@ -143,7 +145,7 @@ describe('OFREP single evaluation', () => {
 
   it('400 PARSE_ERROR for a body that is not JSON, INVALID_CONTEXT for a context that is not an object', async () => {
     const t = await world.createTenantWithKeys();
-    const parse = await evaluate('advanced_mfa', t.keys.VIEWER, '{not json');
+    const parse = await evaluate('advanced_mfa', t.keys.VIEWER, gql`{not json`);
     expect(parse.status).toBe(400);
     expect(await parse.json()).toEqual({
       key: 'advanced_mfa',
@@ -166,7 +168,7 @@ describe('OFREP single evaluation', () => {
   it('401 without or with a revoked key, 403 for the platform admin: no body', async () => {
     const t = await world.createTenantWithKeys();
     const revoke = await world.gql(
-      'mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }',
+      gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
       { id: t.keyIds.VIEWER },
       t.keys.ADMIN,
     );
@@ -229,21 +231,13 @@ describe('OFREP bulk evaluation', () => {
     expect(
       (
         await world.gql(
-          'mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER }) { key } }',
+          gql`mutation($id: ID!) { createApiKey(input: { tenantId: $id, role: VIEWER }) { key } }`,
           { id: t.id },
           t.keys.ADMIN,
         )
       ).body.errors,
     ).toBeUndefined();
-    expect(
-      (
-        await world.gql(
-          'mutation { createScan(input: { target: "example.com" }) { scan { id } } }',
-          {},
-          t.keys.OPERATOR,
-        )
-      ).body.errors,
-    ).toBeUndefined();
+    await seedScan(world, t, { target: 'example.com' });
     expect(await etagNow()).toBe(first);
 
     const notModified = await bulk(t.keys.VIEWER, { 'if-none-match': first });
@@ -259,22 +253,26 @@ describe('OFREP bulk evaluation', () => {
     const writes = [
       () => setConfig(t, { performance: { cache_size_mb: 10 } }),
       () =>
-        world.gql('mutation { updateTenantSettings(input: { certExpiryDays: 40 }) { version } }', {}, t.keys.OPERATOR),
-      () =>
         world.gql(
-          'mutation { updateAdminSettings(input: { branding: { primary_color: "#112233" } }) { version } }',
+          gql`mutation { updateTenantSettings(input: { certExpiryDays: 40 }) { version } }`,
           {},
           t.keys.OPERATOR,
         ),
       () =>
         world.gql(
-          'mutation { setFeatureFlag(key: "advanced_mfa", enabled: false) { flag { enabled } } }',
+          gql`mutation { updateAdminSettings(input: { branding: { primary_color: "#112233" } }) { version } }`,
           {},
           t.keys.OPERATOR,
         ),
       () =>
         world.gql(
-          'mutation { setFeatureFlag(key: "advanced_mfa", enabled: true) { flag { enabled } } }',
+          gql`mutation { setFeatureFlag(key: "advanced_mfa", enabled: false) { flag { enabled } } }`,
+          {},
+          t.keys.OPERATOR,
+        ),
+      () =>
+        world.gql(
+          gql`mutation { setFeatureFlag(key: "advanced_mfa", enabled: true) { flag { enabled } } }`,
           {},
           t.keys.OPERATOR,
         ),
@@ -303,7 +301,7 @@ describe('OFREP bulk evaluation', () => {
   it("CORS: the tenant's allowed origins only; preflights answered for any origin without credentials", async () => {
     const t = await world.createTenantWithKeys();
     await world.gql(
-      'mutation { updateAdminSettings(input: { security: { allowed_origins: ["https://app.example.com"] } }) { version } }',
+      gql`mutation { updateAdminSettings(input: { security: { allowed_origins: ["https://app.example.com"] } }) { version } }`,
       {},
       t.keys.OPERATOR,
     );
@@ -330,7 +328,7 @@ describe('OFREP bulk evaluation', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toContain('if-none-match');
     expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
     // Elsewhere the gateway's CORS_ORIGINS allow-list applies (empty here): no tenant's origins leak out.
-    const graphql = await world.request('/graphql?query={__typename}', {
+    const graphql = await world.request(`/graphql?query=${encodeURIComponent(gql`{__typename}`)}`, {
       headers: { origin: 'https://app.example.com' },
     });
     expect(graphql.headers.get('access-control-allow-origin')).toBeNull();
@@ -386,7 +384,7 @@ describe('OFREP rate limit', () => {
         send('/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: '{ me { role } }' }),
+          body: JSON.stringify({ query: gql`{ me { role } }` }),
         });
       for (let i = 0; i < 3; i++) expect((await mixed()).status).toBe(200);
       expect((await mixed()).status).toBe(429);

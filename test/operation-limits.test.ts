@@ -5,6 +5,7 @@ import { operationText } from '../src/rest/route.js';
 import { routes } from '../src/rest/routes/index.js';
 import { schema } from '../src/schema/index.js';
 import { fragmentBomb, healthOf, whileHealthy } from './helpers/attack.js';
+import { gql } from './helpers/graphql.js';
 import { seedScan } from './helpers/scans.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
@@ -77,7 +78,7 @@ describe('operation limits', () => {
 
   it('refuses an operation whose estimated cost is over maxCost, with the variables it is sent with', async () => {
     await seedScan(world, tenant);
-    const query = `query($n: Int) { currentTenant { a: scans(first: $n) { nodes { id report } } b: scans(first: $n) { nodes { id report } } } }`;
+    const query = gql`query($n: Int) { currentTenant { a: scans(first: $n) { nodes { id report } } b: scans(first: $n) { nodes { id report } } } }`;
     const small = await post(query, tenant.keys.VIEWER, { n: 5 });
     expect(small.status).toBe(200);
     expect(small.body.data.currentTenant.a.nodes).toHaveLength(1);
@@ -93,7 +94,7 @@ describe('operation limits', () => {
     try {
       const t = await small.createTenantWithKeys();
       await seedScan(small, t, { report: { blob: 'x'.repeat(3_000) } });
-      const res = await small.gql(`{ currentTenant { scans { nodes { report } } } }`, undefined, t.keys.VIEWER);
+      const res = await small.gql(gql`{ currentTenant { scans { nodes { report } } } }`, undefined, t.keys.VIEWER);
       expectLimit(res, 'maxResponseBytes');
     } finally {
       await small.close();
@@ -102,15 +103,15 @@ describe('operation limits', () => {
 
   it("refuses a keyless caller's large variables as unauthenticated before coercing them", async () => {
     const variables = { token: 'x'.repeat(LIMITS.maxAnonymousVariablesBytes + 10) };
-    const res = await post(`query($token: String!) { sharedScan(token: $token) }`, undefined, variables);
+    const res = await post(gql`query($token: String!) { sharedScan(token: $token) }`, undefined, variables);
     expect(res.status).toBe(401);
     expect(res.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
-    const bad = await post(`query($token: String!) { sharedScan(token: $token) }`, 'not-a-key', variables);
+    const bad = await post(gql`query($token: String!) { sharedScan(token: $token) }`, 'not-a-key', variables);
     expect(bad.status).toBe(401);
   });
 
   it('refuses variables over maxVariablesBytes', async () => {
-    const res = await post(`query($x: String) { me { role } }`, tenant.keys.VIEWER, {
+    const res = await post(gql`query($x: String) { me { role } }`, tenant.keys.VIEWER, {
       x: 'y'.repeat(LIMITS.maxVariablesBytes),
     });
     expect([400, 413]).toContain(res.status);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
+import { gql } from './helpers/graphql.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // The real process, as `npm start` runs it: the embedded store in a temp data folder, or
@@ -50,7 +51,7 @@ describe('the gateway process', () => {
     expect(ready).toMatchObject(process.env.TEST_DATABASE_URL ? { store: 'postgres' } : { dataFolder: 'template' });
     expect(gateway.output()).toContain(`curl -s http://localhost:${gateway.port}/graphql`);
     for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
-      const res = await post(gateway, { query: '{ me { role } }' }, { authorization: `Bearer ${keys[role]}` });
+      const res = await post(gateway, { query: gql`{ me { role } }` }, { authorization: `Bearer ${keys[role]}` });
       expect(res).toMatchObject({ status: 200, body: { data: { me: { role } } } });
     }
   });
@@ -58,7 +59,7 @@ describe('the gateway process', () => {
   it('logs one JSON line per request with id, method, path, operation, principal, status, duration', async () => {
     const res = await post(
       gateway,
-      { query: 'query WhoAmI { me { role keyId tenant { id } } }', operationName: 'WhoAmI' },
+      { query: gql`query WhoAmI { me { role keyId tenant { id } } }`, operationName: 'WhoAmI' },
       {},
       `?api_key=${encodeURIComponent(keys.OPERATOR)}`,
     );
@@ -77,7 +78,7 @@ describe('the gateway process', () => {
     });
     expect(lines[0].durationMs).toEqual(expect.any(Number));
 
-    const refused = await post(gateway, { query: '{ me { role } }' }, { 'x-api-key': 'not-a-key' });
+    const refused = await post(gateway, { query: gql`{ me { role } }` }, { 'x-api-key': 'not-a-key' });
     await gateway.waitForOutput(new RegExp(`"requestId":"${refused.requestId}"`));
     expect(gateway.logLines().find((l) => l.requestId === refused.requestId)).toMatchObject({
       status: 401,
@@ -89,9 +90,9 @@ describe('the gateway process', () => {
     const created = await post(
       gateway,
       {
-        query: 'mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }',
+        query: gql`mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }`,
         variables: {
-          t: (await post(gateway, { query: '{ me { tenant { id } } }' }, { 'x-api-key': keys.ADMIN })).body.data.me
+          t: (await post(gateway, { query: gql`{ me { tenant { id } } }` }, { 'x-api-key': keys.ADMIN })).body.data.me
             .tenant.id,
         },
       },
@@ -103,7 +104,7 @@ describe('the gateway process', () => {
       [{ authorization: `Bearer ${fresh}` }, ''],
       [{ 'x-api-key': fresh }, ''],
     ] as const) {
-      const res = await post(gateway, { query: '{ me { role } }' }, headers, query);
+      const res = await post(gateway, { query: gql`{ me { role } }` }, headers, query);
       expect(res.body.data.me.role).toBe('VIEWER');
       await gateway.waitForOutput(new RegExp(`"requestId":"${res.requestId}"`));
     }
@@ -119,7 +120,7 @@ describe('the gateway process', () => {
 
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
     // A request whose body is still arriving is in flight: send half, signal, send the rest.
-    const body = JSON.stringify({ query: '{ me { role } }' });
+    const body = JSON.stringify({ query: gql`{ me { role } }` });
     const agent = new Agent({ keepAlive: true });
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = httpRequest(
@@ -165,7 +166,7 @@ describe('the gateway process', () => {
       await restarted.waitForOutput(/gateway ready/);
       if (!process.env.TEST_DATABASE_URL)
         expect(restarted.logLines().find((l) => l.msg === 'gateway ready')).toMatchObject({ dataFolder: 'existing' });
-      const res = await post(restarted, { query: '{ me { role } }' }, { 'x-api-key': keys.ADMIN });
+      const res = await post(restarted, { query: gql`{ me { role } }` }, { 'x-api-key': keys.ADMIN });
       expect(res).toMatchObject({ status: 200, body: { data: { me: { role: 'ADMIN' } } } });
       expect(restarted.output()).not.toMatch(/Demo tenant|viewer:|tcg_/);
     } finally {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { CREATE_SCAN, seedScan, seedShareLink } from './helpers/scans.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -7,7 +8,7 @@ import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helper
 // queries. Each shape is run for a small and a larger N: equal statement counts prove the count
 // does not grow with N, and an absolute bound keeps the constant itself small.
 
-const TENANTS = `query($first: Int) { tenants(first: $first) { nodes {
+const TENANTS = gql`query($first: Int) { tenants(first: $first) { nodes {
   id
   settings { version authentication { password_policy { min_length } } }
   config { version performance { cache_size_mb } }
@@ -16,9 +17,9 @@ const TENANTS = `query($first: Int) { tenants(first: $first) { nodes {
   entitlements
 } } }`;
 
-const SCANS = `query($id: ID!) { tenant(id: $id) { scans(first: 10) { nodes { id shareLinks { id } } } } }`;
+const SCANS = gql`query($id: ID!) { tenant(id: $id) { scans(first: 10) { nodes { id shareLinks { id } } } } }`;
 
-const ME = `{ me { tenant { settings { version certExpiryDays authentication { password_policy { min_length } } } } entitlements } }`;
+const ME = gql`{ me { tenant { settings { version certExpiryDays authentication { password_policy { min_length } } } } entitlements } }`;
 
 let world: World;
 const tenants: TestTenant[] = [];
@@ -111,7 +112,7 @@ describe('statements per request do not grow with the size of a list', () => {
   // below are batched over the scans pages that arrive together: one query on PGlite (one
   // connection, answers in order); on a Postgres pool the pages may arrive apart, so up to N.
   it('tenants { scans { shareLinks } }: one scans query per tenant (paginated, the known exception), share links batched per arriving page', async () => {
-    const query = `query($first: Int) { tenants(first: $first) { nodes { id scans(first: 10) { nodes { id shareLinks { id } } } } } }`;
+    const query = gql`query($first: Int) { tenants(first: $first) { nodes { id scans(first: 10) { nodes { id shareLinks { id } } } } } }`;
     for (const n of [2, 8]) {
       const { data, log } = await measure(query, { first: n }, PLATFORM_KEY);
       expect(data.tenants.nodes.map((t: any) => t.scans.nodes.length)).toEqual([2, 8, 1, 1, 1, 1, 1, 1].slice(0, n));
@@ -175,7 +176,7 @@ describe('write paths read each row once', () => {
 
   it("a config write and a settings write in one request each see the other's result", async () => {
     const t = tenants[5]!;
-    const both = `mutation {
+    const both = gql`mutation {
       s: updateTenantSettings(input: { certExpiryDays: 77 }) { settings { tenantSettings } }
       c: updateTenantConfig(input: { performance: { cache_size_mb: 2048 } }) { config { document } }
       r: resetSettingsCategory(category: authentication) { changes { path } }
@@ -186,7 +187,7 @@ describe('write paths read each row once', () => {
     expect(data.r.changes.map((c: any) => c.path)).toEqual(['password_policy.min_length']);
     const fresh = await ok(
       world.gql(
-        `query($id: ID!) { tenant(id: $id) { settings { tenantSettings authentication { password_policy { min_length } } } config { document } } }`,
+        gql`query($id: ID!) { tenant(id: $id) { settings { tenantSettings authentication { password_policy { min_length } } } config { document } } }`,
         { id: t.id },
         t.keys.ADMIN,
       ),

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimitStore } from '../src/rate-limit/redis-store.js';
 import { type App, createApp } from '../src/yoga.js';
+import { gql } from './helpers/graphql.js';
 import { buildRequest, createWorld, TestClock, type TestTenant, type World } from './helpers/world.js';
 
 /** graphql-rate-limit's identity of a counter for a caller. */
@@ -61,7 +62,7 @@ describe.runIf(redisUrl)('rate limits in Redis', () => {
     return app;
   }
 
-  const ME = '{ me { role } }';
+  const ME = gql`{ me { role } }`;
   async function ask(app: App, key: string) {
     const res = await app.fetch(
       buildRequest('/graphql', {

@@ -6,10 +6,11 @@ import type { RateLimitPolicy } from '../src/rate-limit/policies.js';
 import { FIELD_POLICIES } from '../src/rate-limit/policies.js';
 import { slidingWindow } from '../src/rate-limit/sliding-window.js';
 import { schema } from '../src/schema/index.js';
-import { type App, createApp } from '../src/yoga.js';
+import { createApp } from '../src/yoga.js';
 import { Q, snapshot } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { SHARED_SCAN, seedScan, seedShareLink } from './helpers/scans.js';
-import { buildRequest, createWorld, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
+import { createWorld, graphqlFrom, PLATFORM_KEY, TestClock, type TestTenant, type World } from './helpers/world.js';
 
 /** graphql-rate-limit's identity of a counter for a caller. */
 const id = (fieldIdentity: string, contextIdentity: string) => ({ fieldIdentity, contextIdentity });
@@ -25,27 +26,9 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const ME = '{ me { role } }';
+const ME = gql`{ me { role } }`;
 const statuses = (results: { status: number }[]) =>
   results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
-
-/** POST /graphql to `app`, as if from `remoteAddress` (the node server puts its request in the server context). */
-async function fetchFrom(
-  app: App,
-  query: string,
-  variables: Record<string, unknown> = {},
-  key?: string,
-  remoteAddress?: string,
-) {
-  const request = buildRequest('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-    key,
-  });
-  const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
-  return { status: res.status, body: await res.json(), headers: res.headers };
-}
 
 /** Asserts a 429 as the client sees it and returns its Retry-After in seconds. */
 function expectRateLimited(res: Awaited<ReturnType<World['gql']>>, policy: string, quota: number): number {
@@ -74,7 +57,7 @@ describe('per key: 300 requests a minute (the production policy)', () => {
       expectRateLimited(await world.gql(ME, {}, a.keys.VIEWER, transport), 'per-key', 300);
     }
     const refusedWrite = await world.gql(
-      'mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }',
+      gql`mutation($t: ID!) { createApiKey(input: { tenantId: $t, role: VIEWER }) { key } }`,
       { t: a.id },
       a.keys.VIEWER,
     );
@@ -84,7 +67,7 @@ describe('per key: 300 requests a minute (the production policy)', () => {
   it('leaves other keys and other tenants alone', async () => {
     expect((await world.gql(ME, {}, a.keys.OPERATOR)).body.data.me.role).toBe('OPERATOR');
     expect((await world.gql(ME, {}, b.keys.VIEWER)).body.data.me.role).toBe('VIEWER');
-    expect((await world.gql('{ tenants(first: 1) { nodes { id } } }', {}, PLATFORM_KEY)).status).toBe(200);
+    expect((await world.gql(gql`{ tenants(first: 1) { nodes { id } } }`, {}, PLATFORM_KEY)).status).toBe(200);
   });
 
   it('lets the key in again once the window has passed on the app clock, as Retry-After said', async () => {
@@ -104,7 +87,7 @@ describe('share-link views: 60 a minute per client address (the production polic
   it('refuses the 61st view from one address, not another address, and lets it in after the window', async () => {
     const scan = await seedScan(world, b);
     const { token } = await seedShareLink(world, b, scan.id);
-    const view = (address?: string) => fetchFrom(world.app, SHARED_SCAN, { token }, undefined, address);
+    const view = (address?: string) => graphqlFrom(world.app, SHARED_SCAN, { token }, undefined, address);
     const first = await Promise.all(Array.from({ length: 60 }, () => view('203.0.113.7')));
     expect(statuses(first)).toEqual({ 200: 60 });
     expectRateLimited(await view('203.0.113.7'), 'share-link-views', 60);
@@ -130,7 +113,7 @@ describe('configuration API, per tenant (seed 003: reads 100, feature queries 10
     expect(statuses(reads)).toEqual({ 200: 100 });
     expectRateLimited(await world.gql(Q.config, { id: c.id }, c.keys.ADMIN), 'config-reads', 100);
     expect(
-      (await world.gql('query($id: ID!) { tenant(id: $id) { featureFlags { key } } }', { id: c.id }, c.keys.VIEWER))
+      (await world.gql(gql`query($id: ID!) { tenant(id: $id) { featureFlags { key } } }`, { id: c.id }, c.keys.VIEWER))
         .status,
     ).toBe(200);
     expect((await world.gql(ME, {}, c.keys.VIEWER)).status).toBe(200);
@@ -138,7 +121,7 @@ describe('configuration API, per tenant (seed 003: reads 100, feature queries 10
   });
 
   it('feature queries: 100 a minute per tenant', async () => {
-    const FLAGS = 'query($id: ID!) { tenant(id: $id) { featureFlags { key enabled } } }';
+    const FLAGS = gql`query($id: ID!) { tenant(id: $id) { featureFlags { key enabled } } }`;
     const reads = await Promise.all(Array.from({ length: 100 }, () => world.gql(FLAGS, { id: d.id }, d.keys.OPERATOR)));
     expect(statuses(reads)).toEqual({ 200: 100 });
     expectRateLimited(await world.gql(FLAGS, { id: d.id }, d.keys.VIEWER), 'feature-queries', 100);
@@ -184,7 +167,7 @@ describe('field policies (the mechanism, with small policies on fields that exis
     description: `at most ${max} of ${name}`,
   });
   let app: ReturnType<typeof createApp>;
-  const ask = (query: string, key?: string, remoteAddress?: string) => fetchFrom(app, query, {}, key, remoteAddress);
+  const ask = (query: string, key?: string, remoteAddress?: string) => graphqlFrom(app, query, {}, key, remoteAddress);
 
   beforeAll(() => {
     app = createApp({
@@ -205,26 +188,26 @@ describe('field policies (the mechanism, with small policies on fields that exis
   });
 
   it('per tenant: the keys of one tenant share the count; another tenant has its own', async () => {
-    const TENANT_NAME = `{ me { tenant { name } } }`;
+    const TENANT_NAME = gql`{ me { tenant { name } } }`;
     expect((await ask(TENANT_NAME, a.keys.OPERATOR)).status).toBe(200);
-    expect((await ask(`query { me { ...T } } fragment T on Me { tenant { name } }`, a.keys.ADMIN)).status).toBe(200); // through a fragment
-    expect((await ask(`{ me { tenant { id ... on Tenant { name } } } }`, a.keys.OPERATOR)).status).toBe(200); // through an inline fragment
+    expect((await ask(gql`query { me { ...T } } fragment T on Me { tenant { name } }`, a.keys.ADMIN)).status).toBe(200); // through a fragment
+    expect((await ask(gql`{ me { tenant { id ... on Tenant { name } } } }`, a.keys.OPERATOR)).status).toBe(200); // through an inline fragment
     const refused = await ask(TENANT_NAME, a.keys.ADMIN);
     expectRateLimited(refused, 'tenant-names', 3);
     expect(refused.body.data ?? null).toBeNull();
     expect((await ask(TENANT_NAME, b.keys.VIEWER)).status).toBe(200);
     // A query without the field is not counted against it.
-    expect((await ask('{ me { role } }', a.keys.ADMIN)).status).toBe(200);
+    expect((await ask(gql`{ me { role } }`, a.keys.ADMIN)).status).toBe(200);
   });
 
   it('counts a field once per request, even under a list of many parents', async () => {
     for (let i = 0; i < 3; i++)
-      expect((await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY)).status).toBe(200);
-    expectRateLimited(await ask('{ tenants(first: 50) { nodes { name } } }', PLATFORM_KEY), 'tenant-names', 3);
+      expect((await ask(gql`{ tenants(first: 50) { nodes { name } } }`, PLATFORM_KEY)).status).toBe(200);
+    expectRateLimited(await ask(gql`{ tenants(first: 50) { nodes { name } } }`, PLATFORM_KEY), 'tenant-names', 3);
   });
 
   it('per client address: the socket peer, or "unknown" without a socket', async () => {
-    const KEY_ID = '{ me { keyId } }';
+    const KEY_ID = gql`{ me { keyId } }`;
     for (let i = 0; i < 2; i++) expect((await ask(KEY_ID, a.keys.VIEWER, '10.0.0.1')).status).toBe(200);
     expectRateLimited(await ask(KEY_ID, b.keys.VIEWER, '10.0.0.1'), 'me-by-address', 2);
     expect((await ask(KEY_ID, a.keys.VIEWER, '10.0.0.2')).status).toBe(200);

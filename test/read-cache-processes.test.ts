@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
+import { gql } from './helpers/graphql.js';
 import { createTestDatabase } from './helpers/world.js';
 
 // Two real gateway processes (`npm start`) on one Postgres server, each with its read cache and
@@ -109,7 +110,7 @@ describe.runIf(serverUrl)('two gateway processes on one Postgres server', () => 
     const me = await call(a, 'GET', '/tenant/me', keys.ADMIN);
     const tenantId = me.body.tenantId;
     const created = await call(a, 'POST', '/graphql', keys.ADMIN, {
-      query: `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+      query: gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
       variables: { input: { tenantId, role: 'VIEWER' } },
     });
     expect(created.body.errors, JSON.stringify(created.body)).toBeUndefined();
@@ -117,7 +118,7 @@ describe.runIf(serverUrl)('two gateway processes on one Postgres server', () => 
     expect(await certExpiryDaysAt(b, key)).toBeGreaterThan(0);
     expect(await certExpiryDaysAt(b, key)).toBeGreaterThan(0);
     const revoked = await call(a, 'POST', '/graphql', keys.ADMIN, {
-      query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
+      query: gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
       variables: { id: apiKey.id },
     });
     expect(revoked.body.errors).toBeUndefined();

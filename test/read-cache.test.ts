@@ -5,6 +5,7 @@ import { openChangeFeed, recordChange } from '../src/services/change-feed.js';
 import { ReadCache, readCacheStats } from '../src/services/read-cache.js';
 import { createApp } from '../src/yoga.js';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { QueryCounter } from './helpers/query-counter.js';
 import { rest } from './helpers/rest.js';
 import { buildRequest, createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
@@ -37,9 +38,9 @@ describe('a cached read is never stale in its own process', () => {
     const put = await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 61 } });
     expect(put.status).toBe(200);
     expect((await settingsOf(t)).certExpiryDays).toBe(61);
-    const gql = await world.gql(Q.settings, { id: t.id }, t.keys.VIEWER);
-    expect(gql.body.data.tenant.settings.tenantSettings.certExpiryDays).toBe(61);
-    expect(gql.body.data.tenant.settings.version).toBe(1);
+    const viaGraphql = await world.gql(Q.settings, { id: t.id }, t.keys.VIEWER);
+    expect(viaGraphql.body.data.tenant.settings.tenantSettings.certExpiryDays).toBe(61);
+    expect(viaGraphql.body.data.tenant.settings.version).toBe(1);
 
     await world.gql(Q.config, { id: t.id }, t.keys.VIEWER);
     await world.gql(Q.updateTenantConfig, { input: { performance: { cache_size_mb: 1024 } } }, t.keys.OPERATOR);
@@ -48,7 +49,7 @@ describe('a cached read is never stale in its own process', () => {
         .cache_size_mb,
     ).toBe(1024);
 
-    const me = `{ me { entitlements } }`;
+    const me = gql`{ me { entitlements } }`;
     expect((await world.gql(me, {}, t.keys.VIEWER)).body.data.me.entitlements.passwordless_enabled).toBe(false);
     await world.gql(Q.setFeatureFlag, { key: 'passwordless_enabled', enabled: true }, t.keys.OPERATOR);
     expect((await world.gql(me, {}, t.keys.VIEWER)).body.data.me.entitlements.passwordless_enabled).toBe(true);
@@ -96,7 +97,7 @@ describe('a cached read is never stale in its own process', () => {
   it('a revoked key is refused on the next request, though its principal was cached', async () => {
     const t = await world.createTenantWithKeys();
     const created = await world.gql(
-      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+      gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
       { input: { tenantId: t.id, role: 'VIEWER' } },
       t.keys.ADMIN,
     );
@@ -107,7 +108,7 @@ describe('a cached read is never stale in its own process', () => {
     expect(cached.count, cached.log.join(', ')).toBe(0);
 
     const revoked = await world.gql(
-      `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`,
+      gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`,
       { id: apiKey.id },
       t.keys.ADMIN,
     );
@@ -205,7 +206,7 @@ describe('cached reads keep tenant isolation and the rate limits', () => {
           buildRequest('/graphql', {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ query: '{ me { tenant { name } } }' }),
+            body: JSON.stringify({ query: gql`{ me { tenant { name } } }` }),
             key: t.keys.VIEWER,
           }),
         );
@@ -226,7 +227,7 @@ describe('statements per request', () => {
     await rest(world, 'PUT', '/tenant/settings', { key: t.keys.OPERATOR, body: { certExpiryDays: 44 } });
     // A key change of the tenant drops its keys' principals too (and the write its rows): a full miss.
     await world.gql(
-      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
+      gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
       { input: { tenantId: t.id, role: 'VIEWER' } },
       t.keys.ADMIN,
     );
@@ -254,7 +255,7 @@ describe('statements per request', () => {
   });
 
   it('listing N tenants with their flags and config: the same statements for N = 1, 10, 100 and for 500 (5 pages of 100)', async () => {
-    const LIST = `query($first: Int, $after: String) { tenants(first: $first, after: $after) { nodes { id featureFlags { key enabled } config { document } } pageInfo { endCursor hasNextPage } } }`;
+    const LIST = gql`query($first: Int, $after: String) { tenants(first: $first, after: $after) { nodes { id featureFlags { key enabled } config { document } } pageInfo { endCursor hasNextPage } } }`;
     const page = (first: number, after?: string | null) =>
       statementsOf(async () => (await world.gql(LIST, { first, after }, PLATFORM_KEY)).body.data.tenants);
     // The tenants of the other tests come first: start after them.

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLineOf, rest } from './helpers/rest.js';
+import { seedScan, seedShareLink } from './helpers/scans.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
 /**
@@ -15,17 +16,8 @@ let token: string;
 beforeAll(async () => {
   world = await createWorld();
   tenant = await world.createTenantWithKeys({ name: 'Broken Tenant' });
-  const scan = await world.gql(
-    'mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }',
-    { input: { target: 'example.com' } },
-    tenant.keys.ADMIN,
-  );
-  const link = await world.gql(
-    'mutation($id: ID!) { createShareLink(scanId: $id) { token } }',
-    { id: scan.body.data.createScan.scan.id },
-    tenant.keys.ADMIN,
-  );
-  token = link.body.data.createShareLink.token;
+  const scan = await seedScan(world, tenant, { target: 'example.com' });
+  token = (await seedShareLink(world, tenant, scan.id)).token;
 });
 afterAll(() => world.close());
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
+import { seedScan } from './helpers/scans.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
 /**
@@ -72,12 +74,8 @@ describe('429 per family', () => {
 
   it('/share/*: the per-address view limit, no-store kept', async () => {
     const t = await world.createTenantWithKeys({ name: 'Sharer' });
-    const scan = await world.gql(
-      'mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }',
-      { input: { target: 'limits.example' } },
-      t.keys.ADMIN,
-    );
-    const link = await rest(world, 'POST', `/tenant/scans/${scan.body.data.createScan.scan.id}/share`, {
+    const scan = await seedScan(world, t, { target: 'limits.example' });
+    const link = await rest(world, 'POST', `/tenant/scans/${scan.id}/share`, {
       key: t.keys.ADMIN,
     });
     const { passed, limited } = await untilLimited(() => rest(world, 'GET', `/share/${link.body.token}`), 10);
@@ -91,7 +89,7 @@ describe('429 per family', () => {
     const t = await world.createTenantWithKeys({ name: 'Counted once' });
     for (let i = 0; i < 15; i++)
       expect((await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER })).status).toBe(200);
-    for (let i = 0; i < 15; i++) expect((await world.gql('{ me { role } }', {}, t.keys.VIEWER)).status).toBe(200);
+    for (let i = 0; i < 15; i++) expect((await world.gql(gql`{ me { role } }`, {}, t.keys.VIEWER)).status).toBe(200);
     expect((await rest(world, 'GET', '/tenant/settings', { key: t.keys.VIEWER })).status).toBe(429);
   });
 

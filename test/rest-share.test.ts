@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectTenantError, ISO_DATE, rest } from './helpers/rest.js';
+import { seedScan } from './helpers/scans.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -12,13 +13,7 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 async function newScan(t: TestTenant = tenant): Promise<string> {
-  const res = await world.gql(
-    'mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }',
-    { input: { target: 'bank.example', report: { quantumVulnerable: 3 } } },
-    t.keys.OPERATOR,
-  );
-  if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
-  return res.body.data.createScan.scan.id;
+  return (await seedScan(world, t, { target: 'bank.example', report: { quantumVulnerable: 3 } })).id;
 }
 
 const HOUR = 3_600_000;

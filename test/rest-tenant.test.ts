@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { expectTenantError, logLineOf, rest } from './helpers/rest.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, TRANSPORTS, type World } from './helpers/world.js';
 
@@ -23,8 +24,8 @@ describe('seed 004: GET /tenant/me', () => {
     expect(Array.isArray(res.body.entitlements)).toBe(false);
     for (const value of Object.values(res.body.entitlements)) expect(typeof value).toBe('boolean');
     // Same entitlements as GraphQL's Query.me: one source.
-    const gql = await world.gql('{ me { entitlements } }', {}, tenant.keys.OPERATOR);
-    expect(res.body.entitlements).toEqual(gql.body.data.me.entitlements);
+    const viaGraphql = await world.gql(gql`{ me { entitlements } }`, {}, tenant.keys.OPERATOR);
+    expect(res.body.entitlements).toEqual(viaGraphql.body.data.me.entitlements);
   });
 
   it('resolves each role from its key', async () => {
@@ -201,8 +202,8 @@ describe('seed 000: /tenant/settings', () => {
     expect(read.body).toEqual(res.body);
     expect(read.headers.get('etag')).toBe(res.headers.get('etag'));
     // One home: seed 000's industry is the tenant's industry.
-    const gql = await world.gql('{ me { tenant { industry } } }', {}, t.keys.VIEWER);
-    expect(gql.body.data.me.tenant.industry).toBe('financial');
+    const viaGraphql = await world.gql(gql`{ me { tenant { industry } } }`, {}, t.keys.VIEWER);
+    expect(viaGraphql.body.data.me.tenant.industry).toBe('financial');
   });
 
   it('PATCH is the same partial update; other fields keep their values', async () => {

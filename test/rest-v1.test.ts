@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { ISO_DATE, rest } from './helpers/rest.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -181,8 +182,8 @@ describe('seed 003 examples', () => {
       'performance.cache_size_mb',
     ]);
     // GraphQL clients (whose input objects carry no order) get the catalog's order.
-    const gql = await world.gql(
-      'mutation($id: ID, $input: TenantConfigPatch!) { updateTenantConfig(tenantId: $id, input: $input) { updatedFields } }',
+    const viaGraphql = await world.gql(
+      gql`mutation($id: ID, $input: TenantConfigPatch!) { updateTenantConfig(tenantId: $id, input: $input) { updatedFields } }`,
       {
         id: t.id,
         input: {
@@ -192,7 +193,7 @@ describe('seed 003 examples', () => {
       },
       t.keys.OPERATOR,
     );
-    expect(gql.body.data.updateTenantConfig.updatedFields).toEqual([
+    expect(viaGraphql.body.data.updateTenantConfig.updatedFields).toEqual([
       'performance.cache_size_mb',
       'performance.max_parallel_workers',
       'security.session_timeout_mins',

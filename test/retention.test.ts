@@ -2,11 +2,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChangeFeed } from '../src/services/change-feed.js';
 import { subtractCalendarMonths, sweepAllTenants } from '../src/services/retention.js';
+import { gql } from './helpers/graphql.js';
 import { SHARED_SCAN, seedScan, seedShareLink, storeSetting } from './helpers/scans.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 const DAY = 86_400_000;
-const SWEEP = `mutation($tenantId: ID) { runRetentionSweep(tenantId: $tenantId) { deletedScans deletedShareLinks } }`;
+const SWEEP = gql`mutation($tenantId: ID) { runRetentionSweep(tenantId: $tenantId) { deletedScans deletedShareLinks } }`;
 
 let world: World;
 beforeAll(async () => {
@@ -136,7 +137,7 @@ describe('default retention and the timer sweep', () => {
     expect(
       (
         await world.gql(
-          `mutation { updateAdminSettings(input: { compliance: { audit_log_retention_days: 3650 } }) { version } }`,
+          gql`mutation { updateAdminSettings(input: { compliance: { audit_log_retention_days: 3650 } }) { version } }`,
           {},
           b.keys.ADMIN,
         )
@@ -185,12 +186,12 @@ describe('default retention and the timer sweep', () => {
 describe('audit retention (compliance.audit_log_retention_days)', () => {
   it("deletes audit entries older than the setting, with history versions of the same age, but keeps each document's newest version", async () => {
     const t = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
-    const config = `mutation($input: TenantConfigPatch!) { updateTenantConfig(input: $input) { version } }`;
+    const config = gql`mutation($input: TenantConfigPatch!) { updateTenantConfig(input: $input) { version } }`;
     for (const size of [2000, 3000, 4000])
       expect(
         (await world.gql(config, { input: { performance: { cache_size_mb: size } } }, t.keys.OPERATOR)).body.errors,
       ).toBeUndefined();
-    const admin = `mutation($input: AdminSettingsPatch!) { updateAdminSettings(input: $input) { version } }`;
+    const admin = gql`mutation($input: AdminSettingsPatch!) { updateAdminSettings(input: $input) { version } }`;
     expect(
       (await world.gql(admin, { input: { compliance: { audit_log_retention_days: 100 } } }, t.keys.ADMIN)).body.errors,
     ).toBeUndefined();
@@ -217,7 +218,7 @@ describe('audit retention (compliance.audit_log_retention_days)', () => {
       .execute();
 
     const res = await world.gql(
-      `mutation($tenantId: ID) { runRetentionSweep(tenantId: $tenantId) { deletedScans deletedAuditEntries } }`,
+      gql`mutation($tenantId: ID) { runRetentionSweep(tenantId: $tenantId) { deletedScans deletedAuditEntries } }`,
       {},
       t.keys.ADMIN,
     );
@@ -243,7 +244,7 @@ describe('audit retention (compliance.audit_log_retention_days)', () => {
     ]);
     // The newest version still shows the document as it stands.
     const at3 = await world.gql(
-      `query($id: ID!) { tenant(id: $id) { documentAt(document: TENANT_CONFIG, version: 3) } }`,
+      gql`query($id: ID!) { tenant(id: $id) { documentAt(document: TENANT_CONFIG, version: 3) } }`,
       { id: t.id },
       t.keys.VIEWER,
     );

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.js';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -47,26 +48,26 @@ describe('a caller below the field’s role is told FORBIDDEN with the scope’s
   }[] = [
     {
       name: 'viewer → updateTenantConfig (operator)',
-      query: 'mutation { updateTenantConfig(input: { performance: { cache_size_mb: 4096 } }) { version } }',
+      query: gql`mutation { updateTenantConfig(input: { performance: { cache_size_mb: 4096 } }) { version } }`,
       key: () => tenant.keys.VIEWER,
       message: REFUSAL.operator,
     },
     {
       name: 'operator → createApiKey (admin)',
-      query: 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }',
+      query: gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
       variables: () => ({ input: { tenantId: tenant.id, role: 'ADMIN' } }),
       key: () => tenant.keys.OPERATOR,
       message: REFUSAL.admin,
     },
     {
       name: 'tenant admin → createTenant (platform admin)',
-      query: 'mutation { createTenant(input: { name: "Refused" }) { tenant { id } } }',
+      query: gql`mutation { createTenant(input: { name: "Refused" }) { tenant { id } } }`,
       key: () => tenant.keys.ADMIN,
       message: REFUSAL.platformAdmin,
     },
     {
       name: 'platform admin → flagEvaluations (tenant key)',
-      query: '{ flagEvaluations { flags { key } } }',
+      query: gql`{ flagEvaluations { flags { key } } }`,
       key: () => PLATFORM_KEY,
       message: REFUSAL.tenantKey,
     },

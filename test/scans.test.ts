@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from './helpers/graphql.js';
 import { CREATE_SCAN, seedScan, storeSetting } from './helpers/scans.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
@@ -130,7 +131,7 @@ describe('Tenant.scans and Query.scan', () => {
       world.clock.advance(1000);
     }
     await seedScan(world, other, { target: 'not mine' });
-    const q = `query($id: ID!, $after: String) { tenant(id: $id) { scans(first: 2, after: $after) { nodes { id target } pageInfo { endCursor hasNextPage } } } }`;
+    const q = gql`query($id: ID!, $after: String) { tenant(id: $id) { scans(first: 2, after: $after) { nodes { id target } pageInfo { endCursor hasNextPage } } } }`;
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 5; page++) {
@@ -146,7 +147,7 @@ describe('Tenant.scans and Query.scan', () => {
 
   it('refuses a malformed cursor', async () => {
     const res = await world.gql(
-      `query($id: ID!) { tenant(id: $id) { scans(after: "nonsense!") { nodes { id } } } }`,
+      gql`query($id: ID!) { tenant(id: $id) { scans(after: "nonsense!") { nodes { id } } } }`,
       { id: acme.id },
       acme.keys.VIEWER,
     );
@@ -156,7 +157,7 @@ describe('Tenant.scans and Query.scan', () => {
   it('reads a scan by id for a viewer; another tenant or unknown id is NOT_FOUND', async () => {
     const mine = await seedScan(world, acme, { target: 'mine' });
     const theirs = await seedScan(world, other, { target: 'theirs' });
-    const q = `query($id: ID!) { scan(id: $id) { id target retained shareLinks { id } } }`;
+    const q = gql`query($id: ID!) { scan(id: $id) { id target retained shareLinks { id } } }`;
     const ok = await world.gql(q, { id: mine.id }, acme.keys.VIEWER);
     expect(ok.body.data.scan).toEqual({ id: mine.id, target: 'mine', retained: false, shareLinks: [] });
     for (const id of [theirs.id, '00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
@@ -171,7 +172,7 @@ describe('Tenant.scans and Query.scan', () => {
   });
 
   it('refuses no key with UNAUTHENTICATED', async () => {
-    const res = await world.gql(`{ scan(id: "00000000-0000-4000-8000-000000000000") { id } }`);
+    const res = await world.gql(gql`{ scan(id: "00000000-0000-4000-8000-000000000000") { id } }`);
     expect(res.body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
   });
 });

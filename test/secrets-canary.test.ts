@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../src/auth/secret-box.js';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 // Short canaries on purpose: a long compressible value is stored compressed and would not be
@@ -28,7 +29,7 @@ async function send(query: string, variables: Record<string, unknown>, key: stri
 const status = async () =>
   (
     await send(
-      `query($id: ID!) { tenant(id: $id) { settings { webhookSigningSecret { isSet updatedAt } webhooks { signing_secret { isSet updatedAt } } tenantSettings categories values { path value } } } }`,
+      gql`query($id: ID!) { tenant(id: $id) { settings { webhookSigningSecret { isSet updatedAt } webhooks { signing_secret { isSet updatedAt } } tenantSettings categories values { path value } } } }`,
       { id: tenant.id },
       tenant.keys.VIEWER,
     )

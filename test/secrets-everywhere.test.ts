@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS_CATEGORIES } from '../src/catalog/admin-settings.js';
 import { routes } from '../src/rest/routes/index.js';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { CREATE_SHARE_LINK, findInDatabase, seedScan } from './helpers/scans.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
@@ -30,7 +31,7 @@ const responses: string[] = [];
 const record = (body: string, headers: Headers) => responses.push(body, JSON.stringify([...headers]));
 
 /** GraphQL as the tenant's admin by default; `null` sends no key. */
-async function gql(query: string, variables: Record<string, unknown>, key: string | null = tenant.keys.ADMIN) {
+async function ask(query: string, variables: Record<string, unknown>, key: string | null = tenant.keys.ADMIN) {
   const res = await world.gql(query, variables, key ?? undefined);
   record(JSON.stringify(res.body), res.headers);
   return res;
@@ -68,11 +69,11 @@ describe('the webhook signing secret through every write path', () => {
         return { ok: r.status === 200, text: r.text };
       },
       async (s) => {
-        const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: s } }, tenant.keys.OPERATOR);
+        const r = await ask(Q.updateTenantSettings, { input: { webhookSigningSecret: s } }, tenant.keys.OPERATOR);
         return { ok: !r.body.errors, text: JSON.stringify(r.body) };
       },
       async (s) => {
-        const r = await gql(
+        const r = await ask(
           Q.updateAdminSettings,
           { input: { webhooks: { signing_secret: s } } },
           tenant.keys.OPERATOR,
@@ -85,7 +86,7 @@ describe('the webhook signing secret through every write path', () => {
       secrets.push(secret);
       const res = await write(secret);
       expect(res.ok, res.text).toBe(true);
-      const s = await gql(`{ me { tenant { settings { webhookSigningSecret { isSet } } } } }`, {});
+      const s = await ask(gql`{ me { tenant { settings { webhookSigningSecret { isSet } } } } }`, {});
       expect(s.body.data.me.tenant.settings.webhookSigningSecret.isSet).toBe(true);
     }
   });
@@ -130,7 +131,7 @@ describe('the webhook signing secret through every write path', () => {
       },
       {
         send: async (s) => {
-          const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: s, bogus: 1 } });
+          const r = await ask(Q.updateTenantSettings, { input: { webhookSigningSecret: s, bogus: 1 } });
           return { status: r.status, text: JSON.stringify(r.body) };
         },
         status: 400,
@@ -141,7 +142,7 @@ describe('the webhook signing secret through every write path', () => {
       },
       {
         send: async (s) => {
-          const r = await gql(Q.updateAdminSettings, { input: { webhooks: { signing_secret: s, nope: 1 } } });
+          const r = await ask(Q.updateAdminSettings, { input: { webhooks: { signing_secret: s, nope: 1 } } });
           return { status: r.status, text: JSON.stringify(r.body) };
         },
         status: 400,
@@ -150,7 +151,7 @@ describe('the webhook signing secret through every write path', () => {
       {
         // A number where the secret's string goes: graphql-js repeats it in the reason too.
         send: async (s) => {
-          const r = await gql(Q.updateTenantSettings, { input: { webhookSigningSecret: Number(s) } });
+          const r = await ask(Q.updateTenantSettings, { input: { webhookSigningSecret: Number(s) } });
           return { status: r.status, text: JSON.stringify(r.body) };
         },
         status: 400,
@@ -158,7 +159,7 @@ describe('the webhook signing secret through every write path', () => {
       },
       {
         send: async (s) => {
-          const r = await gql(Q.auditLog, { id: tenant.id, filter: { since: s } });
+          const r = await ask(Q.auditLog, { id: tenant.id, filter: { since: s } });
           return { status: r.status, text: JSON.stringify(r.body) };
         },
         status: 400,
@@ -169,15 +170,16 @@ describe('the webhook signing secret through every write path', () => {
       // The numeric case needs a number-shaped canary (below 2^53, so it survives JSON intact).
       const secret = i === 8 ? String(1_000_000_000_000_000 + Math.floor(Math.random() * 1e15)) : canary();
       secrets.push(secret);
-      const before = (await gql(`{ me { tenant { settings { version } } } }`, {})).body.data.me.tenant.settings.version;
+      const before = (await ask(gql`{ me { tenant { settings { version } } } }`, {})).body.data.me.tenant.settings
+        .version;
       const res = await r.send(secret);
       expect(res.status, res.text).toBe(r.status);
       expect(res.text, `refusal ${i} echoes the secret`).not.toContain(secret);
       const plain = res.text.split(`\\"`).join(`"`); // JSON text, quotes unescaped for the patterns
       for (const m of r.mentions) expect(plain, `refusal ${i}`).toMatch(m);
-      expect((await gql(`{ me { tenant { settings { version } } } }`, {})).body.data.me.tenant.settings.version).toBe(
-        before,
-      );
+      expect(
+        (await ask(gql`{ me { tenant { settings { version } } } }`, {})).body.data.me.tenant.settings.version,
+      ).toBe(before);
     }
   });
 });
@@ -185,7 +187,7 @@ describe('the webhook signing secret through every write path', () => {
 describe('API keys and share tokens', () => {
   it('are created through GraphQL and REST, and used', async () => {
     const key = await world.gql(
-      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id prefix } } }`,
+      gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id prefix } } }`,
       { input: { tenantId: tenant.id, role: 'VIEWER', label: 'canary key' } },
       tenant.keys.ADMIN,
     );
@@ -209,7 +211,7 @@ describe('API keys and share tokens', () => {
       const html = await world.request(`/share/${token}`, { headers: { accept: 'text/html' } });
       record(await html.text(), html.headers);
       expect((await call('GET', `/share/${token}/more`, { key: null })).status).toBe(404);
-      const viewed = await gql(`query($t: String!) { sharedScan(token: $t) }`, { t: token }, null);
+      const viewed = await ask(gql`query($t: String!) { sharedScan(token: $t) }`, { t: token }, null);
       expect(viewed.body.data.sharedScan).not.toBeNull();
     }
   });
@@ -227,14 +229,14 @@ describe('reading everything back', () => {
     apiKeys { id role prefix label createdAt lastUsedAt revokedAt }`;
 
   it('every GraphQL read', async () => {
-    const me = await gql(`{ me { keyId role platformAdmin entitlements tenant { ${FULL_TENANT} } } }`, {});
+    const me = await ask(gql`{ me { keyId role platformAdmin entitlements tenant { ${FULL_TENANT} } } }`, {});
     expect(me.body.errors).toBeUndefined();
     expect(me.body.data.me.tenant.auditLog.nodes.length).toBeGreaterThan(5);
-    const byId = await gql(`query($id: ID!) { tenant(id: $id) { ${FULL_TENANT} } }`, { id: tenant.id });
+    const byId = await ask(gql`query($id: ID!) { tenant(id: $id) { ${FULL_TENANT} } }`, { id: tenant.id });
     expect(byId.body.errors).toBeUndefined();
     const scanId = byId.body.data.tenant.scans.nodes[0].id;
     expect(
-      (await gql(`query($id: ID!) { scan(id: $id) { id report summary shareLinks { id label } } }`, { id: scanId }))
+      (await ask(gql`query($id: ID!) { scan(id: $id) { id report summary shareLinks { id label } } }`, { id: scanId }))
         .body.errors,
     ).toBeUndefined();
   });

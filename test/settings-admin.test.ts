@@ -11,6 +11,7 @@ import {
   Q,
   snapshot,
 } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -28,7 +29,7 @@ const read = async () => (await world.gql(Q.settings, { id: tenant.id }, tenant.
 const category = async (name: string) =>
   (
     await world.gql(
-      `query($id: ID!, $c: SettingsCategory!) { tenant(id: $id) { settings { categoryValues(category: $c) } } }`,
+      gql`query($id: ID!, $c: SettingsCategory!) { tenant(id: $id) { settings { categoryValues(category: $c) } } }`,
       { id: tenant.id, c: name },
       tenant.keys.VIEWER,
     )
@@ -68,7 +69,11 @@ describe('seed 001 categories: defaults and documented shapes', () => {
       'webhooks',
       'compliance',
     ]);
-    const res = await world.gql(`{ __type(name: "SettingsCategory") { enumValues { name } } }`, {}, tenant.keys.VIEWER);
+    const res = await world.gql(
+      gql`{ __type(name: "SettingsCategory") { enumValues { name } } }`,
+      {},
+      tenant.keys.VIEWER,
+    );
     expect(res.body.data.__type.enumValues.map((v: any) => v.name).sort()).toEqual([...SETTINGS_CATEGORIES].sort());
   });
 
@@ -122,7 +127,7 @@ describe('seed 001 categories: defaults and documented shapes', () => {
 
   it('typed GraphQL fields per category, snake_case as documented', async () => {
     const res = await world.gql(
-      `query($id: ID!) { tenant(id: $id) { settings { authentication { password_policy { min_length history_count } session { remember_me_duration } mfa { methods grace_period } lockout { reset_after } }
+      gql`query($id: ID!) { tenant(id: $id) { settings { authentication { password_policy { min_length history_count } session { remember_me_duration } mfa { methods grace_period } lockout { reset_after } }
         security { rate_limiting { requests_per_minute } } webhooks { signing_secret { isSet } retry { max_attempts } } } } }`,
       { id: tenant.id },
       tenant.keys.VIEWER,

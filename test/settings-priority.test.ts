@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { createWorld, type TestTenant, type World } from './helpers/world.js';
 
 // Seed 001's "Settings Priority": stored (KV) > environment variable > code default, per field.
@@ -59,7 +60,7 @@ describe('resolution order with MIN_PASSWORD_LENGTH=10 (the default 8 is asserte
 
   it('applies to lists and to the tenant config too', async () => {
     const res = await world.gql(
-      `query($id: ID!) { tenant(id: $id) { settings { authentication { mfa { methods } } } config { performance { cache_size_mb } values(prefix: "config.performance.cache") { path value source envVar } } } }`,
+      gql`query($id: ID!) { tenant(id: $id) { settings { authentication { mfa { methods } } } config { performance { cache_size_mb } values(prefix: "config.performance.cache") { path value source envVar } } } }`,
       { id: tenant.id },
       tenant.keys.VIEWER,
     );

@@ -9,6 +9,7 @@ import {
   Q,
   snapshot,
 } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -43,7 +44,7 @@ describe('seed 000 tenant settings: defaults and shape', () => {
 
   it('exposes each field as a typed GraphQL field (camelCase as documented)', async () => {
     const res = await world.gql(
-      `query($id: ID!) { tenant(id: $id) { settings { readinessDropThreshold alertOnNewQuantumVulnerable certExpiryDays
+      gql`query($id: ID!) { tenant(id: $id) { settings { readinessDropThreshold alertOnNewQuantumVulnerable certExpiryDays
         webhookSigningSecret { isSet updatedAt } autoRetainScans evidenceRetentionMonths benchmarkOptIn industry } } }`,
       { id: tenant.id },
       tenant.keys.VIEWER,
@@ -74,7 +75,7 @@ describe('seed 000 tenant settings: defaults and shape', () => {
 
   it('industry has one home: the tenant record (Tenant.industry) reads what settings wrote', async () => {
     const res = await world.gql(
-      `query($id: ID!) { tenant(id: $id) { industry settings { industry } } }`,
+      gql`query($id: ID!) { tenant(id: $id) { industry settings { industry } } }`,
       { id: tenant.id },
       tenant.keys.VIEWER,
     );
@@ -102,7 +103,7 @@ describe('seed 000 tenant settings: defaults and shape', () => {
   it('createTenant checks industry with the same catalog rule as a settings write', async () => {
     const create = (industry: string) =>
       world.gql(
-        `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`,
+        gql`mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`,
         { input: { name: 'Industry check', industry } },
         PLATFORM_KEY,
       );

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderSharePageHtml } from '../src/rest/share-page-html.js';
 import { createLoaders } from '../src/services/loaders.js';
+import { gql } from './helpers/graphql.js';
 import {
   CREATE_SHARE_LINK,
   findInDatabase,
@@ -256,7 +257,7 @@ describe('expiry, revoke and tampering', () => {
     world.clock.advance(2000);
     await expectClosed(token);
     const listed = await world.gql(
-      `query($id: ID!) { scan(id: $id) { shareLinks { id active } } }`,
+      gql`query($id: ID!) { scan(id: $id) { shareLinks { id active } } }`,
       { id: scanId },
       acme.keys.VIEWER,
     );
@@ -266,7 +267,7 @@ describe('expiry, revoke and tampering', () => {
   it('revoke ends a link at once, is idempotent, and is audited once', async () => {
     const { token, shareLink } = await seedShareLink(world, acme, scanId, { scope: 'bundle' });
     expect((await world.gql(SHARED_SCAN, { token })).status).toBe(200);
-    const revoke = `mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id revokedAt active } } }`;
+    const revoke = gql`mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id revokedAt active } } }`;
     const first = await world.gql(revoke, { id: shareLink.id }, acme.keys.OPERATOR);
     expect(first.body.errors).toBeUndefined();
     expect(first.body.data.revokeShareLink.shareLink.active).toBe(false);
@@ -286,7 +287,7 @@ describe('expiry, revoke and tampering', () => {
 
   it("refuses revoking for a viewer (FORBIDDEN), another tenant's link and an unknown id (NOT_FOUND)", async () => {
     const { token, shareLink } = await seedShareLink(world, acme, scanId);
-    const revoke = `mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id } } }`;
+    const revoke = gql`mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id } } }`;
     expect((await world.gql(revoke, { id: shareLink.id }, acme.keys.VIEWER)).body.errors![0].extensions.code).toBe(
       'FORBIDDEN',
     );
@@ -317,7 +318,7 @@ describe('Scan.shareLinks', () => {
     const lb = await seedShareLink(world, t, a.id, { label: 'second', scope: 'report' });
     await seedShareLink(world, t, b.id, { label: 'other scan' });
     const res = await world.gql(
-      `query($id: ID!) { tenant(id: $id) { scans { nodes { target shareLinks { id label scope } } } } }`,
+      gql`query($id: ID!) { tenant(id: $id) { scans { nodes { target shareLinks { id label scope } } } } }`,
       { id: t.id },
       t.keys.VIEWER,
     );

@@ -11,6 +11,7 @@ import {
   Q,
   snapshot,
 } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helpers/world.js';
 
 let world: World;
@@ -110,7 +111,7 @@ describe('seed 003 defaults', () => {
 
   it('exposes the sections as typed GraphQL fields with the documented names', async () => {
     const res = await world.gql(
-      `query($id: ID!) { tenant(id: $id) { config { performance { cache_size_mb max_parallel_workers } security { encryption_algorithm kms_key_id allowed_ips }
+      gql`query($id: ID!) { tenant(id: $id) { config { performance { cache_size_mb max_parallel_workers } security { encryption_algorithm kms_key_id allowed_ips }
         backup { retention_days destinations } replication { mode consistency_level } compliance { gdpr data_residency } custom_settings } } }`,
       { id: tenant.id },
       tenant.keys.VIEWER,

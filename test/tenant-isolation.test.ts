@@ -5,6 +5,7 @@ import type { RoleName } from '../src/db/tables.js';
 import { routes } from '../src/rest/routes/index.js';
 import { encodeCursor } from '../src/services/pagination.js';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { seedScan, seedShareLink } from './helpers/scans.js';
 import { openSse } from './helpers/sse.js';
@@ -140,21 +141,21 @@ const gqlCases: GqlCase[] = [
     name: 'tenant(id: B) with every nested field',
     minRole: 'VIEWER',
     code: 'FORBIDDEN',
-    query: `query($id: ID!) { tenant(id: $id) { ${FULL_TENANT} } }`,
+    query: gql`query($id: ID!) { tenant(id: $id) { ${FULL_TENANT} } }`,
     variables: () => ({ id: b.id }),
   },
   {
     name: 'tenant(id: unknown)',
     minRole: 'VIEWER',
     code: 'FORBIDDEN',
-    query: `query($id: ID!) { tenant(id: $id) { id } }`,
+    query: gql`query($id: ID!) { tenant(id: $id) { id } }`,
     variables: () => ({ id: randomUUID() }),
   },
   {
     name: 'tenants (platform admin only)',
     minRole: 'ADMIN',
     code: 'FORBIDDEN',
-    query: `{ tenants(first: 1) { nodes { ${FULL_TENANT} } } }`,
+    query: gql`{ tenants(first: 1) { nodes { ${FULL_TENANT} } } }`,
     variables: () => ({}),
   },
   {
@@ -196,42 +197,42 @@ const gqlCases: GqlCase[] = [
     name: 'createScan(tenantId: B)',
     minRole: 'OPERATOR',
     code: 'FORBIDDEN',
-    query: `mutation($tenantId: ID, $input: CreateScanInput!) { createScan(tenantId: $tenantId, input: $input) { scan { id } } }`,
+    query: gql`mutation($tenantId: ID, $input: CreateScanInput!) { createScan(tenantId: $tenantId, input: $input) { scan { id } } }`,
     variables: () => ({ tenantId: b.id, input: { target: 'x' } }),
   },
   {
     name: 'runRetentionSweep(tenantId: B)',
     minRole: 'ADMIN',
     code: 'FORBIDDEN',
-    query: `mutation($id: ID) { runRetentionSweep(tenantId: $id) { deletedScans } }`,
+    query: gql`mutation($id: ID) { runRetentionSweep(tenantId: $id) { deletedScans } }`,
     variables: () => ({ id: b.id }),
   },
   {
     name: 'createApiKey(tenantId: B)',
     minRole: 'ADMIN',
     code: 'FORBIDDEN',
-    query: `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+    query: gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
     variables: () => ({ input: { tenantId: b.id, role: 'ADMIN' } }),
   },
   {
     name: 'scan(id: B scan)',
     minRole: 'VIEWER',
     code: 'NOT_FOUND',
-    query: `query($id: ID!) { scan(id: $id) { id target report shareLinks { id label } } }`,
+    query: gql`query($id: ID!) { scan(id: $id) { id target report shareLinks { id label } } }`,
     variables: () => ({ id: bData.scanId }),
   },
   {
     name: 'createShareLink(scanId: B scan)',
     minRole: 'OPERATOR',
     code: 'NOT_FOUND',
-    query: `mutation($id: ID!) { createShareLink(scanId: $id) { url token } }`,
+    query: gql`mutation($id: ID!) { createShareLink(scanId: $id) { url token } }`,
     variables: () => ({ id: bData.scanId }),
   },
   {
     name: 'revokeShareLink(id: B link)',
     minRole: 'OPERATOR',
     code: 'NOT_FOUND',
-    query: `mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id label } } }`,
+    query: gql`mutation($id: ID!) { revokeShareLink(id: $id) { shareLink { id label } } }`,
     variables: () => ({ id: bData.linkId }),
   },
   ...(['SETTINGS', 'TENANT_CONFIG', 'FEATURE_FLAGS'] as const).flatMap((doc): GqlCase[] => [
@@ -239,21 +240,21 @@ const gqlCases: GqlCase[] = [
       name: `tenant(id: B).history/documentAt/diff(${doc})`,
       minRole: 'VIEWER',
       code: 'FORBIDDEN',
-      query: `query($id: ID!, $doc: ConfigDocument!) { tenant(id: $id) { history(document: $doc, first: 100) { nodes { version changes { path old new } } } documentAt(document: $doc, version: 1) diff(document: $doc, from: 0, to: 1) { path old new } } }`,
+      query: gql`query($id: ID!, $doc: ConfigDocument!) { tenant(id: $id) { history(document: $doc, first: 100) { nodes { version changes { path old new } } } documentAt(document: $doc, version: 1) diff(document: $doc, from: 0, to: 1) { path old new } } }`,
       variables: () => ({ id: b.id, doc }),
     },
     {
       name: `rollback(${doc}, tenantId: B)`,
       minRole: 'OPERATOR',
       code: 'FORBIDDEN',
-      query: `mutation($id: ID, $doc: ConfigDocument!) { rollback(document: $doc, toVersion: 0, tenantId: $id) { version changes { path old new } } }`,
+      query: gql`mutation($id: ID, $doc: ConfigDocument!) { rollback(document: $doc, toVersion: 0, tenantId: $id) { version changes { path old new } } }`,
       variables: () => ({ id: b.id, doc }),
     },
     {
       name: `rollback(${doc}, tenantId: B, dryRun: true)`,
       minRole: 'OPERATOR',
       code: 'FORBIDDEN',
-      query: `mutation($id: ID, $doc: ConfigDocument!) { rollback(document: $doc, toVersion: 0, tenantId: $id, dryRun: true) { version changes { path old new } } }`,
+      query: gql`mutation($id: ID, $doc: ConfigDocument!) { rollback(document: $doc, toVersion: 0, tenantId: $id, dryRun: true) { version changes { path old new } } }`,
       variables: () => ({ id: b.id, doc }),
     },
   ]),
@@ -261,28 +262,28 @@ const gqlCases: GqlCase[] = [
     name: 'updateTenantConfig(tenantId: B, dryRun: true)',
     minRole: 'OPERATOR',
     code: 'FORBIDDEN',
-    query: `mutation($tenantId: ID) { updateTenantConfig(tenantId: $tenantId, input: { performance: { cache_size_mb: 1024 } }, dryRun: true) { version changes { path old new } } }`,
+    query: gql`mutation($tenantId: ID) { updateTenantConfig(tenantId: $tenantId, input: { performance: { cache_size_mb: 1024 } }, dryRun: true) { version changes { path old new } } }`,
     variables: () => ({ tenantId: b.id }),
   },
   {
     name: 'tenant(id: B).auditLogExport',
     minRole: 'VIEWER',
     code: 'FORBIDDEN',
-    query: `query($id: ID!) { tenant(id: $id) { auditLogExport { nodes { id action target changes actorKeyId } } } }`,
+    query: gql`query($id: ID!) { tenant(id: $id) { auditLogExport { nodes { id action target changes actorKeyId } } } }`,
     variables: () => ({ id: b.id }),
   },
   {
     name: 'tenant(id: B).exportConfiguration',
     minRole: 'VIEWER',
     code: 'FORBIDDEN',
-    query: `query($id: ID!) { tenant(id: $id) { exportConfiguration } }`,
+    query: gql`query($id: ID!) { tenant(id: $id) { exportConfiguration } }`,
     variables: () => ({ id: b.id }),
   },
   {
     name: 'importConfiguration(tenantId: B)',
     minRole: 'ADMIN',
     code: 'FORBIDDEN',
-    query: `mutation($id: ID, $doc: JSON!) { importConfiguration(tenantId: $id, document: $doc) { changes { path } } }`,
+    query: gql`mutation($id: ID, $doc: JSON!) { importConfiguration(tenantId: $id, document: $doc) { changes { path } } }`,
     variables: () => ({
       id: b.id,
       doc: {
@@ -297,14 +298,14 @@ const gqlCases: GqlCase[] = [
     name: 'redeliverWebhook(id: B delivery)',
     minRole: 'ADMIN',
     code: 'NOT_FOUND',
-    query: `mutation($id: ID!) { redeliverWebhook(id: $id) { id endpoint } }`,
+    query: gql`mutation($id: ID!) { redeliverWebhook(id: $id) { id endpoint } }`,
     variables: () => ({ id: bData.deliveryId }),
   },
   {
     name: 'revokeApiKey(id: B key)',
     minRole: 'ADMIN',
     code: 'NOT_FOUND',
-    query: `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id prefix } } }`,
+    query: gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id prefix } } }`,
     variables: () => ({ id: bData.keyId }),
   },
 ];
@@ -327,7 +328,7 @@ describe.each(ROLES)("with A's %s key", (role) => {
   it("me { tenant { … } } and forged cursors reach only A's own rows", async () => {
     const before = await snapshotOf(b.id);
     const me = await world.gql(
-      `{ me { tenant { ${RANK[role] >= RANK.ADMIN ? FULL_TENANT : FULL_TENANT.replace(/apiKeys \{[^}]*\}/, '')} } } }`,
+      gql`{ me { tenant { ${RANK[role] >= RANK.ADMIN ? FULL_TENANT : FULL_TENANT.replace(/apiKeys \{[^}]*\}/, '')} } } }`,
       {},
       a.keys[role],
     );
@@ -344,7 +345,7 @@ describe.each(ROLES)("with A's %s key", (role) => {
       `${new Date(Date.now() + 86_400_000).toISOString()}|ffffffff-ffff-4fff-bfff-ffffffffffff`,
     );
     const paged = await world.gql(
-      `query($id: ID!, $a: String, $s: String) { tenant(id: $id) { auditLog(first: 100, after: $a) { nodes { id action } } scans(first: 100, after: $s) { nodes { id target } } webhookDeliveries(first: 100, after: $s) { nodes { id endpoint } } } }`,
+      gql`query($id: ID!, $a: String, $s: String) { tenant(id: $id) { auditLog(first: 100, after: $a) { nodes { id action } } scans(first: 100, after: $s) { nodes { id target } } webhookDeliveries(first: 100, after: $s) { nodes { id endpoint } } } }`,
       { id: a.id, a: auditAfter, s: scansAfter },
       a.keys[role],
     );
@@ -362,7 +363,7 @@ describe.each(ROLES)("with A's %s key", (role) => {
 });
 
 describe('Subscription.tenantChanges (SSE)', () => {
-  const SUBSCRIPTION = `subscription($tenantId: ID) { tenantChanges(tenantId: $tenantId) { cursor action paths actorKeyId requestId } }`;
+  const SUBSCRIPTION = gql`subscription($tenantId: ID) { tenantChanges(tenantId: $tenantId) { cursor action paths actorKeyId requestId } }`;
   const subscribe = (key: string, tenantId?: string) =>
     openSse(
       (r) => world.app.fetch(r),
@@ -747,7 +748,7 @@ describe('the REST routes', () => {
 
   it("B's data is still there, as B sees it (the attacks above did reach real rows)", async () => {
     const res = await world.gql(
-      `query($id: ID!) { scan(id: $id) { id shareLinks { id active } } }`,
+      gql`query($id: ID!) { scan(id: $id) { id shareLinks { id active } } }`,
       { id: bData.scanId },
       b.keys.VIEWER,
     );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoKeysIn, type GatewayProcess, startGateway } from './helpers/gateway-process.js';
+import { gql } from './helpers/graphql.js';
 import { startReceiver, verifyStandardWebhook } from './helpers/webhook-receiver.js';
 import { createTestDatabase } from './helpers/world.js';
 
@@ -35,7 +36,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function gql(g: GatewayProcess, key: string, query: string, variables: Record<string, unknown> = {}) {
+async function ask(g: GatewayProcess, key: string, query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(`${g.origin}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -54,24 +55,24 @@ describe('the webhook outbox across a crash', () => {
     gateways.push(first);
     await first.waitForOutput(/GraphiQL: .*\n/, 150_000);
     const keys = demoKeysIn(first.output());
-    await gql(
+    await ask(
       first,
       keys.ADMIN,
-      `mutation($s: String) { updateTenantSettings(input: { webhookSigningSecret: $s }) { version } }`,
+      gql`mutation($s: String) { updateTenantSettings(input: { webhookSigningSecret: $s }) { version } }`,
       { s: secret },
     );
-    await gql(
+    await ask(
       first,
       keys.ADMIN,
-      `mutation($e: JSON) { updateAdminSettings(input: { webhooks: { enabled: true, endpoints: $e } }) { version } }`,
+      gql`mutation($e: JSON) { updateAdminSettings(input: { webhooks: { enabled: true, endpoints: $e } }) { version } }`,
       {
         e: [{ url: receiver.url(), events: ['config.update'] }],
       },
     );
-    await gql(
+    await ask(
       first,
       keys.OPERATOR,
-      `mutation { updateTenantConfig(input: { performance: { cache_size_mb: 4321 } }) { version } }`,
+      gql`mutation { updateTenantConfig(input: { performance: { cache_size_mb: 4321 } }) { version } }`,
     );
     first.child.kill('SIGKILL');
     await first.exited;
@@ -89,10 +90,10 @@ describe('the webhook outbox across a crash', () => {
       type: 'config.update',
       data: { paths: ['config.performance.cache_size_mb'] },
     });
-    const log = await gql(
+    const log = await ask(
       second,
       keys.VIEWER,
-      `{ me { tenant { webhookDeliveries(first: 5) { nodes { id status attempts } } } } }`,
+      gql`{ me { tenant { webhookDeliveries(first: 5) { nodes { id status attempts } } } } }`,
     );
     expect(log.me.tenant.webhookDeliveries.nodes).toEqual([
       { id: hook.headers['webhook-id'], status: 'delivered', attempts: 1 },

@@ -10,6 +10,7 @@ import {
 } from '../src/services/webhook-deliverer.js';
 import { type App, createApp } from '../src/yoga.js';
 import { Q } from './helpers/config-domain.js';
+import { gql } from './helpers/graphql.js';
 import { rest } from './helpers/rest.js';
 import { startReceiver, verifyStandardWebhook } from './helpers/webhook-receiver.js';
 import { buildRequest, createWorld, type TestTenant, type World } from './helpers/world.js';
@@ -27,7 +28,7 @@ let deliverer: WebhookDeliverer;
 let t: TestTenant;
 const secret = 'whsec_' + randomBytes(24).toString('base64');
 
-async function gql(query: string, variables: Record<string, unknown>, key: string) {
+async function ask(query: string, variables: Record<string, unknown>, key: string) {
   const res = await app.fetch(
     buildRequest('/graphql', {
       method: 'POST',
@@ -39,7 +40,7 @@ async function gql(query: string, variables: Record<string, unknown>, key: strin
   return (await res.json()) as { data?: any; errors?: any[] };
 }
 async function ok(query: string, variables: Record<string, unknown>, key: string) {
-  const body = await gql(query, variables, key);
+  const body = await ask(query, variables, key);
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
@@ -54,7 +55,7 @@ const deliveriesOf = (tenant = t) =>
     .where('tenant_id', '=', tenant.id)
     .orderBy('created_at')
     .execute();
-const DELIVERIES = `query($id: ID!, $first: Int, $after: String) { tenant(id: $id) { webhookDeliveries(first: $first, after: $after) {
+const DELIVERIES = gql`query($id: ID!, $first: Int, $after: String) { tenant(id: $id) { webhookDeliveries(first: $first, after: $after) {
   nodes { id endpoint event cursor status attempts lastStatus lastError nextAttemptAt deliveredAt createdAt } pageInfo { endCursor hasNextPage } } } }`;
 
 function newDeliverer(options: { allowPrivate?: boolean; store?: Store } = {}) {
@@ -190,7 +191,7 @@ describe('the outbox', () => {
       ].sort(),
     );
     // A refused write (stale version) rolls back with its change: no row.
-    const stale = await gql(
+    const stale = await ask(
       Q.updateTenantConfig,
       { input: { performance: { cache_size_mb: 1 } }, v: 0 },
       u.keys.OPERATOR,
@@ -204,7 +205,7 @@ describe('the outbox', () => {
   });
 
   it('refuses event names other than the change actions and `*`', async () => {
-    const res = await gql(
+    const res = await ask(
       Q.updateAdminSettings,
       { input: { webhooks: { endpoints: [{ url: receiver.url(), events: ['scan.completed'] }] } } },
       t.keys.ADMIN,
@@ -273,8 +274,8 @@ describe('retries', () => {
       deliveredAt: null,
     });
 
-    const REDELIVER = `mutation($id: ID!) { redeliverWebhook(id: $id) { id status attempts } }`;
-    expect((await gql(REDELIVER, { id: row.id }, t.keys.OPERATOR)).errors?.[0].extensions.code).toBe('FORBIDDEN');
+    const REDELIVER = gql`mutation($id: ID!) { redeliverWebhook(id: $id) { id status attempts } }`;
+    expect((await ask(REDELIVER, { id: row.id }, t.keys.OPERATOR)).errors?.[0].extensions.code).toBe('FORBIDDEN');
     expect((await ok(REDELIVER, { id: row.id }, t.keys.ADMIN)).redeliverWebhook).toEqual({
       id: row.id,
       status: 'pending',

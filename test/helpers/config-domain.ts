@@ -2,27 +2,28 @@ import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { type CatalogDocumentName, type CatalogEntry, entriesOf } from '../../src/catalog/catalog.js';
 import type { JsonValue } from '../../src/catalog/setting.js';
+import { gql } from './graphql.js';
 import type { World } from './world.js';
 
 /** GraphQL documents of the configuration domain, shared by its test files. */
 export const Q = {
-  settings: `query($id: ID!) { tenant(id: $id) { settings { version updatedAt tenantSettings categories
+  settings: gql`query($id: ID!) { tenant(id: $id) { settings { version updatedAt tenantSettings categories
       values { path value source envVar defaultValue secret } } } }`,
-  config: `query($id: ID!) { tenant(id: $id) { config { version updatedAt document } } }`,
-  updateTenantSettings: `mutation($tenantId: ID, $input: TenantSettingsPatch!, $v: Int) {
+  config: gql`query($id: ID!) { tenant(id: $id) { config { version updatedAt document } } }`,
+  updateTenantSettings: gql`mutation($tenantId: ID, $input: TenantSettingsPatch!, $v: Int) {
       updateTenantSettings(tenantId: $tenantId, input: $input, expectedVersion: $v) {
         version updatedAt changes { path category old new } settings { version tenantSettings webhookSigningSecret { isSet updatedAt } } } }`,
-  updateAdminSettings: `mutation($tenantId: ID, $input: AdminSettingsPatch!, $v: Int) {
+  updateAdminSettings: gql`mutation($tenantId: ID, $input: AdminSettingsPatch!, $v: Int) {
       updateAdminSettings(tenantId: $tenantId, input: $input, expectedVersion: $v) {
         version updatedAt changes { path category old new } settings { version categories } } }`,
-  reset: `mutation($tenantId: ID, $category: SettingsCategory!) {
+  reset: gql`mutation($tenantId: ID, $category: SettingsCategory!) {
       resetSettingsCategory(tenantId: $tenantId, category: $category) { category reset version resetAt changes { path category old new } } }`,
-  updateTenantConfig: `mutation($tenantId: ID, $input: TenantConfigPatch!, $v: Int) {
+  updateTenantConfig: gql`mutation($tenantId: ID, $input: TenantConfigPatch!, $v: Int) {
       updateTenantConfig(tenantId: $tenantId, input: $input, expectedVersion: $v) {
         version updatedAt updatedFields changes { path category old new } config { version document } } }`,
-  setFeatureFlag: `mutation($tenantId: ID, $key: String!, $enabled: Boolean!) {
+  setFeatureFlag: gql`mutation($tenantId: ID, $key: String!, $enabled: Boolean!) {
       setFeatureFlag(tenantId: $tenantId, key: $key, enabled: $enabled) { updatedAt flag { key enabled available tierRequired updatedAt } } }`,
-  auditLog: `query($id: ID!, $filter: AuditLogFilter, $first: Int, $after: String) { tenant(id: $id) { auditLog(filter: $filter, first: $first, after: $after) {
+  auditLog: gql`query($id: ID!, $filter: AuditLogFilter, $first: Int, $after: String) { tenant(id: $id) { auditLog(filter: $filter, first: $first, after: $after) {
       nodes { id action actorKeyId actorRole target changes requestId createdAt } pageInfo { endCursor hasNextPage } } } }`,
 };
 

@@ -1,3 +1,4 @@
+import { seedScan, seedShareLink } from './scans.js';
 import type { TestTenant, World } from './world.js';
 
 /** A valid call of one route: its path (with query) and JSON body. */
@@ -16,24 +17,13 @@ export function routeSamples(
 ): Record<string, () => Promise<RouteSample>> {
   async function newScan(): Promise<string> {
     const { world, tenant } = context();
-    const res = await world.gql(
-      'mutation($input: CreateScanInput!) { createScan(input: $input) { scan { id } } }',
-      { input: { target: 'example.com', report: { findings: 1 } } },
-      tenant.keys.ADMIN,
-    );
-    if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
-    return res.body.data.createScan.scan.id;
+    return (await seedScan(world, tenant, { target: 'example.com', report: { findings: 1 } })).id;
   }
 
   async function newShareLink(): Promise<{ id: string; token: string }> {
     const { world, tenant } = context();
-    const res = await world.gql(
-      'mutation($id: ID!) { createShareLink(scanId: $id) { token shareLink { id } } }',
-      { id: await newScan() },
-      tenant.keys.ADMIN,
-    );
-    if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
-    return { id: res.body.data.createShareLink.shareLink.id, token: res.body.data.createShareLink.token };
+    const { shareLink, token } = await seedShareLink(world, tenant, await newScan());
+    return { id: shareLink.id, token };
   }
 
   return {

@@ -1,17 +1,18 @@
 import { sql } from 'kysely';
+import { gql } from './graphql.js';
 import type { TestTenant, World } from './world.js';
 
-export const CREATE_SCAN = `mutation($tenantId: ID, $input: CreateScanInput!) {
+export const CREATE_SCAN = gql`mutation($tenantId: ID, $input: CreateScanInput!) {
   createScan(tenantId: $tenantId, input: $input) { scan { id target status createdAt summary report retained } }
 }`;
 
-export const CREATE_SHARE_LINK = `mutation($scanId: ID!, $input: CreateShareLinkInput) {
+export const CREATE_SHARE_LINK = gql`mutation($scanId: ID!, $input: CreateShareLinkInput) {
   createShareLink(scanId: $scanId, input: $input) {
     url token shareLink { id label scope expiresAt createdAt createdByKeyId revokedAt active }
   }
 }`;
 
-export const SHARED_SCAN = `query($token: String!) { sharedScan(token: $token) }`;
+export const SHARED_SCAN = gql`query($token: String!) { sharedScan(token: $token) }`;
 
 /** Creates a scan through GraphQL with the tenant's operator key; throws on any error. */
 export async function seedScan(world: World, tenant: TestTenant, input: Record<string, unknown> = {}) {
@@ -48,7 +49,7 @@ export async function storeSetting(
   value: unknown,
 ) {
   const res = await world.gql(
-    `mutation($input: TenantSettingsPatch!) { updateTenantSettings(input: $input) { version } }`,
+    gql`mutation($input: TenantSettingsPatch!) { updateTenantSettings(input: $input) { version } }`,
     { input: { [field]: value } },
     tenant.keys.ADMIN,
   );

@@ -9,6 +9,7 @@ import { openStore, type Store } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { RoleName, TierName } from '../../src/db/tables.js';
 import { type App, createApp } from '../../src/yoga.js';
+import { gql, type Operation } from './graphql.js';
 import { QueryCounter } from './query-counter.js';
 
 export const PLATFORM_KEY = 'platform-admin-test-key-' + randomBytes(8).toString('hex');
@@ -36,9 +37,9 @@ export interface World {
   config: AppConfig;
   /** Sends a request through the app (no port), the key on the chosen transport. */
   request(path: string, init?: RequestInit & { key?: string; transport?: Transport }): Promise<Response>;
-  /** POST /graphql; returns status, body and headers. */
+  /** POST /graphql; returns status, body and headers (`data` typed by a gql<T>`…` operation). */
   gql<T = any>(
-    query: string,
+    query: Operation<T> | string,
     variables?: Record<string, unknown>,
     key?: string,
     transport?: Transport,
@@ -73,6 +74,27 @@ export function buildRequest(path: string, init: RequestInit & { key?: string; t
     else url += (url.includes('?') ? '&' : '?') + 'api_key=' + encodeURIComponent(key);
   }
   return new Request(url, { ...rest, headers });
+}
+
+/**
+ * POST /graphql to `app`, as if from `remoteAddress` (the node server puts its request in the
+ * server context): for the per-address limits, which `World.gql` cannot reach.
+ */
+export async function graphqlFrom<T = any>(
+  app: App,
+  query: Operation<T> | string,
+  variables: Record<string, unknown> = {},
+  key?: string,
+  remoteAddress?: string,
+): Promise<{ status: number; body: { data?: T; errors?: any }; headers: Headers }> {
+  const request = buildRequest('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    key,
+  });
+  const res = await app.fetch(request, remoteAddress ? { req: { socket: { remoteAddress } } } : {});
+  return { status: res.status, body: await res.json(), headers: res.headers };
 }
 
 /** A new, empty database on the TEST_DATABASE_URL server; `drop` removes it (forcing out clients). */
@@ -219,7 +241,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
 
   const request: World['request'] = (path, init = {}) => Promise.resolve(app.fetch(buildRequest(path, init)));
 
-  const gql: World['gql'] = async (query, variables, key, transport) => {
+  const sendGql: World['gql'] = async (query, variables, key, transport) => {
     const res = await request('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -231,8 +253,8 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
   };
 
   const createTenantWithKeys: World['createTenantWithKeys'] = async (opts = {}) => {
-    const created = await gql(
-      `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id name } } }`,
+    const created = await sendGql(
+      gql`mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id name } } }`,
       {
         input: {
           name: opts.name ?? 'Tenant ' + randomUUID().slice(0, 8),
@@ -247,8 +269,8 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     const keys = {} as Record<RoleName, string>;
     const keyIds = {} as Record<RoleName, string>;
     for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
-      const res = await gql(
-        `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+      const res = await sendGql(
+        gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
         { input: { tenantId: tenant.id, role } },
         PLATFORM_KEY,
       );
@@ -267,7 +289,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     logLines: () => lines.map((l) => JSON.parse(l)),
     logText: () => lines.join('\n'),
     request,
-    gql,
+    gql: sendGql,
     createTenantWithKeys,
     queryCount: () => requireCounter().count(),
     queryLog: () => requireCounter().queries(),
