@@ -10,10 +10,8 @@ import { createWorld, PLATFORM_KEY, type TestTenant, type World } from './helper
  */
 
 let world: World;
-let tenant: TestTenant;
 beforeAll(async () => {
   world = await createWorld();
-  tenant = await world.createTenantWithKeys({ tier: 'ENTERPRISE' });
 });
 afterAll(() => world.close());
 

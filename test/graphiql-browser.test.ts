@@ -71,6 +71,7 @@ const editorText = (selector: string) =>
   page
     .locator(`${selector} .view-lines`)
     .first()
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText (what the page shows), not the DOM property
     .innerText()
     .then((t) => t.replace(/\u00a0/g, ' '));
 
@@ -102,6 +103,7 @@ describe('GraphiQL in a browser', () => {
       .first()
       .click();
     await expect
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText (what the page shows), not the DOM property
       .poll(() => page.locator('.graphiql-doc-explorer-title').first().innerText(), { timeout: 20_000 })
       .toBe('TenantConfig');
     const file = join(OUTPUT, 'graphiql.png');

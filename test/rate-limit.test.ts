@@ -27,8 +27,11 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 const ME = gql`{ me { role } }`;
-const statuses = (results: { status: number }[]) =>
-  results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+function statuses(results: { status: number }[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+}
 
 /** Asserts a 429 as the client sees it and returns its Retry-After in seconds. */
 function expectRateLimited(res: Awaited<ReturnType<World['gql']>>, policy: string, quota: number): number {

@@ -261,7 +261,6 @@ describe('the search', () => {
   it('finds no secret in any response, log line, audit entry or database column, and no key or token outside its creation', async () => {
     expect(secrets.length).toBe(15);
     expect(credentials.length).toBe(7);
-    const answers = responses.join('\n');
     const logs = world.logText();
     expect(logs).toContain('/share/[redacted]'); // the public view was logged, without its token
     const audit = JSON.stringify(await world.store.db.selectFrom('audit_log').selectAll().execute());

@@ -24,7 +24,7 @@ export async function rest(
   const text = res.headers.get('content-type')?.startsWith('text/event-stream')
     ? await streamStart(res)
     : await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
