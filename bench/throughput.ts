@@ -11,6 +11,8 @@
 //   BENCH_COMPARE_DIR=/path/to/main/checkout npm run bench:throughput    # both, in one run
 //   BENCH_LIMITS_OFF=1 npm run bench:throughput   # adds an embedded gateway with OPERATION_LIMITS=off
 //                                                 # (operation limits and storable-input checks off)
+//   BENCH_TWIN_LIMITS=on   # with BENCH_LIMITS_OFF: the twin keeps its limits (an A/A run: the pair's own bias)
+//   BENCH_ONLY='settings|me \\}'   # only the gateway cases whose names match (more rounds, less time)
 //   BENCH_MIXED_RATE=1000   # the fixed overall rate of the mixed-reads latency table at the end
 //
 // Figures go in issue notes, not in tests (they depend on the machine).
@@ -261,6 +263,7 @@ const MIXED_READS = [
   'OFREP POST /ofrep/v1/evaluate/flags/{key}',
 ];
 const MIXED_RATE = Number(process.env.BENCH_MIXED_RATE ?? 1000);
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 /** The label of the embedded gateway run with OPERATION_LIMITS=off (BENCH_LIMITS_OFF). */
 const LIMITS_OFF_LABEL = 'embedded-limits-off';
 
@@ -285,7 +288,10 @@ async function main() {
     if (process.env.BENCH_LIMITS_OFF) {
       const offData = mkdtempSync(join(tmpdir(), 'bench-limits-off-'));
       ownDirs.push(offData);
-      const off = await startGateway(LIMITS_OFF_LABEL, { DATA_DIR: offData, OPERATION_LIMITS: 'off' });
+      const off = await startGateway(LIMITS_OFF_LABEL, {
+        DATA_DIR: offData,
+        OPERATION_LIMITS: process.env.BENCH_TWIN_LIMITS ?? 'off',
+      });
       servers.push(off);
       // Each case right after its twin with the limits on: a slow moment hurts both alike.
       const offCases = await gatewayCases(off, LIMITS_OFF_LABEL);
@@ -332,7 +338,9 @@ async function main() {
         server: framework,
         request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: me },
       },
-      ...cases,
+      // BENCH_ONLY: a regular expression; only the gateway cases whose names match (the ceiling and
+      // the framework always run: the ratios need them).
+      ...cases.filter((c) => !ONLY || ONLY.test(c.name)),
     ];
 
     const samples = new Map<Case, Sample>(

@@ -176,6 +176,8 @@ export interface OperationCost {
   cost: number;
   /** True when a weighted field (a report) is selected: the response size is then worth measuring. */
   heavy: boolean;
+  /** True when a page size comes from a variable: only then can another request's variables change the cost. */
+  variablePaged: boolean;
 }
 
 /**
@@ -198,13 +200,15 @@ export function operationCost(
       operation = d;
   }
   let heavy = false;
-  if (!operation) return { cost: 0, heavy };
+  let variablePaged = false;
+  if (!operation) return { cost: 0, heavy, variablePaged };
   const memo = new Map<string, number | null>();
 
   const pageSize = (field: FieldNode, coordinate: string): number | undefined => {
     const own = PAGE_SIZES[coordinate];
     const arg = field.arguments?.find((a) => a.name.value === 'first');
     if (!arg) return own?.fallback;
+    if (arg.value.kind === Kind.VARIABLE) variablePaged = true;
     const raw = literalValueOf(arg.value, variables);
     const n = typeof raw === 'number' && Number.isFinite(raw) ? raw : (own?.fallback ?? DEFAULT_PAGE_SIZE);
     return Math.min(Math.max(1, n), own?.max ?? MAX_PAGE_SIZE);
@@ -252,7 +256,8 @@ export function operationCost(
     return cost;
   };
 
-  return { cost: ofSelectionSet(schema.getRootType(operation.operation), operation.selectionSet), heavy };
+  const cost = ofSelectionSet(schema.getRootType(operation.operation), operation.selectionSet);
+  return { cost, heavy, variablePaged };
 }
 
 function isListOf(type: GraphQLOutputType): boolean {

@@ -51,7 +51,10 @@ const WHAT: Partial<Record<keyof OperationLimits, string>> = {
 export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Plugin<ServiceContext> {
   const limits: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...overrides };
   const shapes = new WeakMap<DocumentNode, OperationShape>();
-  /** Costs of operations without variables (a cost can only vary by its variables), by document and operation name. */
+  /**
+   * Costs that no request's variables can change (no page size from a variable), by document and
+   * operation name: a REST route's operation is costed once, not on every request.
+   */
   const fixedCosts = new WeakMap<DocumentNode, Map<string, ReturnType<typeof operationCost> & { mutation: boolean }>>();
   const costOf = (
     schema: GraphQLSchema,
@@ -66,9 +69,8 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
       ...operationCost(schema, document, operationName, variables),
       mutation: isMutation(document, operationName),
     };
-    // Only operations the document holds, without variables (a client's other names would grow the map).
-    const operation = getOperationAST(document, operationName);
-    if (!operation || operation.variableDefinitions?.length) return cost;
+    // Only operations the document holds (a client's other names would grow the map).
+    if (cost.variablePaged || !getOperationAST(document, operationName)) return cost;
     if (!byName) fixedCosts.set(document, (byName = new Map()));
     byName.set(operationName ?? '', cost);
     return cost;
