@@ -65,12 +65,14 @@ export function useOperationLimits(overrides: Partial<OperationLimits> = {}): Pl
     let byName = fixedCosts.get(document);
     const known = byName?.get(operationName ?? '');
     if (known) return known;
+    const operation = getOperationAST(document, operationName);
     const cost = {
       ...operationCost(schema, document, operationName, variables),
-      mutation: isMutation(document, operationName),
+      // A write's response echoes what it wrote: refusing it after the write would lie about the outcome.
+      mutation: operation?.operation === 'mutation',
     };
     // Only operations the document holds (a client's other names would grow the map).
-    if (cost.variablePaged || !getOperationAST(document, operationName)) return cost;
+    if (cost.variablePaged || !operation) return cost;
     if (!byName) fixedCosts.set(document, (byName = new Map()));
     byName.set(operationName ?? '', cost);
     return cost;
@@ -182,9 +184,4 @@ function stringifyReusing(data: unknown, text: string): (result: ExecutionResult
         return JSON.stringify(result);
     return result.data === data ? `{"data":${text}}` : JSON.stringify(result);
   };
-}
-
-/** A write's response echoes what it wrote: refusing it after the write would lie about the outcome. */
-function isMutation(ast: DocumentNode, operationName: string | null | undefined): boolean {
-  return getOperationAST(ast, operationName)?.operation === 'mutation';
 }

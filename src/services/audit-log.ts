@@ -57,14 +57,19 @@ function afterId(cursor: string | null | undefined): string | undefined {
   return after;
 }
 
-/** One keyset page of the tenant's entries, newest first (by id, which grows with time). */
+/**
+ * One keyset page of the tenant's entries, newest first (by id, which grows with time), after the
+ * entry the cursor names; the cursor and the filter are checked first (invalid input otherwise).
+ */
 async function auditPage(
   ctx: ServiceContext,
   tenant: TenantRow,
   filter: AuditLogFilter | null | undefined,
-  after: string | undefined,
+  cursor: string | null | undefined,
   size: number,
 ): Promise<Page<AuditEntryRow>> {
+  const after = afterId(cursor);
+  checkFilter(filter);
   let query = ctx.db.selectFrom('audit_log').select(ENTRY_COLUMNS).where('tenant_id', '=', tenant.id);
   if (filter?.action) query = query.where('action', '=', filter.action);
   if (filter?.since) query = query.where('created_at', '>=', filter.since);
@@ -85,10 +90,7 @@ export async function listAuditLog(
   args: PageArgs,
 ): Promise<Page<AuditEntryRow>> {
   requireSameTenant(ctx, tenant.id);
-  const size = pageSize(args.first);
-  const after = afterId(args.after);
-  checkFilter(filter);
-  return auditPage(ctx, tenant, filter, after, size);
+  return auditPage(ctx, tenant, filter, args.after, pageSize(args.first));
 }
 
 /**
@@ -114,7 +116,5 @@ export async function exportAuditLogPage(
       { extra: { flag: AUDIT_LOG_EXPORT_FLAG } },
     );
   const size = pageSize(args.first, AUDIT_EXPORT_MAX_PAGE_SIZE, AUDIT_EXPORT_MAX_PAGE_SIZE);
-  const after = afterId(args.after);
-  checkFilter(filter);
-  return auditPage(ctx, tenant, filter, after, size);
+  return auditPage(ctx, tenant, filter, args.after, size);
 }
