@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createSecretBox } from './auth/secret-box.js';
 import type { AppConfig } from './config.js';
 import type { Db } from './db/connect.js';
+import { createAnswerCache } from './http/answer-cache.js';
 import { apiKeyFromRequest } from './http/api-key-from-request.js';
 import { clientAddressOf } from './http/client-address.js';
 import { createFront, type FrontListener, type FrontOptions, type YogaServerParts } from './http/front.js';
@@ -103,7 +104,17 @@ export function createApp({
   const callerOf = (apiKey: string | undefined) =>
     principalOfApiKey(db, readCache, apiKey, config.platformAdminKey, now());
   const maxBodyBytes = { ...DEFAULT_OPERATION_LIMITS, ...config.operationLimits }.maxBodyBytes;
-  const rest = createRestLayer({ routes, schema, logger, heartbeatMs: streamHeartbeatMs });
+  const rateLimits = config.rateLimits.enabled
+    ? useRateLimit({
+        store: openRateLimitStore(config.rateLimits, { now, logger }),
+        scale: config.rateLimits.scale,
+        fieldPolicies: config.rateLimits.fieldPolicies,
+        now,
+      })
+    : undefined;
+  // Whole answers of reads of a tenant's cached data, kept with the read cache (http/answer-cache.ts).
+  const answers = readCache && createAnswerCache({ readCache, schema, callerOf, rateLimits });
+  const rest = createRestLayer({ routes, schema, logger, heartbeatMs: streamHeartbeatMs, answers });
   let yogaServer: YogaServerParts | undefined;
   const plugins: Array<Plugin | Plugin<ServiceContext>> = [
     {
@@ -134,16 +145,7 @@ export function createApp({
     useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
     useHiddenSuggestions((request) => callerOf(apiKeyFromRequest(request))),
     ...(config.operationLimitsOff ? [] : [useOperationLimits(config.operationLimits), useStorableInput()]),
-    ...(config.rateLimits.enabled
-      ? [
-          useRateLimit({
-            store: openRateLimitStore(config.rateLimits, { now, logger }),
-            scale: config.rateLimits.scale,
-            fieldPolicies: config.rateLimits.fieldPolicies,
-            now,
-          }),
-        ]
-      : []),
+    ...(rateLimits ? [rateLimits] : []),
     // The legacy REST paths, each run as one GraphQL operation in process through all of the
     // above. It answers every path the others left unanswered (404 JSON): keep it last.
     rest.plugin,
@@ -202,6 +204,7 @@ export function createApp({
     },
     plugins,
     rest,
+    answers,
     graphqlEndpoint: '/graphql',
     graphqlMaxBodyBytes: maxBodyBytes,
     logger,

@@ -7,6 +7,7 @@ import { DEFAULT_OPERATION_LIMITS } from '../src/limits/operation-limits.js';
 import { metricsRegistry } from '../src/metrics/registry.js';
 import type { Route } from '../src/rest/route.js';
 import { routes } from '../src/rest/routes/index.js';
+import { readCacheStats } from '../src/services/read-cache.js';
 import { nodeListener } from '../src/yoga.js';
 import { gql } from './helpers/graphql.js';
 import { routeSamples } from './helpers/route-samples.js';
@@ -425,6 +426,39 @@ describe('rate limits on the front', () => {
     // Calls without a key count against the address (the front's is 127.0.0.1, app.fetch's none): each its own.
     const anonymous = await same(graphqlCall(gql`{ me { role } }`), undefined, strict);
     expect(anonymous.body).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+  });
+});
+
+describe('kept answers (src/http/answer-cache.ts), front and app.fetch alike', () => {
+  it('the second read of cached data is served whole from memory, and answers as yoga does', async () => {
+    const reader = await world.createTenantWithKeys({ name: 'Kept' });
+    const get = (path: string): Call => ({ method: 'GET', path, headers: auth(reader.keys.VIEWER), expect: 'rest' });
+    const reads: Call[] = [
+      get('/tenant/settings'),
+      get('/tenant/me'),
+      get(`/api/v1/tenants/${reader.id}/config`),
+      graphqlCall(gql`{ me { role tenant { id name } } }`, undefined, auth(reader.keys.VIEWER)),
+      graphqlCall(gql`{ currentTenant { settings { tenantSettings version } } }`, undefined, auth(reader.keys.VIEWER)),
+    ];
+    for (const call of reads) {
+      await viaFront(call);
+      const before = readCacheStats().answerHits;
+      const kept = await same(call);
+      expect(kept.status).toBe(200);
+      expect(readCacheStats().answerHits, `${call.method} ${call.path} ${call.body ?? ''}`).toBeGreaterThan(before);
+    }
+  });
+
+  it('a kept answer over its rate limit is refused as yoga refuses it, and counted alike', async () => {
+    const limited = await strict.world.createTenantWithKeys({ name: 'Limited kept' });
+    // feature-queries: 100 a minute per tenant, 5 here; used up through the front (1 miss, then kept answers).
+    const entitlements = graphqlCall(gql`{ currentTenant { entitlements } }`, undefined, auth(limited.keys.VIEWER));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await viaFront(entitlements, strict)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const refused = await same(entitlements, undefined, strict);
+    expect(refused.status).toBe(429);
+    expect(refused.metrics.some((m) => m.includes('gateway_rate_limit_refusals_total'))).toBe(true);
   });
 });
 

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { RestLayer } from '../plugins/use-rest.js';
 import { MAX_BODY_BYTES } from '../rest/http-input.js';
 import { type Answer, appendHeader } from './answer.js';
+import type { AnswerCache } from './answer-cache.js';
 import { NodeRequestHead } from './request-head.js';
 import { requestInfo } from './request-info.js';
 
@@ -48,6 +49,8 @@ export interface FrontOptions {
    */
   plugins: readonly Pick<Plugin, 'onParams' | 'onExecutionResult' | 'onResultProcess' | 'onResponse'>[];
   rest: RestLayer;
+  /** Whole answers of reads, served without executing them again (none: every request runs). */
+  answers?: AnswerCache;
   graphqlEndpoint: string;
   /** yoga's body cap for GraphQL: a larger declared body goes to yoga, which refuses it (413). */
   graphqlMaxBodyBytes: number;
@@ -222,7 +225,7 @@ export type FrontListener = RequestListener & {
  * server's own and apply to both.
  */
 export function createFront(options: FrontOptions): FrontListener {
-  const { app, plugins, rest, graphqlEndpoint, graphqlMaxBodyBytes, logger } = options;
+  const { app, plugins, rest, answers, graphqlEndpoint, graphqlMaxBodyBytes, logger } = options;
   const onResponse = plugins.flatMap((p) => (p.onResponse ? [p.onResponse] : []));
   const onParams = plugins.flatMap((p) => (p.onParams ? [p.onParams] : []));
   const onExecutionResult = plugins.flatMap((p) => (p.onExecutionResult ? [p.onExecutionResult] : []));
@@ -289,62 +292,83 @@ export function createFront(options: FrontOptions): FrontListener {
       return clientClosed(request, serverContext, res);
     }
     yogaServer ??= options.yoga();
-    let params: unknown;
+    let body: unknown;
     try {
-      params = JSON.parse(request.bodyText);
+      body = JSON.parse(request.bodyText);
     } catch {
-      params = undefined;
+      body = undefined;
     }
-    if (!plainParams(params)) return send(request, serverContext, res, await yogaAnswer(request, serverContext));
-    let result: ExecutionResult | undefined;
-    try {
-      result = await resultOf(params, request, serverContext);
-    } catch (error) {
-      // What yoga does with a failure outside execution: masked (logged here, with the request id).
+    if (!plainParams(body)) return send(request, serverContext, res, await yogaAnswer(request, serverContext));
+    let params: GraphQLParams = body;
+    /** What yoga does with a failure outside execution: masked (logged here, with the request id). */
+    const unexpected = (error: unknown): ExecutionResult => {
       const err = error as Error;
       logger.error({ requestId: info.id, err: { message: err?.message, stack: err?.stack } }, 'unexpected error');
-      result = { errors: [maskError(error, 'Unexpected error.') as GraphQLError] };
-    }
-    // A subscription: yoga's own answer (it refuses to stream a plain JSON answer).
-    if (!result) return send(request, serverContext, res, await yogaAnswer(request, serverContext));
-    for (const hook of onResultProcess) {
-      const done = hook({
-        request: request as unknown as Request,
-        result,
-        setResult: (next) => {
-          result = next as ExecutionResult;
-        },
-        acceptableMediaTypes: [],
-        resultProcessor: undefined,
-        setResultProcessor: () => {},
-        serverContext: serverContext as never,
-      });
-      if (done) await done;
-    }
-    const response = processRegularResult(result, ANSWER_FETCH_API as never, mediaType) as unknown as {
-      answer: Answer;
+      return { errors: [maskError(error, 'Unexpected error.') as GraphQLError] };
     };
-    await send(request, serverContext, res, response.answer);
+    let result: ExecutionResult | undefined;
+    try {
+      ({ params, result } = await paramsHooks(params, request, serverContext));
+    } catch (error) {
+      result = unexpected(error);
+    }
+    const lookup =
+      result || !answers
+        ? undefined
+        : await answers.lookup(
+            request,
+            serverContext,
+            `${mediaType}\0${params.operationName ?? ''}\0${JSON.stringify(params.variables ?? {})}\0${params.query}`,
+          );
+    if (lookup?.kind === 'hit') return send(request, serverContext, res, lookup.answer);
+    try {
+      let document: DocumentNode | undefined;
+      try {
+        if (!result) {
+          const executed = await execution(params, request, serverContext);
+          // A subscription: yoga's own answer (it refuses to stream a plain JSON answer).
+          if (!executed) return send(request, serverContext, res, await yogaAnswer(request, serverContext));
+          ({ result, document } = executed);
+        }
+        result = await executionResultHooks(result, request, serverContext);
+      } catch (error) {
+        result = unexpected(error);
+      }
+      for (const hook of onResultProcess) {
+        const done = hook({
+          request: request as unknown as Request,
+          result,
+          setResult: (next) => {
+            result = next as ExecutionResult;
+          },
+          acceptableMediaTypes: [],
+          resultProcessor: undefined,
+          setResultProcessor: () => {},
+          serverContext: serverContext as never,
+        });
+        if (done) await done;
+      }
+      const response = processRegularResult(result, ANSWER_FETCH_API as never, mediaType) as unknown as {
+        answer: Answer;
+      };
+      if (!result.errors?.length) lookup?.keep(response.answer, document, params.operationName);
+      await send(request, serverContext, res, response.answer);
+    } finally {
+      lookup?.done();
+    }
   }
 
-  /**
-   * What yoga's `getResultForParams` does, without its promise helpers: the `onParams` hooks (a
-   * hook may answer instead), then through `getEnveloped` the plugins' parse (yoga's parse and
-   * validation cache: a document is parsed and validated once), validate, context and execute,
-   * then the `onExecutionResult` hooks. Errors thrown on the way become the result's errors as
-   * yoga's error handler makes them. Undefined for a subscription (left to yoga).
-   */
-  async function resultOf(
+  /** The `onParams` hooks, as yoga runs them: they may replace the params, or answer instead (the result). */
+  async function paramsHooks(
     params: GraphQLParams,
     request: FrontRequest,
-    serverContext: { req: IncomingMessage; res: ServerResponse },
-  ): Promise<ExecutionResult | undefined> {
-    const asRequest = request as unknown as Request;
+    serverContext: object,
+  ): Promise<{ params: GraphQLParams; result?: ExecutionResult }> {
     let result: ExecutionResult | undefined;
     for (const hook of onParams) {
       const done = hook({
         params,
-        request: asRequest,
+        request: request as unknown as Request,
         setParams: (next) => {
           params = next;
         },
@@ -360,41 +384,61 @@ export function createFront(options: FrontOptions): FrontListener {
       });
       if (done) await done;
     }
-    if (!result) {
-      const enveloped = yogaServer!.getEnveloped(Object.assign(serverContext, { request: asRequest, params }));
-      try {
-        const document = enveloped.parse(params.query!);
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length) result = { errors };
-        else {
-          if (getOperationAST(document, params.operationName)?.operation === 'subscription') return undefined;
-          const contextValue = await enveloped.contextFactory();
-          const executed = await enveloped.execute({
-            schema: enveloped.schema,
-            document,
-            contextValue,
-            variableValues: params.variables,
-            operationName: params.operationName,
-          });
-          if (Symbol.asyncIterator in executed) throw new Error('a query or mutation streamed');
-          result = executed;
-        }
-      } catch (error) {
-        result = { errors: yogaErrors(error) };
-      }
-    }
+    return { params, result };
+  }
+
+  /** The `onExecutionResult` hooks, as yoga runs them on every result (they may replace it). */
+  async function executionResultHooks(
+    result: ExecutionResult,
+    request: FrontRequest,
+    serverContext: object,
+  ): Promise<ExecutionResult> {
     for (const hook of onExecutionResult) {
       const done = hook({
         result,
         setResult: (next) => {
           result = next as ExecutionResult;
         },
-        request: asRequest,
+        request: request as unknown as Request,
         context: serverContext as never,
       });
       if (done) await done;
     }
     return result;
+  }
+
+  /**
+   * What yoga's `getResultForParams` does after the params hooks, without its promise helpers:
+   * through `getEnveloped` the plugins' parse (yoga's parse and validation cache: a document is
+   * parsed and validated once), validate, context and execute. Errors thrown on the way become
+   * the result's errors as yoga's error handler makes them. Undefined for a subscription (left
+   * to yoga).
+   */
+  async function execution(
+    params: GraphQLParams,
+    request: FrontRequest,
+    serverContext: { req: IncomingMessage; res: ServerResponse },
+  ): Promise<{ result: ExecutionResult; document?: DocumentNode } | undefined> {
+    const asRequest = request as unknown as Request;
+    const enveloped = yogaServer!.getEnveloped(Object.assign(serverContext, { request: asRequest, params }));
+    try {
+      const document = enveloped.parse(params.query!);
+      const errors = enveloped.validate(enveloped.schema, document);
+      if (errors.length) return { result: { errors } };
+      if (getOperationAST(document, params.operationName)?.operation === 'subscription') return undefined;
+      const contextValue = await enveloped.contextFactory();
+      const executed = await enveloped.execute({
+        schema: enveloped.schema,
+        document,
+        contextValue,
+        variableValues: params.variables,
+        operationName: params.operationName,
+      });
+      if (Symbol.asyncIterator in executed) throw new Error('a query or mutation streamed');
+      return { result: executed, document };
+    } catch (error) {
+      return { result: { errors: yogaErrors(error) } };
+    }
   }
 
   /** Yoga's own answer to a request whose body the front has read (the body is then the request's `text()`). */

@@ -18,6 +18,18 @@ counter({
 });
 
 counter({
+  name: 'gateway_answer_cache_lookups_total',
+  help: 'Lookups of whole answers of reads kept per key (served without executing them again), by result',
+  labelNames: ['result'],
+  collect() {
+    const stats = readCacheStats();
+    this.reset();
+    this.inc({ result: 'hit' }, stats.answerHits);
+    this.inc({ result: 'miss' }, stats.answerMisses);
+  },
+});
+
+counter({
   name: 'gateway_read_cache_evictions_total',
   help: 'Read-cache entries evicted to stay within CACHE_MAX_MB',
   collect() {

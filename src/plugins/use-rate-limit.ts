@@ -38,6 +38,22 @@ export interface RateLimitOptions {
   now?: () => Date;
 }
 
+/** The rate limits as the answer cache uses them: charged for an answer that is not executed. */
+export interface RateLimitCharger {
+  /**
+   * Counts a query's charges for the caller of `request` before (or instead of) executing it;
+   * false when refused. The request's execution, if it then runs, answers that refusal without
+   * counting again.
+   */
+  chargeAhead(
+    request: object,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    caller: Pick<ServiceContext, 'principal' | 'clientAddress'>,
+  ): Promise<boolean>;
+}
+
 /** Whom `policy` counts this request for; null when it does not apply to this caller. */
 function subjectOf(policy: RateLimitPolicy, ctx: Pick<ServiceContext, 'principal' | 'clientAddress'>): string | null {
   const p = ctx.principal;
@@ -160,7 +176,7 @@ function isDryRun(
  * once their errors are known; an address over that limit is refused before its next documents
  * are parsed, until its wait has passed (remembered in this process: no store call on the way in).
  */
-export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> {
+export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> & RateLimitCharger {
   const {
     store,
     scale = 1,
@@ -199,7 +215,28 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     return charges;
   };
 
-  return {
+  /** Counts the operation's charges for this caller, in order; the first refusal stops the counting. */
+  async function charge(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: Record<string, unknown> | null | undefined,
+    caller: Pick<ServiceContext, 'principal' | 'clientAddress'>,
+  ): Promise<DomainError | undefined> {
+    let charges = chargesFor(schema, document, operationName);
+    if (isDryRun(document, operationName, variables)) charges = asDryRun(charges);
+    for (const { policy, cost } of charges) {
+      const subject = subjectOf(policy, caller);
+      if (!subject) continue;
+      const refusal = await consume(store, policy, subject, maxOf(policy), cost);
+      if (refusal) return rateLimited(refusal);
+    }
+    return undefined;
+  }
+  /** Requests whose operation was refused by `chargeAhead`: their execution answers the refusal. */
+  const refusedAhead = new WeakMap<object, DomainError>();
+
+  const plugin: Plugin<ServiceContext> = {
     onParams({ context, setResult }) {
       const address = `address:${clientAddressOf(context)}`;
       const until = refusedUntil.get(address);
@@ -221,24 +258,27 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
       setResult({ errors: [rateLimited(refusal)] });
     },
     async onExecute({ args, setResultAndStopExecution }) {
-      const ctx = args.contextValue as unknown as ServiceContext;
+      const ctx = args.contextValue as unknown as ServiceContext & { request?: object };
       // One request, one charge: a streamed REST route runs its operation once per page of its
       // answer, every time on the same request's context.
       if (charged.has(ctx)) return;
       charged.add(ctx);
-      let charges = chargesFor(args.schema, args.document, args.operationName);
-      if (isDryRun(args.document, args.operationName, args.variableValues)) charges = asDryRun(charges);
-      for (const { policy, cost } of charges) {
-        const subject = subjectOf(policy, ctx);
-        if (!subject) continue;
-        const refusal = await consume(store, policy, subject, maxOf(policy), cost);
-        if (!refusal) continue;
-        setResultAndStopExecution({ errors: [rateLimited(refusal)] });
-        return;
-      }
+      // Charged ahead (chargeAhead) and refused there: answered here, not counted again.
+      const refusal =
+        (ctx.request && refusedAhead.get(ctx.request)) ??
+        (await charge(args.schema, args.document, args.operationName, args.variableValues, ctx));
+      if (refusal) setResultAndStopExecution({ errors: [refusal] });
     },
     onDispose: () => store.close(),
   };
+  return Object.assign(plugin, {
+    async chargeAhead(request, schema, document, operationName, caller) {
+      const refusal = await charge(schema, document, operationName, {}, caller);
+      if (!refusal) return true;
+      refusedAhead.set(request, refusal);
+      return false;
+    },
+  } satisfies RateLimitCharger);
 }
 
 /** True when the operation's every root field has a policy that replaces the request policies. */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
 import { type Answer, appendHeader, JSON_TYPE, setHeaders } from '../http/answer.js';
+import type { AnswerCache } from '../http/answer-cache.js';
 import { eventStreamBody } from '../http/event-stream.js';
 import type { RequestHead } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
@@ -69,6 +70,8 @@ export interface UseRestOptions {
   logger: Logger;
   /** How often a streamed route sends a heartbeat comment (default 15 s; tests shorten it). */
   heartbeatMs?: number;
+  /** Whole answers of reads, served again while their tenant is unchanged (none: every read runs). */
+  answers?: AnswerCache;
 }
 
 /**
@@ -94,6 +97,14 @@ interface CompiledRoute {
   /** The operation as text, as a client would send it (the params plugins and logs see). */
   query: string;
   operationName: string;
+}
+
+/** A GET's answer, or 304 without a body (and its type) when the client holds its ETag already. */
+function conditional(request: RequestHead, answer: Answer): Answer {
+  const etag = answer.headers.etag;
+  if (request.method !== 'GET' || etag === undefined || !notModified(request.headers, etag)) return answer;
+  const { 'content-type': _type, ...headers } = answer.headers;
+  return { status: 304, headers, body: null };
 }
 
 /** The response headers errors ask for (`Retry-After`, `RateLimit` on a 429), as Yoga would set them. */
@@ -193,7 +204,7 @@ export interface RestLayer {
  * result's `data` goes to the route as it is. Also serves `GET /openapi.json`, and answers every
  * other path except the GraphQL endpoint with a JSON 404: keep its plugin last.
  */
-export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000 }: UseRestOptions): RestLayer {
+export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, answers }: UseRestOptions): RestLayer {
   const matcher = new RouteMatcher(routes);
   const enumCache = new Map<string, string[] | undefined>();
   const secretPrefixes = secretPathPrefixes(routes);
@@ -482,42 +493,71 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000 }
     if (route.events) return answerEventStream(call, route, route.events, req, headers, failed);
 
     const variables = route.variables(req);
-    const operation = await operationRunner(request, call.serverContext, route, variables);
-    if (typeof operation !== 'function') return failed(operation.errors);
-    const result = await operation(variables);
-    if (result.errors?.length) return failed(result.errors);
-    if (!result.data) return fail({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
-
-    let out: RouteResponse;
+    const lookup = keepsAnswers(route, request.method)
+      ? await answers!.lookup(
+          request,
+          call.serverContext,
+          `${route.method} ${route.path}\0${url.pathname}\0${JSON.stringify(req.query)}`,
+        )
+      : undefined;
+    if (lookup?.kind === 'hit') return conditional(request, lookup.answer);
     try {
-      out = route.respond!(result.data, req);
-    } catch (error) {
-      if (error instanceof DomainError) return fail(restErrorOf(error));
-      throw error;
+      const operation = await operationRunner(request, call.serverContext, route, variables);
+      if (typeof operation !== 'function') return failed(operation.errors);
+      const result = await operation(variables);
+      if (result.errors?.length) return failed(result.errors);
+      if (!result.data) return fail({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
+
+      let out: RouteResponse;
+      try {
+        out = route.respond!(result.data, req);
+      } catch (error) {
+        if (error instanceof DomainError) return fail(restErrorOf(error));
+        throw error;
+      }
+      const status = out.status ?? route.status ?? 200;
+      setHeaders(headers, out.headers);
+      if (route.pages) {
+        const paging = route.pages;
+        const format = EXPORT_FORMATS[paging.format(req)];
+        headers['content-type'] = format.contentType;
+        headers['content-disposition'] = `attachment; filename="${paging.filename}.${format.extension}"`;
+        headers['cache-control'] = 'no-store';
+        return { status, headers, body: streamPages(call, route, req, operation, variables, result.data, out.body) };
+      }
+      if (status === 304) return { status, headers, body: null };
+      if (out.version != null && route.concurrency) headers.etag = etagOf(out.version);
+      let whole: Answer;
+      if (route.html && prefersHtml(request.headers.get('accept'))) {
+        headers['content-type'] = 'text/html; charset=utf-8';
+        appendHeader(headers, 'vary', 'Accept');
+        whole = { status, headers, body: route.html(result.data, req) };
+      } else {
+        if (route.html) appendHeader(headers, 'vary', 'Accept');
+        whole = json(out.body, status, headers);
+      }
+      lookup?.keep(whole, compiled.get(route)!.ast, operationName(route));
+      return conditional(request, whole);
+    } finally {
+      lookup?.done();
     }
-    const status = out.status ?? route.status ?? 200;
-    setHeaders(headers, out.headers);
-    if (route.pages) {
-      const paging = route.pages;
-      const format = EXPORT_FORMATS[paging.format(req)];
-      headers['content-type'] = format.contentType;
-      headers['content-disposition'] = `attachment; filename="${paging.filename}.${format.extension}"`;
-      headers['cache-control'] = 'no-store';
-      return { status, headers, body: streamPages(call, route, req, operation, variables, result.data, out.body) };
-    }
-    if (status === 304) return { status, headers, body: null };
-    if (out.version != null && route.concurrency) {
-      const etag = etagOf(out.version);
-      headers.etag = etag;
-      if (request.method === 'GET' && notModified(request.headers, etag)) return { status: 304, headers, body: null };
-    }
-    if (route.html && prefersHtml(request.headers.get('accept'))) {
-      headers['content-type'] = 'text/html; charset=utf-8';
-      appendHeader(headers, 'vary', 'Accept');
-      return { status, headers, body: route.html(result.data, req) };
-    }
-    if (route.html) appendHeader(headers, 'vary', 'Accept');
-    return json(out.body, status, headers);
+  }
+
+  /**
+   * Answers kept whole (src/http/answer-cache.ts) only for reads with a key whose answer depends
+   * on nothing of the request but the path and the route's query parameters (no `Accept`, no
+   * stream, no `Origin`); which operations qualify, the answer cache decides.
+   */
+  function keepsAnswers(route: Route, method: string): boolean {
+    return (
+      answers !== undefined &&
+      method === 'GET' &&
+      route.auth !== 'public' &&
+      route.family !== 'ofrep' &&
+      !route.html &&
+      !route.pages &&
+      !route.events
+    );
   }
 
   async function answer(call: RestCall): Promise<Answer> {

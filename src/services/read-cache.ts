@@ -5,8 +5,9 @@ import type { ChangeFeed } from './change-feed.js';
 import type { FeatureFlagRow, SettingValueRow } from './setting-values.js';
 
 /**
- * What reads need, in memory, process-wide: the principal of a key (by its hash), and per tenant
- * its row, its setting rows and its flag rows. Bounded by size (an LRU, `CACHE_MAX_MB`).
+ * What reads need, in memory, process-wide: the principal of a key (by its hash), per tenant
+ * its row, its setting rows and its flag rows, and whole answers to reads of that tenant's data.
+ * Bounded by size (an LRU, `CACHE_MAX_MB`).
  *
  * Never stale past a commit: every change of a tenant drops that tenant's entries when the change
  * feed announces it, i.e. after its transaction committed (a rolled-back write drops nothing, and
@@ -28,15 +29,30 @@ export interface CachedKey {
   lastUsedAt: Date | null;
 }
 
+/**
+ * A whole answer to a read, as the client got it, for one key: served again while nothing of its
+ * tenant changed (the answer cache of src/http/answer-cache.ts decides what may be kept).
+ */
+export interface CachedAnswer {
+  readonly value: object;
+  /** Its size in bytes as the LRU counts it (the body dominates; the caller knows it). */
+  readonly bytes: number;
+}
+
 type Entry =
   | { kind: 'key'; tenantId: string; value: CachedKey }
+  | { kind: 'answer'; tenantId: string; value: CachedAnswer }
   | { kind: 'tenant'; tenantId: string; value: TenantRow }
   | { kind: 'settingRows'; tenantId: string; value: readonly SettingValueRow[] }
   | { kind: 'flagRows'; tenantId: string; value: readonly FeatureFlagRow[] };
 
 export interface ReadCacheStats {
+  /** Lookups of principals and rows. */
   hits: number;
   misses: number;
+  /** Lookups of whole answers. */
+  answerHits: number;
+  answerMisses: number;
   evictions: number;
   /** Entries and their estimated bytes now held (summed over every open cache of the process). */
   entries: number;
@@ -45,7 +61,7 @@ export interface ReadCacheStats {
 }
 
 /** Counters of every cache of the process (one per app; a production process has one). */
-const totals = { hits: 0, misses: 0, evictions: 0 };
+const totals = { hits: 0, misses: 0, answerHits: 0, answerMisses: 0, evictions: 0 };
 const open = new Set<ReadCache>();
 
 /** Hits, misses and evictions since start, and what is held now: for /metrics. */
@@ -75,6 +91,8 @@ export class ReadCache {
   readonly lru: LRUCache<string, Entry>;
   /** Key hashes cached per tenant, to drop a tenant's principals on its key changes. */
   private readonly keysOfTenant = new Map<string, Set<string>>();
+  /** Answers cached per tenant, to drop them on any change of the tenant. */
+  private readonly answersOfTenant = new Map<string, Set<string>>();
   private clock = 0;
   private clearedAt = 0;
   private readonly droppedAt = new Map<string, number>();
@@ -87,10 +105,12 @@ export class ReadCache {
   ) {
     this.lru = new LRUCache<string, Entry>({
       maxSize: maxBytes,
-      sizeCalculation: (entry) => Math.max(1, estimateBytes(entry.value)),
+      sizeCalculation: (entry) =>
+        entry.kind === 'answer' ? entry.value.bytes : Math.max(1, estimateBytes(entry.value)),
       dispose: (entry, key, reason) => {
         if (reason === 'evict') totals.evictions++;
         if (entry.kind === 'key') this.keysOfTenant.get(entry.tenantId)?.delete(key);
+        if (entry.kind === 'answer') this.answersOfTenant.get(entry.tenantId)?.delete(key);
       },
     });
     this.unsubscribe = feed.subscribe((event) => {
@@ -122,21 +142,25 @@ export class ReadCache {
   private get<K extends Entry['kind']>(kind: K, key: string): Extract<Entry, { kind: K }>['value'] | undefined {
     if (!this.serving) return undefined;
     const entry = this.lru.get(key);
+    const answer = kind === 'answer';
     if (entry?.kind === kind) {
-      totals.hits++;
+      if (answer) totals.answerHits++;
+      else totals.hits++;
       return entry.value as never;
     }
-    totals.misses++;
+    if (answer) totals.answerMisses++;
+    else totals.misses++;
     return undefined;
   }
 
   private set(ticket: Ticket, key: string, entry: Entry): void {
     if (!this.storable(ticket, entry.tenantId)) return;
     this.lru.set(key, entry);
-    if (entry.kind === 'key') {
-      let hashes = this.keysOfTenant.get(entry.tenantId);
-      if (!hashes) this.keysOfTenant.set(entry.tenantId, (hashes = new Set()));
-      hashes.add(key);
+    const index = entry.kind === 'key' ? this.keysOfTenant : entry.kind === 'answer' ? this.answersOfTenant : undefined;
+    if (index) {
+      let keys = index.get(entry.tenantId);
+      if (!keys) index.set(entry.tenantId, (keys = new Set()));
+      keys.add(key);
     }
   }
 
@@ -176,17 +200,28 @@ export class ReadCache {
     });
   }
 
-  /** A tenant changed: its rows go, and (on key changes) its keys' principals. */
+  /** An answer of a tenant's data stored under `key` (the answer cache composes it: caller and request). */
+  answer(key: string): CachedAnswer | undefined {
+    return this.get('answer', `a:${key}`);
+  }
+  storeAnswer(ticket: Ticket, tenantId: string, key: string, value: CachedAnswer): void {
+    this.set(ticket, `a:${key}`, { kind: 'answer', tenantId, value });
+  }
+
+  /** A tenant changed: its rows and answers go, and (on key changes) its keys' principals. */
   dropTenant(tenantId: string, keys: boolean): void {
     this.clock++;
     if (this.inFlight > 0) this.droppedAt.set(tenantId, this.clock);
     this.lru.delete(`t:${tenantId}`);
     this.lru.delete(`s:${tenantId}`);
     this.lru.delete(`f:${tenantId}`);
-    if (keys) {
-      for (const hash of [...(this.keysOfTenant.get(tenantId) ?? [])]) this.lru.delete(hash);
-      this.keysOfTenant.delete(tenantId);
-    }
+    this.dropIndexed(this.answersOfTenant, tenantId);
+    if (keys) this.dropIndexed(this.keysOfTenant, tenantId);
+  }
+
+  private dropIndexed(index: Map<string, Set<string>>, tenantId: string): void {
+    for (const key of [...(index.get(tenantId) ?? [])]) this.lru.delete(key);
+    index.delete(tenantId);
   }
 
   clear(): void {
@@ -195,6 +230,7 @@ export class ReadCache {
     this.droppedAt.clear();
     this.lru.clear();
     this.keysOfTenant.clear();
+    this.answersOfTenant.clear();
   }
 
   close(): void {

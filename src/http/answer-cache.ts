@@ -1,0 +1,126 @@
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import type { Principal } from '../auth/principal.js';
+import type { RateLimitCharger } from '../plugins/use-rate-limit.js';
+import { readsOnlyCachedData } from '../schema/cached-data.js';
+import type { ReadCache } from '../services/read-cache.js';
+import type { Answer } from './answer.js';
+import { apiKeyFromRequest } from './api-key-from-request.js';
+import { clientAddressOf } from './client-address.js';
+import type { RequestHead } from './request-head.js';
+import { notePrincipal, requestInfo } from './request-info.js';
+
+export interface AnswerCacheOptions {
+  readCache: ReadCache;
+  schema: GraphQLSchema;
+  /** The caller of a key, as the context factory resolves it (the cached principal, the last-used stamp). */
+  callerOf: (apiKey: string | undefined) => Promise<Principal>;
+  /** The rate limits (absent when they are off). */
+  rateLimits?: RateLimitCharger;
+}
+
+/** What is kept of an answer: the answer itself, and what a hit must still do as its execution would. */
+interface KeptAnswer {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: string;
+  /** Charged again on every hit, as its execution would be. */
+  document: DocumentNode;
+  operationName: string | undefined;
+  /** The request log's and the metrics' names of the operation. */
+  loggedName: string | undefined;
+  operationLabel: string | undefined;
+}
+
+/** A lookup that found nothing: run the request the whole way, then `keep` its answer; `done` in any case. */
+export interface AnswerMiss {
+  kind: 'miss';
+  keep(answer: Answer, document: DocumentNode | undefined, operationName: string | null | undefined): void;
+  done(): void;
+}
+
+export type AnswerLookup = { kind: 'hit'; answer: Answer } | AnswerMiss;
+
+export interface AnswerCache {
+  /**
+   * The kept answer to this request of its caller, its rate limits already charged; or a miss to
+   * fill; or undefined: run the request the whole way and keep nothing (no tenant key, the cache
+   * not serving, or the limits refused, which the execution then answers). `requestKey` names
+   * everything of the request the answer depends on besides the caller (route or query text,
+   * variables, media type).
+   */
+  lookup(request: RequestHead, serverContext: object, requestKey: string): Promise<AnswerLookup | undefined>;
+}
+
+/** Bytes a kept answer holds beyond its body and key (headers, the entry, the index). */
+const ENTRY_OVERHEAD_BYTES = 600;
+
+/**
+ * Whole answers to reads, kept per key and served again without running the pipeline's parse,
+ * context and execution: the fast path of the reads services make on every request. What makes
+ * that exact:
+ * - only queries that select nothing but the caller and its tenant's cached data are kept
+ *   (schema/cached-data.ts), only successful ones, only for tenant keys; their answer is the same
+ *   until the tenant changes, and the read cache drops a tenant's answers with its rows when the
+ *   change feed announces a change (after commit), or everything when the feed is not live;
+ * - an answer is stored with the ticket taken before its caller was resolved and its data read,
+ *   so one that read data older than a drop is never stored (services/read-cache.ts);
+ * - a hit resolves the caller exactly as the context factory does (a revoked key is refused on
+ *   its next request: it misses, and the whole way refuses it), and charges the rate limits for
+ *   the operation as its execution would; the request log and metrics name the operation.
+ * What a hit skips is what its first run already passed for this same request: the document's
+ * parse and validation, the operation limits on it and its variables, and the execution.
+ */
+export function createAnswerCache({ readCache, schema, callerOf, rateLimits }: AnswerCacheOptions): AnswerCache {
+  return {
+    async lookup(request, serverContext, requestKey) {
+      if (!readCache.serving) return undefined;
+      const ticket = readCache.begin();
+      let ended = false;
+      const done = () => {
+        if (ended) return;
+        ended = true;
+        readCache.end();
+      };
+      try {
+        const principal = await callerOf(apiKeyFromRequest(request));
+        if (principal.kind !== 'tenant') return void done();
+        const key = `${principal.keyId}\0${requestKey}`;
+        const kept = readCache.answer(key)?.value as KeptAnswer | undefined;
+        if (!kept)
+          return {
+            kind: 'miss',
+            keep(answer, document, operationName) {
+              if (answer.status !== 200 || typeof answer.body !== 'string' || !document) return;
+              if (!readsOnlyCachedData(schema, document, operationName)) return;
+              const info = requestInfo(request);
+              const value: KeptAnswer = {
+                status: answer.status,
+                headers: { ...answer.headers },
+                body: answer.body,
+                document,
+                operationName: operationName ?? undefined,
+                loggedName: info.operationName,
+                operationLabel: info.operationLabel,
+              };
+              const bytes = 2 * (answer.body.length + key.length) + ENTRY_OVERHEAD_BYTES;
+              readCache.storeAnswer(ticket, principal.tenantId, key, { value, bytes });
+            },
+            done,
+          };
+        done();
+        notePrincipal(request, principal);
+        const info = requestInfo(request);
+        info.operationName = kept.loggedName;
+        info.operationLabel = kept.operationLabel;
+        const caller = { principal, clientAddress: clientAddressOf(serverContext) };
+        if (rateLimits && !(await rateLimits.chargeAhead(request, schema, kept.document, kept.operationName, caller)))
+          return undefined;
+        return { kind: 'hit', answer: { status: kept.status, headers: { ...kept.headers }, body: kept.body } };
+      } catch {
+        done();
+        // The whole way resolves the caller again and answers its failure (a lost database: 503).
+        return undefined;
+      }
+    },
+  };
+}
