@@ -5,7 +5,7 @@ import { readCacheStats } from '../src/services/read-cache.js';
 import { nodeListener } from '../src/yoga.js';
 import { Q } from './helpers/config-domain.js';
 import { gql } from './helpers/graphql.js';
-import { createWorld, type TestTenant, type World } from './helpers/world.js';
+import { createWorld, type World } from './helpers/world.js';
 
 // Whole answers of reads kept per key (src/http/answer-cache.ts), through the node:http front on
 // a real port, on both stores. "Once" here means: the very next request in the same process, with
