@@ -106,6 +106,20 @@ describe.runIf(serverUrl)('two gateway processes on one Postgres server', () => 
     }
   });
 
+  it('the same through GraphQL: B had the whole answer of the query kept (answered without executing it)', async () => {
+    const query = gql`{ currentTenant { settings { tenantSettings version } } }`;
+    const read = async () => {
+      const res = await call(b, 'POST', '/graphql', keys.VIEWER, { query });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.data.currentTenant.settings.tenantSettings.certExpiryDays as number;
+    };
+    await read();
+    expect(await read()).toBe(42);
+    await write(43);
+    await sleep(100);
+    for (let i = 0; i < 3; i++) expect(await read()).toBe(43);
+  });
+
   it('a key revoked through A is refused by B within 1 s (B had its principal in memory)', async () => {
     const me = await call(a, 'GET', '/tenant/me', keys.ADMIN);
     const tenantId = me.body.tenantId;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * API keys and share tokens are 256 random bits, so a plain SHA-256 is a sufficient
@@ -8,9 +8,12 @@ export function hashSecret(secret: string): string {
   return secretDigest(secret).toString('hex');
 }
 
-/** SHA-256 of a secret, as bytes (`hashSecret` is its hex). */
+/**
+ * SHA-256 of a secret, as bytes (`hashSecret` is its hex). The one-shot `hash` (no Hash object):
+ * ~4× faster than createHash for a key, and every request with a key makes one.
+ */
 export function secretDigest(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
+  return hash('sha256', secret, 'buffer');
 }
 
 export function randomToken(bytes = 32): string {
