@@ -1,10 +1,12 @@
 // Memory per tenant of the read cache: 10,000 tenants (each with 8 setting rows and 2 flag rows,
 // plus one key principal) warmed into it, heap measured before and after, and the LRU's own
-// size estimate beside it. Then the same with a bound too small for them: the LRU holds it.
+// size estimate beside it; then the same with one kept answer per tenant besides (a body the size
+// of GET /tenant/settings's, BODY_BYTES); then with a bound too small for them: the LRU holds it.
 //   node --expose-gc --import tsx bench/read-cache-memory.ts
 import pino from 'pino';
 import { openStore } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { keptAnswerBytes } from '../src/http/answer-cache.js';
 import { openChangeFeed } from '../src/services/change-feed.js';
 import { createLoaders } from '../src/services/loaders.js';
 import { ReadCache } from '../src/services/read-cache.js';
@@ -63,7 +65,9 @@ for (let i = 0; i < TENANTS; i += 500) {
     .execute();
 }
 
-async function warm(maxMb: number) {
+const BODY_BYTES = Number(process.env.BODY_BYTES ?? 2600);
+
+async function warm(maxMb: number, answers = false) {
   const feed = openChangeFeed(db, { logger: pino({ level: 'silent' }) });
   const before = heap();
   const cache = new ReadCache(feed, maxMb * 1024 * 1024);
@@ -79,6 +83,18 @@ async function warm(maxMb: number) {
         principal: { kind: 'tenant', tenantId: id, role: 'VIEWER', keyId: id },
         lastUsedAt: new Date(),
       });
+    // As src/http/answer-cache.ts keeps them: a body of its own per tenant, headers, the key.
+    if (answers)
+      for (const id of batch) {
+        const key = `${id}\0GET /tenant/settings\0/tenant/settings\0{}`;
+        const body = JSON.stringify({ settings: { tenant: id, pad: 'x'.repeat(BODY_BYTES - 80) } });
+        const value = {
+          status: 200,
+          headers: { 'content-type': 'application/json; charset=utf-8', etag: '"1"' },
+          body,
+        };
+        cache.storeAnswer(ticket, id, key, { value, bytes: keptAnswerBytes(body, key) });
+      }
     cache.end();
   }
   const after = heap();
@@ -87,6 +103,7 @@ async function warm(maxMb: number) {
   const sample = await loaders.settingRows.load(ids[ids.length - 1]!);
   const result = {
     maxMb,
+    answers,
     tenants: ids.length,
     entries: cache.lru.size,
     lruEstimateBytes: cache.lru.calculatedSize,
@@ -101,5 +118,5 @@ async function warm(maxMb: number) {
   return result;
 }
 
-console.table([await warm(64), await warm(4)]);
+console.table([await warm(64), await warm(64, true), await warm(4, true)]);
 await store.close();

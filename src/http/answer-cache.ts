@@ -54,6 +54,11 @@ export interface AnswerCache {
 /** Bytes a kept answer holds beyond its body and key (headers, the entry, the index). */
 const ENTRY_OVERHEAD_BYTES = 600;
 
+/** What the LRU counts for a kept answer: body and key as two-byte text (they are mostly one-byte), and the rest. */
+export function keptAnswerBytes(body: string, key: string): number {
+  return 2 * (body.length + key.length) + ENTRY_OVERHEAD_BYTES;
+}
+
 /**
  * Whole answers to reads, kept per key and served again without running the pipeline's parse,
  * context and execution: the fast path of the reads services make on every request. What makes
@@ -102,8 +107,10 @@ export function createAnswerCache({ readCache, schema, callerOf, rateLimits }: A
                 loggedName: info.operationName,
                 operationLabel: info.operationLabel,
               };
-              const bytes = 2 * (answer.body.length + key.length) + ENTRY_OVERHEAD_BYTES;
-              readCache.storeAnswer(ticket, principal.tenantId, key, { value, bytes });
+              readCache.storeAnswer(ticket, principal.tenantId, key, {
+                value,
+                bytes: keptAnswerBytes(answer.body, key),
+              });
             },
             done,
           };
