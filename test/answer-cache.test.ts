@@ -93,6 +93,42 @@ describe('what is kept, and what a kept answer is', () => {
     }
   });
 
+  it('OFREP evaluations are kept per body, Origin and If-None-Match; a 304 too; a flag change is seen at once', async () => {
+    const t = await world.createTenantWithKeys();
+    const bulk = (headers: Record<string, string> = {}, body: unknown = {}) =>
+      send('/ofrep/v1/evaluate/flags', {
+        method: 'POST',
+        key: t.keys.VIEWER,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const first = await bulk();
+    expect(first.status).toBe(200);
+    const second = await bulk();
+    expect(second.hit).toBe(true);
+    expect(second.body).toEqual(first.body);
+    const etag = first.headers.get('etag')!;
+    expect(second.headers.get('etag')).toBe(etag);
+    // Another context is another answer (its own miss), a bad one is an error, never kept.
+    expect((await bulk({}, { context: { targetingKey: 'user-1' } })).hit).toBe(false);
+    const bad = await bulk({}, { context: { targetingKey: 7 } });
+    expect(bad.status).toBe(400);
+    expect((await bulk({}, { context: { targetingKey: 7 } })).hit).toBe(false);
+    // The poll of an SDK: If-None-Match, 304, then kept.
+    expect((await bulk({ 'if-none-match': etag })).status).toBe(304);
+    const polled = await bulk({ 'if-none-match': etag });
+    expect(polled.status).toBe(304);
+    expect(polled.hit).toBe(true);
+    const mfa = (body: { flags: { key: string; value: unknown }[] }) => body.flags.find((f) => f.key === 'advanced_mfa');
+    const was = mfa(first.body)!.value;
+    const flag = await graphql(Q.setFeatureFlag, t.keys.OPERATOR, { key: 'advanced_mfa', enabled: !was });
+    expect(flag.body.errors).toBeUndefined();
+    const changed = await bulk({ 'if-none-match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect(mfa(changed.body)?.value).toBe(!was);
+  });
+
   it('a kept answer is logged as its request, with its own id, and answers If-None-Match with 304', async () => {
     const t = await world.createTenantWithKeys();
     const first = await send('/tenant/settings', { key: t.keys.VIEWER });

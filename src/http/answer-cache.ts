@@ -22,7 +22,8 @@ export interface AnswerCacheOptions {
 interface KeptAnswer {
   status: number;
   headers: Readonly<Record<string, string>>;
-  body: string;
+  /** Null for a 304 (kept when the request key holds what made it one: OFREP's If-None-Match). */
+  body: string | null;
   /** Charged again on every hit, as its execution would be. */
   document: DocumentNode;
   operationName: string | undefined;
@@ -95,13 +96,14 @@ export function createAnswerCache({ readCache, schema, callerOf, rateLimits }: A
           return {
             kind: 'miss',
             keep(answer, document, operationName) {
-              if (answer.status !== 200 || typeof answer.body !== 'string' || !document) return;
+              const whole = answer.status === 200 && typeof answer.body === 'string';
+              if (!(whole || (answer.status === 304 && answer.body === null)) || !document) return;
               if (!readsOnlyCachedData(schema, document, operationName)) return;
               const info = requestInfo(request);
               const value: KeptAnswer = {
                 status: answer.status,
                 headers: { ...answer.headers },
-                body: answer.body,
+                body: answer.body as string | null,
                 document,
                 operationName: operationName ?? undefined,
                 loggedName: info.operationName,
@@ -109,7 +111,7 @@ export function createAnswerCache({ readCache, schema, callerOf, rateLimits }: A
               };
               readCache.storeAnswer(ticket, principal.tenantId, key, {
                 value,
-                bytes: keptAnswerBytes(answer.body, key),
+                bytes: keptAnswerBytes(value.body ?? '', key),
               });
             },
             done,

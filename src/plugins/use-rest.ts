@@ -493,13 +493,8 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
     if (route.events) return answerEventStream(call, route, route.events, req, headers, failed);
 
     const variables = route.variables(req);
-    const lookup = keepsAnswers(route, request.method)
-      ? await answers!.lookup(
-          request,
-          call.serverContext,
-          `${route.method} ${route.path}\0${url.pathname}\0${JSON.stringify(req.query)}`,
-        )
-      : undefined;
+    const answerKey = answers && answerKeyOf(route, req, request.method);
+    const lookup = answerKey ? await answers!.lookup(request, call.serverContext, answerKey) : undefined;
     if (lookup?.kind === 'hit') return conditional(request, lookup.answer);
     try {
       const operation = await operationRunner(request, call.serverContext, route, variables);
@@ -525,7 +520,11 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
         headers['cache-control'] = 'no-store';
         return { status, headers, body: streamPages(call, route, req, operation, variables, result.data, out.body) };
       }
-      if (status === 304) return { status, headers, body: null };
+      if (status === 304) {
+        const notModified: Answer = { status, headers, body: null };
+        lookup?.keep(notModified, compiled.get(route)!.ast, operationName(route));
+        return notModified;
+      }
       if (out.version != null && route.concurrency) headers.etag = etagOf(out.version);
       let whole: Answer;
       if (route.html && prefersHtml(request.headers.get('accept'))) {
@@ -544,20 +543,19 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
   }
 
   /**
-   * Answers kept whole (src/http/answer-cache.ts) only for reads with a key whose answer depends
-   * on nothing of the request but the path and the route's query parameters (no `Accept`, no
-   * stream, no `Origin`); which operations qualify, the answer cache decides.
+   * What an answer kept whole (src/http/answer-cache.ts) depends on besides its caller, as the
+   * key it is kept under; undefined: not kept. Reads with a key: a GET of a route whose answer
+   * depends only on the path and the route's query parameters (not on `Accept`, never a
+   * stream), and OFREP's evaluations (POSTs of a query), whose answer also depends on the body
+   * (the context, checked), the `Origin` (CORS headers) and `If-None-Match` (304). Which
+   * operations qualify, the answer cache decides.
    */
-  function keepsAnswers(route: Route, method: string): boolean {
-    return (
-      answers !== undefined &&
-      method === 'GET' &&
-      route.auth !== 'public' &&
-      route.family !== 'ofrep' &&
-      !route.html &&
-      !route.pages &&
-      !route.events
-    );
+  function answerKeyOf(route: Route, req: RouteRequest, method: string): string | undefined {
+    if (route.auth === 'public' || route.html || route.pages || route.events) return undefined;
+    const key = `${route.method} ${route.path}\0${req.url.pathname}\0${JSON.stringify(req.query)}`;
+    if (route.family === 'ofrep')
+      return `${key}\0${JSON.stringify(req.body)}\0${req.headers.get('origin') ?? ''}\0${req.headers.get('if-none-match') ?? ''}`;
+    return method === 'GET' ? key : undefined;
   }
 
   async function answer(call: RestCall): Promise<Answer> {

@@ -12,12 +12,13 @@ import {
 /**
  * The fields whose values come only from the caller itself and from what the read cache holds of
  * its tenant and drops on every change the change feed announces (services/read-cache.ts): the
- * tenant's row, its settings, configuration, flags and entitlements. A query that selects nothing
+ * tenant's row, its settings, configuration, flags, entitlements and the OpenFeature evaluations
+ * made of them. A query that selects nothing
  * else has the same answer for the same key until its tenant changes, so that answer may be kept
  * whole (src/http/answer-cache.ts). Anything read from other tables (keys, audit entries,
  * history, scans, links, deliveries) is not among them, and a query selecting it is run anew.
  */
-const ROOT_FIELDS = ['Query.me', 'Query.currentTenant', 'Query.tenant'];
+const ROOT_FIELDS = ['Query.me', 'Query.currentTenant', 'Query.tenant', 'Query.flagEvaluations'];
 const TENANT_FIELDS = [
   'id',
   'name',
@@ -30,7 +31,7 @@ const TENANT_FIELDS = [
   'featureFlags',
 ];
 /** Types whose every field, down through the object types below them, reads the caller or those rows. */
-const WHOLE_TYPES = ['Me', 'Settings', 'TenantConfig', 'FeatureFlag'];
+const WHOLE_TYPES = ['Me', 'Settings', 'TenantConfig', 'FeatureFlag', 'FlagEvaluations'];
 /** Reached from the whole types but limited to its own list above. */
 const LISTED_TYPES = new Set(['Tenant', 'Query']);
 
