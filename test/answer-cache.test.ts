@@ -119,7 +119,8 @@ describe('what is kept, and what a kept answer is', () => {
     const polled = await bulk({ 'if-none-match': etag });
     expect(polled.status).toBe(304);
     expect(polled.hit).toBe(true);
-    const mfa = (body: { flags: { key: string; value: unknown }[] }) => body.flags.find((f) => f.key === 'advanced_mfa');
+    const mfa = (body: { flags: { key: string; value: unknown }[] }) =>
+      body.flags.find((f) => f.key === 'advanced_mfa');
     const was = mfa(first.body)!.value;
     const flag = await graphql(Q.setFeatureFlag, t.keys.OPERATOR, { key: 'advanced_mfa', enabled: !was });
     expect(flag.body.errors).toBeUndefined();
