@@ -408,18 +408,24 @@ async function main() {
         '|---|---:|---:|---:|---:|---:|',
       );
       for (const server of fixed) {
-        const r = await autocannon({
-          url: `http://127.0.0.1:${server.port}`,
-          connections: CONNECTIONS,
-          overallRate: MIXED_RATE,
-          duration: Math.max(SECONDS, 5),
-          requests: readCases(server).map((c) => ({
-            method: c.request.method as autocannon.Request['method'],
-            path: c.request.path,
-            headers: c.request.headers,
-            body: c.request.body,
-          })),
-        });
+        const mixed = (duration: number) =>
+          autocannon({
+            url: `http://127.0.0.1:${server.port}`,
+            connections: CONNECTIONS,
+            overallRate: MIXED_RATE,
+            duration,
+            requests: readCases(server).map((c) => ({
+              method: c.request.method as autocannon.Request['method'],
+              path: c.request.path,
+              headers: c.request.headers,
+              body: c.request.body,
+            })),
+          });
+        // The cases before (the 200-tenant list: requests of a second and more) leave work in
+        // flight when their run stops: let it drain, then a short run at the rate, not counted.
+        await new Promise((r) => setTimeout(r, 3000));
+        await mixed(2);
+        const r = await mixed(Math.max(SECONDS, 5));
         lines.push(
           `| ${server.name} | ${Math.round(r.requests.total / r.duration)} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} | ${r.non2xx} |`,
         );
