@@ -163,6 +163,10 @@ describe('what is kept, and what a kept answer is', () => {
       graphql(Q.updateTenantConfig, t.keys.OPERATOR, { input: { performance: { cache_size_mb: 512 } }, dry: true }),
     );
     expect(dryRun.hit).toBe(false);
+    // A key in the query string: answered, but no key text is held in memory.
+    const inQuery = await twice(() => send(`/tenant/settings?api_key=${t.keys.VIEWER}`));
+    expect(inQuery.status).toBe(200);
+    expect(inQuery.hit).toBe(false);
     const refused = await twice(() => graphql(Q.config, t.keys.VIEWER, { id: crypto.randomUUID() }));
     expect(refused.body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect(refused.hit).toBe(false);

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
 import { type Answer, appendHeader, JSON_TYPE, setHeaders } from '../http/answer.js';
-import type { AnswerCache } from '../http/answer-cache.js';
+import type { AnswerCache, AnswerMiss } from '../http/answer-cache.js';
 import { eventStreamBody } from '../http/event-stream.js';
 import type { RequestHead } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
@@ -430,8 +430,28 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
 
   async function runRoute(call: RestCall, route: Route, params: Record<string, string>): Promise<Answer> {
     const { request, url } = call;
+    requestInfo(request).route = `${route.method} ${route.path}`;
+    // A GET's kept answer is looked up before any of the route's input is read: it was kept only
+    // for this same path and query, whose input was read without fault then.
+    const key = answers && request.method === 'GET' ? getAnswerKey(route, url) : undefined;
+    const early = key ? await answers!.lookup(request, call.serverContext, key) : undefined;
+    if (early?.kind === 'hit') return conditional(request, early.answer);
+    try {
+      return await routeAnswer(call, route, params, early);
+    } finally {
+      early?.done();
+    }
+  }
+
+  /** A route's answer: its input read, its operation run (or its kept answer), its body made. */
+  async function routeAnswer(
+    call: RestCall,
+    route: Route,
+    params: Record<string, string>,
+    miss: AnswerMiss | undefined,
+  ): Promise<Answer> {
+    const { request, url } = call;
     const info = requestInfo(request);
-    info.route = `${route.method} ${route.path}`;
     const ctx: ErrorContext = {
       family: route.family,
       requestId: info.id,
@@ -493,8 +513,11 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
     if (route.events) return answerEventStream(call, route, route.events, req, headers, failed);
 
     const variables = route.variables(req);
-    const answerKey = answers && answerKeyOf(route, req, request.method);
-    const lookup = answerKey ? await answers!.lookup(request, call.serverContext, answerKey) : undefined;
+    const lookup =
+      miss ??
+      (answers && route.family === 'ofrep'
+        ? await answers.lookup(request, call.serverContext, ofrepAnswerKey(route, req))
+        : undefined);
     if (lookup?.kind === 'hit') return conditional(request, lookup.answer);
     try {
       const operation = await operationRunner(request, call.serverContext, route, variables);
@@ -543,19 +566,27 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
   }
 
   /**
-   * What an answer kept whole (src/http/answer-cache.ts) depends on besides its caller, as the
-   * key it is kept under; undefined: not kept. Reads with a key: a GET of a route whose answer
-   * depends only on the path and the route's query parameters (not on `Accept`, never a
-   * stream), and OFREP's evaluations (POSTs of a query), whose answer also depends on the body
-   * (the context, checked), the `Origin` (CORS headers) and `If-None-Match` (304). Which
-   * operations qualify, the answer cache decides.
+   * The key a GET's answer is kept under (src/http/answer-cache.ts) besides its caller: the
+   * route, path and query string; undefined: not kept (public routes, HTML, streams, and a query
+   * string carrying a key, which is never held in memory). Which operations qualify, the answer
+   * cache decides.
    */
-  function answerKeyOf(route: Route, req: RouteRequest, method: string): string | undefined {
-    if (route.auth === 'public' || route.html || route.pages || route.events) return undefined;
-    const key = `${route.method} ${route.path}\0${req.url.pathname}\0${JSON.stringify(req.query)}`;
-    if (route.family === 'ofrep')
-      return `${key}\0${JSON.stringify(req.body)}\0${req.headers.get('origin') ?? ''}\0${req.headers.get('if-none-match') ?? ''}`;
-    return method === 'GET' ? key : undefined;
+  function getAnswerKey(route: Route, url: URL): string | undefined {
+    if (route.auth === 'public' || route.html || route.pages || route.events || url.search.includes('api_key'))
+      return undefined;
+    return `${route.method} ${route.path}\0${url.pathname}${url.search}`;
+  }
+
+  /** OFREP's evaluations (POSTs of a query) depend also on the body (the context), `Origin` (CORS) and `If-None-Match` (304). */
+  function ofrepAnswerKey(route: Route, req: RouteRequest): string {
+    return [
+      `${route.method} ${route.path}`,
+      req.url.pathname,
+      JSON.stringify(req.query),
+      JSON.stringify(req.body),
+      req.headers.get('origin') ?? '',
+      req.headers.get('if-none-match') ?? '',
+    ].join('\0');
   }
 
   async function answer(call: RestCall): Promise<Answer> {
