@@ -163,6 +163,10 @@ describe('what is kept, and what a kept answer is', () => {
       graphql(Q.updateTenantConfig, t.keys.OPERATOR, { input: { performance: { cache_size_mb: 512 } }, dry: true }),
     );
     expect(dryRun.hit).toBe(false);
+    // A large request (unused variables are allowed): answered, but not kept.
+    const padded = await twice(() => graphql(gql`{ me { role } }`, t.keys.VIEWER, { pad: 'x'.repeat(20_000) }));
+    expect(padded.body.data.me.role).toBe('VIEWER');
+    expect(padded.hit).toBe(false);
     // A key in the query string: answered, but no key text is held in memory.
     const inQuery = await twice(() => send(`/tenant/settings?api_key=${t.keys.VIEWER}`));
     expect(inQuery.status).toBe(200);

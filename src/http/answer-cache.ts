@@ -52,6 +52,13 @@ export interface AnswerCache {
   lookup(request: RequestHead, serverContext: object, requestKey: string): Promise<AnswerLookup | undefined>;
 }
 
+/**
+ * The longest request key kept (query text, variables, body): a read sent with a large text
+ * (unused variables are allowed) is answered, but not kept, so one caller cannot fill the LRU
+ * with a few answers and push every other tenant's out.
+ */
+const MAX_KEY_CHARS = 16_384;
+
 /** Bytes a kept answer holds beyond its body and key (headers, the entry, the index). */
 const ENTRY_OVERHEAD_BYTES = 600;
 
@@ -98,6 +105,7 @@ export function createAnswerCache({ readCache, schema, callerOf, rateLimits }: A
             keep(answer, document, operationName) {
               const whole = answer.status === 200 && typeof answer.body === 'string';
               if (!(whole || (answer.status === 304 && answer.body === null)) || !document) return;
+              if (key.length > MAX_KEY_CHARS) return;
               if (!readsOnlyCachedData(schema, document, operationName)) return;
               const info = requestInfo(request);
               const value: KeptAnswer = {
