@@ -10,7 +10,6 @@ import {
   statSync,
   utimesSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   type DatabaseConnection,
@@ -23,6 +22,7 @@ import {
 } from 'kysely';
 import { migrations as allMigrations } from '../../db/migrations/index.js';
 import { migrateToLatest } from './migrate.js';
+import { pglitePackageRoot } from './pglite-engine.js';
 import type { Database } from './tables.js';
 
 // A new embedded data folder starts as a copy of a migrated template instead of a new cluster:
@@ -38,11 +38,6 @@ import type { Database } from './tables.js';
 const FORMAT = 1;
 /** Templates kept in the cache folder, most recently used first (each ~40 MB). */
 const KEPT = 3;
-
-function pglitePackageRoot(): string {
-  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  return entry.slice(0, entry.lastIndexOf('/dist/'));
-}
 
 /** The installed PGlite's version (its initdb makes the cluster a template holds). */
 export function pgliteVersion(): string {
