@@ -40,14 +40,6 @@ export interface Store {
   dataFolder?: { from: 'existing' | 'template' | 'new cluster'; templateError?: string };
 }
 
-/**
- * PGlite's buffer cache. Postgres's default, 128MB, is zeroed page by page when the engine starts
- * (~115 ms of every start, measured, and as much resident memory); the gateway's database is a
- * few MB (reads are served from memory by services/read-cache.ts, and a block outside the cache
- * is one read of the OS's page cache away).
- */
-const SHARED_BUFFERS = '32MB';
-
 // pg returns bigint (int8) as a string; audit ids are bigserial and stay strings on purpose
 // (JS numbers lose precision past 2^53), so no type parser override here.
 export async function openStore(options: StoreOptions): Promise<Store> {
@@ -67,15 +59,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   // Loaded lazily: a server deployment never pays PGlite's WASM start-up. The engine first: its
   // WASM compiles in the background while this caller goes on (see loadPGliteEngine).
-  const engine = loadPGliteEngine();
-  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
-    import('@electric-sql/pglite'),
+  const [{ PGlite, options: engineOptions }, { PGliteDialect }, dataFolder] = await Promise.all([
+    loadPGliteEngine(),
     import('kysely-pglite-dialect'),
+    prepareDataFolder(options),
   ]);
-  const dataFolder = await prepareDataFolder(options);
   const pglite = await PGlite.create(options.dataDir, {
-    ...(await engine),
-    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`],
+    ...engineOptions,
     ...(options.initialData && { loadDataDir: options.initialData }),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });

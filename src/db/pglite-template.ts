@@ -22,7 +22,7 @@ import {
 } from 'kysely';
 import { migrations as allMigrations } from '../../db/migrations/index.js';
 import { migrateToLatest } from './migrate.js';
-import { pglitePackageRoot } from './pglite-engine.js';
+import { loadPGliteEngine, pglitePackageRoot } from './pglite-engine.js';
 import type { Database } from './tables.js';
 
 // A new embedded data folder starts as a copy of a migrated template instead of a new cluster:
@@ -124,11 +124,11 @@ export async function migratedTemplate(
   mkdirSync(cache, { recursive: true });
   const staging = join(cache, `.making-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const [{ PGlite }, { PGliteDialect }] = await Promise.all([
-      import('@electric-sql/pglite'),
+    const [{ PGlite, options }, { PGliteDialect }] = await Promise.all([
+      loadPGliteEngine(),
       import('kysely-pglite-dialect'),
     ]);
-    const pglite = await PGlite.create(staging);
+    const pglite = await PGlite.create(staging, options);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     try {
       await migrateToLatest(db, migrations);
