@@ -32,9 +32,12 @@ function rssMb(pid: number): number {
 }
 
 interface Start {
-  /** Spawn to /ready answering 200, as a client sees it (includes Node start-up, bundling and module loading). */
+  /** Spawn to /ready answering 200, as a client sees it (includes Node start-up and the bundle check). */
   ms: number;
-  /** What the process logs: from its first line of code to listening (store opened, migrated). */
+  /**
+   * What the process logs: from the first line of src/main.ts to listening (the store opened and
+   * migrated, and the app's modules evaluated meanwhile: main.ts loads them while the store opens).
+   */
   inside: number;
   rss: number;
 }

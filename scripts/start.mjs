@@ -77,6 +77,7 @@ async function buildBundle() {
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    minifyWhitespace: true,
     // Stack traces point into src/*.ts; the sources themselves stay out of the map (smaller,
     // faster to load).
     sourcemap: 'linked',

@@ -1,21 +1,12 @@
 import { createServer } from 'node:http';
 import pino from 'pino';
-import { createSecretBox } from './auth/secret-box.js';
 import { loadConfig, stackTracesWanted } from './config.js';
 import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { defaultTemplateCache } from './db/pglite-template.js';
 import { explainPGliteVersionMismatch, explainStoreFailure } from './db/startup-checks.js';
 import { StartupError } from './errors/startup-error.js';
-import { observeDatabasePool } from './metrics/database-pool.js';
-import { graphqlRateLimit } from './rate-limit/graphql-rate-limit.js';
-import { openChangeFeed } from './services/change-feed.js';
-import { endAllStreams } from './services/change-stream.js';
 import { seedDemoTenantIfEmpty } from './services/demo-tenant.js';
-import { sweepAllTenants } from './services/retention.js';
-import { createWebhookDeliverer } from './services/webhook-deliverer.js';
-import { webhookOutbox } from './services/webhook-outbox.js';
-import { createApp, nodeListener } from './yoga.js';
 
 const startedAt = process.hrtime.bigint();
 
@@ -50,19 +41,46 @@ const storeOptions = {
   // A new embedded data folder starts from a migrated template kept there (made once).
   templateCache: config.databaseUrl ? undefined : defaultTemplateCache(),
 };
-let store: Store;
-let demo: Awaited<ReturnType<typeof seedDemoTenantIfEmpty>>;
-try {
-  store = await openStore(storeOptions);
+// The store opens while the rest of the gateway's modules are evaluated below (a few hundred
+// milliseconds of the main thread), not after: PGlite's WASM compiles on background threads
+// meanwhile. Its outcome is awaited (and a failure reported) once they are loaded.
+const opening = (async () => {
+  const store = await openStore(storeOptions);
   await migrateToLatest(store.db);
-  demo = await seedDemoTenantIfEmpty(store.db);
-} catch (error) {
+  return { store, demo: await seedDemoTenantIfEmpty(store.db) };
+})().then(
+  (opened) => ({ opened }),
+  (error: unknown) => ({ error }),
+);
+const [
+  { createSecretBox },
+  { observeDatabasePool },
+  { graphqlRateLimit },
+  { openChangeFeed },
+  { endAllStreams },
+  { sweepAllTenants },
+  { createWebhookDeliverer },
+  { webhookOutbox },
+  { createApp, nodeListener },
+] = await Promise.all([
+  import('./auth/secret-box.js'),
+  import('./metrics/database-pool.js'),
+  import('./rate-limit/graphql-rate-limit.js'),
+  import('./services/change-feed.js'),
+  import('./services/change-stream.js'),
+  import('./services/retention.js'),
+  import('./services/webhook-deliverer.js'),
+  import('./services/webhook-outbox.js'),
+  import('./yoga.js'),
+]);
+const outcome = await opening;
+if ('error' in outcome)
   cannotStart(
-    explainStoreFailure(error, storeOptions) ??
+    explainStoreFailure(outcome.error, storeOptions) ??
       (config.databaseUrl ? undefined : await explainPGliteVersionMismatch(config.dataDir)) ??
-      error,
+      outcome.error,
   );
-}
+const { store, demo }: { store: Store; demo: Awaited<ReturnType<typeof seedDemoTenantIfEmpty>> } = outcome.opened;
 
 observeDatabasePool(store);
 // The app owns the feed (app.dispose() closes it); the retention timer below writes through it too.

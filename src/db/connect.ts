@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { loadPGliteEngine } from './pglite-engine.js';
 import { copyTemplate, migratedTemplate } from './pglite-template.js';
 import type { Database } from './tables.js';
 
@@ -56,13 +57,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', pool, close: () => db.destroy() };
   }
-  // Loaded lazily: a server deployment never pays PGlite's WASM start-up.
-  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
-    import('@electric-sql/pglite'),
+  // Loaded lazily: a server deployment never pays PGlite's WASM start-up. The engine first: its
+  // WASM compiles in the background while this caller goes on (see loadPGliteEngine).
+  const [{ PGlite, options: engineOptions }, { PGliteDialect }, dataFolder] = await Promise.all([
+    loadPGliteEngine(),
     import('kysely-pglite-dialect'),
+    prepareDataFolder(options),
   ]);
-  const dataFolder = await prepareDataFolder(options);
-  const pglite = await PGlite.create(options.dataDir, options.initialData && { loadDataDir: options.initialData });
+  const pglite = await PGlite.create(options.dataDir, {
+    ...engineOptions,
+    ...(options.initialData && { loadDataDir: options.initialData }),
+  });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return { db, kind: 'pglite', close: () => db.destroy(), dataFolder };
 }

@@ -10,7 +10,6 @@ import {
   statSync,
   utimesSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   type DatabaseConnection,
@@ -23,6 +22,7 @@ import {
 } from 'kysely';
 import { migrations as allMigrations } from '../../db/migrations/index.js';
 import { migrateToLatest } from './migrate.js';
+import { loadPGliteEngine, pglitePackageRoot } from './pglite-engine.js';
 import type { Database } from './tables.js';
 
 // A new embedded data folder starts as a copy of a migrated template instead of a new cluster:
@@ -38,11 +38,6 @@ import type { Database } from './tables.js';
 const FORMAT = 1;
 /** Templates kept in the cache folder, most recently used first (each ~40 MB). */
 const KEPT = 3;
-
-function pglitePackageRoot(): string {
-  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  return entry.slice(0, entry.lastIndexOf('/dist/'));
-}
 
 /** The installed PGlite's version (its initdb makes the cluster a template holds). */
 export function pgliteVersion(): string {
@@ -129,11 +124,11 @@ export async function migratedTemplate(
   mkdirSync(cache, { recursive: true });
   const staging = join(cache, `.making-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const [{ PGlite }, { PGliteDialect }] = await Promise.all([
-      import('@electric-sql/pglite'),
+    const [{ PGlite, options }, { PGliteDialect }] = await Promise.all([
+      loadPGliteEngine(),
       import('kysely-pglite-dialect'),
     ]);
-    const pglite = await PGlite.create(staging);
+    const pglite = await PGlite.create(staging, options);
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     try {
       await migrateToLatest(db, migrations);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StartupError } from '../errors/startup-error.js';
 import type { StoreOptions } from './connect.js';
+import { loadPGliteEngine } from './pglite-engine.js';
 
 /** Network failures of a connection attempt (pg reports them with Node's error codes). */
 const UNREACHABLE = new Set([
@@ -90,8 +91,8 @@ export async function explainPGliteVersionMismatch(dataDir: string): Promise<Sta
   const made = readFileSync(versionFile, 'utf8').trim();
   let ours: string | undefined;
   try {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const probe = await PGlite.create('memory://');
+    const { PGlite, options } = await loadPGliteEngine();
+    const probe = await PGlite.create('memory://', options);
     const { rows } = await probe.query<{ v: string }>("select current_setting('server_version_num') as v");
     await probe.close();
     ours = String(Math.floor(Number(rows[0].v) / 10_000));
