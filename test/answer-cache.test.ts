@@ -235,22 +235,13 @@ describe('a kept answer is never stale, and keeps isolation, revocation and the 
 
   it('a revoked key is refused on its next request, though its answers were kept', async () => {
     const t = await world.createTenantWithKeys();
-    const created = await world.gql(
-      gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
-      { input: { tenantId: t.id, role: 'VIEWER' } },
-      t.keys.ADMIN,
-    );
-    const { key, apiKey } = created.body.data.createApiKey;
+    const { key, id } = await world.createApiKey(t.id, 'VIEWER', t.keys.ADMIN);
     const me = gql`{ me { role } }`;
     await graphql(me, key);
     await send('/tenant/settings', { key });
     expect((await graphql(me, key)).hit).toBe(true);
     expect((await send('/tenant/settings', { key })).hit).toBe(true);
-    await world.gql(
-      gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`,
-      { id: apiKey.id },
-      t.keys.ADMIN,
-    );
+    await world.gql(gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`, { id }, t.keys.ADMIN);
     const graphqlAfter = await graphql(me, key);
     expect(graphqlAfter.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     expect(graphqlAfter.hit).toBe(false);

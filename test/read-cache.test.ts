@@ -96,12 +96,7 @@ describe('a cached read is never stale in its own process', () => {
 
   it('a revoked key is refused on the next request, though its principal was cached', async () => {
     const t = await world.createTenantWithKeys();
-    const created = await world.gql(
-      gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
-      { input: { tenantId: t.id, role: 'VIEWER' } },
-      t.keys.ADMIN,
-    );
-    const { key, apiKey } = created.body.data.createApiKey;
+    const { key, id } = await world.createApiKey(t.id, 'VIEWER', t.keys.ADMIN);
     expect((await rest(world, 'GET', '/tenant/me', { key })).status).toBe(200);
     const cached = await statementsOf(() => rest(world, 'GET', '/tenant/me', { key }));
     expect(cached.result.status).toBe(200);
@@ -109,7 +104,7 @@ describe('a cached read is never stale in its own process', () => {
 
     const revoked = await world.gql(
       gql`mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } } }`,
-      { id: apiKey.id },
+      { id },
       t.keys.ADMIN,
     );
     expect(revoked.body.errors).toBeUndefined();

@@ -45,6 +45,8 @@ export interface World {
     transport?: Transport,
   ): Promise<{ status: number; body: { data?: T; errors?: any }; headers: Headers }>;
   createTenantWithKeys(options?: { name?: string; tier?: TierName; industry?: string }): Promise<TestTenant>;
+  /** A new key of the tenant (created by `by`, the platform admin by default): the key, shown once, and its id. */
+  createApiKey(tenantId: string, role: RoleName, by?: string): Promise<{ key: string; id: string }>;
   /**
    * SQL statements the app ran since the last reset (every request, the key lookup included);
    * only with `createWorld({ countQueries: true })`, otherwise it throws.
@@ -252,6 +254,16 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     return { status: res.status, body: await res.json(), headers: res.headers };
   };
 
+  const createApiKey: World['createApiKey'] = async (tenantId, role, by = PLATFORM_KEY) => {
+    const res = await sendGql(
+      gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
+      { input: { tenantId, role } },
+      by,
+    );
+    if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+    return { key: res.body.data.createApiKey.key, id: res.body.data.createApiKey.apiKey.id };
+  };
+
   const createTenantWithKeys: World['createTenantWithKeys'] = async (opts = {}) => {
     const created = await sendGql(
       gql`mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id name } } }`,
@@ -269,14 +281,9 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     const keys = {} as Record<RoleName, string>;
     const keyIds = {} as Record<RoleName, string>;
     for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
-      const res = await sendGql(
-        gql`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } } }`,
-        { input: { tenantId: tenant.id, role } },
-        PLATFORM_KEY,
-      );
-      if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
-      keys[role] = res.body.data.createApiKey.key;
-      keyIds[role] = res.body.data.createApiKey.apiKey.id;
+      const created = await createApiKey(tenant.id, role);
+      keys[role] = created.key;
+      keyIds[role] = created.id;
     }
     return { id: tenant.id, name: tenant.name, keys, keyIds };
   };
@@ -291,6 +298,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     request,
     gql: sendGql,
     createTenantWithKeys,
+    createApiKey,
     queryCount: () => requireCounter().count(),
     queryLog: () => requireCounter().queries(),
     resetQueryCount: () => requireCounter().reset(),
