@@ -1,33 +1,36 @@
-import { readCacheStats } from '../services/read-cache.js';
+import { type ReadCacheStats, readCacheStats } from '../services/read-cache.js';
 import { counter, gauge } from './registry.js';
 
 /**
  * The read cache's counters (services/read-cache.ts), read when `/metrics` is scraped: the cache
  * keeps its own totals, so nothing is counted twice on the hot path.
  */
-counter({
-  name: 'gateway_read_cache_lookups_total',
-  help: 'Read-cache lookups (key principals, tenant rows, setting and flag rows) by result',
-  labelNames: ['result'],
-  collect() {
-    const stats = readCacheStats();
-    this.reset();
-    this.inc({ result: 'hit' }, stats.hits);
-    this.inc({ result: 'miss' }, stats.misses);
-  },
-});
+/** A counter of lookups by result (hit, miss), taken from the cache's totals at scrape time. */
+function lookupsCounter(name: string, help: string, countsOf: (stats: ReadCacheStats) => [number, number]): void {
+  counter({
+    name,
+    help,
+    labelNames: ['result'],
+    collect() {
+      const [hits, misses] = countsOf(readCacheStats());
+      this.reset();
+      this.inc({ result: 'hit' }, hits);
+      this.inc({ result: 'miss' }, misses);
+    },
+  });
+}
 
-counter({
-  name: 'gateway_answer_cache_lookups_total',
-  help: 'Lookups of whole answers of reads kept per key (served without executing them again), by result',
-  labelNames: ['result'],
-  collect() {
-    const stats = readCacheStats();
-    this.reset();
-    this.inc({ result: 'hit' }, stats.answerHits);
-    this.inc({ result: 'miss' }, stats.answerMisses);
-  },
-});
+lookupsCounter(
+  'gateway_read_cache_lookups_total',
+  'Read-cache lookups (key principals, tenant rows, setting and flag rows) by result',
+  (stats) => [stats.hits, stats.misses],
+);
+
+lookupsCounter(
+  'gateway_answer_cache_lookups_total',
+  'Lookups of whole answers of reads kept per key (served without executing them again), by result',
+  (stats) => [stats.answerHits, stats.answerMisses],
+);
 
 counter({
   name: 'gateway_read_cache_evictions_total',

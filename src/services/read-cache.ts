@@ -109,8 +109,7 @@ export class ReadCache {
         entry.kind === 'answer' ? entry.value.bytes : Math.max(1, estimateBytes(entry.value)),
       dispose: (entry, key, reason) => {
         if (reason === 'evict') totals.evictions++;
-        if (entry.kind === 'key') this.keysOfTenant.get(entry.tenantId)?.delete(key);
-        if (entry.kind === 'answer') this.answersOfTenant.get(entry.tenantId)?.delete(key);
+        this.indexOf(entry)?.get(entry.tenantId)?.delete(key);
       },
     });
     this.unsubscribe = feed.subscribe((event) => {
@@ -153,10 +152,15 @@ export class ReadCache {
     return undefined;
   }
 
+  /** The per-tenant index an entry is kept in (principals and answers: several per tenant), if any. */
+  private indexOf(entry: Entry): Map<string, Set<string>> | undefined {
+    return entry.kind === 'key' ? this.keysOfTenant : entry.kind === 'answer' ? this.answersOfTenant : undefined;
+  }
+
   private set(ticket: Ticket, key: string, entry: Entry): void {
     if (!this.storable(ticket, entry.tenantId)) return;
     this.lru.set(key, entry);
-    const index = entry.kind === 'key' ? this.keysOfTenant : entry.kind === 'answer' ? this.answersOfTenant : undefined;
+    const index = this.indexOf(entry);
     if (index) {
       let keys = index.get(entry.tenantId);
       if (!keys) index.set(entry.tenantId, (keys = new Set()));
