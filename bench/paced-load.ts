@@ -40,7 +40,8 @@ export interface PacedLoadResult {
   p90: number;
   p99: number;
   max: number;
-  /** The latest the generator sent a request after its due time, ms: small means it kept up. */
+  /** How late the generator sent requests after their due times, ms: small means it kept up. */
+  lagP99: number;
   maxLag: number;
 }
 
@@ -58,11 +59,11 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const bodies = requests.map((r) => (r.body === undefined ? undefined : Buffer.from(r.body)));
   const latencies = new Float64Array(total);
+  const lags = new Float64Array(total);
   let sent = 0;
   let completed = 0;
   let non2xx = 0;
   let errors = 0;
-  let maxLag = 0;
   let lastEnd = 0;
   let settled = 0;
   let onSettled: () => void = () => {};
@@ -110,7 +111,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
       const t = now(t0);
       while (sent < total && sent * intervalMs <= t) {
         const due = sent * intervalMs;
-        maxLag = Math.max(maxLag, now(t0) - due);
+        lags[sent] = now(t0) - due;
         send(sent, due);
       }
       if (sent === total) return resolveSending();
@@ -131,6 +132,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   agent.destroy();
 
   const sorted = latencies.subarray(0, completed).sort();
+  const sortedLags = lags.subarray(0, sent).sort();
   return {
     sent,
     completed,
@@ -141,6 +143,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
     p90: percentile(sorted, 90),
     p99: percentile(sorted, 99),
     max: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
-    maxLag,
+    lagP99: percentile(sortedLags, 99),
+    maxLag: sent ? sortedLags[sent - 1] : Number.NaN,
   };
 }
