@@ -15,6 +15,14 @@
 //   BENCH_ONLY='settings|me \\}'   # only the gateway cases whose names match (more rounds, less time)
 //   BENCH_MIXED_RATE=1000   # the fixed overall rate of the mixed-reads latency table at the end
 //
+// That table (the target: p99 under 10 ms at 1,000 requests/s of mixed reads) sends the cached
+// read kinds in turn, evenly paced and open loop (paced-load.ts: request i due at start + i/rate,
+// latency from its due time, so a stall is counted), for max(BENCH_SECONDS, 5) s after a 3 s
+// drain and a 2 s warm-up; it uses all the read kinds even under BENCH_ONLY. Its first row is the
+// same paced load on the ceiling: the generator's own lag and the machine's noise. One autocannon
+// overallRate row per store stays beside it for comparison: autocannon sends each second's quota
+// in a burst and records with a 1 ms expected interval (synthetic samples), which inflates its p99.
+//
 // Figures go in issue notes, not in tests (they depend on the machine).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +30,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { type PacedLoadResult, pacedLoad } from './paced-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -397,37 +406,54 @@ async function main() {
           return `| ${on.name.replace(/^embedded /, '')} | ${(rate(on) / rate(off)).toFixed(3)} | ${(cpu(on) / cpu(off)).toFixed(3)} |`;
         }),
       );
-    // p99 at a fixed 1,000 requests/s of mixed cached reads (the issue's latency target), per store.
+    // Latency at a fixed 1,000 requests/s of mixed cached reads (the issue's latency target), per
+    // store: evenly paced, open loop (paced-load.ts). One autocannon overallRate run beside it, for
+    // comparison with earlier notes: it sends each second's quota in a burst and pads its histogram.
     const readCases = (server: Server) =>
       cases.filter((c) => c.server === server && MIXED_READS.some((r) => c.name.includes(r)));
     const fixed = servers.filter((s) => readCases(s).length);
     if (fixed.length) {
+      const measured = Math.max(SECONDS, 5);
+      const ms = (x: number) => x.toFixed(2);
       lines.push(
         '',
-        `| mixed reads at ${MIXED_RATE}/s (${MIXED_READS.length} kinds in turn) | requests/s | p50 ms | p99 ms | max ms | non-2xx |`,
-        '|---|---:|---:|---:|---:|---:|',
+        `Mixed reads (${MIXED_READS.length} kinds in turn) at ${MIXED_RATE}/s for ${measured} s, evenly paced: open loop, request i due at start + i/rate, latency from its due time (up to ${CONNECTIONS} keep-alive connections; a 2 s paced warm-up before). Generator lag: how late requests went out after their due times (counted in their latency).`,
+        '',
+        '| store, load | requests/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | generator lag p99 / max ms |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|',
       );
+      const row = (label: string, p: PacedLoadResult) =>
+        `| ${label}, paced | ${Math.round(p.completed / p.elapsedSeconds)} | ${ms(p.p50)} | ${ms(p.p90)} | ${ms(p.p99)} | ${ms(p.max)} | ${p.non2xx}${p.errors ? ` (+${p.errors} errors)` : ''} | ${ms(p.lagP99)} / ${ms(p.maxLag)} |`;
+      // The same paced load on the ceiling first: what the generator and the machine add on their own.
+      const floor = (seconds: number) =>
+        pacedLoad({
+          port: ceiling.port,
+          rate: MIXED_RATE,
+          seconds,
+          connections: CONNECTIONS,
+          requests: [{ method: 'GET', path: '/tenant/settings' }],
+        });
+      await new Promise((r) => setTimeout(r, 3000));
+      await floor(2);
+      lines.push(row('ceiling: node:http, same bytes', await floor(measured)));
       for (const server of fixed) {
-        const mixed = (duration: number) =>
-          autocannon({
-            url: `http://127.0.0.1:${server.port}`,
-            connections: CONNECTIONS,
-            overallRate: MIXED_RATE,
-            duration,
-            requests: readCases(server).map((c) => ({
-              method: c.request.method as autocannon.Request['method'],
-              path: c.request.path,
-              headers: c.request.headers,
-              body: c.request.body,
-            })),
-          });
+        const requests = readCases(server).map((c) => c.request);
+        const paced = (seconds: number) =>
+          pacedLoad({ port: server.port, rate: MIXED_RATE, seconds, connections: CONNECTIONS, requests });
         // The cases before (the 200-tenant list: requests of a second and more) leave work in
         // flight when their run stops: let it drain, then a short run at the rate, not counted.
         await new Promise((r) => setTimeout(r, 3000));
-        await mixed(2);
-        const r = await mixed(Math.max(SECONDS, 5));
+        await paced(2);
+        lines.push(row(server.name, await paced(measured)));
+        const a = await autocannon({
+          url: `http://127.0.0.1:${server.port}`,
+          connections: CONNECTIONS,
+          overallRate: MIXED_RATE,
+          duration: measured,
+          requests: requests.map((r) => ({ ...r, method: r.method as autocannon.Request['method'] })),
+        });
         lines.push(
-          `| ${server.name} | ${Math.round(r.requests.total / r.duration)} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} | ${r.non2xx} |`,
+          `| ${server.name}, autocannon overallRate (bursts of each second's quota; 1 ms expected interval) | ${Math.round(a.requests.total / a.duration)} | ${a.latency.p50} | ${a.latency.p90} | ${a.latency.p99} | ${a.latency.max} | ${a.non2xx} | — |`,
         );
       }
     }
