@@ -1,6 +1,8 @@
 // `npm run bench:throughput`: requests/s of the gateway as a real process on loopback, beside the
 // ceiling (bare node:http returning the same bytes from memory) and the framework (a plain
-// graphql-yoga server answering { me { role } } from memory), with autocannon. Every case runs
+// graphql-yoga server answering { me { role } } from memory), with autocannon. A floor row (the
+// ceiling plus the key digest, request id, headers and log line any gateway answer costs) shows
+// how much of the ceiling any gateway could reach here. Every case runs
 // for BENCH_SECONDS (default 3), BENCH_ROUNDS times (default 2), interleaved round by round, so
 // a slow moment of the shared machine hurts every case alike. Rate limits are on (scaled up) and
 // request logs on (to BENCH_LOG, default /dev/null), as in production.
@@ -328,6 +330,30 @@ async function main() {
     `.replace(JSON.stringify(CEILING_BODY_PLACEHOLDER), JSON.stringify(bytes));
     const ceiling = await startScript('ceiling', ceilingCode, '/');
     servers.push(ceiling);
+    // The floor: the ceiling plus only what every answer of the gateway must cost whatever its
+    // code: the key's SHA-256, a request id, the gateway's headers, one request log line (pino,
+    // asynchronous, as src/main.ts). What separates it from the gateway is auth, cache, limits,
+    // routing and metrics; what separates it from the ceiling, no gateway can avoid.
+    const floorCode = `
+      import { createServer } from 'node:http';
+      import { hash, randomUUID } from 'node:crypto';
+      import pino from 'pino';
+      const logger = pino({ base: undefined }, pino.destination({ dest: 1, sync: false }));
+      const body = ${JSON.stringify(CEILING_BODY_PLACEHOLDER)};
+      createServer((req, res) => {
+        const startedAt = process.hrtime.bigint();
+        const id = randomUUID();
+        const digest = hash('sha256', req.headers.authorization ?? '', 'hex');
+        res.writeHead(200, { etag: '"0"', 'content-type': 'application/json; charset=utf-8', 'x-request-id': id,
+          'x-content-type-options': 'nosniff', 'content-length': String(Buffer.byteLength(body)) });
+        res.end(body);
+        logger.info({ requestId: id, method: req.method, path: req.url, operation: 'TenantSettings',
+          principal: { tenantId: digest.slice(0, 36), keyId: digest.slice(28, 64), role: 'VIEWER' }, status: 200,
+          durationMs: Number((process.hrtime.bigint() - startedAt) / 1000n) / 1000 });
+      }).listen(Number(process.env.PORT), '127.0.0.1');
+    `.replace(JSON.stringify(CEILING_BODY_PLACEHOLDER), JSON.stringify(bytes));
+    const floor = await startScript('floor', floorCode, '/');
+    servers.push(floor);
     const frameworkCode = `
       import { createServer } from 'node:http';
       import { createSchema, createYoga } from 'graphql-yoga';
@@ -343,12 +369,17 @@ async function main() {
     const all: Case[] = [
       { name: 'ceiling: node:http, same bytes', server: ceiling, request: { method: 'GET', path: '/tenant/settings' } },
       {
+        name: 'floor: ceiling + key digest, request id, headers, log line',
+        server: floor,
+        request: { method: 'GET', path: '/tenant/settings', headers: settings.request.headers },
+      },
+      {
         name: 'framework: graphql-yoga { me { role } }',
         server: framework,
         request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: me },
       },
-      // BENCH_ONLY: a regular expression; only the gateway cases whose names match (the ceiling and
-      // the framework always run: the ratios need them).
+      // BENCH_ONLY: a regular expression; only the gateway cases whose names match (the ceiling, the
+      // floor and the framework always run: the ratios need them).
       ...cases.filter((c) => !ONLY || ONLY.test(c.name)),
     ];
 
@@ -375,7 +406,7 @@ async function main() {
 
     const rate = (c: Case) => samples.get(c)!.requests / samples.get(c)!.seconds;
     const ceilingRate = rate(all[0]);
-    const frameworkRate = rate(all[1]);
+    const frameworkRate = rate(all[2]);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     const lines = [
       `autocannon -c ${CONNECTIONS}, ${SECONDS} s × ${ROUNDS} rounds interleaved; node ${process.version}, ${cpus().length} cores, load ${loadavg()
