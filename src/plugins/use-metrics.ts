@@ -6,7 +6,8 @@ import type { Db } from '../db/connect.js';
 import { apiKeyFromRequest } from '../http/api-key-from-request.js';
 import { pathOf } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
-import { counter, histogram, metricsRegistry } from '../metrics/registry.js';
+import { counter, metricsRegistry } from '../metrics/registry.js';
+import { countRequest } from '../metrics/request-metrics.js';
 import { principalOfApiKey } from '../services/api-key-lookup.js';
 
 export interface MetricsOptions {
@@ -20,19 +21,6 @@ export interface MetricsOptions {
 
 /** Paths that are not REST routes but are their own label (anything else unmatched is `unmatched`). */
 const FIXED_PATHS = new Set(['/graphql', '/health', '/ready', '/metrics', '/openapi.json']);
-
-const requests = counter({
-  name: 'gateway_http_requests_total',
-  help: 'HTTP requests by route (REST route pattern, or a fixed path such as /graphql), GraphQL operation and status',
-  labelNames: ['method', 'route', 'operation', 'status'],
-});
-
-const duration = histogram({
-  name: 'gateway_http_request_duration_seconds',
-  help: 'Time from the request arriving to its response, by route and GraphQL operation',
-  labelNames: ['method', 'route', 'operation'],
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-});
 
 const rateLimitRefusals = counter({
   name: 'gateway_rate_limit_refusals_total',
@@ -149,13 +137,13 @@ export function useMetrics({ db, platformAdminKey, metricsToken, now }: MetricsO
     onResponse({ request, response }) {
       const info = requestInfo(request);
       const pathname = info.route ? '' : pathOf(request.url);
-      const labels = {
-        method: request.method,
-        route: info.route ?? (FIXED_PATHS.has(pathname) ? pathname : 'unmatched'),
-        operation: info.operationLabel ?? '',
-      };
-      requests.inc({ ...labels, status: String(response.status) });
-      duration.observe(labels, Number(process.hrtime.bigint() - info.startedAt) / 1e9);
+      countRequest(
+        request.method,
+        info.route ?? (FIXED_PATHS.has(pathname) ? pathname : 'unmatched'),
+        info.operationLabel ?? '',
+        response.status,
+        Number(process.hrtime.bigint() - info.startedAt) / 1e9,
+      );
     },
   };
 }
