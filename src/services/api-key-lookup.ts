@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import { digestMatches, secretDigest } from '../auth/secrets.js';
+import { digestMatches, hashSecret } from '../auth/secrets.js';
 import type { Db } from '../db/connect.js';
 import type { ReadCache } from './read-cache.js';
 
@@ -20,10 +20,9 @@ export async function principalOfApiKey(
   now: Date,
 ): Promise<Principal> {
   if (!presentedKey) return { kind: 'anonymous', reason: 'missing' };
-  // One digest per request: compared with the platform key's, and (as hex) the stored key hash.
-  const digest = secretDigest(presentedKey);
-  if (platformAdminKey && digestMatches(digest, platformAdminKey)) return { kind: 'platform' };
-  const hash = digest.toString('hex');
+  // One digest per request: compared with the platform key's, and looked up as the stored key hash.
+  const hash = hashSecret(presentedKey);
+  if (platformAdminKey && digestMatches(hash, platformAdminKey)) return { kind: 'platform' };
   const cached = cache?.key(hash);
   if (cached) {
     if (!cached.lastUsedAt || now.getTime() - cached.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
