@@ -10,6 +10,7 @@ import { type GraphQLParams, maskError, type Plugin, processRegularResult } from
 import type { Logger } from 'pino';
 import type { RestLayer } from '../plugins/use-rest.js';
 import { MAX_BODY_BYTES } from '../rest/http-input.js';
+import type { RouteMatch } from '../rest/route-matcher.js';
 import { type Answer, appendHeader } from './answer.js';
 import type { AnswerCache } from './answer-cache.js';
 import { NodeRequestHead } from './request-head.js';
@@ -65,8 +66,7 @@ const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
 const DOT_SEGMENT = /\/\.|%2e/i;
 
 /** Where the front sends a request it takes: the REST layer, or yoga's pipeline answering in this media type. */
-type Way = { rest: true } | { rest: false; mediaType: string };
-const REST_WAY: Way = { rest: true };
+type Way = { rest: true; match: RouteMatch } | { rest: false; mediaType: string };
 
 /**
  * The Accept values whose answer is yoga's plain JSON result, with the media type yoga's result
@@ -268,7 +268,7 @@ export function createFront(options: FrontOptions): FrontListener {
     return send(request, serverContext, res, { status: 499, headers: {}, body: null });
   }
 
-  async function serveRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveRest(req: IncomingMessage, res: ServerResponse, match: RouteMatch): Promise<void> {
     const request = new NodeRequestHead(req);
     requestInfo(request);
     const serverContext = { req, res };
@@ -278,6 +278,7 @@ export function createFront(options: FrontOptions): FrontListener {
       readBody: () => readBody(req).then((value) => ({ ok: true as const, value })),
       aborted: () => req.socket.destroyed,
       serverContext,
+      match,
     });
     await send(request, serverContext, res, answer);
   }
@@ -465,9 +466,9 @@ export function createFront(options: FrontOptions): FrontListener {
       return JSON_ACCEPTS.get(req.headers.accept);
     }
     if (method === 'HEAD' || !plainBody(req, MAX_BODY_BYTES)) return undefined;
-    const route = rest.routeFor(method, pathname);
+    const match = rest.routeFor(method, pathname);
     // Streamed answers (SSE, paged exports) stay with yoga, which writes a body as it goes.
-    return route && !route.events && !route.pages ? REST_WAY : undefined;
+    return match && !match.route.events && !match.route.pages ? { rest: true, match } : undefined;
   }
 
   const counts = { rest: 0, graphql: 0, yoga: 0 };
@@ -479,7 +480,7 @@ export function createFront(options: FrontOptions): FrontListener {
     }
     if (way.rest) counts.rest++;
     else counts.graphql++;
-    const served = way.rest ? serveRest(req, res) : serveGraphQL(req, res, way.mediaType);
+    const served = way.rest ? serveRest(req, res, way.match) : serveGraphQL(req, res, way.mediaType);
     served.catch((error: Error) => {
       logger.error(
         { err: { message: error?.message, stack: error?.stack } },

@@ -41,7 +41,7 @@ import {
   type RouteRequest,
   type RouteResponse,
 } from '../rest/route.js';
-import { RouteMatcher } from '../rest/route-matcher.js';
+import { type RouteMatch, RouteMatcher } from '../rest/route-matcher.js';
 
 import type { ServiceContext } from '../services/service-context.js';
 import { maskUnexpected } from './use-error-mapping.js';
@@ -184,12 +184,14 @@ export interface RestCall {
   serverContext: object;
   /** Aborted when the client goes away: a streamed answer stops there (only yoga streams). */
   signal?: AbortSignal;
+  /** The route table's match of this request, when the caller made it already (the node:http front). */
+  match?: RouteMatch;
 }
 
 /** The REST layer: its `plugin` serves it through yoga, the node:http front calls `answer` directly. */
 export interface RestLayer {
-  /** The route table's route for a method and path, if one matches exactly (not HEAD). */
-  routeFor(method: string, pathname: string): Route | undefined;
+  /** The route table's route for a method and path, with its parameters, if one matches exactly (not HEAD). */
+  routeFor(method: string, pathname: string): RouteMatch | undefined;
   /** The answer for any path except the GraphQL endpoint (`/openapi.json`, routes, 404, 405). */
   answer(call: RestCall): Promise<Answer>;
   /** The plugin that serves the layer inside yoga; keep it last. */
@@ -613,7 +615,7 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
     };
     // HEAD is GET without a body (RFC 9110), answered with GET's status and headers.
     const head = request.method === 'HEAD';
-    const match = matcher.match(head ? 'GET' : request.method, url.pathname);
+    const match = call.match ?? matcher.match(head ? 'GET' : request.method, url.pathname);
     if (match.kind === 'none')
       return errorResponse({ code: 'NOT_FOUND', message: `No such path: ${request.method} ${shownPath}` }, ctx);
     if (match.kind === 'method-not-allowed')
@@ -687,7 +689,7 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
   return {
     routeFor(method, pathname) {
       const match = matcher.match(method, pathname);
-      return match.kind === 'route' ? match.route : undefined;
+      return match.kind === 'route' ? match : undefined;
     },
     answer,
     plugin,

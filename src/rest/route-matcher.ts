@@ -16,6 +16,9 @@ export type MatchResult =
   /** A known pattern matched but a parameter cannot be valid (undecodable): 404. */
   | { kind: 'none' };
 
+/** A request the table has a route for, with the route's parameters. */
+export type RouteMatch = Extract<MatchResult, { kind: 'route' }>;
+
 function compile(path: string): Omit<CompiledPattern, 'routes'> {
   const segments = path
     .split('/')
