@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { RequestInfo } from './request-info.js';
 
 /** What the gateway's own code reads of a request: method, URL and headers (by name). */
 export interface RequestHead {
@@ -22,6 +23,8 @@ export interface HeaderReader {
 export class NodeRequestHead implements RequestHead, HeaderReader {
   readonly method: string;
   readonly url: string;
+  /** The request's log and metrics info (src/http/request-info.ts), kept here rather than in a WeakMap. */
+  info: RequestInfo | undefined = undefined;
   private readonly raw: IncomingHttpHeaders;
 
   constructor(req: IncomingMessage) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
-import type { RequestHead } from '../http/request-head.js';
+import { NodeRequestHead, type RequestHead } from '../http/request-head.js';
 
 /** What the request log needs to know about a request, filled in as the request goes. */
 export interface RequestInfo {
@@ -19,22 +19,25 @@ export interface RequestInfo {
   operationLabel?: string;
 }
 
+/** The info of yoga's own `Request`s; the front's request heads hold theirs (a WeakMap entry costs more, GC included). */
 const infos = new WeakMap<RequestHead, RequestInfo>();
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+function newInfo(request: RequestHead): RequestInfo {
+  const offered = request.headers.get('x-request-id');
+  return {
+    id: randomUUID(),
+    clientId: offered && CLIENT_ID.test(offered) ? offered : undefined,
+    startedAt: process.hrtime.bigint(),
+  };
+}
+
 /** The request's info, created on first sight; a sane client `x-request-id` is kept as `clientId`. */
 export function requestInfo(request: RequestHead): RequestInfo {
+  if (request instanceof NodeRequestHead) return (request.info ??= newInfo(request));
   let info = infos.get(request);
-  if (!info) {
-    const offered = request.headers.get('x-request-id');
-    info = {
-      id: randomUUID(),
-      clientId: offered && CLIENT_ID.test(offered) ? offered : undefined,
-      startedAt: process.hrtime.bigint(),
-    };
-    infos.set(request, info);
-  }
+  if (!info) infos.set(request, (info = newInfo(request)));
   return info;
 }
 
