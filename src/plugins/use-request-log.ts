@@ -18,6 +18,23 @@ function principalFields(p: Principal | undefined) {
  * Also puts the id on the response as `x-request-id`.
  */
 export function useRequestLog(logger: Logger): Plugin {
+  // The principal's fields are bound to a child logger, serialized once per principal rather than
+  // on every line: a tenant key's principal is one shared object while the read cache holds it.
+  const tenantLoggers = new WeakMap<Principal, Logger>();
+  const otherLoggers = new Map<string, Logger>();
+  const loggerOf = (principal: Principal | undefined): Logger => {
+    if (principal?.kind === 'tenant') {
+      let child = tenantLoggers.get(principal);
+      if (!child) tenantLoggers.set(principal, (child = logger.child(principalFields(principal))));
+      return child;
+    }
+    // The platform admin, a system task, an anonymous reason, none: a closed set of fields.
+    const fields = principalFields(principal);
+    const key = JSON.stringify(fields);
+    let child = otherLoggers.get(key);
+    if (!child) otherLoggers.set(key, (child = logger.child(fields)));
+    return child;
+  };
   return {
     onRequest({ request }) {
       requestInfo(request);
@@ -29,13 +46,12 @@ export function useRequestLog(logger: Logger): Plugin {
     onResponse({ request, response }) {
       const info = requestInfo(request);
       response.headers.set('x-request-id', info.id);
-      logger.info({
+      loggerOf(info.principal).info({
         requestId: info.id,
-        ...(info.clientId ? { clientRequestId: info.clientId } : {}),
+        clientRequestId: info.clientId,
         method: request.method,
         path: info.logPath ?? pathOf(request.url),
         operation: info.operationName ?? null,
-        ...principalFields(info.principal),
         status: response.status,
         durationMs: Number((process.hrtime.bigint() - info.startedAt) / 1000n) / 1000,
       });
