@@ -12,20 +12,27 @@ function principalFields(p: Principal | undefined) {
   return { principal: { anonymous: p.reason } };
 }
 
+/** Child loggers kept at most, one per API key seen. */
+const MAX_KEY_LOGGERS = 10_000;
+
 /**
  * One JSON line per request: id, method, path (never the query string, which may carry
  * `api_key`; a share token in the path is redacted by the REST layer, see `logPath`), GraphQL operation, principal (ids and role, never the key), status, duration.
  * Also puts the id on the response as `x-request-id`.
  */
 export function useRequestLog(logger: Logger): Plugin {
-  // The principal's fields are bound to a child logger, serialized once per principal rather than
-  // on every line: a tenant key's principal is one shared object while the read cache holds it.
-  const tenantLoggers = new WeakMap<Principal, Logger>();
+  // The principal's fields are bound to a child logger, serialized once per key rather than on
+  // every line. A key's tenant and role never change (keys are created and revoked, not edited).
+  const tenantLoggers = new Map<string, Logger>();
   const otherLoggers = new Map<string, Logger>();
   const loggerOf = (principal: Principal | undefined): Logger => {
     if (principal?.kind === 'tenant') {
-      let child = tenantLoggers.get(principal);
-      if (!child) tenantLoggers.set(principal, (child = logger.child(principalFields(principal))));
+      let child = tenantLoggers.get(principal.keyId);
+      if (!child) {
+        // Bounded: a process seeing more keys than this starts over (a child is made again on use).
+        if (tenantLoggers.size >= MAX_KEY_LOGGERS) tenantLoggers.clear();
+        tenantLoggers.set(principal.keyId, (child = logger.child(principalFields(principal))));
+      }
       return child;
     }
     // The platform admin, a system task, an anonymous reason, none: a closed set of fields.
