@@ -51,8 +51,8 @@ function seriesOf(method: string, route: string, operation: string): Series {
  * `gateway_http_request_duration_seconds{method,route,operation}`. Counted here, in plain maps,
  * and read by the registry at scrape time, rather than through prom-client's Counter and
  * Histogram: those build, intern and look up a label-hash string and enumerate and validate the
- * labels on every call, ~9 µs of a cached read's ~130 µs in the server (perf), and removing them
- * raised a cached REST read's requests/s by about a quarter in an interleaved A/B run.
+ * labels on every call: ~9 µs of a cached read's ~120 µs in the server (perf); counting here
+ * raised a cached REST read's requests/s by 19 % in an interleaved A/B run.
  */
 export function countRequest(method: string, route: string, operation: string, status: number, seconds: number): void {
   const series = seriesOf(method, route, operation);
