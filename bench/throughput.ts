@@ -369,18 +369,24 @@ async function main() {
     const framework = await startScript('framework', frameworkCode, '/graphql?query=%7B__typename%7D');
     servers.push(framework);
     const me = JSON.stringify({ query: '{ me { role } }' });
+    const ceilingCase: Case = {
+      name: 'ceiling: node:http, same bytes',
+      server: ceiling,
+      request: { method: 'GET', path: '/tenant/settings' },
+    };
+    const frameworkCase: Case = {
+      name: 'framework: graphql-yoga { me { role } }',
+      server: framework,
+      request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: me },
+    };
     const all: Case[] = [
-      { name: 'ceiling: node:http, same bytes', server: ceiling, request: { method: 'GET', path: '/tenant/settings' } },
+      ceilingCase,
       {
         name: 'floor: ceiling + key digest, request id, headers, log line',
         server: floor,
         request: { method: 'GET', path: '/tenant/settings', headers: settings.request.headers },
       },
-      {
-        name: 'framework: graphql-yoga { me { role } }',
-        server: framework,
-        request: { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: me },
-      },
+      frameworkCase,
       // BENCH_ONLY: a regular expression; only the gateway cases whose names match (the ceiling, the
       // floor and the framework always run: the ratios need them).
       ...cases.filter((c) => !ONLY || ONLY.test(c.name)),
@@ -411,8 +417,8 @@ async function main() {
     }
 
     const rate = (c: Case) => samples.get(c)!.requests / samples.get(c)!.seconds;
-    const ceilingRate = rate(all[0]);
-    const frameworkRate = rate(all[2]);
+    const ceilingRate = rate(ceilingCase);
+    const frameworkRate = rate(frameworkCase);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     const lines = [
       `autocannon -c ${CONNECTIONS}, ${SECONDS} s × ${ROUNDS} rounds interleaved, each after ${WARM_UP_SECONDS} s not counted; node ${process.version}, ${cpus().length} cores, load ${loadavg()
@@ -462,7 +468,7 @@ async function main() {
       const row = (label: string, p: PacedLoadResult) =>
         `| ${label}, paced | ${Math.round(p.completed / p.elapsedSeconds)} | ${ms(p.p50)} | ${ms(p.p90)} | ${ms(p.p99)} | ${ms(p.max)} | ${p.non2xx}${p.errors ? ` (+${p.errors} errors)` : ''} | ${ms(p.lagP99)} / ${ms(p.maxLag)} |`;
       // The same paced load on the ceiling first: what the generator and the machine add on their own.
-      const floor = (seconds: number) =>
+      const pacedCeiling = (seconds: number) =>
         pacedLoad({
           port: ceiling.port,
           rate: MIXED_RATE,
@@ -471,8 +477,8 @@ async function main() {
           requests: [{ method: 'GET', path: '/tenant/settings' }],
         });
       await new Promise((r) => setTimeout(r, 3000));
-      await floor(2);
-      lines.push(row('ceiling: node:http, same bytes', await floor(measured)));
+      await pacedCeiling(2);
+      lines.push(row(ceilingCase.name, await pacedCeiling(measured)));
       for (const server of fixed) {
         const requests = readCases(server).map((c) => c.request);
         const paced = (seconds: number) =>
