@@ -143,7 +143,7 @@ export function createApp({
     useErrorMapping(),
     // Before the rate limits: it counts their refusals.
     useMetrics({ db, platformAdminKey: config.platformAdminKey, metricsToken: config.metricsToken, now }),
-    useHiddenSuggestions((request) => callerOf(apiKeyFromRequest(request))),
+    useHiddenSuggestions(async (request) => callerOf(apiKeyFromRequest(request))),
     ...(config.operationLimitsOff ? [] : [useOperationLimits(config.operationLimits), useStorableInput()]),
     ...(rateLimits ? [rateLimits] : []),
     // The legacy REST paths, each run as one GraphQL operation in process through all of the

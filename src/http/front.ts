@@ -200,6 +200,18 @@ class AnswerResponse {
   }
 }
 
+/** Writes an answer to the node response, unless the client has gone. */
+function write(res: ServerResponse, answer: Answer): void {
+  if (res.destroyed || res.writableEnded) return;
+  const { headers, body } = answer;
+  if (body instanceof ReadableStream)
+    throw new Error('the node:http front does not stream (fastWay leaves streams to yoga)');
+  if (body !== null) headers['content-length'] = String(Buffer.byteLength(body));
+  else if (answer.status !== 304 && answer.status !== 204) headers['content-length'] = '0';
+  res.writeHead(answer.status, headers);
+  res.end(body);
+}
+
 /** The front as a node listener, with how many requests went each way (tests check the fast path is taken). */
 export type FrontListener = RequestListener & {
   readonly counts: Readonly<Record<'rest' | 'graphql' | 'yoga', number>>;
@@ -232,47 +244,47 @@ export function createFront(options: FrontOptions): FrontListener {
   const onResultProcess = plugins.flatMap((p) => (p.onResultProcess ? [p.onResultProcess] : []));
   let yogaServer: YogaServerParts | undefined;
 
-  /** Runs the `onResponse` hooks on the answer, then writes it (unless the client has gone). */
-  async function send(
+  /**
+   * Runs the `onResponse` hooks on the answer, then writes it (unless the client has gone).
+   * Synchronous while the hooks are (ours are): a kept answer is written without an await.
+   */
+  function send(
     request: NodeRequestHead,
     serverContext: object,
     res: ServerResponse,
     answer: Answer,
-  ): Promise<void> {
+  ): void | Promise<void> {
     const response = new AnswerResponse(answer) as unknown as Response;
-    for (const hook of onResponse) {
-      const done = hook({
-        request: request as unknown as Request,
-        response,
-        serverContext: serverContext as never,
-        setResponse: () => {
-          throw new Error('the node:http front does not let onResponse hooks replace the response');
-        },
-        fetchAPI: undefined as never,
-      });
-      if (done) await done;
-    }
-    if (res.destroyed || res.writableEnded) return;
-    const { headers, body } = answer;
-    if (body instanceof ReadableStream)
-      throw new Error('the node:http front does not stream (fastWay leaves streams to yoga)');
-    if (body !== null) headers['content-length'] = String(Buffer.byteLength(body));
-    else if (answer.status !== 304 && answer.status !== 204) headers['content-length'] = '0';
-    res.writeHead(answer.status, headers);
-    res.end(body);
+    const hookArgs = {
+      request: request as unknown as Request,
+      response,
+      serverContext: serverContext as never,
+      setResponse: () => {
+        throw new Error('the node:http front does not let onResponse hooks replace the response');
+      },
+      fetchAPI: undefined as never,
+    };
+    const runHooks = (from: number): void | Promise<void> => {
+      for (let i = from; i < onResponse.length; i++) {
+        const done = onResponse[i](hookArgs);
+        if (done) return done.then(() => runHooks(i + 1));
+      }
+      write(res, answer);
+    };
+    return runHooks(0);
   }
 
   /** The client went away before its answer: logged as such, and the request line says 499. */
-  function clientClosed(request: NodeRequestHead, serverContext: object, res: ServerResponse): Promise<void> {
+  function clientClosed(request: NodeRequestHead, serverContext: object, res: ServerResponse): void | Promise<void> {
     logger.info({ requestId: requestInfo(request).id }, 'client closed');
     return send(request, serverContext, res, { status: 499, headers: {}, body: null });
   }
 
-  async function serveRest(req: IncomingMessage, res: ServerResponse, match: RouteMatch): Promise<void> {
+  function serveRest(req: IncomingMessage, res: ServerResponse, match: RouteMatch): void | Promise<void> {
     const request = new NodeRequestHead(req);
     requestInfo(request);
     const serverContext = { req, res };
-    const answer = await rest.answer({
+    const answer = rest.answer({
       request,
       url: new URL(request.url),
       readBody: () => readBody(req).then((value) => ({ ok: true as const, value })),
@@ -280,7 +292,9 @@ export function createFront(options: FrontOptions): FrontListener {
       serverContext,
       match,
     });
-    await send(request, serverContext, res, answer);
+    return answer instanceof Promise
+      ? answer.then((answered) => send(request, serverContext, res, answered))
+      : send(request, serverContext, res, answer);
   }
 
   async function serveGraphQL(req: IncomingMessage, res: ServerResponse, mediaType: string): Promise<void> {
@@ -472,6 +486,13 @@ export function createFront(options: FrontOptions): FrontListener {
   }
 
   const counts = { rest: 0, graphql: 0, yoga: 0 };
+  const failed = (res: ServerResponse) => (error: Error) => {
+    logger.error({ err: { message: error?.message, stack: error?.stack } }, 'unexpected error in the node:http front');
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+    } else res.destroy();
+  };
   const listener: RequestListener = (req, res) => {
     const way = fastWay(req);
     if (way === undefined) {
@@ -480,17 +501,12 @@ export function createFront(options: FrontOptions): FrontListener {
     }
     if (way.rest) counts.rest++;
     else counts.graphql++;
-    const served = way.rest ? serveRest(req, res, way.match) : serveGraphQL(req, res, way.mediaType);
-    served.catch((error: Error) => {
-      logger.error(
-        { err: { message: error?.message, stack: error?.stack } },
-        'unexpected error in the node:http front',
-      );
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
-      } else res.destroy();
-    });
+    try {
+      const served = way.rest ? serveRest(req, res, way.match) : serveGraphQL(req, res, way.mediaType);
+      served?.catch(failed(res));
+    } catch (error) {
+      failed(res)(error as Error);
+    }
   };
   return Object.assign(listener, { counts });
 }

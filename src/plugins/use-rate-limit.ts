@@ -51,7 +51,7 @@ export interface RateLimitCharger {
     document: DocumentNode,
     operationName: string | null | undefined,
     caller: Pick<ServiceContext, 'principal' | 'clientAddress'>,
-  ): Promise<boolean>;
+  ): boolean | Promise<boolean>;
 }
 
 /** Whom `policy` counts this request for; null when it does not apply to this caller. */
@@ -215,20 +215,33 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     return charges;
   };
 
-  /** Counts the operation's charges for this caller, in order; the first refusal stops the counting. */
-  async function charge(
+  /**
+   * Counts the operation's charges for this caller, in order; the first refusal stops the
+   * counting. Synchronous as long as the store answers synchronously (the in-process store).
+   */
+  function charge(
     schema: GraphQLSchema,
     document: DocumentNode,
     operationName: string | null | undefined,
     variables: Record<string, unknown> | null | undefined,
     caller: Pick<ServiceContext, 'principal' | 'clientAddress'>,
-  ): Promise<DomainError | undefined> {
+  ): DomainError | undefined | Promise<DomainError | undefined> {
     let charges = chargesFor(schema, document, operationName);
     if (isDryRun(document, operationName, variables)) charges = asDryRun(charges);
-    for (const { policy, cost } of charges) {
+    return chargeFrom(charges, 0, caller);
+  }
+  function chargeFrom(
+    charges: readonly Charge[],
+    from: number,
+    caller: Pick<ServiceContext, 'principal' | 'clientAddress'>,
+  ): DomainError | undefined | Promise<DomainError | undefined> {
+    for (let i = from; i < charges.length; i++) {
+      const { policy, cost } = charges[i];
       const subject = subjectOf(policy, caller);
       if (!subject) continue;
-      const refusal = await consume(store, policy, subject, maxOf(policy), cost);
+      const refusal = consume(store, policy, subject, maxOf(policy), cost);
+      if (refusal instanceof Promise)
+        return refusal.then((refused) => (refused ? rateLimited(refused) : chargeFrom(charges, i + 1, caller)));
       if (refusal) return rateLimited(refusal);
     }
     return undefined;
@@ -272,11 +285,14 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     onDispose: () => store.close(),
   };
   return Object.assign(plugin, {
-    async chargeAhead(request, schema, document, operationName, caller) {
-      const refusal = await charge(schema, document, operationName, {}, caller);
-      if (!refusal) return true;
-      refusedAhead.set(request, refusal);
-      return false;
+    chargeAhead(request, schema, document, operationName, caller) {
+      const decided = (refusal: DomainError | undefined) => {
+        if (!refusal) return true;
+        refusedAhead.set(request, refusal);
+        return false;
+      };
+      const refusal = charge(schema, document, operationName, {}, caller);
+      return refusal instanceof Promise ? refusal.then(decided) : decided(refusal);
     },
   } satisfies RateLimitCharger);
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { isUuid } from '../catalog/formats.js';
 import { DomainError } from '../errors/domain-error.js';
 import { type Answer, appendHeader, JSON_TYPE, setHeaders } from '../http/answer.js';
-import type { AnswerCache, AnswerMiss } from '../http/answer-cache.js';
+import type { AnswerCache, AnswerLookup, AnswerMiss } from '../http/answer-cache.js';
 import { eventStreamBody } from '../http/event-stream.js';
 import type { RequestHead } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
@@ -192,8 +192,11 @@ export interface RestCall {
 export interface RestLayer {
   /** The route table's route for a method and path, with its parameters, if one matches exactly (not HEAD). */
   routeFor(method: string, pathname: string): RouteMatch | undefined;
-  /** The answer for any path except the GraphQL endpoint (`/openapi.json`, routes, 404, 405). */
-  answer(call: RestCall): Promise<Answer>;
+  /**
+   * The answer for any path except the GraphQL endpoint (`/openapi.json`, routes, 404, 405);
+   * synchronous for a kept answer found without waiting.
+   */
+  answer(call: RestCall): Answer | Promise<Answer>;
   /** The plugin that serves the layer inside yoga; keep it last. */
   plugin: Plugin;
 }
@@ -430,19 +433,27 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
     return { status: 200, headers, body };
   }
 
-  async function runRoute(call: RestCall, route: Route, params: Record<string, string>): Promise<Answer> {
+  /** A route's answer; synchronous when its kept answer is found without waiting (answer-cache.ts). */
+  function runRoute(call: RestCall, route: Route, params: Record<string, string>): Answer | Promise<Answer> {
     const { request, url } = call;
     requestInfo(request).route = `${route.method} ${route.path}`;
     // A GET's kept answer is looked up before any of the route's input is read: it was kept only
     // for this same path and query, whose input was read without fault then.
     const key = answers && request.method === 'GET' ? getAnswerKey(route, url) : undefined;
-    const early = key ? await answers!.lookup(request, call.serverContext, key) : undefined;
-    if (early?.kind === 'hit') return conditional(request, early.answer);
-    try {
-      return await routeAnswer(call, route, params, early);
-    } finally {
-      early?.done();
-    }
+    const early = key ? answers!.lookup(request, call.serverContext, key) : undefined;
+    return early instanceof Promise
+      ? early.then((found) => afterLookup(call, route, params, found))
+      : afterLookup(call, route, params, early);
+  }
+
+  function afterLookup(
+    call: RestCall,
+    route: Route,
+    params: Record<string, string>,
+    early: AnswerLookup | undefined,
+  ): Answer | Promise<Answer> {
+    if (early?.kind === 'hit') return conditional(call.request, early.answer);
+    return routeAnswer(call, route, params, early).finally(() => early?.done());
   }
 
   /** A route's answer: its input read, its operation run (or its kept answer), its body made. */
@@ -591,7 +602,7 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
     ].join('\0');
   }
 
-  async function answer(call: RestCall): Promise<Answer> {
+  function answer(call: RestCall): Answer | Promise<Answer> {
     const { request, url } = call;
     const info = requestInfo(request);
     // The path as logs and error messages may show it: a share token in it is never echoed.
@@ -624,13 +635,13 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
         ctx,
         { allow: match.allow.join(', ') },
       );
-    try {
-      const answer = await runRoute(call, match.route, match.params);
+    const answered = (answer: Answer): Answer => {
       if (!head) return answer;
       // A streamed answer's work (and its stream slot) ends with its body, which HEAD never reads.
       if (answer.body instanceof ReadableStream) void answer.body.cancel();
       return { ...answer, body: null };
-    } catch (error) {
+    };
+    const failed = (error: unknown): Answer => {
       if (call.aborted()) {
         logger.info({ requestId: ctx.requestId }, 'client closed');
         return { status: 499, headers: {}, body: null };
@@ -645,6 +656,12 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
         { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
         { ...ctx, family: match.route.family },
       );
+    };
+    try {
+      const answer = runRoute(call, match.route, match.params);
+      return answer instanceof Promise ? answer.then(answered, failed) : answered(answer);
+    } catch (error) {
+      return failed(error);
     }
   }
 

@@ -1,6 +1,7 @@
 import type * as GraphQLRateLimit from 'graphql-rate-limit';
 
 let loading: Promise<typeof GraphQLRateLimit> | undefined;
+let loaded: typeof GraphQLRateLimit | undefined;
 
 /**
  * graphql-rate-limit (its identity builder and its error class), loaded on first use rather
@@ -8,6 +9,11 @@ let loading: Promise<typeof GraphQLRateLimit> | undefined;
  * measured here, for two small functions. The gateway preloads it once it is ready (src/main.ts).
  */
 export function graphqlRateLimit(): Promise<typeof GraphQLRateLimit> {
-  loading ??= import('graphql-rate-limit');
+  loading ??= import('graphql-rate-limit').then((module) => (loaded = module));
   return loading;
+}
+
+/** The package once loaded (then a charge needs no await for it), else undefined. */
+export function loadedGraphqlRateLimit(): typeof GraphQLRateLimit | undefined {
+  return loaded;
 }

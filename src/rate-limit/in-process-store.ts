@@ -20,7 +20,7 @@ export class InProcessRateLimitStore implements RateLimitStore {
     this.lastSweep = now().getTime();
   }
 
-  async hit(identity: Identity, max: number, windowMs: number, cost = 1): Promise<RateLimitDecision> {
+  hit(identity: Identity, max: number, windowMs: number, cost = 1): RateLimitDecision {
     const now = this.now().getTime();
     const key = `${identity.fieldIdentity}\u0000${identity.contextIdentity}`;
     const decision = slidingWindow(this.windows.get(key)?.state, now, max, windowMs, cost);

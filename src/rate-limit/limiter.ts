@@ -1,7 +1,8 @@
+import type * as GraphQLRateLimit from 'graphql-rate-limit';
 import type { Identity, RateLimitError } from 'graphql-rate-limit';
-import { graphqlRateLimit } from './graphql-rate-limit.js';
+import { graphqlRateLimit, loadedGraphqlRateLimit } from './graphql-rate-limit.js';
 import type { RateLimitPolicy } from './policies.js';
-import type { RateLimitStore } from './rate-limit-store.js';
+import type { RateLimitDecision, RateLimitStore } from './rate-limit-store.js';
 
 /** A call refused by a policy: graphql-rate-limit's error, with what the 429 tells the client. */
 export interface Refusal extends RateLimitError {
@@ -20,38 +21,53 @@ export interface Refusal extends RateLimitError {
  * policy's name (policies count calls of any of their fields together, with no identity arguments).
  */
 export async function identityOf(policy: RateLimitPolicy, subject: string): Promise<Identity> {
-  const { getFieldIdentity } = await graphqlRateLimit();
-  return { contextIdentity: subject, fieldIdentity: getFieldIdentity(policy.name, [], {}) };
+  return identityWith(await graphqlRateLimit(), policy, subject);
+}
+
+/** A policy's `fieldIdentity`: the library's of its name, which is all it depends on (made once per policy). */
+const fieldIdentities = new WeakMap<RateLimitPolicy, string>();
+
+function identityWith(library: typeof GraphQLRateLimit, policy: RateLimitPolicy, subject: string): Identity {
+  let fieldIdentity = fieldIdentities.get(policy);
+  if (fieldIdentity === undefined)
+    fieldIdentities.set(policy, (fieldIdentity = library.getFieldIdentity(policy.name, [], {})));
+  return { contextIdentity: subject, fieldIdentity };
 }
 
 /**
  * One operation's charge against one policy for one caller: counted and allowed (undefined), or
  * refused with graphql-rate-limit's `RateLimitError` (nothing counted). An operation that alone
- * counts more than the policy's maximum is refused without asking the store: it can never run whole.
+ * counts more than the policy's maximum is refused without asking the store.
+ * Synchronous when the store answers synchronously (the in-process one) and the library is
+ * loaded: a cached read is charged on every request, and each await there was a measurable part of it.
  */
-export async function consume(
+export function consume(
   store: RateLimitStore,
   policy: RateLimitPolicy,
   subject: string,
   max: number,
   cost = 1,
-): Promise<Refusal | undefined> {
-  const { RateLimitError } = await graphqlRateLimit();
+): Refusal | undefined | Promise<Refusal | undefined> {
+  const library = loadedGraphqlRateLimit();
+  if (!library) return graphqlRateLimit().then(() => consume(store, policy, subject, max, cost));
   const windowMs = policy.windowSeconds * 1000;
   const refusal = (message: string, retryAfterMs: number): Refusal =>
-    Object.assign(new RateLimitError(message), { policy, max, cost, retryAfterMs });
+    Object.assign(new library.RateLimitError(message), { policy, max, cost, retryAfterMs });
   if (cost > max)
     return refusal(
       `Too many requests: this operation counts ${cost} against ${policy.description}; it can never run whole, split it.`,
       windowMs,
     );
-  const decision = await store.hit(await identityOf(policy, subject), max, windowMs, cost);
-  if (decision.allowed) return undefined;
-  const counted = cost > 1 ? ` (this operation counts ${cost})` : '';
-  return refusal(
-    `Too many requests: ${policy.description}${counted}. Retry in ${retryAfterSecondsOf(decision.retryAfterMs)} s.`,
-    decision.retryAfterMs,
-  );
+  const decided = (decision: RateLimitDecision): Refusal | undefined => {
+    if (decision.allowed) return undefined;
+    const counted = cost > 1 ? ` (this operation counts ${cost})` : '';
+    return refusal(
+      `Too many requests: ${policy.description}${counted}. Retry in ${retryAfterSecondsOf(decision.retryAfterMs)} s.`,
+      decision.retryAfterMs,
+    );
+  };
+  const decision = store.hit(identityWith(library, policy, subject), max, windowMs, cost);
+  return decision instanceof Promise ? decision.then(decided) : decided(decision);
 }
 
 /** `Retry-After` of a wait: whole seconds, at least 1. */

@@ -29,7 +29,8 @@ export interface RateLimitDecision {
  * log knows when each one was made. Refusals are the library's `RateLimitError` (limiter.ts).
  */
 export interface RateLimitStore {
-  hit(identity: Identity, max: number, windowMs: number, cost?: number): Promise<RateLimitDecision>;
+  /** A store that decides in memory answers at once (no await on the hot path); a shared one, a promise. */
+  hit(identity: Identity, max: number, windowMs: number, cost?: number): RateLimitDecision | Promise<RateLimitDecision>;
   /** Releases connections (the plugin calls it when the app is disposed). */
   close(): Promise<void>;
 }

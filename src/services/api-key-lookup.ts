@@ -12,25 +12,42 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * the database (and `last_used_at` stamped when due). Unknown and revoked keys
  * are never cached: a revocation drops the key's principal when the change feed announces it.
  */
-export async function principalOfApiKey(
+export function principalOfApiKey(
   db: Db,
   cache: ReadCache | undefined,
   presentedKey: string | undefined,
   platformAdminKey: string | undefined,
   now: Date,
-): Promise<Principal> {
+): Principal | Promise<Principal> {
   if (!presentedKey) return { kind: 'anonymous', reason: 'missing' };
   // One digest per request: compared with the platform key's, and looked up as the stored key hash.
   const hash = hashSecret(presentedKey);
   if (platformAdminKey && digestMatches(hash, platformAdminKey)) return { kind: 'platform' };
   const cached = cache?.key(hash);
+  // A cached key is answered at once, without an await: the fast read path resolves it on every request.
   if (cached) {
-    if (!cached.lastUsedAt || now.getTime() - cached.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', cached.principal.keyId).execute();
-      cached.lastUsedAt = now;
-    }
-    return cached.principal;
+    if (cached.lastUsedAt && now.getTime() - cached.lastUsedAt.getTime() <= LAST_USED_RESOLUTION_MS)
+      return cached.principal;
+    return db
+      .updateTable('api_keys')
+      .set({ last_used_at: now })
+      .where('id', '=', cached.principal.keyId)
+      .execute()
+      .then(() => {
+        cached.lastUsedAt = now;
+        return cached.principal;
+      });
   }
+  return principalFromDatabase(db, cache, hash, now);
+}
+
+/** A key's principal read from the database (and cached when the key is valid). */
+async function principalFromDatabase(
+  db: Db,
+  cache: ReadCache | undefined,
+  hash: string,
+  now: Date,
+): Promise<Principal> {
   const ticket = cache?.begin();
   try {
     const row = await db
