@@ -44,6 +44,9 @@ export class NodeRequestHead implements RequestHead, HeaderReader {
   }
 }
 
+/** What the gateway reads of a request's URL: its path and query. */
+export type RequestUrl = Pick<URL, 'pathname' | 'search' | 'searchParams'>;
+
 /** The path of an absolute URL, without parsing all of it (this runs on every request). */
 export function pathOf(url: string): string {
   const start = url.indexOf('/', url.indexOf('//') + 2);

@@ -15,6 +15,14 @@ function principalFields(p: Principal | undefined) {
 /** Principals' serialized fields kept at most, one per API key seen. */
 const MAX_KEY_PRINCIPALS = 10_000;
 
+/** Text a JSON string holds as it is: printable ASCII but `"` and `\\`. */
+const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string as JSON; plain text (the usual method, path and operation) without the serializer. */
+function jsonString(text: string): string {
+  return PLAIN_JSON_TEXT.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
 /** What pino writes of a line at `level` before the fields: its level and time, then the logger's bindings. */
 function linePrefix(logger: Logger, level: number): string {
   const internals = logger as unknown as Record<symbol, unknown>;
@@ -64,9 +72,9 @@ export function useRequestLog(logger: Logger): Plugin {
       response.headers.set('x-request-id', info.id);
       if (!logger.isLevelEnabled('info')) return;
       const durationMs = Number((process.hrtime.bigint() - info.startedAt) / 1000n) / 1000;
-      const clientId = info.clientId === undefined ? '' : `,"clientRequestId":${JSON.stringify(info.clientId)}`;
+      const clientId = info.clientId === undefined ? '' : `,"clientRequestId":${jsonString(info.clientId)}`;
       destination.write(
-        `${linePrefix(logger, infoLevel)},"principal":${principalJson(info.principal)},"requestId":"${info.id}"${clientId},"method":${JSON.stringify(request.method)},"path":${JSON.stringify(info.logPath ?? pathOf(request.url))},"operation":${JSON.stringify(info.operationName ?? null)},"status":${response.status},"durationMs":${durationMs}}\n`,
+        `${linePrefix(logger, infoLevel)},"principal":${principalJson(info.principal)},"requestId":"${info.id}"${clientId},"method":${jsonString(request.method)},"path":${jsonString(info.logPath ?? pathOf(request.url))},"operation":${info.operationName === undefined ? 'null' : jsonString(info.operationName)},"status":${response.status},"durationMs":${durationMs}}\n`,
       );
     },
   };

@@ -6,7 +6,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { type Answer, appendHeader, JSON_TYPE, setHeaders } from '../http/answer.js';
 import type { AnswerCache, AnswerLookup, AnswerMiss } from '../http/answer-cache.js';
 import { eventStreamBody } from '../http/event-stream.js';
-import type { RequestHead } from '../http/request-head.js';
+import type { RequestHead, RequestUrl } from '../http/request-head.js';
 import { requestInfo } from '../http/request-info.js';
 import {
   type ErrorContext,
@@ -175,7 +175,7 @@ function errorResponse(error: RestError, ctx: ErrorContext, headers: Record<stri
 /** One REST request as the REST layer needs it, whoever received it (yoga, or the node:http front). */
 export interface RestCall {
   request: RequestHead;
-  url: URL;
+  url: RequestUrl;
   /** The body's text, read with the cap (a 413 or 415 as a failed read). */
   readBody: () => Promise<Parsed<string>>;
   /** True once the client has gone away (nobody is left to answer). */
@@ -584,7 +584,7 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
    * string carrying a key, which is never held in memory). Which operations qualify, the answer
    * cache decides.
    */
-  function getAnswerKey(route: Route, url: URL): string | undefined {
+  function getAnswerKey(route: Route, url: RequestUrl): string | undefined {
     if (route.auth === 'public' || route.html || route.pages || route.events || url.search.includes('api_key'))
       return undefined;
     return `${route.method} ${route.path}\0${url.pathname}${url.search}`;

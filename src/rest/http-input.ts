@@ -1,5 +1,5 @@
 import { isStorableTime, unstorableText, unstorableValue } from '../catalog/formats.js';
-import type { HeaderReader } from '../http/request-head.js';
+import type { HeaderReader, RequestUrl } from '../http/request-head.js';
 import type { RestError } from './dialects.js';
 import type { BodySpec, JsonSchema, QueryParamSpec } from './route.js';
 
@@ -178,7 +178,7 @@ function unknownKeys(body: Record<string, unknown>, schema: JsonSchema): string[
  * Unix seconds (seed 001 speaks Unix seconds) and becomes ISO for GraphQL's DateTime.
  */
 export function readQuery(
-  url: URL,
+  url: RequestUrl,
   specs: Record<string, QueryParamSpec> | undefined,
 ): Parsed<Record<string, string | number | undefined>> {
   const out: Record<string, string | number | undefined> = {};

@@ -34,6 +34,11 @@ function compile(path: string): Omit<CompiledPattern, 'routes'> {
  */
 export class RouteMatcher {
   private readonly patterns: CompiledPattern[];
+  /**
+   * The patterns without parameters by their exact path: such a pattern is the most specific
+   * one a path of its segments can fit, so a path equal to it matches it without the walk.
+   */
+  private readonly staticPatterns = new Map<string, CompiledPattern>();
 
   constructor(routes: readonly Route[]) {
     const byPath = new Map<string, CompiledPattern>();
@@ -50,9 +55,13 @@ export class RouteMatcher {
     this.patterns = [...byPath.values()].sort((a, b) =>
       a.specificity < b.specificity ? 1 : a.specificity > b.specificity ? -1 : 0,
     );
+    for (const pattern of this.patterns)
+      if (pattern.segments.every((s) => s.literal !== undefined)) this.staticPatterns.set(pattern.path, pattern);
   }
 
   match(method: string, pathname: string): MatchResult {
+    const fixed = this.staticPatterns.get(pathname);
+    if (fixed) return matchMethod(fixed, method, {});
     const parts = pathname.split('/').filter(Boolean);
     for (const pattern of this.patterns) {
       if (pattern.segments.length !== parts.length) continue;
@@ -71,10 +80,15 @@ export class RouteMatcher {
         }
       }
       if (!fits) continue;
-      const route = pattern.routes.find((r) => r.method === method);
-      if (route) return { kind: 'route', route, params };
-      return { kind: 'method-not-allowed', allow: pattern.routes.map((r) => r.method) };
+      return matchMethod(pattern, method, params);
     }
     return { kind: 'none' };
   }
+}
+
+/** The pattern's route for the method, or a 405 naming the methods it has. */
+function matchMethod(pattern: CompiledPattern, method: string, params: Record<string, string>): MatchResult {
+  const route = pattern.routes.find((r) => r.method === method);
+  if (route) return { kind: 'route', route, params };
+  return { kind: 'method-not-allowed', allow: pattern.routes.map((r) => r.method) };
 }

@@ -1,5 +1,5 @@
 import { Kind, type OperationDefinitionNode, print } from 'graphql';
-import type { HeaderReader } from '../http/request-head.js';
+import type { HeaderReader, RequestUrl } from '../http/request-head.js';
 import type { TadaDocumentNode } from './typed-graphql.js';
 
 /**
@@ -74,7 +74,7 @@ export interface RouteRequest {
   /** From `If-Match` on routes that accept it: the version the client last read. */
   expectedVersion?: number;
   headers: HeaderReader;
-  url: URL;
+  url: RequestUrl;
 }
 
 /** One Server-Sent Event: its `id` (a client resumes after it with `Last-Event-ID`) and its JSON `data`. */
