@@ -143,6 +143,12 @@ interface Charge {
   cost: number;
 }
 
+/** An operation's charges, and whether it is a mutation (only a mutation can be a dry run). */
+interface OperationCharges {
+  charges: Charge[];
+  mutation: boolean;
+}
+
 /** True when the operation is a mutation whose every root field says `dryRun: true` (literally or by variable). */
 function isDryRun(
   ast: DocumentNode,
@@ -189,7 +195,7 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
   const limited = new Set(Object.keys(fieldPolicies));
   // Yoga caches parsed documents (and the REST layer parses its own once), so the same document
   // object comes back for a repeated query.
-  const chargesByAst = new WeakMap<DocumentNode, Map<string, Charge[]>>();
+  const chargesByAst = new WeakMap<DocumentNode, Map<string, OperationCharges>>();
   /** Addresses over the invalid-document limit: until when (app clock, ms) they are refused. */
   const refusedUntil = new Map<string, number>();
   /** Request contexts already charged (a context is one request's). */
@@ -198,21 +204,22 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
   const chargesFor = (schema: GraphQLSchema, ast: DocumentNode, operationName?: string | null) => {
     let byOperation = chargesByAst.get(ast);
     if (!byOperation) chargesByAst.set(ast, (byOperation = new Map()));
-    let charges = byOperation.get(operationName ?? '');
-    if (!charges) {
+    let known = byOperation.get(operationName ?? '');
+    if (!known) {
       const byPolicy = new Map<RateLimitPolicy, number>();
       for (const [coordinate, n] of occurrences(schema, ast, limited, operationName)) {
         for (const policy of fieldPolicies[coordinate] ?? []) byPolicy.set(policy, (byPolicy.get(policy) ?? 0) + n);
       }
       // Field policies first: a request they refuse is then not counted against the key.
-      charges = [...byPolicy].map(([policy, cost]) => ({ policy, cost }));
+      const charges = [...byPolicy].map(([policy, cost]) => ({ policy, cost }));
       // Unless every root field has a limit replacing the request's (OFREP evaluations).
       if (!rootsReplaceRequestPolicies(schema, ast, operationName, fieldPolicies)) {
         for (const policy of requestPolicies) if (!byPolicy.has(policy)) charges.push({ policy, cost: 1 });
       }
-      byOperation.set(operationName ?? '', charges);
+      const mutation = getOperationAST(ast, operationName)?.operation === 'mutation';
+      byOperation.set(operationName ?? '', (known = { charges, mutation }));
     }
-    return charges;
+    return known;
   };
 
   /**
@@ -226,9 +233,12 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
     variables: Record<string, unknown> | null | undefined,
     caller: Pick<ServiceContext, 'principal' | 'clientAddress'>,
   ): DomainError | undefined | Promise<DomainError | undefined> {
-    let charges = chargesFor(schema, document, operationName);
-    if (isDryRun(document, operationName, variables)) charges = asDryRun(charges);
-    return chargeFrom(charges, 0, caller);
+    const { charges, mutation } = chargesFor(schema, document, operationName);
+    return chargeFrom(
+      mutation && isDryRun(document, operationName, variables) ? asDryRun(charges) : charges,
+      0,
+      caller,
+    );
   }
   function chargeFrom(
     charges: readonly Charge[],

@@ -211,6 +211,8 @@ export interface RestLayer {
  */
 export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, answers }: UseRestOptions): RestLayer {
   const matcher = new RouteMatcher(routes);
+  /** Each route's metrics label (`GET /tenant/settings`), made once. */
+  const routeLabels = new Map(routes.map((route) => [route, `${route.method} ${route.path}`]));
   const enumCache = new Map<string, string[] | undefined>();
   const secretPrefixes = secretPathPrefixes(routes);
   const compiled = new Map<Route, CompiledRoute>();
@@ -436,7 +438,7 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
   /** A route's answer; synchronous when its kept answer is found without waiting (answer-cache.ts). */
   function runRoute(call: RestCall, route: Route, params: Record<string, string>): Answer | Promise<Answer> {
     const { request, url } = call;
-    requestInfo(request).route = `${route.method} ${route.path}`;
+    requestInfo(request).route = routeLabels.get(route);
     // A GET's kept answer is looked up before any of the route's input is read: it was kept only
     // for this same path and query, whose input was read without fault then.
     const key = answers && request.method === 'GET' ? getAnswerKey(route, url) : undefined;

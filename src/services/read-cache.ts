@@ -131,7 +131,8 @@ export class ReadCache {
 
   /** Every `begin` is ended (in a finally); with no read in flight the drop times are not needed. */
   end(): void {
-    if (--this.inFlight === 0) this.droppedAt.clear();
+    // Clearing an empty map still allocates its table anew: this runs on every cached read.
+    if (--this.inFlight === 0 && this.droppedAt.size > 0) this.droppedAt.clear();
   }
 
   private storable(ticket: Ticket, tenantId: string): boolean {
