@@ -282,6 +282,12 @@ describe('REST answers other than success', () => {
     await same(get('/api/v1/tenants/not-a-uuid/config'));
     expect((await same(get('/api/admin/settings/no-such-category'))).status).toBe(404);
     expect((await same(get('/tenant/settings?x=1'))).status).toBe(200);
+    // The front reads path and query from the target without a URL parser: a bare `?`, and a
+    // `'` (which a parser escapes in the query) in a parameter's value, read the same (the
+    // refusals quote the value as read).
+    expect((await same(get('/tenant/settings?'))).status).toBe(200);
+    expect((await same(get("/api/admin/audit-logs?action=it's.x&limit=2"))).status).toBe(400);
+    expect((await same(get("/api/admin/audit-logs?limit=2'"))).status).toBe(400);
   });
 
   it('the share page as HTML, and a share token never logged', async () => {
