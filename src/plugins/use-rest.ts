@@ -448,6 +448,7 @@ export function createRestLayer({ routes, schema, logger, heartbeatMs = 15_000, 
       : afterLookup(call, route, params, early);
   }
 
+  /** The kept answer found, or the route run the whole way (filling the miss, which then ends). */
   function afterLookup(
     call: RestCall,
     route: Route,
