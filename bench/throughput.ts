@@ -3,11 +3,12 @@
 // graphql-yoga server answering { me { role } } from memory), with autocannon. A floor row (the
 // ceiling plus the key digest, request id, headers and log line any gateway answer costs) shows
 // how much of the ceiling any gateway could reach here. Every case runs
-// for BENCH_SECONDS (default 3), BENCH_ROUNDS times (default 2), interleaved round by round, so
-// a slow moment of the shared machine hurts every case alike. Rate limits are on (scaled up) and
+// for BENCH_SECONDS (default 3), BENCH_ROUNDS times (default 3), interleaved round by round, so
+// a slow moment of the shared machine hurts every case alike; the table shows medians over the
+// rounds, each ratio taken within its round, so one disturbed round moves no figure. Rate limits are on (scaled up) and
 // request logs on (to BENCH_LOG, default /dev/null), as in production.
 //
-//   BENCH_SECONDS=3 BENCH_ROUNDS=2 BENCH_CONNECTIONS=16 npm run bench:throughput
+//   BENCH_SECONDS=3 BENCH_ROUNDS=3 BENCH_CONNECTIONS=16 npm run bench:throughput
 //   BENCH_WARM_UP_SECONDS=1   # an uncounted run before each measured one (0: none)
 //   DATABASE_URL=postgres://… npm run bench:throughput        # adds the gateway on that server
 //   BENCH_GATEWAY_DIR=/path/to/other/checkout npm run bench:throughput   # the gateway of another checkout
@@ -38,7 +39,7 @@ import { type PacedLoadResult, pacedLoad } from './paced-load.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /** Before each measured run of a case, one not counted (0: none). */
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 1);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const LOG = process.env.BENCH_LOG ?? '/dev/null';
 const GATEWAY_DIR = resolve(process.env.BENCH_GATEWAY_DIR ?? '.');
@@ -243,6 +244,8 @@ interface Sample {
   cpu: number;
   requests: number;
   seconds: number;
+  /** Requests/s of each round. */
+  rates: number[];
   p50: number[];
   p99: number[];
   non2xx: number;
@@ -393,7 +396,7 @@ async function main() {
     ];
 
     const samples = new Map<Case, Sample>(
-      all.map((c) => [c, { cpu: 0, requests: 0, seconds: 0, p50: [], p99: [], non2xx: 0, errors: 0 }]),
+      all.map((c) => [c, { cpu: 0, requests: 0, seconds: 0, rates: [], p50: [], p99: [], non2xx: 0, errors: 0 }]),
     );
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of all) {
@@ -406,6 +409,7 @@ async function main() {
         s.cpu += cpuMicros(c.server.child.pid!) - cpuBefore;
         s.requests += result.requests.total;
         s.seconds += result.duration;
+        s.rates.push(result.requests.total / result.duration);
         s.p50.push(result.latency.p50);
         s.p99.push(result.latency.p99);
         s.non2xx += result.non2xx;
@@ -416,10 +420,12 @@ async function main() {
       }
     }
 
-    const rate = (c: Case) => samples.get(c)!.requests / samples.get(c)!.seconds;
-    const ceilingRate = rate(ceilingCase);
-    const frameworkRate = rate(frameworkCase);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    // Medians over the rounds, and each ratio taken within a round (against the reference's run
+    // of the same round) before its median: one disturbed round moves neither.
+    const rate = (c: Case) => median(samples.get(c)!.rates);
+    const ratio = (c: Case, reference: Case) =>
+      median(samples.get(c)!.rates.map((r, round) => r / samples.get(reference)!.rates[round]));
     const lines = [
       `autocannon -c ${CONNECTIONS}, ${SECONDS} s × ${ROUNDS} rounds interleaved, each after ${WARM_UP_SECONDS} s not counted; node ${process.version}, ${cpus().length} cores, load ${loadavg()
         .map((l) => l.toFixed(1))
@@ -429,9 +435,8 @@ async function main() {
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...all.map((c) => {
         const s = samples.get(c)!;
-        const r = rate(c);
         const errors = s.errors ? ` (+${s.errors} errors)` : '';
-        return `| ${c.name} | ${Math.round(r)} | ${median(s.p50)} | ${median(s.p99)} | ${s.non2xx}${errors} | ${rssMb(c.server.child.pid!)} | ${Math.round(s.cpu / Math.max(1, s.requests))} | ${(r / ceilingRate).toFixed(3)} | ${(r / frameworkRate).toFixed(2)} |`;
+        return `| ${c.name} | ${Math.round(rate(c))} | ${median(s.p50)} | ${median(s.p99)} | ${s.non2xx}${errors} | ${rssMb(c.server.child.pid!)} | ${Math.round(s.cpu / Math.max(1, s.requests))} | ${ratio(c, ceilingCase).toFixed(3)} | ${ratio(c, frameworkCase).toFixed(2)} |`;
       }),
     ];
     // BENCH_LIMITS_OFF: each embedded case with the limits on, against its twin with them off.
@@ -446,7 +451,7 @@ async function main() {
         '|---|---:|---:|',
         ...twins.map(([on, off]) => {
           const cpu = (c: Case) => samples.get(c)!.cpu / Math.max(1, samples.get(c)!.requests);
-          return `| ${on.name.replace(/^embedded /, '')} | ${(rate(on) / rate(off)).toFixed(3)} | ${(cpu(on) / cpu(off)).toFixed(3)} |`;
+          return `| ${on.name.replace(/^embedded /, '')} | ${ratio(on, off).toFixed(3)} | ${(cpu(on) / cpu(off)).toFixed(3)} |`;
         }),
       );
     // Latency at a fixed 1,000 requests/s of mixed cached reads (the issue's latency target), per

@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { type LoggerOptions, pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
 import { notePrincipal, requestInfo } from '../src/http/request-info.js';
 import { useRequestLog } from '../src/plugins/use-request-log.js';
 
 /** A pino logger writing into `lines`, with pino's default bindings (pid, hostname) unless `base` says otherwise. */
-function capturingLogger(options: pino.LoggerOptions = {}) {
+function capturingLogger(options: LoggerOptions = {}) {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -33,7 +33,7 @@ describe('the request log line', () => {
     { kind: 'anonymous', reason: 'invalid' },
     undefined,
   ];
-  for (const options of [{}, { base: undefined }] as pino.LoggerOptions[])
+  for (const options of [{}, { base: undefined }] as LoggerOptions[])
     for (const principal of principals)
       it(`is pino's own line (${options.base === undefined && 'base' in options ? 'no bindings' : 'pid and hostname'}, ${principal?.kind ?? 'no principal'})`, async () => {
         const ours = capturingLogger(options);
