@@ -77,6 +77,30 @@ describe('the request log line', () => {
         expect(response.headers.get('x-request-id')).toBe(info.id);
       });
 
+  it('hands an asynchronous destination the lines of one turn of the event loop in one write, after the turn', async () => {
+    // What pino.destination({ sync: false }) is to the request log: a stream that writes later.
+    const writes: string[] = [];
+    const destination = { sync: false, write: (text: string) => void writes.push(text) };
+    const logger = pino({ base: undefined }, destination);
+    const plugin = useRequestLog(logger);
+    const requests = ['/a', '/b', '/c'].map((path) => new Request(`http://localhost${path}`));
+    for (const request of requests)
+      await plugin.onResponse?.({ request, response: { status: 200, headers: new Headers() } } as never);
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(1);
+    expect(
+      writes[0]
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).path),
+    ).toEqual(['/a', '/b', '/c']);
+    // A line still pending when the app is disposed is written then.
+    await plugin.onResponse?.({ request: requests[0], response: { status: 200, headers: new Headers() } } as never);
+    await plugin.onDispose?.();
+    expect(writes).toHaveLength(2);
+  });
+
   it('writes nothing when the level is above info', async () => {
     const { logger, lines } = capturingLogger({ level: 'warn' });
     const request = new Request('http://localhost/tenant/settings');

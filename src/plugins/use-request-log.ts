@@ -37,7 +37,7 @@ function linePrefix(logger: Logger, level: number): string {
  * operation, principal (ids and role, never the key), status, duration.
  * Also puts the id on the response as `x-request-id`.
  *
- * The line is made here and written to the logger's destination, as pino would write
+ * The line is made here and written to the logger's destination (see `joinsLines`), as pino would write
  * `logger.info({ principal, requestId, ... })` (its level, time and bindings first): made by
  * pino, it was about a tenth of the CPU of a cached read (its generic serializer walking each
  * field, and joining ~30 pieces), now one template. A destination that needs pino's
@@ -59,6 +59,28 @@ export function useRequestLog(logger: Logger): Plugin {
     }
     return json;
   };
+  // An asynchronous destination (pino.destination with `sync: false`, the gateway's) writes a
+  // line later anyway: the lines of one turn of the event loop are handed to it together at the
+  // turn's end, one write instead of one per request (+6 % requests/s of a cached read, measured).
+  // A synchronous one (a test's sink) gets each line at once.
+  const joinsLines = (destination as { sync?: boolean }).sync === false;
+  let pending = '';
+  const flush = () => {
+    if (pending === '') return;
+    const lines = pending;
+    pending = '';
+    destination.write(lines);
+  };
+  // Lines of the turn in which the process exits (an uncaught error, a direct exit) still go out.
+  const flushAtExit = () => {
+    try {
+      flush();
+      (destination as { flushSync?: () => void }).flushSync?.();
+    } catch {
+      // Exiting: nowhere left to report that the destination could not take them.
+    }
+  };
+  if (joinsLines) process.on('exit', flushAtExit);
   return {
     onRequest({ request }) {
       requestInfo(request);
@@ -73,9 +95,14 @@ export function useRequestLog(logger: Logger): Plugin {
       if (!logger.isLevelEnabled('info')) return;
       const durationMs = Number((process.hrtime.bigint() - info.startedAt) / 1000n) / 1000;
       const clientId = info.clientId === undefined ? '' : `,"clientRequestId":${jsonString(info.clientId)}`;
-      destination.write(
-        `${linePrefix(logger, infoLevel)},"principal":${principalJson(info.principal)},"requestId":"${info.id}"${clientId},"method":${jsonString(request.method)},"path":${jsonString(info.logPath ?? pathOf(request.url))},"operation":${info.operationName === undefined ? 'null' : jsonString(info.operationName)},"status":${response.status},"durationMs":${durationMs}}\n`,
-      );
+      const line = `${linePrefix(logger, infoLevel)},"principal":${principalJson(info.principal)},"requestId":"${info.id}"${clientId},"method":${jsonString(request.method)},"path":${jsonString(info.logPath ?? pathOf(request.url))},"operation":${info.operationName === undefined ? 'null' : jsonString(info.operationName)},"status":${response.status},"durationMs":${durationMs}}\n`;
+      if (!joinsLines) return void destination.write(line);
+      if (pending === '') setImmediate(flush);
+      pending += line;
+    },
+    onDispose() {
+      flush();
+      if (joinsLines) process.off('exit', flushAtExit);
     },
   };
 }
