@@ -240,6 +240,7 @@ export function useRateLimit(options: RateLimitOptions): Plugin<ServiceContext> 
       caller,
     );
   }
+  /** The charges from `from` on; continues after a store that answers with a promise. */
   function chargeFrom(
     charges: readonly Charge[],
     from: number,

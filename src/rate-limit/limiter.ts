@@ -24,8 +24,8 @@ export async function identityOf(policy: RateLimitPolicy, subject: string): Prom
   return identityWith(await graphqlRateLimit(), policy, subject);
 }
 
-/** A policy's `fieldIdentity`: the library's of its name, which is all it depends on (made once per policy). */
-const fieldIdentities = new WeakMap<RateLimitPolicy, string>();
+/** A policy's `fieldIdentity`: the library's of its name, which is all it depends on (made once per policy; policies are few and live as long as the process). */
+const fieldIdentities = new Map<RateLimitPolicy, string>();
 
 function identityWith(library: typeof GraphQLRateLimit, policy: RateLimitPolicy, subject: string): Identity {
   let fieldIdentity = fieldIdentities.get(policy);
@@ -37,7 +37,7 @@ function identityWith(library: typeof GraphQLRateLimit, policy: RateLimitPolicy,
 /**
  * One operation's charge against one policy for one caller: counted and allowed (undefined), or
  * refused with graphql-rate-limit's `RateLimitError` (nothing counted). An operation that alone
- * counts more than the policy's maximum is refused without asking the store.
+ * counts more than the policy's maximum is refused without asking the store: it can never run whole.
  * Synchronous when the store answers synchronously (the in-process one) and the library is
  * loaded: a cached read is charged on every request, and each await there was a measurable part of it.
  */
