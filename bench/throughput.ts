@@ -2,11 +2,11 @@
 // ceiling (bare node:http returning the same bytes from memory) and the framework (a plain
 // graphql-yoga server answering { me { role } } from memory), with autocannon. A floor row (the
 // ceiling plus the key digest, request id, headers and log line any gateway answer costs) shows
-// how much of the ceiling any gateway could reach here. Every case runs
-// for BENCH_SECONDS (default 3), BENCH_ROUNDS times (default 3), interleaved round by round, so
-// a slow moment of the shared machine hurts every case alike; the table shows medians over the
-// rounds, each ratio taken within its round, so one disturbed round moves no figure. Rate limits are on (scaled up) and
-// request logs on (to BENCH_LOG, default /dev/null), as in production.
+// how much of the ceiling any gateway could reach here. Every case runs for BENCH_SECONDS
+// (default 3), BENCH_ROUNDS times (default 3), interleaved round by round, so a slow moment of
+// the shared machine hurts every case alike; the table shows medians over the rounds, each ratio
+// taken within its round, so one disturbed round moves no figure. Rate limits are on (scaled up)
+// and request logs on (to BENCH_LOG, default /dev/null), as in production.
 //
 //   BENCH_SECONDS=3 BENCH_ROUNDS=3 BENCH_CONNECTIONS=16 npm run bench:throughput
 //   BENCH_WARM_UP_SECONDS=1   # an uncounted run before each measured one (0: none)
@@ -243,7 +243,6 @@ interface Sample {
   /** CPU the server used during the case's runs, µs. */
   cpu: number;
   requests: number;
-  seconds: number;
   /** Requests/s of each round. */
   rates: number[];
   p50: number[];
@@ -396,7 +395,7 @@ async function main() {
     ];
 
     const samples = new Map<Case, Sample>(
-      all.map((c) => [c, { cpu: 0, requests: 0, seconds: 0, rates: [], p50: [], p99: [], non2xx: 0, errors: 0 }]),
+      all.map((c) => [c, { cpu: 0, requests: 0, rates: [], p50: [], p99: [], non2xx: 0, errors: 0 }]),
     );
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of all) {
@@ -408,7 +407,6 @@ async function main() {
         const s = samples.get(c)!;
         s.cpu += cpuMicros(c.server.child.pid!) - cpuBefore;
         s.requests += result.requests.total;
-        s.seconds += result.duration;
         s.rates.push(result.requests.total / result.duration);
         s.p50.push(result.latency.p50);
         s.p99.push(result.latency.p99);

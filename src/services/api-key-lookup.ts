@@ -6,6 +6,15 @@ import type { ReadCache } from './read-cache.js';
 /** Minimum gap between two `last_used_at` writes of one key: a write per request would cost more than it tells. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** Whether a key's `last_used_at` is due to be written again. */
+function lastUsedDue(lastUsedAt: Date | null, now: Date): boolean {
+  return !lastUsedAt || now.getTime() - lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS;
+}
+
+function stampLastUsed(db: Db, keyId: string, now: Date): Promise<unknown> {
+  return db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', keyId).execute();
+}
+
 /**
  * The caller of a request. A key's principal comes from the read cache when it holds it (no
  * database access; its `last_used_at` is still written at most once a minute), else read from
@@ -26,17 +35,11 @@ export function principalOfApiKey(
   const cached = cache?.key(hash);
   // A cached key is answered at once, without an await: the fast read path resolves it on every request.
   if (cached) {
-    if (cached.lastUsedAt && now.getTime() - cached.lastUsedAt.getTime() <= LAST_USED_RESOLUTION_MS)
+    if (!lastUsedDue(cached.lastUsedAt, now)) return cached.principal;
+    return stampLastUsed(db, cached.principal.keyId, now).then(() => {
+      cached.lastUsedAt = now;
       return cached.principal;
-    return db
-      .updateTable('api_keys')
-      .set({ last_used_at: now })
-      .where('id', '=', cached.principal.keyId)
-      .execute()
-      .then(() => {
-        cached.lastUsedAt = now;
-        return cached.principal;
-      });
+    });
   }
   return principalFromDatabase(db, cache, hash, now);
 }
@@ -57,8 +60,8 @@ async function principalFromDatabase(
       .executeTakeFirst();
     if (!row || row.revoked_at) return { kind: 'anonymous', reason: 'invalid' };
     let lastUsedAt = row.last_used_at;
-    if (!lastUsedAt || now.getTime() - lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+    if (lastUsedDue(lastUsedAt, now)) {
+      await stampLastUsed(db, row.id, now);
       lastUsedAt = now;
     }
     // Shared by every request of the key while cached: frozen.
